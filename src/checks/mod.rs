@@ -1,0 +1,41 @@
+//! The check kinds labcheck ships: each is a small async function plus its
+//! metadata (title, what passes, the IAM actions it calls, whether it needs a
+//! network path into the VPC). Lab files refer to them by id.
+
+pub mod command;
+pub mod s3;
+
+use crate::course::lab::CheckSpec;
+use crate::engine::account::Account;
+use crate::engine::outcome::CheckResult;
+use futures::future::BoxFuture;
+use std::sync::Arc;
+
+/// Runs one check against one account.
+pub type RunFn = fn(Arc<Account>, Arc<CheckSpec>) -> BoxFuture<'static, CheckResult>;
+
+/// A built-in check kind and what it needs.
+pub struct CheckKind {
+    pub id: &'static str,
+    /// Default title, used by the checker reference.
+    pub title: &'static str,
+    /// When the check passes, in one sentence.
+    pub passes: &'static str,
+    /// IAM actions the check calls (for `labcheck policy`).
+    pub iam_actions: &'static [&'static str],
+    /// Opens a connection inside the VPC (cache, database), rather than
+    /// calling AWS APIs or public URLs.
+    pub data_plane: bool,
+    pub run: RunFn,
+}
+
+/// Every check kind, in lab order.
+pub static KINDS: &[CheckKind] = &[s3::BUCKET, s3::CORS, s3::PRIVATE, s3::MEDIA, s3::PRESIGNED, command::COMMAND];
+
+pub fn find(id: &str) -> Option<&'static CheckKind> {
+    KINDS.iter().find(|k| k.id == id)
+}
+
+pub fn kind_ids() -> Vec<&'static str> {
+    KINDS.iter().map(|k| k.id).collect()
+}

@@ -1,0 +1,467 @@
+//! The `s3` step: the media bucket, its CORS rules, that it stays private,
+//! the pictures in it, and a presigned download end to end.
+
+use super::CheckKind;
+use crate::aws::{AwsError, AwsErrorKind};
+use crate::engine::account::Account;
+use crate::engine::outcome::{CheckError, CheckResult, Outcome};
+use crate::redact::redact_url;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const BUCKET: CheckKind = CheckKind {
+    id: "s3.bucket",
+    title: "The media bucket exists",
+    passes: "the media bucket exists in the lab's region",
+    iam_actions: &["s3:GetBucketLocation", "s3:ListAllMyBuckets"],
+    data_plane: false,
+    run: |a, _| Box::pin(bucket(a)),
+};
+
+pub const CORS: CheckKind = CheckKind {
+    id: "s3.cors",
+    title: "CORS lets the site load pictures",
+    passes: "a CORS rule allows GET from the site's origin (or from `*`)",
+    iam_actions: &["s3:GetBucketCORS"],
+    data_plane: false,
+    run: |a, _| Box::pin(cors(a)),
+};
+
+pub const PRIVATE: CheckKind = CheckKind {
+    id: "s3.private",
+    title: "The bucket is private",
+    passes: "all four public access block settings are on, and neither the bucket policy nor the ACL makes it public",
+    iam_actions: &["s3:GetBucketPublicAccessBlock", "s3:GetBucketPolicy", "s3:GetBucketAcl"],
+    data_plane: false,
+    run: |a, _| Box::pin(private(a)),
+};
+
+pub const MEDIA: CheckKind = CheckKind {
+    id: "s3.media",
+    title: "Pictures are stored in the bucket",
+    passes: "the bucket holds at least one picture (jpg, jpeg, png, gif or webp)",
+    iam_actions: &["s3:ListBucket"],
+    data_plane: false,
+    run: |a, _| Box::pin(media(a)),
+};
+
+pub const PRESIGNED: CheckKind = CheckKind {
+    id: "s3.presigned",
+    title: "A presigned URL downloads a picture",
+    passes: "a presigned GET URL for one picture downloads it whole",
+    iam_actions: &["s3:GetObject"],
+    data_plane: false,
+    run: |a, _| Box::pin(presigned(a)),
+};
+
+/// File name endings counted as pictures.
+const PICTURE_ENDINGS: &[&str] = &[".jpg", ".jpeg", ".png", ".gif", ".webp"];
+
+/// Objects listed at most, so a huge bucket does not stall a run.
+const MAX_LISTED: usize = 10_000;
+
+/// The bucket as found: its name and region.
+#[derive(Clone, Debug)]
+struct Bucket {
+    name: String,
+    region: String,
+}
+
+/// Why the bucket could not be found, for `s3.bucket` to explain.
+#[derive(Clone, Debug)]
+enum Missing {
+    /// Not in this account; `candidates` are other buckets whose names look like it.
+    NotFound { name: String, candidates: Vec<String> },
+    /// The name exists, but belongs to someone else.
+    NotYours { name: String },
+}
+
+type Found = Result<Result<Bucket, Missing>, AwsError>;
+
+/// Finds the media bucket once per run. When the default name is not there
+/// and exactly one plausible bucket exists, uses it and says so.
+async fn find_bucket(acc: &Account) -> Found {
+    acc.memo
+        .once("s3:bucket", || async {
+            let name = acc.param("bucket");
+            match location(acc, &name).await {
+                Ok(region) => Ok(Ok(Bucket { name, region })),
+                Err(e) if e.is_code("NoSuchBucket") || e.kind == AwsErrorKind::NotFound => {
+                    let out = acc.s3.list_buckets().send().await.map_err(|e| AwsError::from_sdk("s3:ListAllMyBuckets", e))?;
+                    let candidates: Vec<String> = out
+                        .buckets()
+                        .iter()
+                        .filter_map(|b| b.name())
+                        .filter(|n| n.contains("pets"))
+                        .map(str::to_string)
+                        .collect();
+                    if let ([only], false) = (candidates.as_slice(), acc.param_is_explicit("bucket")) {
+                        let region = location(acc, only).await?;
+                        acc.discovered("bucket", only);
+                        return Ok(Ok(Bucket { name: only.clone(), region }));
+                    }
+                    Ok(Err(Missing::NotFound { name, candidates }))
+                }
+                Err(e) if e.kind == AwsErrorKind::AccessDenied => Ok(Err(Missing::NotYours { name })),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+}
+
+async fn location(acc: &Account, bucket: &str) -> Result<String, AwsError> {
+    let out = acc
+        .s3
+        .get_bucket_location()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("s3:GetBucketLocation", e))?;
+    // An empty location constraint means us-east-1, for historical reasons.
+    Ok(match out.location_constraint().map(|c| c.as_str()) {
+        None | Some("") => "us-east-1".to_string(),
+        Some("EU") => "eu-west-1".to_string(),
+        Some(region) => region.to_string(),
+    })
+}
+
+/// The bucket for checks that need `s3.bucket` to have passed.
+async fn the_bucket(acc: &Account) -> Result<Bucket, CheckError> {
+    match find_bucket(acc).await? {
+        Ok(b) => Ok(b),
+        Err(_) => Err(CheckError::Other("the media bucket was not found".into())),
+    }
+}
+
+async fn bucket(acc: Arc<Account>) -> CheckResult {
+    let expected = acc.region.clone();
+    Ok(match find_bucket(&acc).await? {
+        Ok(b) if b.region == expected => {
+            Outcome::pass(format!("bucket {} exists in {}", b.name, b.region)).evidence(json!({"bucket": b.name, "region": b.region}))
+        }
+        Ok(b) => Outcome::fail(format!("bucket {} is in {}, but the lab runs in {expected}", b.name, b.region))
+            .evidence(json!({"bucket": b.name, "region": b.region, "expected_region": expected}))
+            .hint(format!(
+                "Create the media bucket in {expected}, the Region of the rest of the lab, or run labcheck with `--region {}` if that Region is the one you chose.",
+                b.region
+            )),
+        Err(Missing::NotYours { name }) => Outcome::fail(format!("bucket {name} exists but belongs to another account"))
+            .evidence(json!({"bucket": name}))
+            .hint("Bucket names are global: pick a name with your account id in it, and set `bucket = \"NAME\"` in labcheck.toml."),
+        Err(Missing::NotFound { name, candidates }) => {
+            let mut outcome = Outcome::fail(format!("no bucket named {name} in this account")).evidence(json!({"bucket": name, "candidates": candidates}));
+            if candidates.len() > 1 {
+                outcome = outcome.hint(format!(
+                    "Several buckets could be the media bucket ({}); tell labcheck which one with `--set bucket=NAME` or `bucket = \"NAME\"` in labcheck.toml.",
+                    candidates.join(", ")
+                ));
+            }
+            outcome
+        }
+    })
+}
+
+async fn cors(acc: Arc<Account>) -> CheckResult {
+    let b = the_bucket(&acc).await?;
+    let out = acc.s3.get_bucket_cors().bucket(&b.name).send().await;
+    let rules = match out {
+        Ok(out) => out.cors_rules().to_vec(),
+        Err(e) => {
+            let e = AwsError::from_sdk("s3:GetBucketCORS", e);
+            if e.is_code("NoSuchCORSConfiguration") {
+                return Ok(Outcome::fail(format!("bucket {} has no CORS configuration", b.name)).evidence(json!({"rules": []})));
+            }
+            return Err(e.into());
+        }
+    };
+    let origin = acc.param("site_origin");
+    let evidence = json!({
+        "site_origin": origin,
+        "rules": rules.iter().map(|r| json!({
+            "id": r.id(),
+            "allowed_methods": r.allowed_methods(),
+            "allowed_origins": r.allowed_origins(),
+        })).collect::<Vec<_>>(),
+    });
+    let mut problems = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        let name = rule.id().map_or_else(|| format!("rule {}", i + 1), |id| format!("rule {} ({id})", i + 1));
+        let gets = rule.allowed_methods().iter().any(|m| m.eq_ignore_ascii_case("GET"));
+        let matching: Vec<&String> = rule.allowed_origins().iter().filter(|o| origin_matches(o, &origin)).collect();
+        match (gets, matching.first()) {
+            (true, Some(o)) => {
+                let whom = if origin.is_empty() { format!("origin {o}") } else { format!("{origin} (through {o})") };
+                return Ok(Outcome::pass(format!("{name} allows GET from {whom}")).evidence(evidence));
+            }
+            (false, _) => problems.push(format!("{name} does not allow GET (it allows {})", rule.allowed_methods().join(", "))),
+            (true, None) => problems.push(format!(
+                "{name} allows GET only from {}, not from {origin}",
+                rule.allowed_origins().join(", ")
+            )),
+        }
+    }
+    let message = if problems.is_empty() {
+        format!("bucket {} has a CORS configuration with no rules", b.name)
+    } else {
+        format!("no CORS rule lets the site fetch pictures: {}", problems.join("; "))
+    };
+    Ok(Outcome::fail(message).evidence(evidence))
+}
+
+/// Whether an AllowedOrigin (which may hold one `*`) admits the site origin.
+/// With no site origin known, any listed origin will do.
+fn origin_matches(allowed: &str, origin: &str) -> bool {
+    if origin.is_empty() || allowed == "*" {
+        return !allowed.is_empty();
+    }
+    match allowed.split_once('*') {
+        None => allowed.eq_ignore_ascii_case(origin),
+        Some((prefix, suffix)) => {
+            let o = origin.to_ascii_lowercase();
+            o.len() >= prefix.len() + suffix.len() && o.starts_with(&prefix.to_ascii_lowercase()) && o.ends_with(&suffix.to_ascii_lowercase())
+        }
+    }
+}
+
+async fn private(acc: Arc<Account>) -> CheckResult {
+    let b = the_bucket(&acc).await?;
+    let mut problems = Vec::new();
+
+    let block = match acc.s3.get_public_access_block().bucket(&b.name).send().await {
+        Ok(out) => out.public_access_block_configuration().cloned(),
+        Err(e) => {
+            let e = AwsError::from_sdk("s3:GetBucketPublicAccessBlock", e);
+            if !e.is_code("NoSuchPublicAccessBlockConfiguration") {
+                return Err(e.into());
+            }
+            None
+        }
+    };
+    let flags = [
+        ("BlockPublicAcls", block.as_ref().and_then(|c| c.block_public_acls())),
+        ("IgnorePublicAcls", block.as_ref().and_then(|c| c.ignore_public_acls())),
+        ("BlockPublicPolicy", block.as_ref().and_then(|c| c.block_public_policy())),
+        ("RestrictPublicBuckets", block.as_ref().and_then(|c| c.restrict_public_buckets())),
+    ];
+    let off: Vec<&str> = flags.iter().filter(|(_, on)| *on != Some(true)).map(|(name, _)| *name).collect();
+    if block.is_none() {
+        problems.push("the bucket has no public access block".to_string());
+    } else if !off.is_empty() {
+        problems.push(format!("public access block settings off: {}", off.join(", ")));
+    }
+
+    let policy = match acc.s3.get_bucket_policy().bucket(&b.name).send().await {
+        Ok(out) => out.policy().map(str::to_string),
+        Err(e) => {
+            let e = AwsError::from_sdk("s3:GetBucketPolicy", e);
+            if !e.is_code("NoSuchBucketPolicy") {
+                return Err(e.into());
+            }
+            None
+        }
+    };
+    let public_statements = policy.as_deref().map(public_policy_statements).unwrap_or_default();
+    if !public_statements.is_empty() {
+        problems.push(format!("the bucket policy grants access to everyone ({})", public_statements.join(", ")));
+    }
+
+    let acl = acc.s3.get_bucket_acl().bucket(&b.name).send().await.map_err(|e| AwsError::from_sdk("s3:GetBucketAcl", e))?;
+    let public_grants: Vec<String> = acl
+        .grants()
+        .iter()
+        .filter_map(|g| {
+            let uri = g.grantee()?.uri()?;
+            let group = uri.rsplit('/').next()?;
+            matches!(group, "AllUsers" | "AuthenticatedUsers")
+                .then(|| format!("{group}: {}", g.permission().map_or("?", |p| p.as_str())))
+        })
+        .collect();
+    if !public_grants.is_empty() {
+        problems.push(format!("the bucket ACL grants {}", public_grants.join(", ")));
+    }
+
+    let evidence = json!({
+        "public_access_block": flags.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "public_policy_statements": public_statements,
+        "public_acl_grants": public_grants,
+    });
+    Ok(if problems.is_empty() {
+        Outcome::pass(format!("bucket {} blocks public access; pictures are reached only through presigned URLs", b.name)).evidence(evidence)
+    } else {
+        Outcome::fail(format!("bucket {} is not private: {}", b.name, problems.join("; "))).evidence(evidence)
+    })
+}
+
+/// Statements of a bucket policy that allow anyone, without conditions.
+fn public_policy_statements(policy: &str) -> Vec<String> {
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(policy) else {
+        return Vec::new();
+    };
+    let statements = match &doc["Statement"] {
+        serde_json::Value::Array(items) => items.clone(),
+        single @ serde_json::Value::Object(_) => vec![single.clone()],
+        _ => Vec::new(),
+    };
+    let is_star = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s == "*",
+        serde_json::Value::Array(items) => items.iter().any(|i| i == "*"),
+        _ => false,
+    };
+    statements
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s["Effect"] == "Allow" && s.get("Condition").is_none())
+        .filter(|(_, s)| is_star(&s["Principal"]) || is_star(&s["Principal"]["AWS"]))
+        .map(|(i, s)| s["Sid"].as_str().map_or_else(|| format!("statement {}", i + 1), |sid| format!("statement {sid}")))
+        .collect()
+}
+
+/// One object in the bucket.
+#[derive(Clone, Debug)]
+struct Object {
+    key: String,
+    size: i64,
+}
+
+/// Lists the bucket once per run (up to [`MAX_LISTED`] objects).
+async fn objects(acc: &Account, bucket: &str) -> Result<Arc<(Vec<Object>, bool)>, AwsError> {
+    acc.memo
+        .once(&format!("s3:objects:{bucket}"), || async {
+            let mut pages = acc.s3.list_objects_v2().bucket(bucket).into_paginator().send();
+            let mut found = Vec::new();
+            let mut truncated = false;
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| AwsError::from_sdk("s3:ListBucket", e))?;
+                found.extend(page.contents().iter().map(|o| Object { key: o.key().unwrap_or_default().to_string(), size: o.size().unwrap_or(0) }));
+                if found.len() >= MAX_LISTED {
+                    truncated = true;
+                    break;
+                }
+            }
+            Ok(Arc::new((found, truncated)))
+        })
+        .await
+}
+
+fn is_picture(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    PICTURE_ENDINGS.iter().any(|e| key.ends_with(e))
+}
+
+async fn media(acc: Arc<Account>) -> CheckResult {
+    let b = the_bucket(&acc).await?;
+    let listing = objects(&acc, &b.name).await?;
+    let (all, truncated) = (&listing.0, listing.1);
+    let pictures: Vec<&Object> = all.iter().filter(|o| is_picture(&o.key)).collect();
+    let total: i64 = all.iter().map(|o| o.size).sum();
+    let more = if truncated { "at least " } else { "" };
+    let evidence = json!({
+        "objects": all.len(),
+        "pictures": pictures.len(),
+        "total_bytes": total,
+        "truncated": truncated,
+        "sample": pictures.iter().take(5).map(|o| &o.key).collect::<Vec<_>>(),
+    });
+    Ok(match (all.len(), pictures.len()) {
+        (0, _) => Outcome::fail(format!("bucket {} is empty", b.name)).evidence(evidence),
+        (n, 0) => Outcome::fail(format!("bucket {} holds {more}{n} objects, but no pictures (jpg, jpeg, png, gif, webp)", b.name))
+            .evidence(evidence),
+        (n, p) => Outcome::pass(format!("{more}{p} pictures among {n} objects, {}", human_bytes(total))).evidence(evidence),
+    })
+}
+
+async fn presigned(acc: Arc<Account>) -> CheckResult {
+    let b = the_bucket(&acc).await?;
+    let listing = objects(&acc, &b.name).await?;
+    let Some(object) = listing.0.iter().filter(|o| is_picture(&o.key)).min_by_key(|o| o.size) else {
+        return Err(CheckError::Other("no picture to download".into()));
+    };
+    let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(Duration::from_secs(300))
+        .map_err(|e| CheckError::Other(format!("cannot presign: {e}")))?;
+    let request = acc
+        .s3
+        .get_object()
+        .bucket(&b.name)
+        .key(&object.key)
+        .presigned(config)
+        .await
+        .map_err(|e| CheckError::Other(format!("cannot presign a URL for {}: {e}", object.key)))?;
+    let url = request.uri().to_string();
+    let shown_url = redact_url(&url);
+    let response = match acc.http.get(&url).send().await {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok(Outcome::fail(format!("the presigned URL for {} did not answer: {}", object.key, without_url(&e)))
+                .evidence(json!({"key": object.key, "url": shown_url})));
+        }
+    };
+    let status = response.status();
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let body = response.bytes().await.map_err(|e| CheckError::Other(format!("download of {} broke off: {}", object.key, without_url(&e))))?;
+    let evidence = json!({
+        "key": object.key,
+        "url": shown_url,
+        "http_status": status.as_u16(),
+        "bytes": body.len(),
+        "content_type": content_type,
+    });
+    Ok(if !status.is_success() {
+        Outcome::fail(format!("the presigned URL for {} answered HTTP {}", object.key, status.as_u16())).evidence(evidence)
+    } else if body.len() as i64 != object.size {
+        Outcome::fail(format!("downloaded {} bytes of {}, but it holds {} bytes", body.len(), object.key, object.size)).evidence(evidence)
+    } else {
+        Outcome::pass(format!("downloaded {} ({}) through a presigned URL", object.key, human_bytes(object.size))).evidence(evidence)
+    })
+}
+
+/// An HTTP error's text without the URL, which holds a signature.
+fn without_url(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(url.as_str(), "the URL");
+    }
+    redact_url(&text)
+}
+
+fn human_bytes(n: i64) -> String {
+    match n {
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} bytes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_match_wildcards() {
+        assert!(origin_matches("*", "http://x.elasticbeanstalk.com"));
+        assert!(origin_matches("http://*.elasticbeanstalk.com", "http://pets.us-west-2.elasticbeanstalk.com"));
+        assert!(!origin_matches("http://*.elasticbeanstalk.com", "https://pets.example.com"));
+        assert!(origin_matches("https://Site.example", "https://site.example"));
+        assert!(origin_matches("https://site.example", ""), "no origin known: any listed origin");
+        assert!(!origin_matches("https://a.example", "https://b.example"));
+    }
+
+    #[test]
+    fn public_policy_statements_are_found() {
+        let policy = r#"{"Statement":[
+            {"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},
+            {"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::1:root","*"]},"Action":"s3:GetObject","Resource":"*"},
+            {"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}},
+            {"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"},
+            {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:role/eb"},"Action":"s3:*","Resource":"*"}]}"#;
+        assert_eq!(public_policy_statements(policy), vec!["statement PublicRead", "statement 2"]);
+        assert!(public_policy_statements("not json").is_empty());
+    }
+
+    #[test]
+    fn pictures_by_ending() {
+        assert!(is_picture("media/Luna.JPEG"));
+        assert!(!is_picture("notes.txt"));
+        assert_eq!(human_bytes(2048), "2.0 KiB");
+    }
+}

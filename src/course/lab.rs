@@ -1,0 +1,322 @@
+//! Lab files: Markdown guides whose `check` code blocks declare the checks.
+//!
+//! A level-2 heading with an `{#id}` attribute starts a step; a fenced block
+//! with info string `check` holds one check's TOML. Parsing is strict: every
+//! problem is reported with file, line and column, and a lab with any problem
+//! is rejected whole.
+
+use super::diagnostic::{Diagnostic, Diagnostics, LineIndex};
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+
+/// A parsed, validated lab.
+#[derive(Clone, Debug)]
+pub struct Lab {
+    pub id: String,
+    pub title: String,
+    /// Where the lab came from, as shown in diagnostics.
+    pub file: String,
+    pub steps: Vec<Step>,
+}
+
+/// One step of a lab: a level-2 heading with an id.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub id: String,
+    pub title: String,
+    pub checks: Vec<CheckSpec>,
+}
+
+/// One check as declared in a lab file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckSpec {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub points: u32,
+    pub needs: Vec<String>,
+    pub hint: String,
+    pub fix: String,
+    /// The script of a `command` check.
+    pub run: Option<String>,
+    /// 1-based line of the block's opening fence.
+    pub line: usize,
+}
+
+/// The TOML inside a `check` block, as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    id: String,
+    title: String,
+    kind: String,
+    #[serde(default = "one")]
+    points: u32,
+    #[serde(default)]
+    needs: Vec<String>,
+    hint: String,
+    #[serde(default)]
+    fix: String,
+    run: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// What the parser needs to know about the rest of labcheck to validate a lab.
+pub struct Vocabulary<'a> {
+    /// Is this a check kind the binary can run?
+    pub is_kind: &'a dyn Fn(&str) -> bool,
+    /// All check kinds, to suggest in errors.
+    pub kinds: Vec<&'a str>,
+    /// Parameter names allowed in `{placeholders}`.
+    pub params: &'a [&'a str],
+}
+
+impl Lab {
+    /// All checks of all steps, in file order.
+    pub fn checks(&self) -> impl Iterator<Item = (&Step, &CheckSpec)> {
+        self.steps.iter().flat_map(|s| s.checks.iter().map(move |c| (s, c)))
+    }
+
+    pub fn check(&self, id: &str) -> Option<&CheckSpec> {
+        self.checks().map(|(_, c)| c).find(|c| c.id == id)
+    }
+
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    /// Parses and validates a lab file. `id` is the lab id (the file stem).
+    pub fn parse(id: &str, file: &str, text: &str, vocab: &Vocabulary) -> Result<Lab, Diagnostics> {
+        let index = LineIndex::new(text);
+        let mut errors = Vec::new();
+        let mut title = None;
+        let mut steps: Vec<Step> = Vec::new();
+        // Whether the current level-2 section is a step (it has an id).
+        let mut in_step = false;
+
+        let options = Options::ENABLE_HEADING_ATTRIBUTES | Options::ENABLE_TABLES;
+        let mut events = Parser::new_ext(text, options).into_offset_iter();
+        while let Some((event, range)) = events.next() {
+            match event {
+                Event::Start(Tag::Heading { level, id: heading_id, .. }) => {
+                    let heading = collect_text(&mut events, |e| matches!(e, Event::End(TagEnd::Heading(_))));
+                    match level {
+                        HeadingLevel::H1 if title.is_none() => title = Some(heading),
+                        HeadingLevel::H2 => match heading_id {
+                            Some(step_id) => {
+                                let step_id = step_id.to_string();
+                                if steps.iter().any(|s| s.id == step_id) {
+                                    errors.push(index.diagnostic_at(
+                                        file,
+                                        range.start,
+                                        format!("duplicate step id `{step_id}`"),
+                                    ));
+                                }
+                                steps.push(Step { id: step_id, title: heading, checks: Vec::new() });
+                                in_step = true;
+                            }
+                            None => in_step = false,
+                        },
+                        _ => {}
+                    }
+                }
+                Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if info.split_whitespace().next() == Some("check") => {
+                    let body = collect_text(&mut events, |e| matches!(e, Event::End(TagEnd::CodeBlock)));
+                    let (fence_line, fence_col) = index.locate(range.start);
+                    if !in_step {
+                        errors.push(index.diagnostic(
+                            file,
+                            fence_line,
+                            fence_col,
+                            "a `check` block must be inside a step (a level-2 heading with an `{#id}` attribute)",
+                        ));
+                        continue;
+                    }
+                    let step = steps.last_mut().expect("in_step implies a step");
+                    match parse_block(&body, file, &index, fence_line, fence_col) {
+                        Ok(raw) => {
+                            let spec = CheckSpec {
+                                id: raw.id,
+                                title: raw.title,
+                                kind: raw.kind,
+                                points: raw.points,
+                                needs: raw.needs,
+                                hint: raw.hint,
+                                fix: raw.fix,
+                                run: raw.run,
+                                line: fence_line,
+                            };
+                            validate_block(&spec, &step.id, vocab, &body, file, &index, &mut errors);
+                            step.checks.push(spec);
+                        }
+                        Err(d) => errors.push(d),
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        let Some(title) = title else {
+            errors.insert(0, index.diagnostic(file, 1, 1, "a lab file must start with a level-1 heading: its title"));
+            return Err(Diagnostics(errors));
+        };
+        if steps.is_empty() {
+            errors.push(index.diagnostic(file, 1, 1, "no steps: a step is a level-2 heading with an `{#id}` attribute"));
+        }
+        let lab = Lab { id: id.to_string(), title, file: file.to_string(), steps };
+        validate_lab(&lab, &index, &mut errors);
+        if errors.is_empty() {
+            Ok(lab)
+        } else {
+            errors.sort_by_key(|d| (d.line, d.col));
+            Err(Diagnostics(errors))
+        }
+    }
+}
+
+/// Concatenates the text events up to the end event.
+fn collect_text<'a>(events: &mut impl Iterator<Item = (Event<'a>, std::ops::Range<usize>)>, is_end: impl Fn(&Event) -> bool) -> String {
+    let mut out = String::new();
+    for (event, _) in events.by_ref() {
+        if is_end(&event) {
+            break;
+        }
+        if let Event::Text(t) | Event::Code(t) = event {
+            out.push_str(&t);
+        }
+    }
+    out
+}
+
+/// Position in the file of a byte offset inside a block's body: the body
+/// starts on the line after the fence, indented like the fence.
+fn body_position(body: &str, offset: usize, fence_line: usize, fence_col: usize) -> (usize, usize) {
+    let inner = LineIndex::new(body);
+    let (line, col) = inner.locate(offset);
+    (fence_line + line, col + fence_col - 1)
+}
+
+fn parse_block(body: &str, file: &str, index: &LineIndex, fence_line: usize, fence_col: usize) -> Result<RawCheck, Diagnostic> {
+    toml::from_str::<RawCheck>(body).map_err(|e| {
+        let (line, col) = match e.span() {
+            Some(span) => body_position(body, span.start, fence_line, fence_col),
+            None => (fence_line, fence_col),
+        };
+        index.diagnostic(file, line, col, format!("invalid check block: {}", e.message().trim_end()))
+    })
+}
+
+/// Position of `key = ` inside a block, for errors about one field.
+fn field_position(body: &str, key: &str, fence_line: usize, fence_col: usize) -> (usize, usize) {
+    let offset = body
+        .match_indices(key)
+        .find(|(i, _)| body[..*i].ends_with('\n') || *i == 0)
+        .map_or(0, |(i, _)| i);
+    body_position(body, offset, fence_line, fence_col)
+}
+
+fn validate_block(spec: &CheckSpec, step_id: &str, vocab: &Vocabulary, body: &str, file: &str, index: &LineIndex, errors: &mut Vec<Diagnostic>) {
+    let (fence_line, fence_col) = (spec.line, index.locate_line_col_of_fence(spec.line));
+    let at = |key: &str| field_position(body, key, fence_line, fence_col);
+    let mut err = |key: &str, message: String| {
+        let (line, col) = at(key);
+        errors.push(index.diagnostic(file, line, col, message));
+    };
+    if !spec.id.starts_with(&format!("{step_id}.")) || spec.id.len() <= step_id.len() + 1 {
+        err("id", format!("check id `{}` must start with its step's id: `{step_id}.`", spec.id));
+    }
+    if !(vocab.is_kind)(&spec.kind) {
+        err("kind", format!("unknown check kind `{}` (known kinds: {})", spec.kind, vocab.kinds.join(", ")));
+    }
+    match (&spec.run, spec.kind == "command") {
+        (None, true) => err("kind", "a `command` check needs `run = \"...\"`: the script to run".into()),
+        (Some(_), false) => err("run", format!("`run` only goes with kind = \"command\", not `{}`", spec.kind)),
+        _ => {}
+    }
+    if spec.title.trim().is_empty() {
+        err("title", "`title` is empty".into());
+    }
+    if spec.hint.trim().is_empty() {
+        err("hint", "`hint` is empty: say what the learner should do".into());
+    }
+    for (key, text) in [("hint", &spec.hint), ("fix", &spec.fix), ("title", &spec.title)] {
+        if let Err(bad) = crate::params::placeholders(text).try_for_each(|p| if vocab.params.contains(&p) { Ok(()) } else { Err(p) }) {
+            err(key, format!("unknown placeholder `{{{bad}}}` in `{key}` (parameters: {})", vocab.params.join(", ")));
+        }
+    }
+}
+
+impl LineIndex<'_> {
+    /// The column of the first non-blank character of a line (a fence's indentation).
+    fn locate_line_col_of_fence(&self, line: usize) -> usize {
+        let text = self.line_text(line);
+        text.chars().take_while(|c| c.is_whitespace()).count() + 1
+    }
+}
+
+/// Checks that span the whole lab: unique ids, existing prerequisites, no cycles.
+fn validate_lab(lab: &Lab, index: &LineIndex, errors: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (_, check) in lab.checks() {
+        if let Some(first) = seen.insert(&check.id, check.line) {
+            errors.push(index.diagnostic(
+                &lab.file,
+                check.line,
+                1,
+                format!("duplicate check id `{}` (first declared on line {first})", check.id),
+            ));
+        }
+    }
+    for (_, check) in lab.checks() {
+        for need in &check.needs {
+            if need == &check.id {
+                errors.push(index.diagnostic(&lab.file, check.line, 1, format!("check `{}` needs itself", check.id)));
+            } else if !seen.contains_key(need.as_str()) {
+                errors.push(index.diagnostic(
+                    &lab.file,
+                    check.line,
+                    1,
+                    format!("check `{}` needs `{need}`, which no check in this lab declares", check.id),
+                ));
+            }
+        }
+    }
+    if let Some(cycle) = find_cycle(lab) {
+        let line = lab.check(&cycle[0]).map_or(1, |c| c.line);
+        errors.push(index.diagnostic(&lab.file, line, 1, format!("`needs` form a cycle: {}", cycle.join(" → "))));
+    }
+}
+
+/// A cycle in the `needs` graph, as a list of ids that starts and ends with the same id.
+fn find_cycle(lab: &Lab) -> Option<Vec<String>> {
+    let needs: HashMap<&str, &[String]> = lab.checks().map(|(_, c)| (c.id.as_str(), c.needs.as_slice())).collect();
+    let mut done: HashSet<&str> = HashSet::new();
+    fn visit<'a>(id: &'a str, needs: &HashMap<&'a str, &'a [String]>, path: &mut Vec<&'a str>, done: &mut HashSet<&'a str>) -> Option<Vec<String>> {
+        if let Some(pos) = path.iter().position(|p| *p == id) {
+            let mut cycle: Vec<String> = path[pos..].iter().map(|s| s.to_string()).collect();
+            cycle.push(id.to_string());
+            return Some(cycle);
+        }
+        if !done.insert(id) {
+            return None;
+        }
+        path.push(id);
+        for next in needs.get(id).copied().unwrap_or_default() {
+            if let Some(c) = visit(next, needs, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        None
+    }
+    for (_, check) in lab.checks() {
+        if let Some(c) = visit(&check.id, &needs, &mut Vec::new(), &mut done) {
+            return Some(c);
+        }
+    }
+    None
+}

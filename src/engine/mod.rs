@@ -1,0 +1,227 @@
+//! The runner: selects checks, orders them by `needs`, runs them concurrently
+//! with a timeout each, turns every error, timeout or panic into an `error`
+//! outcome, and builds the scored report. It never panics.
+
+pub mod account;
+pub mod memo;
+pub mod outcome;
+
+use crate::checks;
+use crate::course::lab::{CheckSpec, Lab};
+use crate::report::{CheckReport, Report, SCHEMA, Status, StepReport};
+use account::Account;
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+use outcome::Outcome;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// A name on the command line that is neither a step nor a check.
+#[derive(Debug, thiserror::Error)]
+#[error("`{name}` is not a step or check of lab {lab}\n  steps: {steps}\n  run `labcheck list` to see every check id")]
+pub struct UnknownName {
+    pub name: String,
+    pub lab: String,
+    pub steps: String,
+}
+
+/// The check ids that `names` (step or check ids) select, in lab order.
+/// No names selects every check.
+pub fn select(lab: &Lab, names: &[String]) -> Result<Vec<String>, UnknownName> {
+    let mut wanted: HashSet<&str> = HashSet::new();
+    for name in names {
+        if let Some(step) = lab.step(name) {
+            wanted.extend(step.checks.iter().map(|c| c.id.as_str()));
+        } else if lab.check(name).is_some() {
+            wanted.insert(name);
+        } else {
+            return Err(UnknownName {
+                name: name.clone(),
+                lab: lab.id.clone(),
+                steps: lab.steps.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", "),
+            });
+        }
+    }
+    Ok(lab.checks().map(|(_, c)| c.id.clone()).filter(|id| names.is_empty() || wanted.contains(id.as_str())).collect())
+}
+
+/// How to run.
+#[derive(Clone)]
+pub struct RunOptions {
+    /// Longest a single check may take.
+    pub timeout: Duration,
+    /// Checks running at once.
+    pub concurrency: usize,
+    /// Called when each check finishes (for progress display).
+    pub on_done: Option<Arc<dyn Fn(&str, Status) + Send + Sync>>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { timeout: Duration::from_secs(60), concurrency: 8, on_done: None }
+    }
+}
+
+/// What one check run produced; cheap to share between dependents.
+#[derive(Clone)]
+struct Ran {
+    outcome: Outcome,
+    duration: Duration,
+}
+
+type RanFuture = Shared<BoxFuture<'static, Ran>>;
+
+/// Runs the selected checks (and, unreported, the checks they need).
+pub async fn run(lab: &Lab, selected: &[String], account: Arc<Account>, opts: &RunOptions) -> Report {
+    let started_at = SystemTime::now();
+    let start = Instant::now();
+    let to_run = with_prerequisites(lab, selected);
+    let limit = Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1)));
+    let mut futures: HashMap<String, RanFuture> = HashMap::new();
+    for spec in in_needs_order(lab, &to_run) {
+        let deps: Vec<(String, RanFuture)> = spec.needs.iter().filter_map(|n| futures.get(n).map(|f| (n.clone(), f.clone()))).collect();
+        let fut = run_one(Arc::new(spec.clone()), deps, account.clone(), limit.clone(), opts.clone()).boxed().shared();
+        futures.insert(spec.id.clone(), fut);
+    }
+    let ordered: Vec<(&str, RanFuture)> = selected.iter().filter_map(|id| futures.get(id).map(|f| (id.as_str(), f.clone()))).collect();
+    let results: HashMap<&str, Ran> = futures::future::join_all(ordered.into_iter().map(|(id, f)| async move { (id, f.await) }))
+        .await
+        .into_iter()
+        .collect();
+
+    let mut report = Report {
+        schema: SCHEMA.into(),
+        lab: lab.id.clone(),
+        account: account.account_id.clone(),
+        region: account.region.clone(),
+        identity: account.identity.clone(),
+        started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
+        duration_ms: 0,
+        score: 0,
+        max_score: 0,
+        steps: Vec::new(),
+        notes: Vec::new(),
+    };
+    for step in &lab.steps {
+        let checks: Vec<CheckReport> = step
+            .checks
+            .iter()
+            .filter_map(|spec| results.get(spec.id.as_str()).map(|ran| check_report(spec, ran, &account)))
+            .collect();
+        if !checks.is_empty() {
+            report.steps.push(StepReport { id: step.id.clone(), title: step.title.clone(), score: 0, max_score: 0, checks });
+        }
+    }
+    report.notes = account.notes();
+    report.duration_ms = start.elapsed().as_millis() as u64;
+    report.rescore();
+    report.sanitize(&account.redactor());
+    report
+}
+
+fn check_report(spec: &CheckSpec, ran: &Ran, account: &Account) -> CheckReport {
+    let hint = ran.outcome.hint.as_deref().unwrap_or(&spec.hint);
+    CheckReport {
+        id: spec.id.clone(),
+        title: account.expand(&spec.title),
+        status: ran.outcome.status,
+        message: ran.outcome.message.clone(),
+        hint: account.expand(hint),
+        fix: account.expand(&spec.fix),
+        points: spec.points,
+        score: 0,
+        duration_ms: ran.duration.as_millis() as u64,
+        evidence: ran.outcome.evidence.clone(),
+    }
+}
+
+/// The selected checks plus everything they need, transitively.
+fn with_prerequisites(lab: &Lab, selected: &[String]) -> HashSet<String> {
+    let mut all: HashSet<String> = HashSet::new();
+    let mut todo: Vec<String> = selected.to_vec();
+    while let Some(id) = todo.pop() {
+        if all.insert(id.clone())
+            && let Some(spec) = lab.check(&id)
+        {
+            todo.extend(spec.needs.iter().cloned());
+        }
+    }
+    all
+}
+
+/// Checks in an order where each comes after what it needs (the lab parser
+/// has rejected cycles).
+fn in_needs_order<'a>(lab: &'a Lab, ids: &HashSet<String>) -> Vec<&'a CheckSpec> {
+    let mut placed: HashSet<&str> = HashSet::new();
+    let mut order = Vec::new();
+    let mut pending: Vec<&CheckSpec> = lab.checks().map(|(_, c)| c).filter(|c| ids.contains(&c.id)).collect();
+    while !pending.is_empty() {
+        let before = pending.len();
+        pending.retain(|c| {
+            if c.needs.iter().all(|n| placed.contains(n.as_str()) || !ids.contains(n)) {
+                placed.insert(&c.id);
+                order.push(*c);
+                false
+            } else {
+                true
+            }
+        });
+        if pending.len() == before {
+            // Unreachable for a validated lab; run the rest rather than hang.
+            order.append(&mut pending);
+        }
+    }
+    order
+}
+
+async fn run_one(spec: Arc<CheckSpec>, deps: Vec<(String, RanFuture)>, account: Arc<Account>, limit: Arc<tokio::sync::Semaphore>, opts: RunOptions) -> Ran {
+    for (dep, fut) in deps {
+        let ran = fut.await;
+        if ran.outcome.status != Status::Pass {
+            let why = match ran.outcome.status {
+                Status::Fail => "failed",
+                Status::Error => "could not be checked",
+                _ => "was skipped",
+            };
+            let outcome = Outcome::skip(format!("needs {dep}, which {why}"));
+            notify(&opts, &spec.id, outcome.status);
+            return Ran { outcome, duration: Duration::ZERO };
+        }
+    }
+    let _permit = limit.acquire().await;
+    let start = Instant::now();
+    let outcome = match checks::find(&spec.kind) {
+        None => Outcome::error(format!("unknown check kind `{}`", spec.kind)),
+        Some(kind) => {
+            let task = tokio::spawn(tokio::time::timeout(opts.timeout, (kind.run)(account, spec.clone())));
+            match task.await {
+                Ok(Ok(Ok(outcome))) => outcome,
+                Ok(Ok(Err(e))) => e.into_outcome(),
+                Ok(Err(_)) => Outcome::error(format!("timed out after {}s", opts.timeout.as_secs())).hint(
+                    "The service did not answer in time. Check your network, then run this check again; `--timeout SECS` allows more time.",
+                ),
+                Err(join) => Outcome::error(format!("internal error in check kind `{}`: {}", spec.kind, panic_text(join))),
+            }
+        }
+    };
+    notify(&opts, &spec.id, outcome.status);
+    Ran { outcome, duration: start.elapsed() }
+}
+
+fn notify(opts: &RunOptions, id: &str, status: Status) {
+    if let Some(f) = &opts.on_done {
+        f(id, status);
+    }
+}
+
+fn panic_text(err: tokio::task::JoinError) -> String {
+    match err.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".into()),
+        Err(e) => e.to_string(),
+    }
+}

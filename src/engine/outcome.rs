@@ -1,0 +1,74 @@
+//! What a check kind returns: an outcome (pass, fail, skip with a message and
+//! evidence) or an error that kept it from deciding.
+
+use crate::aws::AwsError;
+use crate::report::Status;
+use serde_json::Value;
+
+/// The verdict of one check that ran to the end.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub status: Status,
+    pub message: String,
+    pub evidence: Value,
+    /// A hint for this particular failure, instead of the lab file's hint.
+    pub hint: Option<String>,
+}
+
+impl Outcome {
+    fn new(status: Status, message: impl Into<String>) -> Self {
+        Outcome { status, message: message.into(), evidence: Value::Object(Default::default()), hint: None }
+    }
+
+    pub fn pass(message: impl Into<String>) -> Self {
+        Self::new(Status::Pass, message)
+    }
+
+    pub fn fail(message: impl Into<String>) -> Self {
+        Self::new(Status::Fail, message)
+    }
+
+    pub fn skip(message: impl Into<String>) -> Self {
+        Self::new(Status::Skip, message)
+    }
+
+    pub fn error(message: impl Into<String>) -> Self {
+        Self::new(Status::Error, message)
+    }
+
+    pub fn evidence(mut self, evidence: Value) -> Self {
+        self.evidence = evidence;
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// Why a check could not decide: the answer is `error`, not `fail`.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("{0}")]
+    Aws(#[from] AwsError),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl CheckError {
+    /// The outcome this error becomes, with a hint where one helps.
+    pub fn into_outcome(self) -> Outcome {
+        match self {
+            CheckError::Aws(e) => {
+                let hint = e.hint();
+                let mut outcome = Outcome::error(e.to_string());
+                outcome.hint = hint;
+                outcome
+            }
+            CheckError::Other(message) => Outcome::error(message),
+        }
+    }
+}
+
+pub type CheckResult = Result<Outcome, CheckError>;

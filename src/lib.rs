@@ -1,0 +1,11 @@
+//! labcheck: a course-lab companion that grades the steps of the lab
+//! "deploy a Django app to AWS Elastic Beanstalk" against the learner's own
+//! AWS account, read only, with a hint and a fix for every failure.
+
+pub mod aws;
+pub mod checks;
+pub mod course;
+pub mod engine;
+pub mod params;
+pub mod redact;
+pub mod report;

@@ -1,0 +1,324 @@
+//! Lab parameters: the names of the learner's resources, and where each value
+//! came from. Defaults < `labcheck.toml` < environment < `--set key=value`;
+//! `region` and `account` fall back to the AWS configuration and STS.
+
+use crate::course::diagnostic::{Diagnostic, Diagnostics, LineIndex};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+/// One known parameter.
+pub struct ParamDef {
+    pub name: &'static str,
+    /// Default value; `{region}` and `{account}` are filled in.
+    pub default: Option<&'static str>,
+    /// Environment variables read, first match wins (after `LABCHECK_<NAME>`).
+    pub extra_env: &'static [&'static str],
+    /// Never shown in any output.
+    pub secret: bool,
+    pub help: &'static str,
+}
+
+/// Every parameter a lab may use, with its default.
+pub const DEFS: &[ParamDef] = &[
+    ParamDef { name: "region", default: None, extra_env: &[], secret: false, help: "AWS Region of the lab (default: from the AWS config)" },
+    ParamDef { name: "account", default: None, extra_env: &[], secret: false, help: "AWS account id (default: from STS GetCallerIdentity)" },
+    ParamDef { name: "bucket", default: Some("pets-project-{region}-{account}"), extra_env: &[], secret: false, help: "S3 bucket that holds the media files" },
+    ParamDef { name: "cache", default: Some("pets-project"), extra_env: &[], secret: false, help: "ElastiCache cache name" },
+    ParamDef { name: "db_instance", default: Some("pets-project-mysql"), extra_env: &[], secret: false, help: "RDS DB instance identifier" },
+    ParamDef { name: "db_name", default: Some("pets"), extra_env: &[], secret: false, help: "database name" },
+    ParamDef { name: "db_user", default: Some("django"), extra_env: &[], secret: false, help: "database user the app connects as" },
+    ParamDef { name: "db_password", default: None, extra_env: &["RDS_USER_PASSWORD"], secret: true, help: "database password (from RDS_USER_PASSWORD; never printed)" },
+    ParamDef { name: "eb_app", default: Some("pets-project-ebapp"), extra_env: &[], secret: false, help: "Elastic Beanstalk application" },
+    ParamDef { name: "eb_env", default: Some("pets-project-env"), extra_env: &[], secret: false, help: "Elastic Beanstalk environment" },
+    ParamDef { name: "instance_profile", default: Some("pets-project-ebInstanceProfile"), extra_env: &[], secret: false, help: "instance profile of the environment" },
+    ParamDef { name: "project_dir", default: Some("."), extra_env: &[], secret: false, help: "folder of the learner's Django project" },
+    ParamDef { name: "site_origin", default: Some(""), extra_env: &[], secret: false, help: "origin the site is served from, for CORS (empty: any origin)" },
+];
+
+/// Names of all parameters, for placeholders and errors.
+pub fn names() -> Vec<&'static str> {
+    DEFS.iter().map(|d| d.name).collect()
+}
+
+fn def(name: &str) -> Option<&'static ParamDef> {
+    DEFS.iter().find(|d| d.name == name)
+}
+
+/// Where a parameter's value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Default,
+    Config { file: String, line: usize },
+    Env(String),
+    Flag,
+    Aws,
+    Discovered,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::Config { file, line } => write!(f, "{file}:{line}"),
+            Source::Env(var) => write!(f, "${var}"),
+            Source::Flag => f.write_str("--set"),
+            Source::Aws => f.write_str("AWS"),
+            Source::Discovered => f.write_str("found in the account"),
+        }
+    }
+}
+
+/// A bad parameter given on the command line or in a config file.
+#[derive(Debug, thiserror::Error)]
+pub enum ParamError {
+    #[error("{0}")]
+    Config(Diagnostics),
+    #[error("cannot read {file}: {source}")]
+    Read { file: String, source: std::io::Error },
+    #[error("--set {0}: expected key=value")]
+    SetSyntax(String),
+    #[error("unknown parameter `{name}` (from {origin}); known parameters: {known}")]
+    Unknown { name: String, origin: String, known: String },
+}
+
+/// Resolved parameter values with their sources.
+#[derive(Clone, Debug, Default)]
+pub struct Params {
+    values: BTreeMap<String, (String, Source)>,
+}
+
+impl Params {
+    /// Reads explicit values: the config file (if any), the environment and
+    /// `--set` pairs. `env` looks up an environment variable.
+    pub fn gather(config: Option<&Path>, sets: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Params, ParamError> {
+        let mut params = Params::default();
+        if let Some(path) = config {
+            params.read_config(path)?;
+        }
+        for d in DEFS {
+            let own = format!("LABCHECK_{}", d.name.to_uppercase());
+            let found = std::iter::once(own.as_str())
+                .chain(d.extra_env.iter().copied())
+                .find_map(|var| env(var).filter(|v| !v.is_empty()).map(|v| (var.to_string(), v)));
+            if let Some((var, value)) = found {
+                params.values.insert(d.name.to_string(), (value, Source::Env(var)));
+            }
+        }
+        for pair in sets {
+            let (key, value) = pair.split_once('=').ok_or_else(|| ParamError::SetSyntax(pair.clone()))?;
+            let key = key.trim();
+            if def(key).is_none() {
+                return Err(unknown(key, "--set"));
+            }
+            params.values.insert(key.to_string(), (value.to_string(), Source::Flag));
+        }
+        Ok(params)
+    }
+
+    fn read_config(&mut self, path: &Path) -> Result<(), ParamError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ParamError::Read { file: file.clone(), source })?;
+        let index = LineIndex::new(&text);
+        let table: toml::Spanned<toml::Table> = toml::from_str(&text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            ParamError::Config(Diagnostics(vec![index.diagnostic_at(&file, offset, e.message().trim_end())]))
+        })?;
+        let mut errors = Vec::new();
+        // Spans of keys are found by searching the text: toml::Table keeps no spans.
+        for (key, value) in table.get_ref() {
+            let offset = find_key(&text, key);
+            let (line, _) = index.locate(offset);
+            if def(key).is_none() {
+                errors.push(index.diagnostic_at(&file, offset, format!("unknown parameter `{key}` (known: {})", names().join(", "))));
+                continue;
+            }
+            let value = match value {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                other => {
+                    errors.push(index.diagnostic_at(&file, offset, format!("`{key}` must be a string, not {}", other.type_str())));
+                    continue;
+                }
+            };
+            self.values.insert(key.clone(), (value, Source::Config { file: file.clone(), line }));
+        }
+        if errors.is_empty() { Ok(()) } else { Err(ParamError::Config(Diagnostics(errors))) }
+    }
+
+    /// An explicit value, before defaults are filled.
+    pub fn explicit(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(|(v, _)| v.as_str())
+    }
+
+    /// Sets a value (from a flag, AWS, or discovery).
+    pub fn set(&mut self, name: &str, value: impl Into<String>, source: Source) {
+        self.values.insert(name.to_string(), (value.into(), source));
+    }
+
+    /// Fills every default, given the region and account.
+    pub fn fill_defaults(&mut self) {
+        for d in DEFS {
+            if let (Some(default), false) = (d.default, self.values.contains_key(d.name)) {
+                let value = self.expand(default);
+                self.values.insert(d.name.to_string(), (value, Source::Default));
+            }
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(|(v, _)| v.as_str())
+    }
+
+    pub fn source(&self, name: &str) -> Option<&Source> {
+        self.values.get(name).map(|(_, s)| s)
+    }
+
+    /// Values of secret parameters, to redact from output.
+    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+        self.values.iter().filter(|(k, _)| def(k).is_some_and(|d| d.secret)).map(|(_, (v, _))| v.as_str())
+    }
+
+    /// Non-secret values with their sources, for reports.
+    pub fn public(&self) -> impl Iterator<Item = (&str, &str, &Source)> {
+        self.values
+            .iter()
+            .filter(|(k, _)| !def(k).is_some_and(|d| d.secret))
+            .map(|(k, (v, s))| (k.as_str(), v.as_str(), s))
+    }
+
+    /// Replaces `{name}` placeholders by values; unknown or unset ones stay.
+    pub fn expand(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            match after.find('}').map(|close| (&after[..close], close)) {
+                Some((name, close)) if is_name(name) && !def(name).is_some_and(|d| d.secret) && self.get(name).is_some() => {
+                    out.push_str(self.get(name).unwrap_or_default());
+                    rest = &after[close + 1..];
+                }
+                _ => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+fn unknown(name: &str, origin: &str) -> ParamError {
+    ParamError::Unknown { name: name.to_string(), origin: origin.to_string(), known: names().join(", ") }
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+}
+
+/// The `{name}` placeholders in a text.
+pub fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices('{').filter_map(move |(i, _)| {
+        let after = &text[i + 1..];
+        let name = &after[..after.find('}')?];
+        is_name(name).then_some(name)
+    })
+}
+
+/// Byte offset of `key =` at the start of a line (top-level keys).
+fn find_key(text: &str, key: &str) -> usize {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let bare = trimmed.strip_prefix('"').unwrap_or(trimmed);
+        if bare.starts_with(key) && bare[key.len()..].trim_start_matches('"').trim_start().starts_with('=') {
+            return offset + (line.len() - trimmed.len());
+        }
+        offset += line.len();
+    }
+    0
+}
+
+/// Reports a problem in a diagnostic-like way for `--set` errors.
+pub fn diagnostic_for(err: &ParamError) -> Option<&[Diagnostic]> {
+    match err {
+        ParamError::Config(d) => Some(&d.0),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn defaults_expand_region_and_account() {
+        let mut p = Params::gather(None, &[], &no_env).unwrap();
+        p.set("region", "us-west-2", Source::Aws);
+        p.set("account", "123456789012", Source::Aws);
+        p.fill_defaults();
+        assert_eq!(p.get("bucket"), Some("pets-project-us-west-2-123456789012"));
+        assert_eq!(p.get("cache"), Some("pets-project"));
+        assert_eq!(p.source("bucket"), Some(&Source::Default));
+    }
+
+    #[test]
+    fn precedence_is_config_then_env_then_set() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "# my lab\nbucket = \"from-config\"\ncache = \"cfg-cache\"\ndb_name = \"cfgdb\"").unwrap();
+        let env = |var: &str| match var {
+            "LABCHECK_CACHE" => Some("env-cache".to_string()),
+            "LABCHECK_DB_NAME" => Some("envdb".to_string()),
+            "RDS_USER_PASSWORD" => Some("pw-from-env".to_string()),
+            _ => None,
+        };
+        let p = Params::gather(Some(file.path()), &["db_name=flagdb".into()], &env).unwrap();
+        assert_eq!(p.get("bucket"), Some("from-config"));
+        assert!(matches!(p.source("bucket"), Some(Source::Config { line: 2, .. })));
+        assert_eq!(p.get("cache"), Some("env-cache"));
+        assert_eq!(p.get("db_name"), Some("flagdb"));
+        assert_eq!(p.get("db_password"), Some("pw-from-env"));
+        assert_eq!(p.secrets().collect::<Vec<_>>(), vec!["pw-from-env"]);
+        assert!(p.public().all(|(k, _, _)| k != "db_password"));
+    }
+
+    #[test]
+    fn unknown_key_in_config_names_file_and_line() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "bucket = \"b\"\n\nbukket = \"typo\"").unwrap();
+        let err = Params::gather(Some(file.path()), &[], &no_env).unwrap_err();
+        let d = &diagnostic_for(&err).unwrap()[0];
+        assert_eq!((d.line, d.col), (3, 1));
+        assert!(d.message.contains("unknown parameter `bukket`"), "{}", d.message);
+    }
+
+    #[test]
+    fn bad_toml_in_config_names_line() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "bucket = \"b\"\ncache = ").unwrap();
+        let err = Params::gather(Some(file.path()), &[], &no_env).unwrap_err();
+        assert_eq!(diagnostic_for(&err).unwrap()[0].line, 2);
+    }
+
+    #[test]
+    fn unknown_or_malformed_set_is_an_error() {
+        assert!(matches!(Params::gather(None, &["nope=1".into()], &no_env), Err(ParamError::Unknown { .. })));
+        assert!(matches!(Params::gather(None, &["bucket".into()], &no_env), Err(ParamError::SetSyntax(_))));
+    }
+
+    #[test]
+    fn expand_fills_known_and_keeps_the_rest() {
+        let mut p = Params::default();
+        p.set("bucket", "b1", Source::Flag);
+        p.set("db_password", "secret!", Source::Flag);
+        assert_eq!(p.expand("s3://{bucket}/ {nope} {db_password} {"), "s3://b1/ {nope} {db_password} {");
+        assert_eq!(placeholders("a {bucket} {x-y} {region}").collect::<Vec<_>>(), vec!["bucket", "region"]);
+    }
+}

@@ -1,0 +1,239 @@
+//! The report of one lab run (schema `labcheck/report-v1`) and its renderers:
+//! human (console), JSON and JUnit XML. A report is cleaned of secrets and
+//! control sequences once, by [`Report::sanitize`], before any renderer sees it.
+
+pub mod human;
+pub mod junit;
+pub mod output;
+
+use crate::redact::Redactor;
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA: &str = "labcheck/report-v1";
+
+/// The result of one check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+    Error,
+    Skip,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::Skip => "skip",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub lab: String,
+    pub account: String,
+    pub region: String,
+    pub identity: String,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub score: u32,
+    pub max_score: u32,
+    pub steps: Vec<StepReport>,
+    /// Things labcheck found out and the learner should know (a discovered
+    /// bucket name, checks skipped because of where labcheck runs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StepReport {
+    pub id: String,
+    pub title: String,
+    pub score: u32,
+    pub max_score: u32,
+    pub checks: Vec<CheckReport>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    pub message: String,
+    pub hint: String,
+    pub fix: String,
+    pub points: u32,
+    pub score: u32,
+    pub duration_ms: u64,
+    pub evidence: serde_json::Value,
+}
+
+/// How a run ends, as the process exit code (DESIGN §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every graded check passed.
+    Passed = 0,
+    /// At least one check failed.
+    Failed = 1,
+    /// No check failed, but some could not be evaluated.
+    Incomplete = 3,
+}
+
+impl Report {
+    pub fn checks(&self) -> impl Iterator<Item = &CheckReport> {
+        self.steps.iter().flat_map(|s| s.checks.iter())
+    }
+
+    pub fn count(&self, status: Status) -> usize {
+        self.checks().filter(|c| c.status == status).count()
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        if self.count(Status::Fail) > 0 {
+            Verdict::Failed
+        } else if self.count(Status::Error) > 0 {
+            Verdict::Incomplete
+        } else {
+            Verdict::Passed
+        }
+    }
+
+    /// Recomputes step and total scores from the checks.
+    pub fn rescore(&mut self) {
+        for step in &mut self.steps {
+            for check in &mut step.checks {
+                check.score = if check.status == Status::Pass { check.points } else { 0 };
+            }
+            step.score = step.checks.iter().map(|c| c.score).sum();
+            step.max_score = step.checks.iter().map(|c| c.points).sum();
+        }
+        self.score = self.steps.iter().map(|s| s.score).sum();
+        self.max_score = self.steps.iter().map(|s| s.max_score).sum();
+    }
+
+    /// Redacts secrets and strips control sequences from every string.
+    pub fn sanitize(&mut self, redactor: &Redactor) {
+        let clean = |s: &mut String| *s = redactor.clean(s);
+        clean(&mut self.identity);
+        self.notes.iter_mut().for_each(clean);
+        for step in &mut self.steps {
+            clean(&mut step.title);
+            for c in &mut step.checks {
+                for s in [&mut c.title, &mut c.message, &mut c.hint, &mut c.fix] {
+                    clean(s);
+                }
+                redactor.clean_json(&mut c.evidence);
+            }
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a report always serializes");
+        text.push('\n');
+        text
+    }
+}
+
+/// Output formats of `labcheck check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Junit,
+}
+
+/// Renders a report in a format. `color` only affects `human`.
+pub fn render(report: &Report, format: Format, color: bool) -> String {
+    match format {
+        Format::Human => human::render(report, color),
+        Format::Json => report.to_json(),
+        Format::Junit => junit::render(report),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod sample {
+    use super::*;
+
+    /// A small report with one check of each status, for renderer tests.
+    pub fn report() -> Report {
+        let check = |id: &str, status: Status, message: &str| CheckReport {
+            id: id.into(),
+            title: format!("title of {id}"),
+            status,
+            message: message.into(),
+            hint: format!("hint for {id}"),
+            fix: format!("fix-{id} --bucket b"),
+            points: 2,
+            score: 0,
+            duration_ms: 12,
+            evidence: serde_json::json!({}),
+        };
+        let mut r = Report {
+            schema: SCHEMA.into(),
+            lab: "deploy-django-eb".into(),
+            account: "123456789012".into(),
+            region: "us-west-2".into(),
+            identity: "arn:aws:iam::123456789012:user/learner".into(),
+            started_at: "2026-11-27T12:00:00Z".into(),
+            duration_ms: 1234,
+            score: 0,
+            max_score: 0,
+            steps: vec![StepReport {
+                id: "s3".into(),
+                title: "Store media files in Amazon S3".into(),
+                score: 0,
+                max_score: 0,
+                checks: vec![
+                    check("s3.bucket", Status::Pass, "bucket b exists in us-west-2"),
+                    check("s3.cors", Status::Fail, "no CORS configuration"),
+                    check("s3.private", Status::Error, "AccessDenied on GetPublicAccessBlock"),
+                    check("s3.media", Status::Skip, "needs s3.cors, which did not pass"),
+                ],
+            }],
+            notes: vec!["found bucket b".into()],
+        };
+        r.rescore();
+        r
+    }
+
+    #[test]
+    fn scores_and_verdict() {
+        let r = report();
+        assert_eq!((r.score, r.max_score), (2, 8));
+        assert_eq!(r.verdict(), Verdict::Failed);
+        let mut only_error = r.clone();
+        only_error.steps[0].checks.retain(|c| c.status != Status::Fail);
+        assert_eq!(only_error.verdict(), Verdict::Incomplete);
+        only_error.steps[0].checks.retain(|c| c.status == Status::Pass);
+        assert_eq!(only_error.verdict(), Verdict::Passed);
+    }
+
+    #[test]
+    fn json_has_the_contract_fields() {
+        let v: serde_json::Value = serde_json::from_str(&report().to_json()).unwrap();
+        assert_eq!(v["schema"], "labcheck/report-v1");
+        let c = &v["steps"][0]["checks"][1];
+        for key in ["id", "title", "status", "message", "hint", "fix", "points", "score", "duration_ms", "evidence"] {
+            assert!(c.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(c["status"], "fail");
+    }
+
+    #[test]
+    fn sanitize_redacts_every_field() {
+        let mut r = report();
+        r.steps[0].checks[1].message = "url https://x/k?X-Amz-Signature=deadbeef pw hunter22".into();
+        r.steps[0].checks[1].evidence = serde_json::json!({"url": "?Signature=abc123"});
+        let mut red = Redactor::new();
+        red.add_secret("hunter22");
+        r.sanitize(&red);
+        let text = r.to_json();
+        assert!(!text.contains("deadbeef") && !text.contains("hunter22") && !text.contains("abc123"), "{text}");
+    }
+}
