@@ -59,7 +59,7 @@ pub enum ConnectError {
          or run `aws configure set region REGION`."
     )]
     NoRegion,
-    #[error("cannot identify the AWS account: {0}")]
+    #[error("cannot identify the AWS account: {0}{hint}", hint = .0.hint().map(|h| format!("\n{h}")).unwrap_or_default())]
     Identity(AwsError),
 }
 
@@ -95,6 +95,20 @@ pub async fn identify(config: &SdkConfig) -> Result<Identity, ConnectError> {
     })
 }
 
+/// An error and its sources, joined by `: `, without repeats or debug dumps.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
 /// How an AWS call went wrong, in terms a check can act on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AwsErrorKind {
@@ -127,7 +141,9 @@ impl AwsError {
         let code = err.code().map(str::to_string);
         let kind = match (&err, code.as_deref(), status) {
             (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_), _, _) => AwsErrorKind::Network,
-            (_, Some(c), _) if c.starts_with("NoSuch") || c.ends_with("NotFound") || c.ends_with("NotFoundFault") => AwsErrorKind::NotFound,
+            (_, Some(c), _) if c.starts_with("NoSuch") || c.ends_with("NotFound") || c.ends_with("NotFoundFault") => {
+                AwsErrorKind::NotFound
+            }
             (_, Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError"), _) => {
                 AwsErrorKind::AccessDenied
             }
@@ -138,9 +154,14 @@ impl AwsError {
         let message = match (err.code(), err.message()) {
             (Some(code), Some(msg)) => format!("{code}: {msg}"),
             (Some(code), None) => code.to_string(),
-            _ => DisplayErrorContext(&err).to_string(),
+            _ => error_chain(&err),
         };
-        AwsError { action, code, message, kind }
+        AwsError {
+            action,
+            code,
+            message,
+            kind,
+        }
     }
 
     pub fn is_code(&self, code: &str) -> bool {
@@ -154,10 +175,12 @@ impl AwsError {
                 "the credentials labcheck uses may not call {}; `labcheck policy` prints the read-only policy it needs",
                 self.action
             )),
-            AwsErrorKind::Network => Some(
-                "AWS did not answer; check your network connection (or that the sandbox is up, if AWS_ENDPOINT_URL is set) and try again"
-                    .to_string(),
-            ),
+            AwsErrorKind::Network => Some(match std::env::var("AWS_ENDPOINT_URL") {
+                Ok(url) if !url.is_empty() => format!(
+                    "nothing answers at AWS_ENDPOINT_URL={url}; if that is the local sandbox, start it with `sandbox/up`"
+                ),
+                _ => "AWS did not answer; check your network connection and try again".to_string(),
+            }),
             _ => None,
         }
     }

@@ -127,10 +127,16 @@ struct Failure {
 
 impl Failure {
     fn usage(message: impl ToString) -> Self {
-        Failure { code: 2, message: message.to_string() }
+        Failure {
+            code: 2,
+            message: message.to_string(),
+        }
     }
     fn unavailable(message: impl ToString) -> Self {
-        Failure { code: 3, message: message.to_string() }
+        Failure {
+            code: 3,
+            message: message.to_string(),
+        }
     }
 }
 
@@ -140,7 +146,10 @@ fn main() -> ExitCode {
     let color = use_color(cli.common.color);
     console::set_colors_enabled(color);
     console::set_colors_enabled_stderr(color);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let result = runtime.block_on(async {
         match &cli.command {
             Command::Check(args) => check(&cli.common, args, color).await,
@@ -161,7 +170,9 @@ fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+        }
     }
 }
 
@@ -170,7 +181,10 @@ fn load_course(common: &Common) -> Result<Course, Failure> {
 }
 
 fn config_path(common: &Common) -> Option<PathBuf> {
-    common.config.clone().or_else(|| Some(PathBuf::from("labcheck.toml")).filter(|p| p.is_file()))
+    common
+        .config
+        .clone()
+        .or_else(|| Some(PathBuf::from("labcheck.toml")).filter(|p| p.is_file()))
 }
 
 /// `labcheck check`: grade the lab.
@@ -181,12 +195,30 @@ async fn check(common: &Common, args: &CheckArgs, color: bool) -> Result<u8, Fai
     let env = |var: &str| std::env::var(var).ok();
     let mut params = Params::gather(config_path(common).as_deref(), &common.set, &env).map_err(Failure::usage)?;
 
-    let region = common.region.clone().or_else(|| params.explicit("region").map(str::to_string));
-    let sdk = aws::load(&AwsOptions { profile: common.profile.clone(), region }).await;
-    let region = sdk.region().map(|r| r.to_string()).ok_or_else(|| Failure::usage(ConnectError::NoRegion))?;
+    let region = common
+        .region
+        .clone()
+        .or_else(|| params.explicit("region").map(str::to_string));
+    let sdk = aws::load(&AwsOptions {
+        profile: common.profile.clone(),
+        region,
+    })
+    .await;
+    let region = sdk
+        .region()
+        .map(|r| r.to_string())
+        .ok_or_else(|| Failure::usage(ConnectError::NoRegion))?;
     let identity = aws::identify(&sdk).await.map_err(Failure::unavailable)?;
     if params.explicit("region").is_none() || common.region.is_some() {
-        params.set("region", &region, if common.region.is_some() { Source::Flag } else { Source::Aws });
+        params.set(
+            "region",
+            &region,
+            if common.region.is_some() {
+                Source::Flag
+            } else {
+                Source::Aws
+            },
+        );
     }
     if params.explicit("account").is_none() {
         params.set("account", &identity.account, Source::Aws);
@@ -202,8 +234,14 @@ async fn check(common: &Common, args: &CheckArgs, color: bool) -> Result<u8, Fai
         }
     }
 
-    let progress = progress_bar(selected.len() as u64, args.format == Format::Human && args.output.is_none());
-    let mut opts = RunOptions { timeout: Duration::from_secs(args.timeout.max(1)), ..RunOptions::default() };
+    let progress = progress_bar(
+        selected.len() as u64,
+        args.format == Format::Human && args.output.is_none(),
+    );
+    let mut opts = RunOptions {
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        ..RunOptions::default()
+    };
     if let Some(bar) = progress.clone() {
         opts.on_done = Some(Arc::new(move |id: &str, _status: Status| {
             bar.set_message(id.to_string());
@@ -218,7 +256,8 @@ async fn check(common: &Common, args: &CheckArgs, color: bool) -> Result<u8, Fai
     let text = report::render(&report, args.format, color && args.output.is_none());
     match &args.output {
         Some(path) => {
-            write_atomic(path, text.as_bytes()).map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
+            write_atomic(path, text.as_bytes())
+                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
             eprintln!(
                 "wrote {} ({}/{} points, {} failed)",
                 path.display(),
@@ -238,8 +277,7 @@ fn progress_bar(len: u64, wanted: bool) -> Option<indicatif::ProgressBar> {
     }
     let bar = indicatif::ProgressBar::new(len);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} checking {pos}/{len} {wide_msg}")
-            .expect("valid template"),
+        indicatif::ProgressStyle::with_template("{spinner} checking {pos}/{len} {wide_msg}").expect("valid template"),
     );
     bar.enable_steady_tick(Duration::from_millis(100));
     Some(bar)
@@ -263,28 +301,56 @@ fn list(common: &Common, args: &ListArgs) -> Result<u8, Failure> {
                     })
                 })
                 .collect();
-            let labs: Vec<_> = course.labs.iter().map(|l| serde_json::json!({"id": l.id, "title": l.title})).collect();
+            let labs: Vec<_> = course
+                .labs
+                .iter()
+                .map(|l| serde_json::json!({"id": l.id, "title": l.title}))
+                .collect();
             let doc = serde_json::json!({"labs": labs, "lab": lab.id, "steps": steps});
             println!("{}", serde_json::to_string_pretty(&doc).expect("serializes"));
         }
         ListFormat::Human => {
             let bold = console::Style::new().bold();
             let dim = console::Style::new().dim();
-            println!("{} {}", bold.apply_to(&lab.title), dim.apply_to(format!("({})", lab.id)));
+            println!(
+                "{} {}",
+                bold.apply_to(&lab.title),
+                dim.apply_to(format!("({})", lab.id))
+            );
             let width = lab.checks().map(|(_, c)| c.id.len()).max().unwrap_or(0);
             for step in &lab.steps {
                 let points: u32 = step.checks.iter().map(|c| c.points).sum();
-                println!("\n{}  {}  {}", bold.apply_to(&step.id), step.title, dim.apply_to(format!("{points} points")));
+                println!(
+                    "\n{}  {}  {}",
+                    bold.apply_to(&step.id),
+                    step.title,
+                    dim.apply_to(format!("{points} points"))
+                );
                 if step.checks.is_empty() {
                     println!("  {}", dim.apply_to("(no graded checks)"));
                 }
                 for c in &step.checks {
-                    let needs = if c.needs.is_empty() { String::new() } else { format!("needs {}", c.needs.join(", ")) };
-                    println!("  {:width$}  {:2} pt  {}  {}", c.id, c.points, c.title, dim.apply_to(needs));
+                    let needs = if c.needs.is_empty() {
+                        String::new()
+                    } else {
+                        format!("needs {}", c.needs.join(", "))
+                    };
+                    println!(
+                        "  {:width$}  {:2} pt  {}  {}",
+                        c.id,
+                        c.points,
+                        c.title,
+                        dim.apply_to(needs)
+                    );
                 }
             }
             if course.labs.len() > 1 {
-                let others: Vec<&str> = course.labs.iter().map(|l| l.id.as_str()).filter(|id| *id != lab.id).collect();
+                let others: Vec<&str> = course
+                    .labs
+                    .iter()
+                    .map(|l| l.id.as_str())
+                    .filter(|id| *id != lab.id)
+                    .collect();
                 println!("\nother labs: {}", others.join(", "));
             }
             println!("\nGrade with `labcheck check [STEP|CHECK ...]`.");
@@ -311,4 +377,3 @@ fn policy(common: &Common) -> Result<u8, Failure> {
     println!("{}", serde_json::to_string_pretty(&doc).expect("serializes"));
     Ok(0)
 }
-

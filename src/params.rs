@@ -21,19 +21,97 @@ pub struct ParamDef {
 
 /// Every parameter a lab may use, with its default.
 pub const DEFS: &[ParamDef] = &[
-    ParamDef { name: "region", default: None, extra_env: &[], secret: false, help: "AWS Region of the lab (default: from the AWS config)" },
-    ParamDef { name: "account", default: None, extra_env: &[], secret: false, help: "AWS account id (default: from STS GetCallerIdentity)" },
-    ParamDef { name: "bucket", default: Some("pets-project-{region}-{account}"), extra_env: &[], secret: false, help: "S3 bucket that holds the media files" },
-    ParamDef { name: "cache", default: Some("pets-project"), extra_env: &[], secret: false, help: "ElastiCache cache name" },
-    ParamDef { name: "db_instance", default: Some("pets-project-mysql"), extra_env: &[], secret: false, help: "RDS DB instance identifier" },
-    ParamDef { name: "db_name", default: Some("pets"), extra_env: &[], secret: false, help: "database name" },
-    ParamDef { name: "db_user", default: Some("django"), extra_env: &[], secret: false, help: "database user the app connects as" },
-    ParamDef { name: "db_password", default: None, extra_env: &["RDS_USER_PASSWORD"], secret: true, help: "database password (from RDS_USER_PASSWORD; never printed)" },
-    ParamDef { name: "eb_app", default: Some("pets-project-ebapp"), extra_env: &[], secret: false, help: "Elastic Beanstalk application" },
-    ParamDef { name: "eb_env", default: Some("pets-project-env"), extra_env: &[], secret: false, help: "Elastic Beanstalk environment" },
-    ParamDef { name: "instance_profile", default: Some("pets-project-ebInstanceProfile"), extra_env: &[], secret: false, help: "instance profile of the environment" },
-    ParamDef { name: "project_dir", default: Some("."), extra_env: &[], secret: false, help: "folder of the learner's Django project" },
-    ParamDef { name: "site_origin", default: Some(""), extra_env: &[], secret: false, help: "origin the site is served from, for CORS (empty: any origin)" },
+    ParamDef {
+        name: "region",
+        default: None,
+        extra_env: &[],
+        secret: false,
+        help: "AWS Region of the lab (default: from the AWS config)",
+    },
+    ParamDef {
+        name: "account",
+        default: None,
+        extra_env: &[],
+        secret: false,
+        help: "AWS account id (default: from STS GetCallerIdentity)",
+    },
+    ParamDef {
+        name: "bucket",
+        default: Some("pets-project-{region}-{account}"),
+        extra_env: &[],
+        secret: false,
+        help: "S3 bucket that holds the media files",
+    },
+    ParamDef {
+        name: "cache",
+        default: Some("pets-project"),
+        extra_env: &[],
+        secret: false,
+        help: "ElastiCache cache name",
+    },
+    ParamDef {
+        name: "db_instance",
+        default: Some("pets-project-mysql"),
+        extra_env: &[],
+        secret: false,
+        help: "RDS DB instance identifier",
+    },
+    ParamDef {
+        name: "db_name",
+        default: Some("pets"),
+        extra_env: &[],
+        secret: false,
+        help: "database name",
+    },
+    ParamDef {
+        name: "db_user",
+        default: Some("django"),
+        extra_env: &[],
+        secret: false,
+        help: "database user the app connects as",
+    },
+    ParamDef {
+        name: "db_password",
+        default: None,
+        extra_env: &["RDS_USER_PASSWORD"],
+        secret: true,
+        help: "database password (from RDS_USER_PASSWORD; never printed)",
+    },
+    ParamDef {
+        name: "eb_app",
+        default: Some("pets-project-ebapp"),
+        extra_env: &[],
+        secret: false,
+        help: "Elastic Beanstalk application",
+    },
+    ParamDef {
+        name: "eb_env",
+        default: Some("pets-project-env"),
+        extra_env: &[],
+        secret: false,
+        help: "Elastic Beanstalk environment",
+    },
+    ParamDef {
+        name: "instance_profile",
+        default: Some("pets-project-ebInstanceProfile"),
+        extra_env: &[],
+        secret: false,
+        help: "instance profile of the environment",
+    },
+    ParamDef {
+        name: "project_dir",
+        default: Some("."),
+        extra_env: &[],
+        secret: false,
+        help: "folder of the learner's Django project",
+    },
+    ParamDef {
+        name: "site_origin",
+        default: Some(""),
+        extra_env: &[],
+        secret: false,
+        help: "origin the site is served from, for CORS (empty: any origin)",
+    },
 ];
 
 /// Names of all parameters, for placeholders and errors.
@@ -79,7 +157,11 @@ pub enum ParamError {
     #[error("--set {0}: expected key=value")]
     SetSyntax(String),
     #[error("unknown parameter `{name}` (from {origin}); known parameters: {known}")]
-    Unknown { name: String, origin: String, known: String },
+    Unknown {
+        name: String,
+        origin: String,
+        known: String,
+    },
 }
 
 /// Resolved parameter values with their sources.
@@ -91,7 +173,11 @@ pub struct Params {
 impl Params {
     /// Reads explicit values: the config file (if any), the environment and
     /// `--set` pairs. `env` looks up an environment variable.
-    pub fn gather(config: Option<&Path>, sets: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Params, ParamError> {
+    pub fn gather(
+        config: Option<&Path>,
+        sets: &[String],
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Params, ParamError> {
         let mut params = Params::default();
         if let Some(path) = config {
             params.read_config(path)?;
@@ -106,7 +192,9 @@ impl Params {
             }
         }
         for pair in sets {
-            let (key, value) = pair.split_once('=').ok_or_else(|| ParamError::SetSyntax(pair.clone()))?;
+            let (key, value) = pair
+                .split_once('=')
+                .ok_or_else(|| ParamError::SetSyntax(pair.clone()))?;
             let key = key.trim();
             if def(key).is_none() {
                 return Err(unknown(key, "--set"));
@@ -118,11 +206,18 @@ impl Params {
 
     fn read_config(&mut self, path: &Path) -> Result<(), ParamError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ParamError::Read { file: file.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ParamError::Read {
+            file: file.clone(),
+            source,
+        })?;
         let index = LineIndex::new(&text);
         let table: toml::Spanned<toml::Table> = toml::from_str(&text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
-            ParamError::Config(Diagnostics(vec![index.diagnostic_at(&file, offset, e.message().trim_end())]))
+            ParamError::Config(Diagnostics(vec![index.diagnostic_at(
+                &file,
+                offset,
+                e.message().trim_end(),
+            )]))
         })?;
         let mut errors = Vec::new();
         // Spans of keys are found by searching the text: toml::Table keeps no spans.
@@ -130,20 +225,41 @@ impl Params {
             let offset = find_key(&text, key);
             let (line, _) = index.locate(offset);
             if def(key).is_none() {
-                errors.push(index.diagnostic_at(&file, offset, format!("unknown parameter `{key}` (known: {})", names().join(", "))));
+                errors.push(index.diagnostic_at(
+                    &file,
+                    offset,
+                    format!("unknown parameter `{key}` (known: {})", names().join(", ")),
+                ));
                 continue;
             }
             let value = match value {
                 toml::Value::String(s) => s.clone(),
                 toml::Value::Integer(i) => i.to_string(),
                 other => {
-                    errors.push(index.diagnostic_at(&file, offset, format!("`{key}` must be a string, not {}", other.type_str())));
+                    errors.push(index.diagnostic_at(
+                        &file,
+                        offset,
+                        format!("`{key}` must be a string, not {}", other.type_str()),
+                    ));
                     continue;
                 }
             };
-            self.values.insert(key.clone(), (value, Source::Config { file: file.clone(), line }));
+            self.values.insert(
+                key.clone(),
+                (
+                    value,
+                    Source::Config {
+                        file: file.clone(),
+                        line,
+                    },
+                ),
+            );
         }
-        if errors.is_empty() { Ok(()) } else { Err(ParamError::Config(Diagnostics(errors))) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ParamError::Config(Diagnostics(errors)))
+        }
     }
 
     /// An explicit value, before defaults are filled.
@@ -176,7 +292,10 @@ impl Params {
 
     /// Values of secret parameters, to redact from output.
     pub fn secrets(&self) -> impl Iterator<Item = &str> {
-        self.values.iter().filter(|(k, _)| def(k).is_some_and(|d| d.secret)).map(|(_, (v, _))| v.as_str())
+        self.values
+            .iter()
+            .filter(|(k, _)| def(k).is_some_and(|d| d.secret))
+            .map(|(_, (v, _))| v.as_str())
     }
 
     /// Non-secret values with their sources, for reports.
@@ -195,7 +314,9 @@ impl Params {
             out.push_str(&rest[..open]);
             let after = &rest[open + 1..];
             match after.find('}').map(|close| (&after[..close], close)) {
-                Some((name, close)) if is_name(name) && !def(name).is_some_and(|d| d.secret) && self.get(name).is_some() => {
+                Some((name, close))
+                    if is_name(name) && !def(name).is_some_and(|d| d.secret) && self.get(name).is_some() =>
+                {
                     out.push_str(self.get(name).unwrap_or_default());
                     rest = &after[close + 1..];
                 }
@@ -211,7 +332,11 @@ impl Params {
 }
 
 fn unknown(name: &str, origin: &str) -> ParamError {
-    ParamError::Unknown { name: name.to_string(), origin: origin.to_string(), known: names().join(", ") }
+    ParamError::Unknown {
+        name: name.to_string(),
+        origin: origin.to_string(),
+        known: names().join(", "),
+    }
 }
 
 fn is_name(s: &str) -> bool {
@@ -272,7 +397,11 @@ mod tests {
     #[test]
     fn precedence_is_config_then_env_then_set() {
         let mut file = tempfile::NamedTempFile::new().unwrap();
-        writeln!(file, "# my lab\nbucket = \"from-config\"\ncache = \"cfg-cache\"\ndb_name = \"cfgdb\"").unwrap();
+        writeln!(
+            file,
+            "# my lab\nbucket = \"from-config\"\ncache = \"cfg-cache\"\ndb_name = \"cfgdb\""
+        )
+        .unwrap();
         let env = |var: &str| match var {
             "LABCHECK_CACHE" => Some("env-cache".to_string()),
             "LABCHECK_DB_NAME" => Some("envdb".to_string()),
@@ -309,8 +438,14 @@ mod tests {
 
     #[test]
     fn unknown_or_malformed_set_is_an_error() {
-        assert!(matches!(Params::gather(None, &["nope=1".into()], &no_env), Err(ParamError::Unknown { .. })));
-        assert!(matches!(Params::gather(None, &["bucket".into()], &no_env), Err(ParamError::SetSyntax(_))));
+        assert!(matches!(
+            Params::gather(None, &["nope=1".into()], &no_env),
+            Err(ParamError::Unknown { .. })
+        ));
+        assert!(matches!(
+            Params::gather(None, &["bucket".into()], &no_env),
+            Err(ParamError::SetSyntax(_))
+        ));
     }
 
     #[test]
@@ -318,7 +453,13 @@ mod tests {
         let mut p = Params::default();
         p.set("bucket", "b1", Source::Flag);
         p.set("db_password", "secret!", Source::Flag);
-        assert_eq!(p.expand("s3://{bucket}/ {nope} {db_password} {"), "s3://b1/ {nope} {db_password} {");
-        assert_eq!(placeholders("a {bucket} {x-y} {region}").collect::<Vec<_>>(), vec!["bucket", "region"]);
+        assert_eq!(
+            p.expand("s3://{bucket}/ {nope} {db_password} {"),
+            "s3://b1/ {nope} {db_password} {"
+        );
+        assert_eq!(
+            placeholders("a {bucket} {x-y} {region}").collect::<Vec<_>>(),
+            vec!["bucket", "region"]
+        );
     }
 }

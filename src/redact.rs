@@ -23,8 +23,10 @@ static SIGNED_QUERY_PARAM: LazyLock<Regex> = LazyLock::new(|| {
 /// ANSI escape sequences (CSI, OSC) and other C0/C1 control characters except
 /// newline and tab.
 static CONTROL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f\u{80}-\u{9f}]")
-        .expect("valid regex")
+    Regex::new(
+        r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f\u{80}-\u{9f}]",
+    )
+    .expect("valid regex")
 });
 
 /// Replaces secrets in text. Cheap to clone; holds the secret values of one run.
@@ -113,7 +115,10 @@ mod tests {
         r.add_secret("hunter2-long");
         r.add_secret("hunter2");
         r.add_secret("ab"); // too short to redact
-        assert_eq!(r.clean("pw=hunter2-long and hunter2 ab"), "pw=[redacted] and [redacted] ab");
+        assert_eq!(
+            r.clean("pw=hunter2-long and hunter2 ab"),
+            "pw=[redacted] and [redacted] ab"
+        );
     }
 
     #[test]
@@ -128,6 +133,9 @@ mod tests {
         r.add_secret("s3cret-pass");
         let mut v = serde_json::json!({"a": ["x s3cret-pass"], "b": {"c": "\x1b[2Jclear"}, "n": 3});
         r.clean_json(&mut v);
-        assert_eq!(v, serde_json::json!({"a": ["x [redacted]"], "b": {"c": "clear"}, "n": 3}));
+        assert_eq!(
+            v,
+            serde_json::json!({"a": ["x [redacted]"], "b": {"c": "clear"}, "n": 3})
+        );
     }
 }

@@ -29,19 +29,31 @@ async fn run(account: Arc<Account>, spec: Arc<CheckSpec>) -> CheckResult {
     for (name, value, _) in account.public_params() {
         cmd.env(format!("LABCHECK_{}", name.to_uppercase()), value);
     }
-    let out = cmd.output().await.map_err(|e| CheckError::Other(format!("cannot run the check's script: {e}")))?;
+    let out = cmd
+        .output()
+        .await
+        .map_err(|e| CheckError::Other(format!("cannot run the check's script: {e}")))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let reason = stdout.lines().find_map(|l| l.strip_prefix("FAIL:")).map(|r| r.trim().to_string());
+    let reason = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("FAIL:"))
+        .map(|r| r.trim().to_string());
     let evidence = serde_json::json!({ "exit_code": out.status.code() });
     if out.status.success() && reason.is_none() {
-        let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("the script succeeded");
+        let last = stdout
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("the script succeeded");
         return Ok(Outcome::pass(last.trim()).evidence(evidence));
     }
     let message = reason.unwrap_or_else(|| {
         let last_err = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
         match out.status.code() {
-            Some(code) => format!("the script exited with status {code}. {last_err}").trim().to_string(),
+            Some(code) => format!("the script exited with status {code}. {last_err}")
+                .trim()
+                .to_string(),
             None => "the script was killed by a signal".to_string(),
         }
     });

@@ -30,7 +30,14 @@ pub struct CheckKind {
 }
 
 /// Every check kind, in lab order.
-pub static KINDS: &[CheckKind] = &[s3::BUCKET, s3::CORS, s3::PRIVATE, s3::MEDIA, s3::PRESIGNED, command::COMMAND];
+pub static KINDS: &[CheckKind] = &[
+    s3::BUCKET,
+    s3::CORS,
+    s3::PRIVATE,
+    s3::MEDIA,
+    s3::PRESIGNED,
+    command::COMMAND,
+];
 
 pub fn find(id: &str) -> Option<&'static CheckKind> {
     KINDS.iter().find(|k| k.id == id)

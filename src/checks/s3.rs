@@ -88,7 +88,12 @@ async fn find_bucket(acc: &Account) -> Found {
             match location(acc, &name).await {
                 Ok(region) => Ok(Ok(Bucket { name, region })),
                 Err(e) if e.is_code("NoSuchBucket") || e.kind == AwsErrorKind::NotFound => {
-                    let out = acc.s3.list_buckets().send().await.map_err(|e| AwsError::from_sdk("s3:ListAllMyBuckets", e))?;
+                    let out = acc
+                        .s3
+                        .list_buckets()
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk("s3:ListAllMyBuckets", e))?;
                     let candidates: Vec<String> = out
                         .buckets()
                         .iter()
@@ -99,7 +104,10 @@ async fn find_bucket(acc: &Account) -> Found {
                     if let ([only], false) = (candidates.as_slice(), acc.param_is_explicit("bucket")) {
                         let region = location(acc, only).await?;
                         acc.discovered("bucket", only);
-                        return Ok(Ok(Bucket { name: only.clone(), region }));
+                        return Ok(Ok(Bucket {
+                            name: only.clone(),
+                            region,
+                        }));
                     }
                     Ok(Err(Missing::NotFound { name, candidates }))
                 }
@@ -170,7 +178,8 @@ async fn cors(acc: Arc<Account>) -> CheckResult {
         Err(e) => {
             let e = AwsError::from_sdk("s3:GetBucketCORS", e);
             if e.is_code("NoSuchCORSConfiguration") {
-                return Ok(Outcome::fail(format!("bucket {} has no CORS configuration", b.name)).evidence(json!({"rules": []})));
+                return Ok(Outcome::fail(format!("bucket {} has no CORS configuration", b.name))
+                    .evidence(json!({"rules": []})));
             }
             return Err(e.into());
         }
@@ -186,15 +195,28 @@ async fn cors(acc: Arc<Account>) -> CheckResult {
     });
     let mut problems = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
-        let name = rule.id().map_or_else(|| format!("rule {}", i + 1), |id| format!("rule {} ({id})", i + 1));
+        let name = rule
+            .id()
+            .map_or_else(|| format!("rule {}", i + 1), |id| format!("rule {} ({id})", i + 1));
         let gets = rule.allowed_methods().iter().any(|m| m.eq_ignore_ascii_case("GET"));
-        let matching: Vec<&String> = rule.allowed_origins().iter().filter(|o| origin_matches(o, &origin)).collect();
+        let matching: Vec<&String> = rule
+            .allowed_origins()
+            .iter()
+            .filter(|o| origin_matches(o, &origin))
+            .collect();
         match (gets, matching.first()) {
             (true, Some(o)) => {
-                let whom = if origin.is_empty() { format!("origin {o}") } else { format!("{origin} (through {o})") };
+                let whom = if origin.is_empty() {
+                    format!("origin {o}")
+                } else {
+                    format!("{origin} (through {o})")
+                };
                 return Ok(Outcome::pass(format!("{name} allows GET from {whom}")).evidence(evidence));
             }
-            (false, _) => problems.push(format!("{name} does not allow GET (it allows {})", rule.allowed_methods().join(", "))),
+            (false, _) => problems.push(format!(
+                "{name} does not allow GET (it allows {})",
+                rule.allowed_methods().join(", ")
+            )),
             (true, None) => problems.push(format!(
                 "{name} allows GET only from {}, not from {origin}",
                 rule.allowed_origins().join(", ")
@@ -219,7 +241,9 @@ fn origin_matches(allowed: &str, origin: &str) -> bool {
         None => allowed.eq_ignore_ascii_case(origin),
         Some((prefix, suffix)) => {
             let o = origin.to_ascii_lowercase();
-            o.len() >= prefix.len() + suffix.len() && o.starts_with(&prefix.to_ascii_lowercase()) && o.ends_with(&suffix.to_ascii_lowercase())
+            o.len() >= prefix.len() + suffix.len()
+                && o.starts_with(&prefix.to_ascii_lowercase())
+                && o.ends_with(&suffix.to_ascii_lowercase())
         }
     }
 }
@@ -241,10 +265,20 @@ async fn private(acc: Arc<Account>) -> CheckResult {
     let flags = [
         ("BlockPublicAcls", block.as_ref().and_then(|c| c.block_public_acls())),
         ("IgnorePublicAcls", block.as_ref().and_then(|c| c.ignore_public_acls())),
-        ("BlockPublicPolicy", block.as_ref().and_then(|c| c.block_public_policy())),
-        ("RestrictPublicBuckets", block.as_ref().and_then(|c| c.restrict_public_buckets())),
+        (
+            "BlockPublicPolicy",
+            block.as_ref().and_then(|c| c.block_public_policy()),
+        ),
+        (
+            "RestrictPublicBuckets",
+            block.as_ref().and_then(|c| c.restrict_public_buckets()),
+        ),
     ];
-    let off: Vec<&str> = flags.iter().filter(|(_, on)| *on != Some(true)).map(|(name, _)| *name).collect();
+    let off: Vec<&str> = flags
+        .iter()
+        .filter(|(_, on)| *on != Some(true))
+        .map(|(name, _)| *name)
+        .collect();
     if block.is_none() {
         problems.push("the bucket has no public access block".to_string());
     } else if !off.is_empty() {
@@ -263,10 +297,19 @@ async fn private(acc: Arc<Account>) -> CheckResult {
     };
     let public_statements = policy.as_deref().map(public_policy_statements).unwrap_or_default();
     if !public_statements.is_empty() {
-        problems.push(format!("the bucket policy grants access to everyone ({})", public_statements.join(", ")));
+        problems.push(format!(
+            "the bucket policy grants access to everyone ({})",
+            public_statements.join(", ")
+        ));
     }
 
-    let acl = acc.s3.get_bucket_acl().bucket(&b.name).send().await.map_err(|e| AwsError::from_sdk("s3:GetBucketAcl", e))?;
+    let acl = acc
+        .s3
+        .get_bucket_acl()
+        .bucket(&b.name)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("s3:GetBucketAcl", e))?;
     let public_grants: Vec<String> = acl
         .grants()
         .iter()
@@ -287,7 +330,11 @@ async fn private(acc: Arc<Account>) -> CheckResult {
         "public_acl_grants": public_grants,
     });
     Ok(if problems.is_empty() {
-        Outcome::pass(format!("bucket {} blocks public access; pictures are reached only through presigned URLs", b.name)).evidence(evidence)
+        Outcome::pass(format!(
+            "bucket {} blocks public access; pictures are reached only through presigned URLs",
+            b.name
+        ))
+        .evidence(evidence)
     } else {
         Outcome::fail(format!("bucket {} is not private: {}", b.name, problems.join("; "))).evidence(evidence)
     })
@@ -313,7 +360,11 @@ fn public_policy_statements(policy: &str) -> Vec<String> {
         .enumerate()
         .filter(|(_, s)| s["Effect"] == "Allow" && s.get("Condition").is_none())
         .filter(|(_, s)| is_star(&s["Principal"]) || is_star(&s["Principal"]["AWS"]))
-        .map(|(i, s)| s["Sid"].as_str().map_or_else(|| format!("statement {}", i + 1), |sid| format!("statement {sid}")))
+        .map(|(i, s)| {
+            s["Sid"]
+                .as_str()
+                .map_or_else(|| format!("statement {}", i + 1), |sid| format!("statement {sid}"))
+        })
         .collect()
 }
 
@@ -333,7 +384,10 @@ async fn objects(acc: &Account, bucket: &str) -> Result<Arc<(Vec<Object>, bool)>
             let mut truncated = false;
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| AwsError::from_sdk("s3:ListBucket", e))?;
-                found.extend(page.contents().iter().map(|o| Object { key: o.key().unwrap_or_default().to_string(), size: o.size().unwrap_or(0) }));
+                found.extend(page.contents().iter().map(|o| Object {
+                    key: o.key().unwrap_or_default().to_string(),
+                    size: o.size().unwrap_or(0),
+                }));
                 if found.len() >= MAX_LISTED {
                     truncated = true;
                     break;
@@ -365,9 +419,14 @@ async fn media(acc: Arc<Account>) -> CheckResult {
     });
     Ok(match (all.len(), pictures.len()) {
         (0, _) => Outcome::fail(format!("bucket {} is empty", b.name)).evidence(evidence),
-        (n, 0) => Outcome::fail(format!("bucket {} holds {more}{n} objects, but no pictures (jpg, jpeg, png, gif, webp)", b.name))
-            .evidence(evidence),
-        (n, p) => Outcome::pass(format!("{more}{p} pictures among {n} objects, {}", human_bytes(total))).evidence(evidence),
+        (n, 0) => Outcome::fail(format!(
+            "bucket {} holds {more}{n} objects, but no pictures (jpg, jpeg, png, gif, webp)",
+            b.name
+        ))
+        .evidence(evidence),
+        (n, p) => {
+            Outcome::pass(format!("{more}{p} pictures among {n} objects, {}", human_bytes(total))).evidence(evidence)
+        }
     })
 }
 
@@ -392,13 +451,25 @@ async fn presigned(acc: Arc<Account>) -> CheckResult {
     let response = match acc.http.get(&url).send().await {
         Ok(r) => r,
         Err(e) => {
-            return Ok(Outcome::fail(format!("the presigned URL for {} did not answer: {}", object.key, without_url(&e)))
-                .evidence(json!({"key": object.key, "url": shown_url})));
+            return Ok(Outcome::fail(format!(
+                "the presigned URL for {} did not answer: {}",
+                object.key,
+                without_url(&e)
+            ))
+            .evidence(json!({"key": object.key, "url": shown_url})));
         }
     };
     let status = response.status();
-    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let body = response.bytes().await.map_err(|e| CheckError::Other(format!("download of {} broke off: {}", object.key, without_url(&e))))?;
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| CheckError::Other(format!("download of {} broke off: {}", object.key, without_url(&e))))?;
     let evidence = json!({
         "key": object.key,
         "url": shown_url,
@@ -407,12 +478,44 @@ async fn presigned(acc: Arc<Account>) -> CheckResult {
         "content_type": content_type,
     });
     Ok(if !status.is_success() {
-        Outcome::fail(format!("the presigned URL for {} answered HTTP {}", object.key, status.as_u16())).evidence(evidence)
+        let code = s3_error_code(&body).map(|c| format!(" ({c})")).unwrap_or_default();
+        let mut outcome = Outcome::fail(format!(
+            "the presigned URL for {} answered HTTP {}{code}",
+            object.key,
+            status.as_u16()
+        ))
+        .evidence(evidence);
+        if code.contains("InvalidObjectState") {
+            outcome = outcome.hint(format!(
+                "{} is archived (a Glacier storage class), so it cannot be downloaded; keep media files in the STANDARD storage class, or restore them",
+                object.key
+            ));
+        }
+        outcome
     } else if body.len() as i64 != object.size {
-        Outcome::fail(format!("downloaded {} bytes of {}, but it holds {} bytes", body.len(), object.key, object.size)).evidence(evidence)
+        Outcome::fail(format!(
+            "downloaded {} bytes of {}, but it holds {} bytes",
+            body.len(),
+            object.key,
+            object.size
+        ))
+        .evidence(evidence)
     } else {
-        Outcome::pass(format!("downloaded {} ({}) through a presigned URL", object.key, human_bytes(object.size))).evidence(evidence)
+        Outcome::pass(format!(
+            "downloaded {} ({}) through a presigned URL",
+            object.key,
+            human_bytes(object.size)
+        ))
+        .evidence(evidence)
     })
+}
+
+/// The `<Code>` of an S3 XML error body.
+fn s3_error_code(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.find("<Code>")? + "<Code>".len();
+    let end = start + text[start..].find("</Code>")?;
+    Some(text[start..end].to_string())
 }
 
 /// An HTTP error's text without the URL, which holds a signature.
@@ -439,10 +542,19 @@ mod tests {
     #[test]
     fn origins_match_wildcards() {
         assert!(origin_matches("*", "http://x.elasticbeanstalk.com"));
-        assert!(origin_matches("http://*.elasticbeanstalk.com", "http://pets.us-west-2.elasticbeanstalk.com"));
-        assert!(!origin_matches("http://*.elasticbeanstalk.com", "https://pets.example.com"));
+        assert!(origin_matches(
+            "http://*.elasticbeanstalk.com",
+            "http://pets.us-west-2.elasticbeanstalk.com"
+        ));
+        assert!(!origin_matches(
+            "http://*.elasticbeanstalk.com",
+            "https://pets.example.com"
+        ));
         assert!(origin_matches("https://Site.example", "https://site.example"));
-        assert!(origin_matches("https://site.example", ""), "no origin known: any listed origin");
+        assert!(
+            origin_matches("https://site.example", ""),
+            "no origin known: any listed origin"
+        );
         assert!(!origin_matches("https://a.example", "https://b.example"));
     }
 
@@ -454,7 +566,10 @@ mod tests {
             {"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}},
             {"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"},
             {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:role/eb"},"Action":"s3:*","Resource":"*"}]}"#;
-        assert_eq!(public_policy_statements(policy), vec!["statement PublicRead", "statement 2"]);
+        assert_eq!(
+            public_policy_statements(policy),
+            vec!["statement PublicRead", "statement 2"]
+        );
         assert!(public_policy_statements("not json").is_empty());
     }
 

@@ -110,8 +110,9 @@ mod tests {
         assert_eq!(idx.locate(0), (1, 1));
         assert_eq!(idx.locate(3), (2, 1));
         assert_eq!(idx.locate(7), (2, 4));
-        assert_eq!(idx.locate(9), (3, 1));
-        assert_eq!(idx.locate(10), (4, 1));
+        assert_eq!(idx.locate(8), (3, 1));
+        assert_eq!(idx.locate(9), (4, 1));
+        assert_eq!(idx.locate(10), (4, 2));
         assert_eq!(idx.line_text(2), "cdé");
         assert_eq!(idx.line_text(3), "");
     }

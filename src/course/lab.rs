@@ -102,7 +102,9 @@ impl Lab {
         let mut events = Parser::new_ext(text, options).into_offset_iter();
         while let Some((event, range)) = events.next() {
             match event {
-                Event::Start(Tag::Heading { level, id: heading_id, .. }) => {
+                Event::Start(Tag::Heading {
+                    level, id: heading_id, ..
+                }) => {
                     let heading = collect_text(&mut events, |e| matches!(e, Event::End(TagEnd::Heading(_))));
                     match level {
                         HeadingLevel::H1 if title.is_none() => title = Some(heading),
@@ -116,7 +118,11 @@ impl Lab {
                                         format!("duplicate step id `{step_id}`"),
                                     ));
                                 }
-                                steps.push(Step { id: step_id, title: heading, checks: Vec::new() });
+                                steps.push(Step {
+                                    id: step_id,
+                                    title: heading,
+                                    checks: Vec::new(),
+                                });
                                 in_step = true;
                             }
                             None => in_step = false,
@@ -124,7 +130,9 @@ impl Lab {
                         _ => {}
                     }
                 }
-                Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if info.split_whitespace().next() == Some("check") => {
+                Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info)))
+                    if info.split_whitespace().next() == Some("check") =>
+                {
                     let body = collect_text(&mut events, |e| matches!(e, Event::End(TagEnd::CodeBlock)));
                     let (fence_line, fence_col) = index.locate(range.start);
                     if !in_step {
@@ -161,13 +169,26 @@ impl Lab {
         }
 
         let Some(title) = title else {
-            errors.insert(0, index.diagnostic(file, 1, 1, "a lab file must start with a level-1 heading: its title"));
+            errors.insert(
+                0,
+                index.diagnostic(file, 1, 1, "a lab file must start with a level-1 heading: its title"),
+            );
             return Err(Diagnostics(errors));
         };
         if steps.is_empty() {
-            errors.push(index.diagnostic(file, 1, 1, "no steps: a step is a level-2 heading with an `{#id}` attribute"));
+            errors.push(index.diagnostic(
+                file,
+                1,
+                1,
+                "no steps: a step is a level-2 heading with an `{#id}` attribute",
+            ));
         }
-        let lab = Lab { id: id.to_string(), title, file: file.to_string(), steps };
+        let lab = Lab {
+            id: id.to_string(),
+            title,
+            file: file.to_string(),
+            steps,
+        };
         validate_lab(&lab, &index, &mut errors);
         if errors.is_empty() {
             Ok(lab)
@@ -179,7 +200,10 @@ impl Lab {
 }
 
 /// Concatenates the text events up to the end event.
-fn collect_text<'a>(events: &mut impl Iterator<Item = (Event<'a>, std::ops::Range<usize>)>, is_end: impl Fn(&Event) -> bool) -> String {
+fn collect_text<'a>(
+    events: &mut impl Iterator<Item = (Event<'a>, std::ops::Range<usize>)>,
+    is_end: impl Fn(&Event) -> bool,
+) -> String {
     let mut out = String::new();
     for (event, _) in events.by_ref() {
         if is_end(&event) {
@@ -200,13 +224,24 @@ fn body_position(body: &str, offset: usize, fence_line: usize, fence_col: usize)
     (fence_line + line, col + fence_col - 1)
 }
 
-fn parse_block(body: &str, file: &str, index: &LineIndex, fence_line: usize, fence_col: usize) -> Result<RawCheck, Diagnostic> {
+fn parse_block(
+    body: &str,
+    file: &str,
+    index: &LineIndex,
+    fence_line: usize,
+    fence_col: usize,
+) -> Result<RawCheck, Diagnostic> {
     toml::from_str::<RawCheck>(body).map_err(|e| {
         let (line, col) = match e.span() {
             Some(span) => body_position(body, span.start, fence_line, fence_col),
             None => (fence_line, fence_col),
         };
-        index.diagnostic(file, line, col, format!("invalid check block: {}", e.message().trim_end()))
+        index.diagnostic(
+            file,
+            line,
+            col,
+            format!("invalid check block: {}", e.message().trim_end()),
+        )
     })
 }
 
@@ -219,7 +254,15 @@ fn field_position(body: &str, key: &str, fence_line: usize, fence_col: usize) ->
     body_position(body, offset, fence_line, fence_col)
 }
 
-fn validate_block(spec: &CheckSpec, step_id: &str, vocab: &Vocabulary, body: &str, file: &str, index: &LineIndex, errors: &mut Vec<Diagnostic>) {
+fn validate_block(
+    spec: &CheckSpec,
+    step_id: &str,
+    vocab: &Vocabulary,
+    body: &str,
+    file: &str,
+    index: &LineIndex,
+    errors: &mut Vec<Diagnostic>,
+) {
     let (fence_line, fence_col) = (spec.line, index.locate_line_col_of_fence(spec.line));
     let at = |key: &str| field_position(body, key, fence_line, fence_col);
     let mut err = |key: &str, message: String| {
@@ -227,14 +270,30 @@ fn validate_block(spec: &CheckSpec, step_id: &str, vocab: &Vocabulary, body: &st
         errors.push(index.diagnostic(file, line, col, message));
     };
     if !spec.id.starts_with(&format!("{step_id}.")) || spec.id.len() <= step_id.len() + 1 {
-        err("id", format!("check id `{}` must start with its step's id: `{step_id}.`", spec.id));
+        err(
+            "id",
+            format!("check id `{}` must start with its step's id: `{step_id}.`", spec.id),
+        );
     }
     if !(vocab.is_kind)(&spec.kind) {
-        err("kind", format!("unknown check kind `{}` (known kinds: {})", spec.kind, vocab.kinds.join(", ")));
+        err(
+            "kind",
+            format!(
+                "unknown check kind `{}` (known kinds: {})",
+                spec.kind,
+                vocab.kinds.join(", ")
+            ),
+        );
     }
     match (&spec.run, spec.kind == "command") {
-        (None, true) => err("kind", "a `command` check needs `run = \"...\"`: the script to run".into()),
-        (Some(_), false) => err("run", format!("`run` only goes with kind = \"command\", not `{}`", spec.kind)),
+        (None, true) => err(
+            "kind",
+            "a `command` check needs `run = \"...\"`: the script to run".into(),
+        ),
+        (Some(_), false) => err(
+            "run",
+            format!("`run` only goes with kind = \"command\", not `{}`", spec.kind),
+        ),
         _ => {}
     }
     if spec.title.trim().is_empty() {
@@ -244,8 +303,16 @@ fn validate_block(spec: &CheckSpec, step_id: &str, vocab: &Vocabulary, body: &st
         err("hint", "`hint` is empty: say what the learner should do".into());
     }
     for (key, text) in [("hint", &spec.hint), ("fix", &spec.fix), ("title", &spec.title)] {
-        if let Err(bad) = crate::params::placeholders(text).try_for_each(|p| if vocab.params.contains(&p) { Ok(()) } else { Err(p) }) {
-            err(key, format!("unknown placeholder `{{{bad}}}` in `{key}` (parameters: {})", vocab.params.join(", ")));
+        if let Err(bad) =
+            crate::params::placeholders(text).try_for_each(|p| if vocab.params.contains(&p) { Ok(()) } else { Err(p) })
+        {
+            err(
+                key,
+                format!(
+                    "unknown placeholder `{{{bad}}}` in `{key}` (parameters: {})",
+                    vocab.params.join(", ")
+                ),
+            );
         }
     }
 }
@@ -280,14 +347,22 @@ fn validate_lab(lab: &Lab, index: &LineIndex, errors: &mut Vec<Diagnostic>) {
                     &lab.file,
                     check.line,
                     1,
-                    format!("check `{}` needs `{need}`, which no check in this lab declares", check.id),
+                    format!(
+                        "check `{}` needs `{need}`, which no check in this lab declares",
+                        check.id
+                    ),
                 ));
             }
         }
     }
     if let Some(cycle) = find_cycle(lab) {
         let line = lab.check(&cycle[0]).map_or(1, |c| c.line);
-        errors.push(index.diagnostic(&lab.file, line, 1, format!("`needs` form a cycle: {}", cycle.join(" → "))));
+        errors.push(index.diagnostic(
+            &lab.file,
+            line,
+            1,
+            format!("`needs` form a cycle: {}", cycle.join(" → ")),
+        ));
     }
 }
 
@@ -295,7 +370,12 @@ fn validate_lab(lab: &Lab, index: &LineIndex, errors: &mut Vec<Diagnostic>) {
 fn find_cycle(lab: &Lab) -> Option<Vec<String>> {
     let needs: HashMap<&str, &[String]> = lab.checks().map(|(_, c)| (c.id.as_str(), c.needs.as_slice())).collect();
     let mut done: HashSet<&str> = HashSet::new();
-    fn visit<'a>(id: &'a str, needs: &HashMap<&'a str, &'a [String]>, path: &mut Vec<&'a str>, done: &mut HashSet<&'a str>) -> Option<Vec<String>> {
+    fn visit<'a>(
+        id: &'a str,
+        needs: &HashMap<&'a str, &'a [String]>,
+        path: &mut Vec<&'a str>,
+        done: &mut HashSet<&'a str>,
+    ) -> Option<Vec<String>> {
         if let Some(pos) = path.iter().position(|p| *p == id) {
             let mut cycle: Vec<String> = path[pos..].iter().map(|s| s.to_string()).collect();
             cycle.push(id.to_string());
@@ -319,4 +399,165 @@ fn find_cycle(lab: &Lab) -> Option<Vec<String>> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KINDS: &[&str] = &["s3.bucket", "s3.cors", "command"];
+    const PARAMS: &[&str] = &["bucket", "region"];
+
+    fn parse(text: &str) -> Result<Lab, Diagnostics> {
+        let is_kind = |k: &str| KINDS.contains(&k);
+        let vocab = Vocabulary {
+            is_kind: &is_kind,
+            kinds: KINDS.to_vec(),
+            params: PARAMS,
+        };
+        Lab::parse("demo", "labs/demo.md", text, &vocab)
+    }
+
+    fn block(body: &str) -> String {
+        format!("```check\n{body}\n```\n")
+    }
+
+    fn lab_with(blocks: &str) -> String {
+        format!("# Demo lab\n\nIntro.\n\n## Before you begin\n\nProse.\n\n## Bucket {{#s3}}\n\nDo things.\n\n{blocks}")
+    }
+
+    const BUCKET: &str = "id = \"s3.bucket\"\ntitle = \"Bucket\"\nkind = \"s3.bucket\"\npoints = 2\nhint = \"Create {bucket}.\"\nfix = \"aws s3 mb s3://{bucket}\"";
+    const CORS: &str =
+        "id = \"s3.cors\"\ntitle = \"CORS\"\nkind = \"s3.cors\"\nneeds = [\"s3.bucket\"]\nhint = \"Add a rule.\"";
+
+    fn only_error(text: &str) -> Diagnostic {
+        let errs = parse(text).expect_err("should be rejected").0;
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        errs.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn parses_steps_and_checks() {
+        let lab = parse(&lab_with(&(block(BUCKET) + "\nMore.\n\n" + &block(CORS)))).unwrap();
+        assert_eq!(lab.title, "Demo lab");
+        assert_eq!(lab.steps.len(), 1, "a heading without id is prose, not a step");
+        let step = &lab.steps[0];
+        assert_eq!((step.id.as_str(), step.title.as_str()), ("s3", "Bucket"));
+        assert_eq!(step.checks[0].points, 2);
+        assert_eq!(step.checks[1].points, 1, "points default to 1");
+        assert_eq!(step.checks[1].needs, vec!["s3.bucket"]);
+        assert_eq!(step.checks[0].line, 13);
+    }
+
+    #[test]
+    fn bad_toml_points_into_the_block() {
+        let d = only_error(&lab_with(&block("id = \"s3.bucket\"\ntitle = \"B\"\nkind = s3.bucket")));
+        assert_eq!(d.file, "labs/demo.md");
+        assert_eq!(d.line, 16, "{d}");
+        assert!(d.message.starts_with("invalid check block"), "{d}");
+    }
+
+    #[test]
+    fn unknown_field_is_rejected() {
+        let d = only_error(&lab_with(&block(&format!("{BUCKET}\npionts = 3"))));
+        assert_eq!(d.line, 20, "{d}");
+        assert!(d.message.contains("pionts"), "{d}");
+    }
+
+    #[test]
+    fn unknown_kind_names_line_and_known_kinds() {
+        let d = only_error(&lab_with(&block(
+            &BUCKET.replace("kind = \"s3.bucket\"", "kind = \"s3.bukket\""),
+        )));
+        assert_eq!((d.line, d.col), (16, 1), "{d}");
+        assert!(
+            d.message.contains("unknown check kind `s3.bukket`") && d.message.contains("s3.cors"),
+            "{d}"
+        );
+        assert_eq!(d.snippet.as_deref(), Some("kind = \"s3.bukket\""));
+    }
+
+    #[test]
+    fn duplicate_id_is_rejected() {
+        let d = only_error(&lab_with(&(block(BUCKET) + "\n" + &block(BUCKET))));
+        assert!(
+            d.message
+                .contains("duplicate check id `s3.bucket` (first declared on line 13)"),
+            "{d}"
+        );
+        assert_eq!(d.line, 22);
+    }
+
+    #[test]
+    fn needs_naming_no_check_is_rejected() {
+        let d = only_error(&lab_with(&block(&CORS.replace("s3.bucket", "s3.bukket"))));
+        assert!(
+            d.message
+                .contains("needs `s3.bukket`, which no check in this lab declares"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn needs_cycle_is_rejected() {
+        let a = BUCKET.to_string() + "\nneeds = [\"s3.cors\"]";
+        let errs = parse(&lab_with(&(block(&a) + &block(CORS)))).unwrap_err().0;
+        assert!(errs.iter().any(|d| d.message.contains("cycle")), "{errs:?}");
+    }
+
+    #[test]
+    fn check_outside_a_step_is_rejected() {
+        let text = format!("# Demo\n\n## Prose\n\n{}", block(BUCKET));
+        let errs = parse(&text).unwrap_err().0;
+        assert!(
+            errs.iter()
+                .any(|d| d.message.contains("must be inside a step") && d.line == 5),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn id_must_carry_the_step_prefix() {
+        let d = only_error(&lab_with(&block(
+            &BUCKET.replace("id = \"s3.bucket\"", "id = \"cache.bucket\""),
+        )));
+        assert!(d.message.contains("must start with its step's id: `s3.`"), "{d}");
+    }
+
+    #[test]
+    fn unknown_placeholder_is_rejected() {
+        let d = only_error(&lab_with(&block(&BUCKET.replace("{bucket}.", "{bukket}."))));
+        assert!(d.message.contains("unknown placeholder `{bukket}` in `hint`"), "{d}");
+    }
+
+    #[test]
+    fn command_kind_needs_run_and_others_refuse_it() {
+        let cmd = "id = \"s3.script\"\ntitle = \"T\"\nkind = \"command\"\nhint = \"h\"";
+        assert!(only_error(&lab_with(&block(cmd))).message.contains("needs `run"));
+        let ok = format!("{cmd}\nrun = \"true\"");
+        assert!(parse(&lab_with(&block(&ok))).is_ok());
+        let d = only_error(&lab_with(&block(&format!("{BUCKET}\nrun = \"true\""))));
+        assert!(d.message.contains("`run` only goes with kind = \"command\""), "{d}");
+    }
+
+    #[test]
+    fn duplicate_step_and_missing_title_are_rejected() {
+        let errs = parse("## A {#a}\n\n## B {#a}\n").unwrap_err().0;
+        assert!(errs[0].message.contains("level-1 heading"), "{errs:?}");
+        let errs = parse("# T\n\n## A {#a}\n\n## B {#a}\n").unwrap_err().0;
+        assert!(
+            errs.iter()
+                .any(|d| d.message.contains("duplicate step id `a`") && d.line == 5),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn all_errors_are_reported_together() {
+        let bad1 = BUCKET.replace("kind = \"s3.bucket\"", "kind = \"nope\"");
+        let bad2 = CORS.replace("s3.bucket", "nothing");
+        let errs = parse(&lab_with(&(block(&bad1) + &block(&bad2)))).unwrap_err().0;
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(errs[0].line < errs[1].line);
+    }
 }

@@ -43,11 +43,24 @@ impl Course {
     /// The course in a folder (`DIR/labs/*.md`).
     pub fn from_dir(dir: &Path) -> Result<Course, CourseError> {
         let labs_dir = dir.join("labs");
-        let read = |path: &Path| std::fs::read_to_string(path).map_err(|source| CourseError::Read { path: path.to_path_buf(), source });
+        let read = |path: &Path| {
+            std::fs::read_to_string(path).map_err(|source| CourseError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
         let mut files = Vec::new();
-        let entries = std::fs::read_dir(&labs_dir).map_err(|source| CourseError::Read { path: labs_dir.clone(), source })?;
+        let entries = std::fs::read_dir(&labs_dir).map_err(|source| CourseError::Read {
+            path: labs_dir.clone(),
+            source,
+        })?;
         for entry in entries {
-            let path = entry.map_err(|source| CourseError::Read { path: labs_dir.clone(), source })?.path();
+            let path = entry
+                .map_err(|source| CourseError::Read {
+                    path: labs_dir.clone(),
+                    source,
+                })?
+                .path();
             if path.extension().is_some_and(|e| e == "md") {
                 files.push((path.display().to_string(), read(&path)?));
             }
@@ -70,24 +83,38 @@ impl Course {
     fn from_files(files: impl Iterator<Item = (String, String)>) -> Result<Course, CourseError> {
         let (kinds, params) = vocabulary();
         let is_kind = |k: &str| crate::checks::find(k).is_some();
-        let vocab = Vocabulary { is_kind: &is_kind, kinds, params: &params };
+        let vocab = Vocabulary {
+            is_kind: &is_kind,
+            kinds,
+            params: &params,
+        };
         let mut labs = Vec::new();
         let mut errors = Vec::new();
         for (path, text) in files {
-            let id = Path::new(&path).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+            let id = Path::new(&path)
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
             match Lab::parse(&id, &path, &text, &vocab) {
                 Ok(lab) => labs.push(lab),
                 Err(Diagnostics(mut d)) => errors.append(&mut d),
             }
         }
-        if errors.is_empty() { Ok(Course { labs }) } else { Err(Diagnostics(errors).into()) }
+        if errors.is_empty() {
+            Ok(Course { labs })
+        } else {
+            Err(Diagnostics(errors).into())
+        }
     }
 
     pub fn lab(&self, id: Option<&str>) -> Result<&Lab, CourseError> {
         let id = id.unwrap_or(DEFAULT_LAB);
-        self.labs.iter().find(|l| l.id == id).ok_or_else(|| CourseError::NoSuchLab {
-            id: id.to_string(),
-            known: self.labs.iter().map(|l| l.id.as_str()).collect::<Vec<_>>().join(", "),
-        })
+        self.labs
+            .iter()
+            .find(|l| l.id == id)
+            .ok_or_else(|| CourseError::NoSuchLab {
+                id: id.to_string(),
+                known: self.labs.iter().map(|l| l.id.as_str()).collect::<Vec<_>>().join(", "),
+            })
     }
 }

@@ -53,18 +53,31 @@ impl Account {
 
     /// The value of a parameter ("" when unset).
     pub fn param(&self, name: &str) -> String {
-        self.params.read().expect("params lock").get(name).unwrap_or_default().to_string()
+        self.params
+            .read()
+            .expect("params lock")
+            .get(name)
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// Whether the learner chose this parameter's value (not a default).
     pub fn param_is_explicit(&self, name: &str) -> bool {
-        !matches!(self.params.read().expect("params lock").source(name), Some(Source::Default) | None)
+        !matches!(
+            self.params.read().expect("params lock").source(name),
+            Some(Source::Default) | None
+        )
     }
 
     /// Uses a resource found in the account instead of the default name.
     pub fn discovered(&self, name: &str, value: &str) {
-        self.params.write().expect("params lock").set(name, value, Source::Discovered);
-        self.note(format!("found {name} `{value}`; to pin it, set `{name} = \"{value}\"` in labcheck.toml"));
+        self.params
+            .write()
+            .expect("params lock")
+            .set(name, value, Source::Discovered);
+        self.note(format!(
+            "found {name} `{value}`; to pin it, set `{name} = \"{value}\"` in labcheck.toml"
+        ));
     }
 
     /// Fills `{placeholders}` with the current parameter values.
@@ -96,6 +109,9 @@ impl Account {
     /// Non-secret parameters, for `-v` output.
     pub fn public_params(&self) -> Vec<(String, String, String)> {
         let params = self.params.read().expect("params lock");
-        params.public().map(|(k, v, s)| (k.to_string(), v.to_string(), s.to_string())).collect()
+        params
+            .public()
+            .map(|(k, v, s)| (k.to_string(), v.to_string(), s.to_string()))
+            .collect()
     }
 }

@@ -43,8 +43,15 @@ pub fn select(lab: &Lab, names: &[String]) -> Result<Vec<String>, UnknownName> {
             });
         }
     }
-    Ok(lab.checks().map(|(_, c)| c.id.clone()).filter(|id| names.is_empty() || wanted.contains(id.as_str())).collect())
+    Ok(lab
+        .checks()
+        .map(|(_, c)| c.id.clone())
+        .filter(|id| names.is_empty() || wanted.contains(id.as_str()))
+        .collect())
 }
+
+/// Called with a check's id and status when it finishes.
+pub type OnDone = Arc<dyn Fn(&str, Status) + Send + Sync>;
 
 /// How to run.
 #[derive(Clone)]
@@ -54,12 +61,16 @@ pub struct RunOptions {
     /// Checks running at once.
     pub concurrency: usize,
     /// Called when each check finishes (for progress display).
-    pub on_done: Option<Arc<dyn Fn(&str, Status) + Send + Sync>>,
+    pub on_done: Option<OnDone>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { timeout: Duration::from_secs(60), concurrency: 8, on_done: None }
+        RunOptions {
+            timeout: Duration::from_secs(60),
+            concurrency: 8,
+            on_done: None,
+        }
     }
 }
 
@@ -80,15 +91,31 @@ pub async fn run(lab: &Lab, selected: &[String], account: Arc<Account>, opts: &R
     let limit = Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1)));
     let mut futures: HashMap<String, RanFuture> = HashMap::new();
     for spec in in_needs_order(lab, &to_run) {
-        let deps: Vec<(String, RanFuture)> = spec.needs.iter().filter_map(|n| futures.get(n).map(|f| (n.clone(), f.clone()))).collect();
-        let fut = run_one(Arc::new(spec.clone()), deps, account.clone(), limit.clone(), opts.clone()).boxed().shared();
+        let deps: Vec<(String, RanFuture)> = spec
+            .needs
+            .iter()
+            .filter_map(|n| futures.get(n).map(|f| (n.clone(), f.clone())))
+            .collect();
+        let fut = run_one(
+            Arc::new(spec.clone()),
+            deps,
+            account.clone(),
+            limit.clone(),
+            opts.clone(),
+        )
+        .boxed()
+        .shared();
         futures.insert(spec.id.clone(), fut);
     }
-    let ordered: Vec<(&str, RanFuture)> = selected.iter().filter_map(|id| futures.get(id).map(|f| (id.as_str(), f.clone()))).collect();
-    let results: HashMap<&str, Ran> = futures::future::join_all(ordered.into_iter().map(|(id, f)| async move { (id, f.await) }))
-        .await
-        .into_iter()
+    let ordered: Vec<(&str, RanFuture)> = selected
+        .iter()
+        .filter_map(|id| futures.get(id).map(|f| (id.as_str(), f.clone())))
         .collect();
+    let results: HashMap<&str, Ran> =
+        futures::future::join_all(ordered.into_iter().map(|(id, f)| async move { (id, f.await) }))
+            .await
+            .into_iter()
+            .collect();
 
     let mut report = Report {
         schema: SCHEMA.into(),
@@ -107,10 +134,20 @@ pub async fn run(lab: &Lab, selected: &[String], account: Arc<Account>, opts: &R
         let checks: Vec<CheckReport> = step
             .checks
             .iter()
-            .filter_map(|spec| results.get(spec.id.as_str()).map(|ran| check_report(spec, ran, &account)))
+            .filter_map(|spec| {
+                results
+                    .get(spec.id.as_str())
+                    .map(|ran| check_report(spec, ran, &account))
+            })
             .collect();
         if !checks.is_empty() {
-            report.steps.push(StepReport { id: step.id.clone(), title: step.title.clone(), score: 0, max_score: 0, checks });
+            report.steps.push(StepReport {
+                id: step.id.clone(),
+                title: step.title.clone(),
+                score: 0,
+                max_score: 0,
+                checks,
+            });
         }
     }
     report.notes = account.notes();
@@ -175,7 +212,13 @@ fn in_needs_order<'a>(lab: &'a Lab, ids: &HashSet<String>) -> Vec<&'a CheckSpec>
     order
 }
 
-async fn run_one(spec: Arc<CheckSpec>, deps: Vec<(String, RanFuture)>, account: Arc<Account>, limit: Arc<tokio::sync::Semaphore>, opts: RunOptions) -> Ran {
+async fn run_one(
+    spec: Arc<CheckSpec>,
+    deps: Vec<(String, RanFuture)>,
+    account: Arc<Account>,
+    limit: Arc<tokio::sync::Semaphore>,
+    opts: RunOptions,
+) -> Ran {
     for (dep, fut) in deps {
         let ran = fut.await;
         if ran.outcome.status != Status::Pass {
@@ -186,7 +229,10 @@ async fn run_one(spec: Arc<CheckSpec>, deps: Vec<(String, RanFuture)>, account: 
             };
             let outcome = Outcome::skip(format!("needs {dep}, which {why}"));
             notify(&opts, &spec.id, outcome.status);
-            return Ran { outcome, duration: Duration::ZERO };
+            return Ran {
+                outcome,
+                duration: Duration::ZERO,
+            };
         }
     }
     let _permit = limit.acquire().await;
@@ -206,7 +252,10 @@ async fn run_one(spec: Arc<CheckSpec>, deps: Vec<(String, RanFuture)>, account: 
         }
     };
     notify(&opts, &spec.id, outcome.status);
-    Ran { outcome, duration: start.elapsed() }
+    Ran {
+        outcome,
+        duration: start.elapsed(),
+    }
 }
 
 fn notify(opts: &RunOptions, id: &str, status: Status) {

@@ -17,7 +17,12 @@ pub struct Outcome {
 
 impl Outcome {
     fn new(status: Status, message: impl Into<String>) -> Self {
-        Outcome { status, message: message.into(), evidence: Value::Object(Default::default()), hint: None }
+        Outcome {
+            status,
+            message: message.into(),
+            evidence: Value::Object(Default::default()),
+            hint: None,
+        }
     }
 
     pub fn pass(message: impl Into<String>) -> Self {

@@ -96,13 +96,23 @@ pub fn render(report: &Report, color: bool) -> String {
 }
 
 fn render_check(out: &mut String, check: &CheckReport, id_width: usize, p: &Palette) {
-    let _ = write!(out, "  {} {:id_width$}  {}", p.mark(check.status), check.id, check.title);
+    let _ = write!(
+        out,
+        "  {} {:id_width$}  {}",
+        p.mark(check.status),
+        check.id,
+        check.title
+    );
     match check.status {
         Status::Pass => {
             let _ = writeln!(out, "  {}", p.dim.apply_to(&check.message));
         }
         Status::Skip => {
-            let _ = writeln!(out, "\n      {}", p.skip.apply_to(format!("skipped: {}", check.message)));
+            let _ = writeln!(
+                out,
+                "\n      {}",
+                p.skip.apply_to(format!("skipped: {}", check.message))
+            );
         }
         Status::Fail | Status::Error => {
             let _ = writeln!(out);
@@ -123,7 +133,11 @@ fn render_check(out: &mut String, check: &CheckReport, id_width: usize, p: &Pale
 fn next_step(report: &Report, p: &Palette) -> String {
     let first = |status| report.checks().find(|c| c.status == status);
     if let Some(c) = first(Status::Fail) {
-        format!("Next: fix {}, then run {}", c.id, p.cmd.apply_to(format!("labcheck check {}", c.id)))
+        format!(
+            "Next: fix {}, then run {}",
+            c.id,
+            p.cmd.apply_to(format!("labcheck check {}", c.id))
+        )
     } else if let Some(c) = first(Status::Error) {
         format!(
             "Next: {} could not be checked; see its message, then run {}",
@@ -151,7 +165,10 @@ mod tests {
         assert!(text.contains("fix:  fix-s3.cors --bucket b"), "{text}");
         assert!(text.contains("skipped: needs s3.cors"), "{text}");
         assert!(text.contains("Score 2/8"), "{text}");
-        assert!(text.contains("Next: fix s3.cors, then run labcheck check s3.cors"), "{text}");
+        assert!(
+            text.contains("Next: fix s3.cors, then run labcheck check s3.cors"),
+            "{text}"
+        );
         assert!(!text.contains('\x1b'), "no colour when disabled");
     }
 

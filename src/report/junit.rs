@@ -23,7 +23,11 @@ pub fn render(report: &Report) -> String {
                     s
                 }
                 Status::Fail | Status::Error => {
-                    let kind = if check.status == Status::Fail { NonSuccessKind::Failure } else { NonSuccessKind::Error };
+                    let kind = if check.status == Status::Fail {
+                        NonSuccessKind::Failure
+                    } else {
+                        NonSuccessKind::Error
+                    };
                     let mut s = TestCaseStatus::non_success(kind);
                     s.set_message(check.message.clone());
                     s.set_description(detail);
@@ -49,7 +53,13 @@ mod tests {
         let xml = super::render(&sample::report());
         assert!(xml.contains("<testsuite name=\"s3\" tests=\"4\""), "{xml}");
         assert!(xml.contains("<failure message=\"no CORS configuration\""), "{xml}");
-        assert!(xml.contains("<error message=\"AccessDenied on GetPublicAccessBlock\""), "{xml}");
-        assert!(xml.contains("<skipped message=\"needs s3.cors, which did not pass\""), "{xml}");
+        assert!(
+            xml.contains("<error message=\"AccessDenied on GetPublicAccessBlock\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<skipped message=\"needs s3.cors, which did not pass\""),
+            "{xml}"
+        );
     }
 }

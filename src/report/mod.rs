@@ -219,7 +219,18 @@ pub(crate) mod sample {
         let v: serde_json::Value = serde_json::from_str(&report().to_json()).unwrap();
         assert_eq!(v["schema"], "labcheck/report-v1");
         let c = &v["steps"][0]["checks"][1];
-        for key in ["id", "title", "status", "message", "hint", "fix", "points", "score", "duration_ms", "evidence"] {
+        for key in [
+            "id",
+            "title",
+            "status",
+            "message",
+            "hint",
+            "fix",
+            "points",
+            "score",
+            "duration_ms",
+            "evidence",
+        ] {
             assert!(c.get(key).is_some(), "missing {key}");
         }
         assert_eq!(c["status"], "fail");
@@ -234,6 +245,9 @@ pub(crate) mod sample {
         red.add_secret("hunter22");
         r.sanitize(&red);
         let text = r.to_json();
-        assert!(!text.contains("deadbeef") && !text.contains("hunter22") && !text.contains("abc123"), "{text}");
+        assert!(
+            !text.contains("deadbeef") && !text.contains("hunter22") && !text.contains("abc123"),
+            "{text}"
+        );
     }
 }

@@ -1,0 +1,260 @@
+//! The command-line contract: exit codes, errors that name file and line,
+//! help that teaches, output files, report formats.
+
+mod common;
+use common::{labcheck, learner, text, write};
+
+#[test]
+fn no_credentials_exits_3_and_says_how_to_configure() {
+    let home = tempfile::tempdir().unwrap();
+    let out = labcheck()
+        .args(["check", "s3", "--region", "us-west-2"])
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", home.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("none"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{all}");
+    assert!(all.contains("no AWS credentials found"), "{all}");
+    assert!(all.contains("aws configure"), "{all}");
+    assert!(all.contains("source sandbox/env"), "{all}");
+}
+
+#[test]
+fn no_region_exits_2_and_says_how_to_set_it() {
+    let home = tempfile::tempdir().unwrap();
+    let out = labcheck()
+        .args(["check"])
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", home.path().join("none"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--region"), "{}", text(&out));
+}
+
+#[test]
+fn unknown_step_exits_2_and_lists_steps() {
+    let out = labcheck()
+        .args(["check", "s4", "--region", "us-west-2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let all = text(&out);
+    assert!(
+        all.contains("`s4` is not a step or check of lab deploy-django-eb"),
+        "{all}"
+    );
+    assert!(all.contains("s3, cache, rds, project, eb"), "{all}");
+}
+
+#[test]
+fn broken_lab_in_course_dir_exits_2_with_file_line_col() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = "# Broken\n\n## Bucket {#s3}\n\n```check\nid = \"s3.bucket\"\ntitle = \"B\"\nkind = \"s3.bucket\"\nhint = \"h\"\n```\n\n```check\nid = \"s3.bucket\"\ntitle = \"again\"\nkind = \"s3.nope\"\nhint = \"h\"\n```\n";
+    write(dir.path(), "labs/broken.md", lab);
+    let out = labcheck()
+        .args(["check", "--lab", "broken", "--region", "us-west-2", "--course-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let all = text(&out);
+    let file = dir.path().join("labs/broken.md").display().to_string();
+    assert!(
+        all.contains(&format!(
+            "{file}:12:1: duplicate check id `s3.bucket` (first declared on line 5)"
+        )),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!("{file}:15:1: unknown check kind `s3.nope`")),
+        "{all}"
+    );
+    // `list` refuses the same lab: nothing is half-used.
+    let out = labcheck()
+        .args(["list", "--course-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bad_config_file_exits_2_with_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "labcheck.toml", "bucket = \"b\"\nregoin = \"us-west-2\"\n");
+    let out = labcheck().args(["check", "--config"]).arg(&cfg).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let all = text(&out);
+    assert!(
+        all.contains(&format!("{}:2:1: unknown parameter `regoin`", cfg.display())),
+        "{all}"
+    );
+}
+
+#[test]
+fn bad_set_exits_2() {
+    let out = labcheck().args(["check", "--set", "bukket=x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("unknown parameter `bukket`"), "{}", text(&out));
+}
+
+#[test]
+fn help_teaches_the_first_steps() {
+    let out = labcheck().arg("--help").output().unwrap();
+    let all = text(&out);
+    for needle in ["labcheck list", "labcheck check s3.cors", "sandbox/up", "Exit codes"] {
+        assert!(all.contains(needle), "--help lacks {needle}:\n{all}");
+    }
+    let out = labcheck().args(["check", "--help"]).output().unwrap();
+    assert!(text(&out).contains("--format"), "{}", text(&out));
+    assert!(text(&out).contains("labcheck check s3 cache"), "{}", text(&out));
+}
+
+#[test]
+fn list_shows_steps_and_check_ids() {
+    let out = labcheck().arg("list").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let all = text(&out);
+    for id in [
+        "s3.bucket",
+        "s3.cors",
+        "s3.private",
+        "s3.media",
+        "s3.presigned",
+        "cache",
+        "rds",
+        "project",
+        "eb",
+    ] {
+        assert!(all.contains(id), "list lacks {id}:\n{all}");
+    }
+    let out = labcheck().args(["list", "--format", "json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["steps"][0]["id"], "s3");
+    assert_eq!(v["steps"][0]["checks"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn policy_lists_only_read_actions() {
+    let out = labcheck().arg("policy").output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let actions = v["Statement"][0]["Action"].as_array().unwrap();
+    assert!(actions.iter().any(|a| a == "s3:GetBucketCORS"));
+    for a in actions {
+        let name = a.as_str().unwrap().split(':').nth(1).unwrap();
+        assert!(
+            ["Get", "List", "Describe", "Head"].iter().any(|p| name.starts_with(p)),
+            "{name} is not a read action"
+        );
+    }
+}
+
+#[test]
+fn output_file_and_junit_format() {
+    let l = learner("output_file_and_junit_format");
+    l.break_("no-cors");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.xml");
+    let out = l
+        .labcheck()
+        .args(["check", "s3", "--format", "junit", "--output"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(out.stdout.is_empty(), "the report goes to the file only");
+    let xml = std::fs::read_to_string(&path).unwrap();
+    assert!(xml.contains("<testsuite name=\"s3\" tests=\"5\""), "{xml}");
+    assert!(xml.contains("<testcase name=\"s3.cors\""), "{xml}");
+    assert!(xml.contains("<failure message=\"bucket "), "{xml}");
+    assert!(!xml.contains("X-Amz-Signature=") || xml.contains("X-Amz-Signature=[redacted]"));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left behind"
+    );
+}
+
+#[test]
+fn human_report_shows_hint_and_fix_and_honours_no_color() {
+    let l = learner("human_report_shows_hint_and_fix");
+    l.break_("no-cors");
+    let out = l.labcheck().args(["check", "s3"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let all = String::from_utf8_lossy(&out.stdout);
+    assert!(all.contains("✗ s3.cors"), "{all}");
+    assert!(all.contains("hint: "), "{all}");
+    assert!(
+        all.contains(&format!("fix:  aws s3api put-bucket-cors --bucket {}", l.bucket())),
+        "{all}"
+    );
+    assert!(
+        all.contains("Next: fix s3.cors, then run labcheck check s3.cors"),
+        "{all}"
+    );
+    assert!(!all.contains('\x1b'), "NO_COLOR is set: no escape codes");
+    let out = l
+        .labcheck()
+        .args(["check", "s3", "--color", "always"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains('\x1b'),
+        "--color always wins"
+    );
+}
+
+#[test]
+fn secrets_never_appear_in_any_format() {
+    let l = learner("secrets_never_appear_in_any_format");
+    let password = "pw-Very-Secret-42";
+    for format in ["human", "json", "junit"] {
+        let out = l
+            .labcheck()
+            .args(["check", "s3", "-v", "--format", format])
+            .env("RDS_USER_PASSWORD", password)
+            .output()
+            .unwrap();
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{all}");
+        assert!(!all.contains(password), "{format} shows the password:\n{all}");
+        assert!(!all.contains("sandbox-secret"), "{format} shows the secret key:\n{all}");
+        for (i, _) in all.match_indices("X-Amz-Signature=") {
+            assert!(
+                all[i..].starts_with("X-Amz-Signature=[redacted]"),
+                "{format}: unredacted signature:\n{all}"
+            );
+        }
+    }
+}
+
+#[test]
+fn command_checks_run_scripts_from_the_lab() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = "# Scripted\n\n## Bucket {#s3}\n\n```check\nid = \"s3.named\"\ntitle = \"The bucket name is set\"\nkind = \"command\"\nrun = \"test -n \\\"$LABCHECK_BUCKET\\\" && echo bucket is $LABCHECK_BUCKET\"\nhint = \"Set a bucket.\"\n```\n\n```check\nid = \"s3.script-fails\"\ntitle = \"A failing script\"\nkind = \"command\"\nrun = \"echo 'FAIL: no widgets in {bucket}'; exit 1\"\nhint = \"Add widgets.\"\n```\n";
+    write(dir.path(), "labs/scripted.md", lab);
+    let l = learner("command_checks_run_scripts_from_the_lab");
+    let out = l
+        .labcheck()
+        .args(["check", "--lab", "scripted", "--format", "json", "--course-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(common::check(&report, "s3.named")["status"], "pass");
+    assert_eq!(
+        common::check(&report, "s3.named")["message"],
+        format!("bucket is {}", l.bucket())
+    );
+    assert_eq!(common::check(&report, "s3.script-fails")["status"], "fail");
+    assert_eq!(
+        common::check(&report, "s3.script-fails")["message"],
+        format!("no widgets in {}", l.bucket())
+    );
+}

@@ -1,0 +1,186 @@
+//! Test harness: the local sandbox (sandbox/up) and the built labcheck binary.
+//!
+//! Every test that changes lab state works in its own sandbox account (moto
+//! keeps one state per 12-digit access key), provisioned in the solved state
+//! by `sandbox/provision --account ID`, so tests run in parallel without
+//! stepping on each other. A test that finds the sandbox down fails and says
+//! how to start it.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The variables `sandbox/env` exports, read by sourcing it.
+fn sandbox_env() -> &'static HashMap<String, String> {
+    static ENV: OnceLock<HashMap<String, String>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let status = Command::new(repo().join("sandbox/status"))
+            .output()
+            .expect("run sandbox/status");
+        assert!(
+            status.status.success(),
+            "the sandbox is not running; start it with `sandbox/up` (or run scripts/test).\n{}",
+            String::from_utf8_lossy(&status.stdout)
+        );
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg("env -i bash -c 'source sandbox/env && env -0'")
+            .current_dir(repo())
+            .output()
+            .expect("source sandbox/env");
+        String::from_utf8_lossy(&out.stdout)
+            .split('\0')
+            .filter_map(|kv| kv.split_once('='))
+            .filter(|(k, _)| k.starts_with("AWS_") || k.starts_with("LABCHECK_") || k.starts_with("RDS_"))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    })
+}
+
+/// A sandbox account holding the solved lab state.
+pub struct Learner {
+    pub account: String,
+}
+
+/// A fresh account for one test: the id is derived from the test's name so
+/// reruns reuse it, and `provision` repairs whatever a previous run broke.
+pub fn learner(test_name: &str) -> Learner {
+    let hash = test_name.bytes().fold(1469598103934665603u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(1099511628211)
+    });
+    let account = format!("9{:011}", hash % 100_000_000_000);
+    let learner = Learner { account };
+    learner.sandbox(&["provision", "--account", &learner.account.clone()]);
+    learner
+}
+
+impl Learner {
+    /// Runs a sandbox script (`provision`, `break`) for this account.
+    pub fn sandbox(&self, args: &[&str]) {
+        let env = sandbox_env();
+        let out = Command::new(repo().join("sandbox").join(args[0]))
+            .args(&args[1..])
+            .envs(env)
+            .output()
+            .expect("run sandbox script");
+        assert!(
+            out.status.success(),
+            "sandbox/{} failed:\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Introduces one named fault in this account.
+    pub fn break_(&self, scenario: &str) {
+        self.sandbox(&["break", scenario, "--account", &self.account]);
+    }
+
+    /// labcheck, pointed at this account in the sandbox.
+    pub fn labcheck(&self) -> Command {
+        let mut cmd = labcheck();
+        cmd.envs(sandbox_env()).env("AWS_ACCESS_KEY_ID", &self.account);
+        cmd
+    }
+
+    /// Runs `labcheck check ARGS --format json` and returns the exit code and report.
+    pub fn check_json(&self, args: &[&str]) -> (i32, Value) {
+        let out = self
+            .labcheck()
+            .arg("check")
+            .args(args)
+            .args(["--format", "json"])
+            .output()
+            .expect("run labcheck");
+        let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "labcheck did not print a JSON report ({e}); exit {:?}\nstdout:\n{}\nstderr:\n{}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap_or(-1), report)
+    }
+
+    /// An S3 client acting as this account, to set up unusual states.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let env = sandbox_env();
+        let creds = aws_sdk_s3::config::Credentials::new(&self.account, "sandbox-secret", None, None, "test");
+        let config = aws_sdk_s3::config::Builder::new()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new(env["AWS_REGION"].clone()))
+            .endpoint_url(&env["AWS_ENDPOINT_URL"])
+            .credentials_provider(creds)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    pub fn bucket(&self) -> String {
+        format!("pets-project-us-west-2-{}", self.account)
+    }
+}
+
+/// The labcheck binary under test, with a clean environment: no AWS
+/// variables from the machine, no colour.
+pub fn labcheck() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_labcheck"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") || k.starts_with("LABCHECK_") || k.starts_with("RDS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// One check's entry in a JSON report.
+pub fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["checks"].as_array().into_iter().flatten())
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id} in report:\n{report:#}"))
+}
+
+/// Status of every check in a report, in order.
+pub fn statuses(report: &Value) -> Vec<(String, String)> {
+    report["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["checks"].as_array().into_iter().flatten())
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+pub fn write(dir: &Path, rel: &str, contents: &str) -> PathBuf {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, contents).unwrap();
+    path
+}
