@@ -1,0 +1,76 @@
+# sandbox/lib.sh — shared paths, ports and helpers for the sandbox scripts.
+# Sourced by up, down, status, provision and break; not meant to be run.
+
+SANDBOX_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+STATE_DIR="$SANDBOX_DIR/.state"
+VENV_DIR="$SANDBOX_DIR/.venv"
+VENV_PY="$VENV_DIR/bin/python"
+LOG_DIR="$STATE_DIR/logs"
+TLS_DIR="$STATE_DIR/tls"
+
+MOTO_PORT="${SANDBOX_MOTO_PORT:-24566}"
+REDIS_PORT="${SANDBOX_REDIS_PORT:-26379}"
+REDIS_TLS_PORT="${SANDBOX_REDIS_TLS_PORT:-26380}"
+MYSQL_PORT="${SANDBOX_MYSQL_PORT:-23306}"
+MYSQL_SOCKET="$STATE_DIR/mysql.sock"
+MYSQL_DATADIR="$STATE_DIR/mysql"
+
+DB_NAME="pets"
+DB_USER="django"
+DB_PASSWORD="${RDS_USER_PASSWORD:-sandbox-db-password}"
+
+SERVICES=(moto redis mariadb)
+
+say()  { printf '[sandbox] %s\n' "$*"; }
+warn() { printf '[sandbox] WARNING: %s\n' "$*" >&2; }
+die()  { printf '[sandbox] ERROR: %s\n' "$*" >&2; exit 1; }
+
+pidfile() { printf '%s/%s.pid' "$STATE_DIR" "$1"; }
+
+# What the command line of each service's process contains (guards against pid reuse).
+cmd_pattern() {
+    case "$1" in
+        moto) echo moto_launcher.py ;;
+        redis) echo redis-server ;;
+        mariadb) echo 'mariadbd|mysqld' ;;
+        *) echo "$1" ;;
+    esac
+}
+
+# Prints the pid recorded for service $1 if that process is alive and is ours; fails otherwise.
+live_pid() {
+    local f pid
+    f="$(pidfile "$1")"
+    [[ -f "$f" ]] || return 1
+    pid="$(cat "$f" 2>/dev/null || true)"
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    kill -0 "$pid" 2>/dev/null || return 1
+    if [[ -r "/proc/$pid/cmdline" ]]; then
+        tr '\0' ' ' <"/proc/$pid/cmdline" | grep -Eq -- "$(cmd_pattern "$1")" || return 1
+    fi
+    printf '%s\n' "$pid"
+}
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Health probes: each returns 0 when the service answers.
+moto_answers() {
+    curl -fsS --max-time 2 "http://127.0.0.1:$MOTO_PORT/sandbox/health" >/dev/null 2>&1
+}
+redis_answers() {
+    [[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]] || return 1
+}
+redis_tls_answers() {
+    [[ "$(redis-cli --tls --cacert "$TLS_DIR/ca.pem" -h 127.0.0.1 -p "$REDIS_TLS_PORT" ping 2>/dev/null)" == PONG ]] || return 1
+}
+mariadb_answers() {
+    mariadb-admin --no-defaults --connect-timeout=2 -h 127.0.0.1 -P "$MYSQL_PORT" \
+        -u "$DB_USER" -p"$DB_PASSWORD" ping >/dev/null 2>&1
+}
+# The root/socket probe works before the django user exists.
+mariadb_socket_answers() {
+    mariadb-admin --no-defaults --connect-timeout=2 -S "$MYSQL_SOCKET" -u "$(id -un)" ping >/dev/null 2>&1
+}

@@ -1,0 +1,542 @@
+#!/usr/bin/env python3
+"""Start moto in server mode for the labcheck sandbox, with this lab's gaps filled.
+
+moto (pinned in requirements.txt) stands in for a learner's AWS account. Out of
+the box it lacks or fakes a few things this lab reads, so this launcher patches
+moto's backends and responses at import time, then serves moto's own WSGI app
+on 127.0.0.1. Each patch below is a small named function; PATCHES lists them
+and GET /sandbox/health reports which were applied.
+
+Configuration (environment variables, with defaults):
+  SANDBOX_MOTO_HOST      127.0.0.1        address to bind
+  SANDBOX_MOTO_PORT      24566            port to bind
+  SANDBOX_RDS_ADDRESS    127.0.0.1        Endpoint.Address of every RDS instance
+  SANDBOX_RDS_PORT       23306            Endpoint.Port of every RDS instance
+  SANDBOX_CACHE_ADDRESS  127.0.0.1        Endpoint.Address of serverless caches
+  SANDBOX_CACHE_PORT     26380            Endpoint.Port of serverless caches (TLS redis)
+  SANDBOX_SITE_CNAME     127.0.0.1:28000  CNAME of every Beanstalk environment
+  MOTO_RECORDER_FILEPATH <sandbox>/.state/moto-recording.jsonl
+  MOTO_ENABLE_RECORDING  True             record requests from start-up on
+  MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS false  accounts cannot reach each other's buckets
+"""
+
+import json
+import os
+import random
+import string
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+STATE = HERE / ".state"
+
+HOST = os.environ.get("SANDBOX_MOTO_HOST", "127.0.0.1")
+PORT = int(os.environ.get("SANDBOX_MOTO_PORT", "24566"))
+
+# The recorder reads these when moto is imported, so set them first.
+os.environ.setdefault("MOTO_ENABLE_RECORDING", "True")
+os.environ.setdefault("MOTO_RECORDER_FILEPATH", str(STATE / "moto-recording.jsonl"))
+os.environ.setdefault("MOTO_PORT", str(PORT))
+# Accounts are separate learners: one account cannot read another's buckets
+# (moto's default lets any account reach any bucket by name).
+os.environ.setdefault("MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS", "false")
+
+
+def rds_address() -> str:
+    return os.environ.get("SANDBOX_RDS_ADDRESS", "127.0.0.1")
+
+
+def rds_port() -> int:
+    return int(os.environ.get("SANDBOX_RDS_PORT", "23306"))
+
+
+def cache_address() -> str:
+    return os.environ.get("SANDBOX_CACHE_ADDRESS", "127.0.0.1")
+
+
+def cache_port() -> int:
+    return int(os.environ.get("SANDBOX_CACHE_PORT", "26380"))
+
+
+def site_cname() -> str:
+    return os.environ.get("SANDBOX_SITE_CNAME", "127.0.0.1:28000")
+
+
+PATCHES = []
+
+
+def patch(fn):
+    """Register a patch; it is applied by apply_patches() before serving."""
+    PATCHES.append(fn)
+    return fn
+
+
+# --------------------------------------------------------------------------
+# Accounts
+# --------------------------------------------------------------------------
+
+
+@patch
+def account_from_access_key():
+    """A 12-digit access key id selects that account.
+
+    moto 5.2.5 maps only access keys it issued (IAM users, STS) to accounts and
+    sends every other key to 123456789012. The sandbox lets the access key be
+    the account id, so `AWS_ACCESS_KEY_ID=111111111111` is a second learner.
+    """
+    import re
+
+    import moto.iam.models as iam_models
+    from moto.core.responses import BaseResponse
+
+    # moto only picks 20-character keys out of the Authorization header (any
+    # other key reads as "AKIAEXAMPLE"); accept a 12-digit key too.
+    BaseResponse.access_key_regex = re.compile(
+        r"AWS.*(?P<access_key>(?<![A-Z0-9])(?:[A-Z0-9]{20}|[0-9]{12})(?![A-Z0-9]))[:/]"
+    )
+    original = iam_models.get_account_id_from
+
+    def get_account_id_from(access_key: str) -> str:
+        if access_key and len(access_key) == 12 and access_key.isdigit():
+            return access_key
+        return original(access_key)
+
+    iam_models.get_account_id_from = get_account_id_from
+
+
+@patch
+def access_key_from_sigv4_presigned_url():
+    """A SigV4 presigned URL (X-Amz-Credential=KEY/date/region/s3/aws4_request,
+    what the AWS SDKs for Rust/JS/Go produce) acts as the key's account; moto
+    only reads the SigV2 AWSAccessKeyId query parameter."""
+    from moto.core.responses import BaseResponse
+
+    original = BaseResponse.get_access_key
+
+    def get_access_key(self) -> str:
+        if "Authorization" not in self.headers:
+            cred = (self.querystring.get("X-Amz-Credential") or [""])[0]
+            if cred and "/" in cred:
+                return cred.split("/", 1)[0]
+        return original(self)
+
+    BaseResponse.get_access_key = get_access_key
+
+
+@patch
+def anonymous_s3_request_acts_in_bucket_owner_account():
+    """An unsigned S3 request (a browser fetching an object) is looked up in the
+    account that owns the bucket, so public/private behaves the same for every
+    sandbox account (moto would treat it as account 123456789012 and, with
+    cross-account access off, deny it)."""
+    from moto.s3.models import s3_backends
+    from moto.s3.responses import S3Response
+
+    original = S3Response.get_current_account
+
+    def get_current_account(self) -> str:
+        signed = "Authorization" in self.headers or any(
+            k in self.querystring for k in ("X-Amz-Credential", "AWSAccessKeyId"))
+        if not signed:
+            host = str(self.headers.get("Host", "")).split(":")[0]
+            first = host.split(".")[0] if host.count(".") and not host[0].isdigit() else ""
+            path_bucket = self.path.lstrip("/").split("/", 1)[0]
+            for name in (path_bucket, first):
+                if name in s3_backends.bucket_accounts:
+                    return s3_backends.bucket_accounts[name][1]
+        return original(self)
+
+    S3Response.get_current_account = get_current_account
+
+
+# --------------------------------------------------------------------------
+# RDS
+# --------------------------------------------------------------------------
+
+
+@patch
+def rds_endpoint_is_local_mariadb():
+    """Every DB instance's Endpoint is the sandbox MariaDB (127.0.0.1:23306)."""
+    from moto.rds.models import DBInstance
+
+    DBInstance.address = property(lambda self: rds_address())
+    DBInstance.endpoint = property(
+        lambda self: {"Address": rds_address(), "Port": rds_port()}
+    )
+    DBInstance.db_instance_port = property(lambda self: rds_port())
+
+
+# --------------------------------------------------------------------------
+# ElastiCache serverless caches (missing from moto 5.2.5)
+# --------------------------------------------------------------------------
+
+
+def _serverless_store(backend) -> dict:
+    # Kept on the per-account, per-region backend so /moto-api/reset clears it.
+    if not hasattr(backend, "sandbox_serverless_caches"):
+        backend.sandbox_serverless_caches = {}
+    return backend.sandbox_serverless_caches
+
+
+@patch
+def elasticache_serverless_caches():
+    """Create/Describe/Modify/DeleteServerlessCache, stored per account+region.
+
+    The cache is always `available`, with TLS (serverless caches only speak
+    TLS), and its Endpoint is the sandbox's TLS Redis (127.0.0.1:26380).
+    """
+    from moto.core.exceptions import ServiceException
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    class ServerlessCacheNotFoundFault(ServiceException):
+        code = "ServerlessCacheNotFoundFault"
+
+    class ServerlessCacheAlreadyExistsFault(ServiceException):
+        code = "ServerlessCacheAlreadyExistsFault"
+
+    class InvalidParameterValue(ServiceException):
+        code = "InvalidParameterValue"
+
+    versions = {"redis": ("7", "7.1"), "valkey": ("8", "8.0")}
+
+    def view(cache: dict) -> dict:
+        out = dict(cache)
+        out["Endpoint"] = {"Address": cache_address(), "Port": cache_port()}
+        out["ReaderEndpoint"] = {"Address": cache_address(), "Port": cache_port()}
+        return out
+
+    def lookup(self, name):
+        store = _serverless_store(self.elasticache_backend)
+        if name not in store:
+            raise ServerlessCacheNotFoundFault(f"Serverless cache {name} not found.")
+        return store[name]
+
+    def create_serverless_cache(self):
+        p = self._get_params()
+        name = p.get("ServerlessCacheName")
+        engine = str(p.get("Engine", "")).lower()
+        if engine not in versions:
+            raise InvalidParameterValue(f"Invalid engine {engine!r}: use redis or valkey.")
+        store = _serverless_store(self.elasticache_backend)
+        if name in store:
+            raise ServerlessCacheAlreadyExistsFault(f"Serverless cache {name} already exists.")
+        major, full = versions[engine]
+        major = str(p.get("MajorEngineVersion") or major)
+        store[name] = {
+            "ServerlessCacheName": name,
+            "Description": p.get("Description", ""),
+            "CreateTime": utcnow(),
+            "Status": "available",
+            "Engine": engine,
+            "MajorEngineVersion": major,
+            "FullEngineVersion": full if full.startswith(major) else f"{major}.0",
+            "CacheUsageLimits": p.get("CacheUsageLimits"),
+            "KmsKeyId": p.get("KmsKeyId"),
+            "SecurityGroupIds": list(p.get("SecurityGroupIds") or []),
+            "ARN": (
+                f"arn:aws:elasticache:{self.region}:{self.current_account}"
+                f":serverlesscache:{name}"
+            ),
+            "UserGroupId": p.get("UserGroupId"),
+            "SubnetIds": list(p.get("SubnetIds") or []),
+            "SnapshotRetentionLimit": p.get("SnapshotRetentionLimit", 0),
+            "DailySnapshotTime": p.get("DailySnapshotTime", "05:00"),
+            "Tags": list(p.get("Tags") or []),
+        }
+        return ActionResult({"ServerlessCache": view(store[name])})
+
+    def describe_serverless_caches(self):
+        name = self._get_param("ServerlessCacheName")
+        store = _serverless_store(self.elasticache_backend)
+        caches = [lookup(self, name)] if name else list(store.values())
+        return ActionResult({"ServerlessCaches": [view(c) for c in caches]})
+
+    def modify_serverless_cache(self):
+        p = self._get_params()
+        cache = lookup(self, p.get("ServerlessCacheName"))
+        for key in ("Description", "CacheUsageLimits", "DailySnapshotTime",
+                    "SnapshotRetentionLimit", "UserGroupId", "MajorEngineVersion"):
+            if key in p:
+                cache[key] = p[key]
+        if "SecurityGroupIds" in p:
+            cache["SecurityGroupIds"] = list(p["SecurityGroupIds"] or [])
+        if p.get("Engine"):
+            cache["Engine"] = str(p["Engine"]).lower()
+        return ActionResult({"ServerlessCache": view(cache)})
+
+    def delete_serverless_cache(self):
+        name = self._get_param("ServerlessCacheName")
+        cache = lookup(self, name)
+        del _serverless_store(self.elasticache_backend)[name]
+        gone = view(cache)
+        gone["Status"] = "deleting"
+        return ActionResult({"ServerlessCache": gone})
+
+    for fn in (create_serverless_cache, describe_serverless_caches,
+               modify_serverless_cache, delete_serverless_cache):
+        setattr(ElastiCacheResponse, fn.__name__, fn)
+
+
+# --------------------------------------------------------------------------
+# Elastic Beanstalk
+# --------------------------------------------------------------------------
+
+HEALTH_STATUS = {"Green": "Ok", "Yellow": "Warning", "Red": "Severe", "Grey": "Unknown"}
+HEALTH_CAUSES = {
+    "Green": [],
+    "Yellow": ["Sandbox: health set to Yellow by the sandbox:health tag."],
+    "Red": ["Sandbox: health set to Red by the sandbox:health tag.",
+            "100.0 % of the requests are failing with HTTP 5xx."],
+    "Grey": ["Sandbox: health set to Grey by the sandbox:health tag."],
+}
+
+
+def _env_colour(env) -> str:
+    wanted = str((env.tags or {}).get("sandbox:health", "Green")).capitalize()
+    return wanted if wanted in HEALTH_STATUS else "Green"
+
+
+@patch
+def eb_environment_looks_real():
+    """Environments get an id e-xxxxxxxxxx, the site's CNAME, the solution stack
+    they were created with, Status Ready and Health Green (tag `sandbox:health`
+    = Red/Yellow/Grey overrides the colour)."""
+    from moto.elasticbeanstalk.models import Environment
+
+    original_init = Environment.__init__
+
+    def __init__(self, application, environment_name, solution_stack_name, tags):
+        original_init(self, application, environment_name, solution_stack_name, tags)
+        alphabet = string.ascii_lowercase + string.digits
+        self.environment_id = "e-" + "".join(random.choices(alphabet, k=10))
+        # moto overwrites the stack with the string "None"; keep what was asked.
+        self.solution_stack_name = solution_stack_name
+        self.option_settings = {}  # (Namespace, OptionName) -> Value
+        self.platform_arn_value = None
+
+    def setter(name):
+        return lambda self, value: None  # moto's __init__ assigns; ignore it
+
+    Environment.__init__ = __init__
+    Environment.cname = property(lambda self: site_cname(), setter("cname"))
+    Environment.endpoint_url = property(lambda self: site_cname().split(":")[0],
+                                        setter("endpoint_url"))
+    Environment.status = property(lambda self: "Ready", setter("status"))
+    Environment.health = property(_env_colour, setter("health"))
+    Environment.health_status = property(
+        lambda self: HEALTH_STATUS[_env_colour(self)], setter("health_status"))
+    Environment.platform_arn = property(
+        lambda self: self.platform_arn_value or _platform_arn(self))
+
+
+def _platform_arn(env) -> str | None:
+    # "64bit Amazon Linux 2023 v4.6.0 running Python 3.12"
+    # -> arn:aws:elasticbeanstalk:us-west-2::platform/Python 3.12 running on 64bit Amazon Linux 2023/4.6.0
+    stack = env.solution_stack_name or ""
+    if " running " not in stack or " v" not in stack:
+        return None
+    os_part, lang = stack.split(" running ", 1)
+    os_name, version = os_part.rsplit(" v", 1)
+    return (f"arn:aws:elasticbeanstalk:{env.region}::platform/"
+            f"{lang} running on {os_name}/{version}")
+
+
+def _find_env(backend, name=None, env_id=None):
+    for env in backend.describe_environments():
+        if (name and env.environment_name == name) or (env_id and env.environment_id == env_id):
+            return env
+    return None
+
+
+@patch
+def eb_describe_filters():
+    """DescribeEnvironments honours ApplicationName, EnvironmentNames and
+    EnvironmentIds; DescribeApplications honours ApplicationNames (moto returns
+    everything)."""
+    from moto.core.responses import ActionResult
+    from moto.elasticbeanstalk.responses import EBResponse
+
+    def describe_environments(self):
+        app = self._get_param("ApplicationName")
+        names = self._get_param("EnvironmentNames") or []
+        ids = self._get_param("EnvironmentIds") or []
+        envs = [
+            e for e in self.elasticbeanstalk_backend.describe_environments()
+            if (not app or e.application_name == app)
+            and (not names or e.environment_name in names)
+            and (not ids or e.environment_id in ids)
+        ]
+        return ActionResult({"Environments": envs})
+
+    def describe_applications(self):
+        names = self._get_param("ApplicationNames") or []
+        apps = [a for a in self.elasticbeanstalk_backend.applications.values()
+                if not names or a.application_name in names]
+        return ActionResult({"Applications": apps})
+
+    EBResponse.describe_environments = describe_environments
+    EBResponse.describe_applications = describe_applications
+
+
+@patch
+def eb_option_settings():
+    """CreateEnvironment keeps its OptionSettings (and PlatformArn);
+    UpdateEnvironment changes them; DescribeConfigurationSettings returns them
+    (environment properties, instance profile, security groups...)."""
+    from moto.core.responses import ActionResult
+    from moto.elasticbeanstalk.exceptions import InvalidParameterValueError
+    from moto.elasticbeanstalk.responses import EBResponse
+
+    original_create = EBResponse.create_environment
+
+    def apply(env, settings, to_remove):
+        for s in settings or []:
+            env.option_settings[(s.get("Namespace"), s.get("OptionName"))] = s.get("Value")
+        for s in to_remove or []:
+            env.option_settings.pop((s.get("Namespace"), s.get("OptionName")), None)
+
+    def create_environment(self):
+        result = original_create(self)
+        env = _find_env(self.elasticbeanstalk_backend, name=self._get_param("EnvironmentName"))
+        if env is not None:
+            apply(env, self._get_param("OptionSettings"), [])
+            env.platform_arn_value = self._get_param("PlatformArn")
+        return result
+
+    def update_environment(self):
+        env = _find_env(self.elasticbeanstalk_backend,
+                        name=self._get_param("EnvironmentName"),
+                        env_id=self._get_param("EnvironmentId"))
+        if env is None:
+            raise InvalidParameterValueError("No Environment found.")
+        apply(env, self._get_param("OptionSettings"), self._get_param("OptionsToRemove"))
+        if self._get_param("SolutionStackName"):
+            env.solution_stack_name = self._get_param("SolutionStackName")
+        if self._get_param("PlatformArn"):
+            env.platform_arn_value = self._get_param("PlatformArn")
+        return ActionResult(env)
+
+    def describe_configuration_settings(self):
+        app_name = self._get_param("ApplicationName")
+        env_name = self._get_param("EnvironmentName")
+        env = _find_env(self.elasticbeanstalk_backend, name=env_name)
+        if env is None or (app_name and env.application_name != app_name):
+            raise InvalidParameterValueError(
+                f"No Environment found for EnvironmentName = '{env_name}'.")
+        desc = {
+            "SolutionStackName": env.solution_stack_name,
+            "PlatformArn": env.platform_arn,
+            "ApplicationName": env.application_name,
+            "EnvironmentName": env.environment_name,
+            "DeploymentStatus": "deployed",
+            "DateCreated": env.date_created,
+            "DateUpdated": env.date_updated,
+            "OptionSettings": [
+                {"ResourceName": None, "Namespace": ns, "OptionName": opt, "Value": val}
+                for (ns, opt), val in sorted(env.option_settings.items())
+            ],
+        }
+        return ActionResult({"ConfigurationSettings": [desc]})
+
+    EBResponse.create_environment = create_environment
+    EBResponse.update_environment = update_environment
+    EBResponse.describe_configuration_settings = describe_configuration_settings
+
+
+@patch
+def eb_describe_environment_health():
+    """DescribeEnvironmentHealth (missing from moto): HealthStatus, Color,
+    Causes and Status, from the same colour as DescribeEnvironments."""
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+    from moto.elasticbeanstalk.exceptions import InvalidParameterValueError
+    from moto.elasticbeanstalk.responses import EBResponse
+
+    def describe_environment_health(self):
+        env = _find_env(self.elasticbeanstalk_backend,
+                        name=self._get_param("EnvironmentName"),
+                        env_id=self._get_param("EnvironmentId"))
+        if env is None:
+            raise InvalidParameterValueError("No Environment found.")
+        colour = _env_colour(env)
+        return ActionResult({
+            "EnvironmentName": env.environment_name,
+            "HealthStatus": HEALTH_STATUS[colour],
+            "Status": "Ready",
+            "Color": colour,
+            "Causes": HEALTH_CAUSES[colour],
+            "InstancesHealth": {HEALTH_STATUS[colour]: 1},
+            "RefreshedAt": utcnow(),
+        })
+
+    EBResponse.describe_environment_health = describe_environment_health
+
+
+# --------------------------------------------------------------------------
+# Recorder
+# --------------------------------------------------------------------------
+
+
+@patch
+def recorder_clear_alias():
+    """/moto-api/recorder/clear-recording as an alias of moto's reset-recording."""
+    from moto.moto_api._internal import urls
+
+    urls.url_paths["{0}/moto-api/recorder/clear-recording"] = (
+        urls.recorder_response.reset_recording
+    )
+
+
+APPLIED: list[str] = []
+
+
+def apply_patches() -> None:
+    for fn in PATCHES:
+        fn()
+        APPLIED.append(fn.__name__)
+
+
+class SandboxHealth:
+    """WSGI wrapper answering GET /sandbox/health (not recorded, not moto)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/sandbox/health":
+            body = json.dumps({"ok": True, "patches": APPLIED}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"),
+                                      ("Content-Length", str(len(body)))])
+            return [body]
+        return self.app(environ, start_response)
+
+
+def main() -> None:
+    import signal
+
+    from werkzeug.serving import run_simple
+
+    apply_patches()
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+
+    # A fresh recording per server start.
+    rec = Path(os.environ["MOTO_RECORDER_FILEPATH"])
+    rec.parent.mkdir(parents=True, exist_ok=True)
+    rec.write_text("")
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"moto sandbox on http://{HOST}:{PORT} with patches: {', '.join(APPLIED)}",
+          flush=True)
+    app = SandboxHealth(DomainDispatcherApplication(create_backend_app))
+    run_simple(HOST, PORT, app, threaded=True, request_handler=MotoRequestHandler)
+
+
+if __name__ == "__main__":
+    main()

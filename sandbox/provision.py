@@ -1,0 +1,265 @@
+"""Put the solved lab state into one moto account, creating or repairing it.
+
+Run through sandbox/provision (which uses the sandbox venv). Every step checks
+what is there and fixes what differs, so running it after any `sandbox/break`
+scenario restores the solved state.
+"""
+
+import argparse
+import json
+import sys
+
+from botocore.exceptions import ClientError
+
+import sandbox_common as c
+
+
+def code(err: ClientError) -> str:
+    return err.response.get("Error", {}).get("Code", "")
+
+
+def log(msg: str) -> None:
+    print(f"[provision] {msg}", flush=True)
+
+
+# ---- S3 -------------------------------------------------------------------
+
+CORS = {"CORSRules": [{
+    "AllowedMethods": ["GET"],
+    "AllowedOrigins": ["*"],
+    "AllowedHeaders": ["*"],
+    "MaxAgeSeconds": 3000,
+}]}
+
+PRIVATE_BLOCK = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+
+
+def provision_s3(account: str) -> str:
+    s3 = c.client("s3", account)
+    bucket = c.bucket_name(account)
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError as err:
+        if code(err) not in ("404", "NoSuchBucket", "NotFound"):
+            raise
+        s3.create_bucket(Bucket=bucket,
+                         CreateBucketConfiguration={"LocationConstraint": c.REGION})
+        log(f"created bucket {bucket}")
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=CORS)
+    # Remove any policy first: a public policy would be refused once the block is on.
+    s3.delete_bucket_policy(Bucket=bucket)
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=PRIVATE_BLOCK)
+    s3.put_bucket_acl(Bucket=bucket, ACL="private")
+    for key, body, ctype in c.media_files():
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=ctype)
+    log(f"s3: bucket {bucket} private, CORS GET *, {len(c.media_files())} pictures")
+    return bucket
+
+
+# ---- EC2 security groups ----------------------------------------------------
+
+
+def ensure_sg(ec2, name: str, desc: str) -> str:
+    found = ec2.describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [name]}])["SecurityGroups"]
+    if found:
+        return found[0]["GroupId"]
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    kwargs = {"VpcId": vpcs[0]["VpcId"]} if vpcs else {}
+    return ec2.create_security_group(GroupName=name, Description=desc, **kwargs)["GroupId"]
+
+
+def ensure_ingress_from(ec2, group_id: str, port: int, source_group: str) -> None:
+    perms = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]["IpPermissions"]
+    for p in perms:
+        if p.get("FromPort") == port and p.get("ToPort") == port and any(
+                pair.get("GroupId") == source_group for pair in p.get("UserIdGroupPairs", [])):
+            return
+    ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+        "UserIdGroupPairs": [{"GroupId": source_group}],
+    }])
+
+
+def provision_network(account: str) -> dict:
+    ec2 = c.client("ec2", account)
+    eb = ensure_sg(ec2, c.SG_EB, "Elastic Beanstalk instances of the pets project")
+    cache = ensure_sg(ec2, c.SG_CACHE, "pets-project cache: 6379 from the EB instances")
+    db = ensure_sg(ec2, c.SG_DB, "pets-project database: 3306 from the EB instances")
+    ensure_ingress_from(ec2, cache, 6379, eb)
+    ensure_ingress_from(ec2, db, 3306, eb)
+    log(f"ec2: security groups eb={eb} cache={cache} db={db}")
+    return {"eb": eb, "cache": cache, "db": db}
+
+
+# ---- IAM instance profile -----------------------------------------------------
+
+
+def provision_iam(account: str, bucket: str) -> None:
+    iam = c.client("iam", account)
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:ListBucket"],
+         "Resource": f"arn:aws:s3:::{bucket}"},
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+         "Resource": f"arn:aws:s3:::{bucket}/*"},
+    ]}
+    try:
+        iam.get_role(RoleName=c.INSTANCE_ROLE)
+    except ClientError as err:
+        if code(err) != "NoSuchEntity":
+            raise
+        iam.create_role(RoleName=c.INSTANCE_ROLE, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.update_assume_role_policy(RoleName=c.INSTANCE_ROLE, PolicyDocument=json.dumps(trust))
+    # Only the lab's own inline policy: drop anything else attached.
+    for name in iam.list_role_policies(RoleName=c.INSTANCE_ROLE)["PolicyNames"]:
+        if name != "pets-project-media":
+            iam.delete_role_policy(RoleName=c.INSTANCE_ROLE, PolicyName=name)
+    for att in iam.list_attached_role_policies(RoleName=c.INSTANCE_ROLE)["AttachedPolicies"]:
+        iam.detach_role_policy(RoleName=c.INSTANCE_ROLE, PolicyArn=att["PolicyArn"])
+    iam.put_role_policy(RoleName=c.INSTANCE_ROLE, PolicyName="pets-project-media",
+                        PolicyDocument=json.dumps(policy))
+    try:
+        prof = iam.get_instance_profile(InstanceProfileName=c.INSTANCE_PROFILE)["InstanceProfile"]
+    except ClientError as err:
+        if code(err) != "NoSuchEntity":
+            raise
+        prof = iam.create_instance_profile(InstanceProfileName=c.INSTANCE_PROFILE)["InstanceProfile"]
+    roles = [r["RoleName"] for r in prof.get("Roles", [])]
+    for r in roles:
+        if r != c.INSTANCE_ROLE:
+            iam.remove_role_from_instance_profile(InstanceProfileName=c.INSTANCE_PROFILE, RoleName=r)
+    if c.INSTANCE_ROLE not in roles:
+        iam.add_role_to_instance_profile(InstanceProfileName=c.INSTANCE_PROFILE,
+                                         RoleName=c.INSTANCE_ROLE)
+    log(f"iam: instance profile {c.INSTANCE_PROFILE} -> role {c.INSTANCE_ROLE} (media bucket only)")
+
+
+# ---- RDS --------------------------------------------------------------------
+
+
+def provision_rds(account: str, sgs: dict) -> None:
+    rds = c.client("rds", account)
+    try:
+        inst = rds.describe_db_instances(DBInstanceIdentifier=c.DB_INSTANCE)["DBInstances"][0]
+    except ClientError as err:
+        if code(err) != "DBInstanceNotFound":
+            raise
+        rds.create_db_instance(
+            DBInstanceIdentifier=c.DB_INSTANCE, DBInstanceClass="db.t3.micro",
+            Engine="mysql", EngineVersion="8.0.40", AllocatedStorage=20,
+            MasterUsername=c.DB_MASTER_USER, MasterUserPassword=c.DB_MASTER_PASSWORD,
+            DBName=c.DB_NAME, VpcSecurityGroupIds=[sgs["db"]], PubliclyAccessible=False,
+            Port=3306,
+        )
+        log(f"rds: created {c.DB_INSTANCE}")
+        inst = rds.describe_db_instances(DBInstanceIdentifier=c.DB_INSTANCE)["DBInstances"][0]
+    if inst["DBInstanceStatus"] == "stopped":
+        rds.start_db_instance(DBInstanceIdentifier=c.DB_INSTANCE)
+    current = sorted(g["VpcSecurityGroupId"] for g in inst.get("VpcSecurityGroups", []))
+    if current != [sgs["db"]]:
+        rds.modify_db_instance(DBInstanceIdentifier=c.DB_INSTANCE,
+                               VpcSecurityGroupIds=[sgs["db"]], ApplyImmediately=True)
+    inst = rds.describe_db_instances(DBInstanceIdentifier=c.DB_INSTANCE)["DBInstances"][0]
+    ep = inst["Endpoint"]
+    log(f"rds: {c.DB_INSTANCE} {inst['DBInstanceStatus']} at {ep['Address']}:{ep['Port']}")
+
+
+# ---- ElastiCache serverless ---------------------------------------------------
+
+
+def provision_cache(account: str, sgs: dict) -> None:
+    ec = c.client("elasticache", account)
+    try:
+        cache = ec.describe_serverless_caches(ServerlessCacheName=c.CACHE_NAME)["ServerlessCaches"][0]
+    except ClientError as err:
+        if code(err) != "ServerlessCacheNotFoundFault":
+            raise
+        cache = ec.create_serverless_cache(
+            ServerlessCacheName=c.CACHE_NAME, Engine="valkey", MajorEngineVersion="8",
+            Description="pets project sessions", SecurityGroupIds=[sgs["cache"]],
+        )["ServerlessCache"]
+        log(f"cache: created serverless cache {c.CACHE_NAME}")
+    if cache.get("SecurityGroupIds") != [sgs["cache"]]:
+        cache = ec.modify_serverless_cache(ServerlessCacheName=c.CACHE_NAME,
+                                           SecurityGroupIds=[sgs["cache"]])["ServerlessCache"]
+    ep = cache["Endpoint"]
+    log(f"cache: {c.CACHE_NAME} {cache['Engine']} {cache['Status']} at {ep['Address']}:{ep['Port']}")
+
+
+# ---- Elastic Beanstalk ----------------------------------------------------------
+
+
+def eb_option_settings(sgs: dict) -> list[dict]:
+    env_ns = "aws:elasticbeanstalk:application:environment"
+    return [
+        {"Namespace": env_ns, "OptionName": "RDS_USER_NAME", "Value": c.DB_USER},
+        {"Namespace": env_ns, "OptionName": "RDS_USER_PASSWORD", "Value": c.DB_PASSWORD},
+        {"Namespace": "aws:autoscaling:launchconfiguration",
+         "OptionName": "IamInstanceProfile", "Value": c.INSTANCE_PROFILE},
+        {"Namespace": "aws:autoscaling:launchconfiguration",
+         "OptionName": "InstanceType", "Value": "t3.micro"},
+        {"Namespace": "aws:autoscaling:launchconfiguration",
+         "OptionName": "SecurityGroups", "Value": sgs["eb"]},
+        {"Namespace": "aws:elasticbeanstalk:environment",
+         "OptionName": "EnvironmentType", "Value": "SingleInstance"},
+        {"Namespace": "aws:elasticbeanstalk:container:python",
+         "OptionName": "WSGIPath", "Value": "pets_project.wsgi:application"},
+    ]
+
+
+def provision_eb(account: str, sgs: dict) -> None:
+    eb = c.client("elasticbeanstalk", account)
+    if not eb.describe_applications(ApplicationNames=[c.EB_APP])["Applications"]:
+        eb.create_application(ApplicationName=c.EB_APP)
+        log(f"eb: created application {c.EB_APP}")
+    envs = eb.describe_environments(ApplicationName=c.EB_APP,
+                                    EnvironmentNames=[c.EB_ENV])["Environments"]
+    settings = eb_option_settings(sgs)
+    if not envs:
+        eb.create_environment(ApplicationName=c.EB_APP, EnvironmentName=c.EB_ENV,
+                              SolutionStackName=c.EB_STACK, OptionSettings=settings)
+        log(f"eb: created environment {c.EB_ENV}")
+        envs = eb.describe_environments(EnvironmentNames=[c.EB_ENV])["Environments"]
+    else:
+        eb.update_environment(EnvironmentName=c.EB_ENV, SolutionStackName=c.EB_STACK,
+                              OptionSettings=settings)
+    env = envs[0]
+    tags = eb.list_tags_for_resource(ResourceArn=env["EnvironmentArn"])["ResourceTags"]
+    stray = [t["Key"] for t in tags if t["Key"].startswith("sandbox:")]
+    if stray:
+        eb.update_tags_for_resource(ResourceArn=env["EnvironmentArn"], TagsToRemove=stray)
+    env = eb.describe_environments(EnvironmentNames=[c.EB_ENV])["Environments"][0]
+    log(f"eb: {c.EB_APP}/{c.EB_ENV} {env['EnvironmentId']} {env['Status']} "
+        f"{env['Health']} at {env['CNAME']}")
+
+
+def provision(account: str) -> None:
+    bucket = provision_s3(account)
+    sgs = provision_network(account)
+    provision_iam(account, bucket)
+    provision_rds(account, sgs)
+    provision_cache(account, sgs)
+    provision_eb(account, sgs)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(prog="sandbox/provision",
+                                 description="Put the solved lab state into a moto account.")
+    ap.add_argument("--account", default=c.DEFAULT_ACCOUNT, type=c.valid_account,
+                    help=f"12-digit account id (default {c.DEFAULT_ACCOUNT})")
+    args = ap.parse_args()
+    provision(args.account)
+    log(f"account {args.account}: solved lab state in place ({c.REGION})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(c.run_main(main))
