@@ -258,3 +258,46 @@ fn command_checks_run_scripts_from_the_lab() {
         format!("no widgets in {}", l.bucket())
     );
 }
+
+#[test]
+fn a_check_that_times_out_is_an_error_and_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = "# Slow\n\n## Bucket {#s3}\n\n```check\nid = \"s3.slow\"\ntitle = \"A slow script\"\nkind = \"command\"\nrun = \"sleep 30 & echo $! > pid; wait\"\nhint = \"h\"\n```\n";
+    write(dir.path(), "labs/slow.md", lab);
+    let l = learner("a_check_that_times_out_is_an_error_and_exits_3");
+    let out = l
+        .labcheck()
+        .args([
+            "check",
+            "--lab",
+            "slow",
+            "--timeout",
+            "1",
+            "--format",
+            "json",
+            "--course-dir",
+        ])
+        .arg(dir.path())
+        .arg("--set")
+        .arg(format!("project_dir={}", dir.path().display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let slow = common::check(&report, "s3.slow");
+    assert_eq!(slow["status"], "error");
+    assert_eq!(slow["message"], "timed out after 1s");
+    assert!(slow["hint"].as_str().unwrap().contains("--timeout"), "{slow}");
+    // The script and its children were stopped with the check, not left running.
+    let pid = std::fs::read_to_string(dir.path().join("pid")).unwrap();
+    let stat = format!("/proc/{}/stat", pid.trim());
+    // A killed process may linger a moment, or as a zombie until reaped.
+    let gone = || std::fs::read_to_string(&stat).map_or(true, |s| s.split(' ').nth(2) == Some("Z"));
+    for _ in 0..50 {
+        if gone() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(gone(), "the script's child {} still runs after the timeout", pid.trim());
+}

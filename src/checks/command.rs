@@ -18,10 +18,31 @@ pub const COMMAND: CheckKind = CheckKind {
     run: |account, spec| Box::pin(run(account, spec)),
 };
 
+/// Kills a process group when dropped while it still runs.
+struct ProcessGroup(Option<u32>);
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.0 {
+            // SAFETY: killpg only sends a signal; a group that has already
+            // exited makes it fail with ESRCH, which is fine to ignore.
+            unsafe {
+                libc::killpg(pgid as libc::pid_t, libc::SIGKILL);
+            }
+        }
+    }
+}
+
 async fn run(account: Arc<Account>, spec: Arc<CheckSpec>) -> CheckResult {
     let script = account.expand(spec.run.as_deref().unwrap_or_default());
     let mut cmd = tokio::process::Command::new("sh");
-    cmd.arg("-c").arg(&script).stdin(Stdio::null()).kill_on_drop(true);
+    cmd.arg("-c")
+        .arg(&script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .process_group(0);
     let project_dir = account.param("project_dir");
     if std::path::Path::new(&project_dir).is_dir() {
         cmd.current_dir(&project_dir);
@@ -29,10 +50,15 @@ async fn run(account: Arc<Account>, spec: Arc<CheckSpec>) -> CheckResult {
     for (name, value, _) in account.public_params() {
         cmd.env(format!("LABCHECK_{}", name.to_uppercase()), value);
     }
-    let out = cmd
-        .output()
-        .await
+    let child = cmd
+        .spawn()
         .map_err(|e| CheckError::Other(format!("cannot run the check's script: {e}")))?;
+    // If the check is dropped (timeout), the whole process group goes too,
+    // so a script's own children do not outlive it.
+    let mut group = ProcessGroup(child.id());
+    let out = child.wait_with_output().await;
+    group.0 = None; // it ended by itself: nothing to kill
+    let out = out.map_err(|e| CheckError::Other(format!("the check's script failed: {e}")))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let reason = stdout
