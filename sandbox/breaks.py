@@ -1,14 +1,23 @@
-"""Introduce one named fault into a provisioned moto account.
+"""Introduce one named fault into the sandbox.
 
-Run through sandbox/break. SCENARIOS is plain data (name -> description and
-function) so that later steps can add cache, rds and eb faults: write a
-function taking the account id, add one entry. `sandbox/up` (or
-`sandbox/provision`) repairs every scenario.
+Run through sandbox/break. SCENARIOS is plain data (name -> description,
+scope and function): write a function taking the account id, add one entry.
+`sandbox/up` repairs every scenario (of the default account; `sandbox/provision
+--account ID` repairs another account's).
+
+Scope: "account" faults change moto state in one account only; "global" faults
+act on what all accounts share (the Redis and MariaDB servers, the pets
+database, the sessions in Redis): --account is accepted and ignored, and every
+account sees the fault.
 """
 
 import argparse
 import json
+import os
+import signal
+import subprocess
 import sys
+import time
 
 import sandbox_common as c
 
@@ -63,26 +72,219 @@ def break_archived_media(account: str) -> str:
     return f"moved all {len(keys)} objects of {bucket} to the GLACIER storage class"
 
 
+# ---- cache and database: per account (moto) --------------------------------
+
+
+def _group_id(account: str, name: str) -> str:
+    ec2 = c.client("ec2", account)
+    groups = ec2.describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [name]}])["SecurityGroups"]
+    if not groups:
+        raise SystemExit(f"error: no security group {name} in account {account}: provision it first")
+    return groups[0]["GroupId"]
+
+
+def _revoke_port(account: str, name: str, port: int) -> str:
+    ec2 = c.client("ec2", account)
+    gid = _group_id(account, name)
+    perms = ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]["IpPermissions"]
+    gone = [p for p in perms if p.get("FromPort") is not None
+            and p["FromPort"] <= port <= p.get("ToPort", p["FromPort"])]
+    for p in gone:
+        keep = {k: v for k, v in p.items()
+                if k in ("IpProtocol", "FromPort", "ToPort", "UserIdGroupPairs", "IpRanges",
+                         "Ipv6Ranges", "PrefixListIds") and v}
+        for pair in keep.get("UserIdGroupPairs", []):
+            for k in list(pair):
+                if k not in ("GroupId", "UserId"):
+                    pair.pop(k)
+        ec2.revoke_security_group_ingress(GroupId=gid, IpPermissions=[keep])
+    return f"revoked {len(gone)} inbound rule(s) for port {port} from {name} ({gid})"
+
+
+def break_cache_sg_closed(account: str) -> str:
+    return _revoke_port(account, c.SG_CACHE, int(c.REDIS_TLS_PORT))
+
+
+def break_db_sg_closed(account: str) -> str:
+    return _revoke_port(account, c.SG_DB, int(c.MYSQL_PORT))
+
+
+def break_cache_no_tls(account: str) -> str:
+    ec = c.client("elasticache", account)
+    sg = _group_id(account, c.SG_CACHE)
+    try:
+        ec.delete_serverless_cache(ServerlessCacheName=c.CACHE_NAME)
+    except ec.exceptions.ClientError as err:
+        if err.response["Error"]["Code"] != "ServerlessCacheNotFoundFault":
+            raise
+    ec.create_replication_group(
+        ReplicationGroupId=c.CACHE_NAME, ReplicationGroupDescription="pets project sessions",
+        Engine="redis", EngineVersion="7.1", CacheNodeType="cache.t4g.micro",
+        NumCacheClusters=1, Port=6379, TransitEncryptionEnabled=False,
+        SecurityGroupIds=[sg])
+    group = ec.describe_replication_groups(ReplicationGroupId=c.CACHE_NAME)["ReplicationGroups"][0]
+    ep = group["NodeGroups"][0]["PrimaryEndpoint"]
+    return (f"replaced serverless cache {c.CACHE_NAME} by replication group {c.CACHE_NAME} "
+            f"(redis, encryption in transit off) at {ep['Address']}:{ep['Port']} (plain Redis)")
+
+
+# ---- shared servers and the pets database: global -----------------------------
+
+
+def _stop(name: str, pattern: str) -> str:
+    pidfile = c.STATE / f"{name}.pid"
+    try:
+        pid = int(pidfile.read_text().strip())
+        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+    except (OSError, ValueError):
+        return f"{name} was not running"
+    if not any(p in cmdline for p in pattern.split("|")):
+        return f"{name} was not running (stale pid file)"
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(120):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.25)
+    else:
+        raise SystemExit(f"error: {name} (pid {pid}) did not stop within 30 s")
+    pidfile.unlink(missing_ok=True)
+    return f"stopped {name} (pid {pid})"
+
+
+def _sql(statements: str) -> str:
+    env = dict(os.environ, MYSQL_PWD=c.DB_PASSWORD)
+    proc = subprocess.run(
+        ["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", c.MYSQL_PORT, "-u", c.DB_USER,
+         "--batch", "--skip-column-names", c.DB_NAME, "-e", statements],
+        env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"error: SQL failed: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def _redis(*args: str) -> str:
+    proc = subprocess.run(
+        ["redis-cli", "--tls", "--cacert", str(c.CA_FILE), "-h", "127.0.0.1",
+         "-p", c.REDIS_TLS_PORT, "-n", "0", *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"error: redis-cli failed: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def break_cache_down(account: str) -> str:
+    return _stop("redis", "redis-server") + " (plain :26379 and TLS :26380)"
+
+
+def break_db_down(account: str) -> str:
+    return _stop("mariadb", "mariadbd|mysqld")
+
+
+def break_no_sessions(account: str) -> str:
+    keys = _redis("--scan", "--pattern", "*django.contrib.sessions.cache*").split()
+    for i in range(0, len(keys), 100):
+        _redis("DEL", *keys[i:i + 100])
+    return f"deleted {len(keys)} Django session key(s) from Redis"
+
+
+def break_missing_migration(account: str) -> str:
+    _sql("DROP TABLE IF EXISTS pets_app_vetvisit; "
+         "DELETE FROM django_migrations WHERE app = 'pets_app' AND name = '0001_initial';")
+    return "dropped table pets_app_vetvisit and the pets_app 0001_initial migration record"
+
+
+LAB_TABLES = ["pets_app_vetvisit", "pets_app_vaccinationcard", "pets_app_pet_breed",
+              "pets_app_pet", "pets_app_breed"]
+
+
+def break_empty_tables(account: str) -> str:
+    _sql(" ".join(f"DELETE FROM {t};" for t in LAB_TABLES))
+    return f"deleted every row of {', '.join(LAB_TABLES)}"
+
+
+def break_no_superuser(account: str) -> str:
+    n = _sql("SELECT COUNT(*) FROM auth_user WHERE is_superuser = 1;").strip()
+    supers = "SELECT id FROM auth_user WHERE is_superuser = 1"
+    _sql(f"DELETE FROM django_admin_log WHERE user_id IN ({supers}); "
+         f"DELETE FROM auth_user_groups WHERE user_id IN ({supers}); "
+         f"DELETE FROM auth_user_user_permissions WHERE user_id IN ({supers}); "
+         "DELETE FROM auth_user WHERE is_superuser = 1;")
+    return f"deleted {n} superuser(s) from auth_user"
+
+
 SCENARIOS = {
     "no-bucket": {
         "description": "the media bucket does not exist (deleted with its objects)",
+        "scope": "account",
         "run": break_no_bucket,
     },
     "no-cors": {
         "description": "the media bucket has no CORS configuration",
+        "scope": "account",
         "run": break_no_cors,
     },
     "public-bucket": {
         "description": "public access block off and a policy granting s3:GetObject to everyone",
+        "scope": "account",
         "run": break_public_bucket,
     },
     "empty-bucket": {
         "description": "the media bucket exists but holds no objects",
+        "scope": "account",
         "run": break_empty_bucket,
     },
     "archived-media": {
         "description": "every media object is archived (GLACIER), so downloads fail",
+        "scope": "account",
         "run": break_archived_media,
+    },
+    "cache-no-tls": {
+        "description": "the serverless cache is replaced by a replication group with "
+                       "encryption in transit off (plain endpoint 127.0.0.1:26379)",
+        "scope": "account",
+        "run": break_cache_no_tls,
+    },
+    "cache-sg-closed": {
+        "description": "the cache security group no longer admits the cache port (6379 on AWS) from the EB group",
+        "scope": "account",
+        "run": break_cache_sg_closed,
+    },
+    "db-sg-closed": {
+        "description": "the DB security group no longer admits the DB port (3306 on AWS) from the EB group",
+        "scope": "account",
+        "run": break_db_sg_closed,
+    },
+    "cache-down": {
+        "description": "the Redis server is stopped (plain and TLS ports)",
+        "scope": "global",
+        "run": break_cache_down,
+    },
+    "no-sessions": {
+        "description": "no Django session key in Redis",
+        "scope": "global",
+        "run": break_no_sessions,
+    },
+    "db-down": {
+        "description": "the MariaDB server is stopped",
+        "scope": "global",
+        "run": break_db_down,
+    },
+    "missing-migration": {
+        "description": "table pets_app_vetvisit dropped and pets_app 0001_initial unrecorded",
+        "scope": "global",
+        "run": break_missing_migration,
+    },
+    "empty-tables": {
+        "description": "the lab tables (breeds, pets, cards, visits) hold no rows",
+        "scope": "global",
+        "run": break_empty_tables,
+    },
+    "no-superuser": {
+        "description": "no Django superuser in auth_user",
+        "scope": "global",
+        "run": break_no_superuser,
     },
 }
 
@@ -90,7 +292,7 @@ SCENARIOS = {
 def print_list(out=sys.stdout) -> None:
     width = max(len(n) for n in SCENARIOS)
     for name, sc in SCENARIOS.items():
-        print(f"  {name:<{width}}  {sc['description']}", file=out)
+        print(f"  {name:<{width}}  {sc['scope']:<7}  {sc['description']}", file=out)
 
 
 def main() -> int:
@@ -111,10 +313,15 @@ def main() -> int:
         print(f"[break] error: {what}; known scenarios:", file=sys.stderr)
         print_list(sys.stderr)
         return 2
-    done = SCENARIOS[args.scenario]["run"](args.account)
-    print(f"[break] {args.scenario} (account {args.account}): {done}")
-    print("[break] repair with: sandbox/up   (or sandbox/provision"
-          + ("" if args.account == c.DEFAULT_ACCOUNT else f" --account {args.account}") + ")")
+    sc = SCENARIOS[args.scenario]
+    done = sc["run"](args.account)
+    if sc["scope"] == "global":
+        print(f"[break] {args.scenario} (global: shared by every account): {done}")
+        print("[break] repair with: sandbox/up")
+    else:
+        print(f"[break] {args.scenario} (account {args.account}): {done}")
+        print("[break] repair with: sandbox/up   (or sandbox/provision"
+              + ("" if args.account == c.DEFAULT_ACCOUNT else f" --account {args.account}") + ")")
     return 0
 
 

@@ -15,11 +15,18 @@ MYSQL_PORT="${SANDBOX_MYSQL_PORT:-23306}"
 MYSQL_SOCKET="$STATE_DIR/mysql.sock"
 MYSQL_DATADIR="$STATE_DIR/mysql"
 
+APP_DIR="$(cd "$SANDBOX_DIR/../labs/pets_project" 2>/dev/null && pwd || echo "$SANDBOX_DIR/../labs/pets_project")"
+APP_VENV_DIR="$SANDBOX_DIR/.app-venv"
+APP_PY="$APP_VENV_DIR/bin/python"
+# The site: the Beanstalk environment's CNAME (moto_launcher.py reports the same).
+SITE_CNAME="${SANDBOX_SITE_CNAME:-127.0.0.1:28000}"
+APP_PORT="${SITE_CNAME##*:}"
+
 DB_NAME="pets"
 DB_USER="django"
 DB_PASSWORD="${RDS_USER_PASSWORD:-sandbox-db-password}"
 
-SERVICES=(moto redis mariadb)
+SERVICES=(moto redis mariadb app)
 
 say()  { printf '[sandbox] %s\n' "$*"; }
 warn() { printf '[sandbox] WARNING: %s\n' "$*" >&2; }
@@ -33,6 +40,7 @@ cmd_pattern() {
         moto) echo moto_launcher.py ;;
         redis) echo redis-server ;;
         mariadb) echo 'mariadbd|mysqld' ;;
+        app) echo 'gunicorn.*pets_project' ;;
         *) echo "$1" ;;
     esac
 }
@@ -73,4 +81,16 @@ mariadb_answers() {
 # The root/socket probe works before the django user exists.
 mariadb_socket_answers() {
     mariadb-admin --no-defaults --connect-timeout=2 -S "$MYSQL_SOCKET" -u "$(id -un)" ping >/dev/null 2>&1
+}
+# The pets site (gunicorn) answers / with 200.
+app_answers() {
+    [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$SITE_CNAME/" 2>/dev/null)" == 200 ]]
+}
+# Redis over TLS, db 0: redis_tls ARGS...
+redis_tls() {
+    redis-cli --tls --cacert "$TLS_DIR/ca.pem" -h 127.0.0.1 -p "$REDIS_TLS_PORT" -n 0 "$@"
+}
+# True when at least one Django session key sits in the cache.
+sessions_in_redis() {
+    [[ -n "$(redis_tls --scan --pattern '*django.contrib.sessions.cache*' 2>/dev/null | head -n 1)" ]]
 }

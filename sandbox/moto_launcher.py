@@ -13,7 +13,10 @@ Configuration (environment variables, with defaults):
   SANDBOX_RDS_ADDRESS    127.0.0.1        Endpoint.Address of every RDS instance
   SANDBOX_RDS_PORT       23306            Endpoint.Port of every RDS instance
   SANDBOX_CACHE_ADDRESS  127.0.0.1        Endpoint.Address of serverless caches
-  SANDBOX_CACHE_PORT     26380            Endpoint.Port of serverless caches (TLS redis)
+  SANDBOX_CACHE_PORT     26380            Endpoint.Port of serverless caches (TLS redis), and
+                                          of clusters / replication groups with TLS on
+  SANDBOX_CACHE_PLAIN_PORT 26379          Endpoint.Port of clusters / replication groups with
+                                          encryption in transit off (plain redis)
   SANDBOX_SITE_CNAME     127.0.0.1:28000  CNAME of every Beanstalk environment
   MOTO_RECORDER_FILEPATH <sandbox>/.state/moto-recording.jsonl
   MOTO_ENABLE_RECORDING  True             record requests from start-up on
@@ -56,6 +59,10 @@ def cache_address() -> str:
 
 def cache_port() -> int:
     return int(os.environ.get("SANDBOX_CACHE_PORT", "26380"))
+
+
+def cache_plain_port() -> int:
+    return int(os.environ.get("SANDBOX_CACHE_PLAIN_PORT", "26379"))
 
 
 def site_cname() -> str:
@@ -277,6 +284,127 @@ def elasticache_serverless_caches():
     for fn in (create_serverless_cache, describe_serverless_caches,
                modify_serverless_cache, delete_serverless_cache):
         setattr(ElastiCacheResponse, fn.__name__, fn)
+
+
+@patch
+def elasticache_clusters_and_groups_are_local():
+    """Cache clusters and replication groups look like the real thing and point
+    at the sandbox Redis:
+
+    - every endpoint (cluster nodes, a group's primary/reader/configuration
+      endpoints, its members' read endpoints) is SANDBOX_CACHE_ADDRESS, port
+      SANDBOX_CACHE_PORT (TLS, 26380) when encryption in transit is on, else
+      SANDBOX_CACHE_PLAIN_PORT (plain, 26379);
+    - DescribeCacheClusters returns CacheNodes (with the endpoint),
+      SecurityGroups (from SecurityGroupIds), EngineVersion and
+      ReplicationGroupId (moto returns none of them);
+    - CreateReplicationGroup also creates its member clusters (`<id>-001`...),
+      with the group's engine, TLS flag and security groups, as AWS does;
+    - DeleteReplicationGroup / DeleteCacheCluster remove the group (with its
+      members) / the cluster (moto keeps them forever with status `deleting`).
+    """
+    import inspect
+
+    from moto.elasticache.models import CacheCluster, ElastiCacheBackend, ReplicationGroup
+
+    default_versions = {"redis": "7.1", "valkey": "8.0", "memcached": "1.6.22"}
+
+    def port_for(tls) -> int:
+        return cache_port() if tls else cache_plain_port()
+
+    # ---- clusters
+    original_cluster_init = CacheCluster.__init__
+
+    def cluster_init(self, *args, **kwargs):
+        original_cluster_init(self, *args, **kwargs)
+        self.engine_version = self.engine_version or default_versions.get(self.engine, "7.1")
+        if not hasattr(self, "replication_group_id"):
+            self.replication_group_id = kwargs.get("replication_group_id")
+        self.transit_encryption_enabled = bool(self.transit_encryption_enabled)
+
+    def cache_nodes(self):
+        return [{
+            "CacheNodeId": f"{i + 1:04d}",
+            "CacheNodeStatus": "available",
+            "CacheNodeCreateTime": self.cache_cluster_create_time,
+            "Endpoint": {"Address": cache_address(),
+                         "Port": port_for(self.transit_encryption_enabled)},
+            "ParameterGroupStatus": "in-sync",
+            "CustomerAvailabilityZone": self.preferred_availability_zone or "us-west-2a",
+        } for i in range(self.num_cache_nodes or 1)]
+
+    CacheCluster.__init__ = cluster_init
+    CacheCluster.cache_nodes = property(cache_nodes)
+    CacheCluster.security_groups = property(lambda self: [
+        {"SecurityGroupId": g, "Status": "active"} for g in (self.security_group_ids or [])])
+
+    # ---- replication groups
+    original_group_init = ReplicationGroup.__init__
+
+    def group_init(self, *args, **kwargs):
+        original_group_init(self, *args, **kwargs)
+        local = {"address": cache_address(), "port": port_for(self.transit_encryption_enabled)}
+        for ng in self.node_groups:
+            if "primary_endpoint" in ng:
+                ng["primary_endpoint"] = dict(local)
+                ng["reader_endpoint"] = dict(local)
+                ng["primary_endpoint_address"] = ng["reader_endpoint_address"] = local["address"]
+                ng["port"] = local["port"]
+            for member in ng.get("node_group_members", []):
+                if "read_endpoint" in member:
+                    member["read_endpoint"] = dict(local)
+        if getattr(self, "configuration_endpoint", None):
+            self.configuration_endpoint = dict(local)
+
+    ReplicationGroup.__init__ = group_init
+
+    original_create_group = ElastiCacheBackend.create_replication_group
+    cluster_params = [p for p in inspect.signature(ElastiCacheBackend.create_cache_cluster).parameters
+                      if p != "self"]
+
+    def create_replication_group(self, *args, **kwargs):
+        group = original_create_group(self, *args, **kwargs)
+        for member in group.member_clusters:
+            if member in self.cache_clusters:
+                continue
+            params = dict.fromkeys(cluster_params)
+            params.update(
+                cache_cluster_id=member, replication_group_id=group.replication_group_id,
+                cache_node_type=group.cache_node_type, engine=group.engine,
+                engine_version=kwargs.get("engine_version"),
+                transit_encryption_enabled=group.transit_encryption_enabled,
+                security_group_ids=list(group.security_group_ids or []),
+                cache_subnet_group_name=group.cache_subnet_group_name,
+                port=group.port, num_cache_nodes=1,
+                log_delivery_configurations=[],
+            )
+            cluster = self.create_cache_cluster(**params)
+            cluster.replication_group_id = group.replication_group_id
+        return group
+
+    original_delete_group = ElastiCacheBackend.delete_replication_group
+
+    def delete_replication_group(self, replication_group_id, retain_primary_cluster=None):
+        members = list(self.replication_groups.get(replication_group_id).member_clusters
+                       if replication_group_id in self.replication_groups else [])
+        group = original_delete_group(self, replication_group_id, retain_primary_cluster)
+        self.replication_groups.pop(replication_group_id, None)
+        for member in members:
+            if retain_primary_cluster and member == members[0]:
+                continue
+            self.cache_clusters.pop(member, None)
+        return group
+
+    original_delete_cluster = ElastiCacheBackend.delete_cache_cluster
+
+    def delete_cache_cluster(self, cache_cluster_id):
+        cluster = original_delete_cluster(self, cache_cluster_id)
+        self.cache_clusters.pop(cache_cluster_id, None)
+        return cluster
+
+    ElastiCacheBackend.create_replication_group = create_replication_group
+    ElastiCacheBackend.delete_replication_group = delete_replication_group
+    ElastiCacheBackend.delete_cache_cluster = delete_cache_cluster
 
 
 # --------------------------------------------------------------------------

@@ -55,46 +55,67 @@ def provision_s3(account: str) -> str:
     s3.delete_bucket_policy(Bucket=bucket)
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=PRIVATE_BLOCK)
     s3.put_bucket_acl(Bucket=bucket, ACL="private")
-    for key, body, ctype in c.media_files():
-        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=ctype)
-    log(f"s3: bucket {bucket} private, CORS GET *, {len(c.media_files())} pictures")
+    # The pictures themselves are stored by the app (load_pets, through
+    # django-storages: provision_app). An object the app could not serve
+    # (archived to another storage class) is removed so that load_pets stores
+    # it again.
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            if obj.get("StorageClass", "STANDARD") != "STANDARD":
+                s3.delete_object(Bucket=bucket, Key=obj["Key"])
+                log(f"s3: removed {obj['Key']} ({obj['StorageClass']}); the app stores it again")
+    log(f"s3: bucket {bucket} private, CORS GET *")
     return bucket
 
 
 # ---- EC2 security groups ----------------------------------------------------
 
 
-def ensure_sg(ec2, name: str, desc: str) -> str:
+def default_vpc(ec2) -> str:
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    if vpcs:
+        return vpcs[0]["VpcId"]
+    return ec2.create_default_vpc()["Vpc"]["VpcId"]
+
+
+def ensure_sg(ec2, name: str, desc: str, vpc: str) -> str:
     found = ec2.describe_security_groups(
         Filters=[{"Name": "group-name", "Values": [name]}])["SecurityGroups"]
     if found:
         return found[0]["GroupId"]
-    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
-    kwargs = {"VpcId": vpcs[0]["VpcId"]} if vpcs else {}
-    return ec2.create_security_group(GroupName=name, Description=desc, **kwargs)["GroupId"]
+    return ec2.create_security_group(GroupName=name, Description=desc, VpcId=vpc)["GroupId"]
 
 
-def ensure_ingress_from(ec2, group_id: str, port: int, source_group: str) -> None:
+def ensure_ingress_from(ec2, group_id: str, ports: tuple[int, int], source_group: str) -> None:
+    """An inbound TCP rule for the port range `ports` from `source_group`."""
+    low, high = ports
     perms = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]["IpPermissions"]
     for p in perms:
-        if p.get("FromPort") == port and p.get("ToPort") == port and any(
+        if p.get("FromPort") == low and p.get("ToPort") == high and any(
                 pair.get("GroupId") == source_group for pair in p.get("UserIdGroupPairs", [])):
             return
     ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[{
-        "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+        "IpProtocol": "tcp", "FromPort": low, "ToPort": high,
         "UserIdGroupPairs": [{"GroupId": source_group}],
     }])
 
 
 def provision_network(account: str) -> dict:
     ec2 = c.client("ec2", account)
-    eb = ensure_sg(ec2, c.SG_EB, "Elastic Beanstalk instances of the pets project")
-    cache = ensure_sg(ec2, c.SG_CACHE, "pets-project cache: 6379 from the EB instances")
-    db = ensure_sg(ec2, c.SG_DB, "pets-project database: 3306 from the EB instances")
-    ensure_ingress_from(ec2, cache, 6379, eb)
-    ensure_ingress_from(ec2, db, 3306, eb)
-    log(f"ec2: security groups eb={eb} cache={cache} db={db}")
-    return {"eb": eb, "cache": cache, "db": db}
+    vpc = default_vpc(ec2)
+    eb = ensure_sg(ec2, c.SG_EB, "Elastic Beanstalk instances of the pets project", vpc)
+    cache = ensure_sg(ec2, c.SG_CACHE, "pets-project cache: 6379 from the EB instances", vpc)
+    db = ensure_sg(ec2, c.SG_DB, "pets-project database: 3306 from the EB instances", vpc)
+    # The rules admit the ports the endpoints report, as on AWS: here the
+    # sandbox's Redis (plain and TLS) and MariaDB ports stand in for 6379 and 3306.
+    cache_ports = (int(c.REDIS_PORT), int(c.REDIS_TLS_PORT))
+    db_ports = (int(c.MYSQL_PORT), int(c.MYSQL_PORT))
+    ensure_ingress_from(ec2, cache, cache_ports, eb)
+    ensure_ingress_from(ec2, db, db_ports, eb)
+    db_vpc = ec2.describe_security_groups(GroupIds=[db])["SecurityGroups"][0].get("VpcId") or vpc
+    log(f"ec2: security groups eb={eb} cache={cache} ({cache_ports[0]}-{cache_ports[1]} from eb) "
+        f"db={db} ({db_ports[0]} from eb)")
+    return {"eb": eb, "cache": cache, "db": db, "vpc": db_vpc}
 
 
 # ---- IAM instance profile -----------------------------------------------------
@@ -145,8 +166,29 @@ def provision_iam(account: str, bucket: str) -> None:
 # ---- RDS --------------------------------------------------------------------
 
 
+def ensure_db_subnet_group(account: str, rds, vpc: str) -> None:
+    """A DB subnet group over the subnets of the DB security group's VPC."""
+    ec2 = c.client("ec2", account)
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]
+    try:
+        group = rds.describe_db_subnet_groups(DBSubnetGroupName=c.DB_SUBNET_GROUP)["DBSubnetGroups"][0]
+    except ClientError as err:
+        if code(err) != "DBSubnetGroupNotFoundFault":
+            raise
+        group = None
+    if group is not None and group.get("VpcId") != vpc:
+        rds.delete_db_subnet_group(DBSubnetGroupName=c.DB_SUBNET_GROUP)
+        group = None
+    if group is None:
+        rds.create_db_subnet_group(DBSubnetGroupName=c.DB_SUBNET_GROUP, SubnetIds=subnets,
+                                   DBSubnetGroupDescription="pets-project database subnets")
+        log(f"rds: created DB subnet group {c.DB_SUBNET_GROUP} in {vpc}")
+
+
 def provision_rds(account: str, sgs: dict) -> None:
     rds = c.client("rds", account)
+    ensure_db_subnet_group(account, rds, sgs["vpc"])
     try:
         inst = rds.describe_db_instances(DBInstanceIdentifier=c.DB_INSTANCE)["DBInstances"][0]
     except ClientError as err:
@@ -157,26 +199,49 @@ def provision_rds(account: str, sgs: dict) -> None:
             Engine="mysql", EngineVersion="8.0.40", AllocatedStorage=20,
             MasterUsername=c.DB_MASTER_USER, MasterUserPassword=c.DB_MASTER_PASSWORD,
             DBName=c.DB_NAME, VpcSecurityGroupIds=[sgs["db"]], PubliclyAccessible=False,
-            Port=3306,
+            DBSubnetGroupName=c.DB_SUBNET_GROUP, Port=3306,
         )
         log(f"rds: created {c.DB_INSTANCE}")
         inst = rds.describe_db_instances(DBInstanceIdentifier=c.DB_INSTANCE)["DBInstances"][0]
     if inst["DBInstanceStatus"] == "stopped":
         rds.start_db_instance(DBInstanceIdentifier=c.DB_INSTANCE)
     current = sorted(g["VpcSecurityGroupId"] for g in inst.get("VpcSecurityGroups", []))
-    if current != [sgs["db"]]:
+    subnet_group = (inst.get("DBSubnetGroup") or {}).get("DBSubnetGroupName")
+    if current != [sgs["db"]] or subnet_group != c.DB_SUBNET_GROUP:
         rds.modify_db_instance(DBInstanceIdentifier=c.DB_INSTANCE,
-                               VpcSecurityGroupIds=[sgs["db"]], ApplyImmediately=True)
+                               VpcSecurityGroupIds=[sgs["db"]],
+                               DBSubnetGroupName=c.DB_SUBNET_GROUP, ApplyImmediately=True)
     inst = rds.describe_db_instances(DBInstanceIdentifier=c.DB_INSTANCE)["DBInstances"][0]
     ep = inst["Endpoint"]
-    log(f"rds: {c.DB_INSTANCE} {inst['DBInstanceStatus']} at {ep['Address']}:{ep['Port']}")
+    log(f"rds: {c.DB_INSTANCE} {inst['Engine']} {inst['DBInstanceStatus']} at "
+        f"{ep['Address']}:{ep['Port']}, subnet group in {inst['DBSubnetGroup']['VpcId']}")
 
 
 # ---- ElastiCache serverless ---------------------------------------------------
 
 
+def remove_other_caches(ec) -> None:
+    """A replication group or cluster under the cache's name (the `cache-no-tls`
+    fault) goes: the solved lab has the serverless cache only."""
+    try:
+        ec.describe_replication_groups(ReplicationGroupId=c.CACHE_NAME)
+        ec.delete_replication_group(ReplicationGroupId=c.CACHE_NAME)
+        log(f"cache: deleted replication group {c.CACHE_NAME}")
+    except ClientError as err:
+        if code(err) != "ReplicationGroupNotFoundFault":
+            raise
+    try:
+        ec.describe_cache_clusters(CacheClusterId=c.CACHE_NAME)
+        ec.delete_cache_cluster(CacheClusterId=c.CACHE_NAME)
+        log(f"cache: deleted cache cluster {c.CACHE_NAME}")
+    except ClientError as err:
+        if code(err) != "CacheClusterNotFound":
+            raise
+
+
 def provision_cache(account: str, sgs: dict) -> None:
     ec = c.client("elasticache", account)
+    remove_other_caches(ec)
     try:
         cache = ec.describe_serverless_caches(ServerlessCacheName=c.CACHE_NAME)["ServerlessCaches"][0]
     except ClientError as err:
@@ -241,13 +306,39 @@ def provision_eb(account: str, sgs: dict) -> None:
         f"{env['Health']} at {env['CNAME']}")
 
 
-def provision(account: str) -> None:
+# ---- the pets project's data and pictures ---------------------------------------
+
+
+def provision_app(account: str, bucket: str, static: bool) -> None:
+    """Runs app_tasks.py in the app venv as this account's site would run:
+    migrations, load_pets (pictures into this account's bucket through
+    django-storages), superuser, optionally collectstatic."""
+    import subprocess
+
+    if not c.APP_PY.exists():
+        raise SystemExit(f"error: no app venv at {c.APP_PY.parent.parent}: run sandbox/up first")
+    c.secret(c.ADMIN_PASSWORD_FILE)
+    cmd = [str(c.APP_PY), str(c.HERE / "app_tasks.py"),
+           "--admin-password-file", str(c.ADMIN_PASSWORD_FILE)]
+    if static:
+        cmd.append("--static")
+    proc = subprocess.run(cmd, cwd=c.APP_DIR, env=c.app_environ(account))
+    if proc.returncode != 0:
+        raise SystemExit(f"error: the pets project's set-up failed for account {account} "
+                         f"(exit {proc.returncode})")
+    s3 = c.client("s3", account)
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+    log(f"s3: {bucket} holds {', '.join(keys) or 'nothing'}")
+
+
+def provision(account: str, static: bool = False) -> None:
     bucket = provision_s3(account)
     sgs = provision_network(account)
     provision_iam(account, bucket)
     provision_rds(account, sgs)
     provision_cache(account, sgs)
     provision_eb(account, sgs)
+    provision_app(account, bucket, static)
 
 
 def main() -> int:
@@ -255,8 +346,10 @@ def main() -> int:
                                  description="Put the solved lab state into a moto account.")
     ap.add_argument("--account", default=c.DEFAULT_ACCOUNT, type=c.valid_account,
                     help=f"12-digit account id (default {c.DEFAULT_ACCOUNT})")
+    ap.add_argument("--static", action="store_true",
+                    help="also run collectstatic (sandbox/up does)")
     args = ap.parse_args()
-    provision(args.account)
+    provision(args.account, static=args.static)
     log(f"account {args.account}: solved lab state in place ({c.REGION})")
     return 0
 

@@ -5,8 +5,6 @@ from the same variables `sandbox/env` exports.
 """
 
 import os
-import struct
-import zlib
 from pathlib import Path
 
 import boto3
@@ -20,6 +18,7 @@ SECRET = "sandbox-secret"
 
 CACHE_NAME = "pets-project"
 DB_INSTANCE = "pets-project-mysql"
+DB_SUBNET_GROUP = "pets-project-db-subnets"
 DB_NAME = "pets"
 DB_MASTER_USER = "admin"
 DB_MASTER_PASSWORD = "sandbox-admin-password"
@@ -57,46 +56,71 @@ def valid_account(value: str) -> str:
     return value
 
 
-# ---- tiny real pictures -------------------------------------------------
+# ---- the pets site (labs/pets_project) ------------------------------------
+
+STATE = HERE / ".state"
+APP_DIR = (HERE.parent / "labs" / "pets_project").resolve()
+APP_PY = HERE / ".app-venv" / "bin" / "python"
+APP_SECRETS = STATE / "app"
+SECRET_KEY_FILE = APP_SECRETS / "django-secret-key"
+ADMIN_PASSWORD_FILE = APP_SECRETS / "admin-password"
+ADMIN_USER = "admin"
+ADMIN_EMAIL = "admin@example.com"
+SITE_CNAME = os.environ.get("SANDBOX_SITE_CNAME", "127.0.0.1:28000")
+MYSQL_PORT = os.environ.get("SANDBOX_MYSQL_PORT", "23306")
+REDIS_PORT = os.environ.get("SANDBOX_REDIS_PORT", "26379")
+REDIS_TLS_PORT = os.environ.get("SANDBOX_REDIS_TLS_PORT", "26380")
+CA_FILE = STATE / "tls" / "ca.pem"
 
 
-def png_bytes(width: int, height: int, pixel) -> bytes:
-    """A valid RGB PNG where pixel(x, y) -> (r, g, b)."""
+def secret(path: Path, nbytes: int = 32) -> str:
+    """The secret stored in `path`, generated once (0600, never printed)."""
+    import secrets
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    raw = b"".join(
-        b"\x00" + b"".join(bytes(pixel(x, y)) for x in range(width))
-        for y in range(height)
-    )
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
-
-
-def _paw(bg, fg):
-    pads = [(16, 22, 8), (8, 12, 4), (14, 7, 4), (20, 7, 4), (26, 12, 4)]
-
-    def pixel(x, y):
-        for cx, cy, r in pads:
-            if (x - cx) ** 2 + (y - cy) ** 2 <= r * r:
-                return fg
-        return bg
-
-    return pixel
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(nbytes)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its value
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(value + "\n")
+    return value
 
 
-def media_files() -> list[tuple[str, bytes, str]]:
-    """(key, bytes, content type) of the pictures the solved lab stores."""
-    files = [
-        ("luna.png", png_bytes(32, 32, _paw((250, 235, 215), (90, 60, 40))), "image/png"),
-        ("max.png", png_bytes(32, 32, _paw((210, 230, 250), (30, 60, 120))), "image/png"),
-    ]
-    jpg = HERE / "fixtures" / "bella.jpg"
-    files.append(("bella.jpg", jpg.read_bytes(), "image/jpeg"))
-    return files
+def app_environ(account: str = DEFAULT_ACCOUNT) -> dict:
+    """The environment the pets project runs with in the sandbox, as the
+    Beanstalk environment of `account` would give it: MariaDB, the TLS Redis,
+    that account's media bucket on moto. Starts from a clean slate (PATH, HOME,
+    LANG only) so nothing from the caller's shell leaks in."""
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "LC_ALL", "TZ") if k in os.environ}
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "pets_project.settings",
+        "DJANGO_SECRET_KEY": secret(SECRET_KEY_FILE, 50),
+        "DJANGO_DEBUG": "0",
+        "DJANGO_ALLOWED_HOSTS": ".elasticbeanstalk.com,localhost,127.0.0.1",
+        "DJANGO_SERVE_STATIC": "1",
+        "RDS_HOSTNAME": "127.0.0.1",
+        "RDS_PORT": MYSQL_PORT,
+        "RDS_DB_NAME": DB_NAME,
+        "RDS_USER_NAME": DB_USER,
+        "RDS_USER_PASSWORD": DB_PASSWORD,
+        "CACHE_LOCATION": f"rediss://127.0.0.1:{REDIS_TLS_PORT}/0",
+        "CACHE_CA_FILE": str(CA_FILE),
+        "AWS_STORAGE_BUCKET_NAME": bucket_name(account),
+        "AWS_S3_ENDPOINT_URL": ENDPOINT,
+        "AWS_ACCESS_KEY_ID": account,
+        "AWS_SECRET_ACCESS_KEY": SECRET,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    })
+    return env
 
 
 def run_main(main) -> int:

@@ -104,6 +104,10 @@ struct CheckArgs {
     /// Longest time one check may take, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     timeout: u64,
+    /// Do NOT verify the cache's TLS certificate (the report says so). Prefer
+    /// `--set cache_ca=FILE` when the cache uses a CA of its own.
+    #[arg(long)]
+    insecure: bool,
 }
 
 #[derive(Args)]
@@ -224,7 +228,12 @@ async fn check(common: &Common, args: &CheckArgs, color: bool) -> Result<u8, Fai
         params.set("account", &identity.account, Source::Aws);
     }
     let account_id = params.explicit("account").unwrap_or_default().to_string();
-    let account = Arc::new(Account::new(sdk, params, account_id, identity.arn));
+    let mut account = Account::new(sdk, params, account_id, identity.arn);
+    if args.insecure {
+        account.insecure = true;
+        account.note("--insecure: the cache's TLS certificate was NOT verified; a passing cache.reachable proves less");
+    }
+    let account = Arc::new(account);
     for secret in identity.secrets {
         account.add_secret(&secret);
     }

@@ -112,7 +112,24 @@ pub const DEFS: &[ParamDef] = &[
         secret: false,
         help: "origin the site is served from, for CORS (empty: any origin)",
     },
+    ParamDef {
+        name: "cache_ca",
+        default: Some(""),
+        extra_env: &[],
+        secret: false,
+        help: "PEM file of a CA to trust for the cache's TLS certificate (empty: the system's roots)",
+    },
+    ParamDef {
+        name: "network",
+        default: Some("auto"),
+        extra_env: &[],
+        secret: false,
+        help: "where labcheck runs: auto, inside (the lab's VPC) or outside; decides whether cache and database connections are tried",
+    },
 ];
+
+/// Parameters that take one of a few values.
+const CHOICES: &[(&str, &[&str])] = &[("network", &["auto", "inside", "outside"])];
 
 /// Names of all parameters, for placeholders and errors.
 pub fn names() -> Vec<&'static str> {
@@ -156,6 +173,13 @@ pub enum ParamError {
     Read { file: String, source: std::io::Error },
     #[error("--set {0}: expected key=value")]
     SetSyntax(String),
+    #[error("parameter `{name}` is `{value}` (from {origin}); it must be one of: {choices}")]
+    Choice {
+        name: String,
+        value: String,
+        origin: String,
+        choices: String,
+    },
     #[error("unknown parameter `{name}` (from {origin}); known parameters: {known}")]
     Unknown {
         name: String,
@@ -200,6 +224,18 @@ impl Params {
                 return Err(unknown(key, "--set"));
             }
             params.values.insert(key.to_string(), (value.to_string(), Source::Flag));
+        }
+        for (name, choices) in CHOICES {
+            if let Some((value, source)) = params.values.get(*name)
+                && !choices.contains(&value.as_str())
+            {
+                return Err(ParamError::Choice {
+                    name: name.to_string(),
+                    value: value.clone(),
+                    origin: source.to_string(),
+                    choices: choices.join(", "),
+                });
+            }
         }
         Ok(params)
     }
@@ -434,6 +470,16 @@ mod tests {
         writeln!(file, "bucket = \"b\"\ncache = ").unwrap();
         let err = Params::gather(Some(file.path()), &[], &no_env).unwrap_err();
         assert_eq!(diagnostic_for(&err).unwrap()[0].line, 2);
+    }
+
+    #[test]
+    fn choices_are_enforced() {
+        let err = Params::gather(None, &["network=vpn".into()], &no_env).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "parameter `network` is `vpn` (from --set); it must be one of: auto, inside, outside"
+        );
+        assert!(Params::gather(None, &["network=outside".into()], &no_env).is_ok());
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! metadata (title, what passes, the IAM actions it calls, whether it needs a
 //! network path into the VPC). Lab files refer to them by id.
 
+pub mod cache;
 pub mod command;
+pub mod network;
+pub mod rds;
 pub mod s3;
 
 use crate::course::lab::CheckSpec;
@@ -36,6 +39,17 @@ pub static KINDS: &[CheckKind] = &[
     s3::PRIVATE,
     s3::MEDIA,
     s3::PRESIGNED,
+    cache::EXISTS,
+    cache::TLS,
+    cache::REACHABLE,
+    cache::SESSIONS,
+    cache::NETWORK,
+    rds::INSTANCE,
+    rds::REACHABLE,
+    rds::MIGRATED,
+    rds::DATA,
+    rds::SUPERUSER,
+    rds::NETWORK,
     command::COMMAND,
 ];
 

@@ -15,6 +15,12 @@ pub struct Account {
     pub region: String,
     pub sdk: SdkConfig,
     pub s3: aws_sdk_s3::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub ec2: aws_sdk_ec2::Client,
+    pub eb: aws_sdk_elasticbeanstalk::Client,
+    /// Skip TLS certificate verification of the cache (`--insecure`).
+    pub insecure: bool,
     pub http: reqwest::Client,
     pub memo: Memo,
     params: RwLock<Params>,
@@ -39,6 +45,11 @@ impl Account {
             .expect("HTTP client builds");
         Account {
             s3: crate::aws::s3_client(&sdk),
+            elasticache: aws_sdk_elasticache::Client::new(&sdk),
+            rds: aws_sdk_rds::Client::new(&sdk),
+            ec2: aws_sdk_ec2::Client::new(&sdk),
+            eb: aws_sdk_elasticbeanstalk::Client::new(&sdk),
+            insecure: false,
             sdk,
             account_id,
             identity,

@@ -125,9 +125,51 @@ impl Learner {
         aws_sdk_s3::Client::from_conf(config)
     }
 
+    fn sdk_config(&self) -> aws_config::SdkConfig {
+        let env = sandbox_env();
+        let creds = aws_sdk_s3::config::Credentials::new(&self.account, "sandbox-secret", None, None, "test");
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(env["AWS_REGION"].clone()))
+            .endpoint_url(&env["AWS_ENDPOINT_URL"])
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
+            .build()
+    }
+
+    /// An ElastiCache client acting as this account.
+    pub fn elasticache(&self) -> aws_sdk_elasticache::Client {
+        aws_sdk_elasticache::Client::new(&self.sdk_config())
+    }
+
+    /// An RDS client acting as this account.
+    pub fn rds(&self) -> aws_sdk_rds::Client {
+        aws_sdk_rds::Client::new(&self.sdk_config())
+    }
+
     pub fn bucket(&self) -> String {
         format!("pets-project-us-west-2-{}", self.account)
     }
+}
+
+/// Serializes tests that change state every sandbox account shares (the
+/// Redis and MariaDB servers); each such test repairs with `sandbox/up`.
+pub fn shared_state_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs `sandbox/up`, which repairs every fault.
+pub fn repair_sandbox() {
+    let out = Command::new(repo().join("sandbox/up"))
+        .envs(sandbox_env())
+        .output()
+        .expect("run sandbox/up");
+    assert!(
+        out.status.success(),
+        "sandbox/up failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The labcheck binary under test, with a clean environment: no AWS

@@ -1,0 +1,556 @@
+//! The `cache` step: the ElastiCache cache that holds Django's sessions —
+//! that it exists, encrypts in transit, answers PING over TLS, holds session
+//! keys, and that its security group lets the app in.
+
+use super::CheckKind;
+use super::network::{self, require_inside};
+use crate::aws::{AwsError, AwsErrorKind};
+use crate::engine::account::Account;
+use crate::engine::outcome::{CheckError, CheckResult, Outcome};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const EXISTS: CheckKind = CheckKind {
+    id: "cache.exists",
+    title: "The cache is available",
+    passes: "a serverless cache (or a replication group or cluster) with engine Redis or Valkey is available",
+    iam_actions: &[
+        "elasticache:DescribeServerlessCaches",
+        "elasticache:DescribeReplicationGroups",
+        "elasticache:DescribeCacheClusters",
+    ],
+    data_plane: false,
+    run: |a, _| Box::pin(exists(a)),
+};
+
+pub const TLS: CheckKind = CheckKind {
+    id: "cache.tls",
+    title: "The cache encrypts traffic in transit",
+    passes: "encryption in transit is on, so the app connects with `rediss://`",
+    iam_actions: &[],
+    data_plane: false,
+    run: |a, _| Box::pin(tls(a)),
+};
+
+pub const REACHABLE: CheckKind = CheckKind {
+    id: "cache.reachable",
+    title: "The cache answers over TLS",
+    passes: "a TLS connection to the cache endpoint, with a verified certificate, answers PING",
+    iam_actions: &[],
+    data_plane: true,
+    run: |a, _| Box::pin(reachable(a)),
+};
+
+pub const SESSIONS: CheckKind = CheckKind {
+    id: "cache.sessions",
+    title: "Django sessions are stored in the cache",
+    passes: "keys written by Django's cache session backend are present (counted, never read)",
+    iam_actions: &[],
+    data_plane: true,
+    run: |a, _| Box::pin(sessions(a)),
+};
+
+pub const NETWORK: CheckKind = CheckKind {
+    id: "cache.network",
+    title: "The cache's security group admits the app",
+    passes: "an inbound rule of the cache's security group admits TCP 6379 from the Elastic Beanstalk or IDE security group",
+    iam_actions: &[
+        "ec2:DescribeSecurityGroups",
+        "elasticbeanstalk:DescribeConfigurationSettings",
+    ],
+    data_plane: false,
+    run: |a, _| Box::pin(network_rule(a)),
+};
+
+/// Kinds of ElastiCache deployment the lab accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flavour {
+    Serverless,
+    ReplicationGroup,
+    Cluster,
+}
+
+impl Flavour {
+    fn describe(self) -> &'static str {
+        match self {
+            Flavour::Serverless => "serverless cache",
+            Flavour::ReplicationGroup => "replication group",
+            Flavour::Cluster => "cache cluster",
+        }
+    }
+}
+
+/// The cache as found.
+#[derive(Clone, Debug)]
+struct Cache {
+    name: String,
+    flavour: Flavour,
+    status: String,
+    engine: String,
+    version: String,
+    /// Encryption in transit; serverless caches always have it.
+    tls: bool,
+    endpoint: Option<(String, u16)>,
+    security_groups: Vec<String>,
+}
+
+type Found = Result<Option<Cache>, AwsError>;
+
+/// Finds the lab's cache once per run: serverless first, then a replication
+/// group, then a cluster; when none has the expected name and exactly one
+/// serverless cache exists, uses it and says so.
+async fn find(acc: &Account) -> Found {
+    acc.memo
+        .once("elasticache:cache", || async {
+            let name = acc.param("cache");
+            if let Some(c) = serverless(acc, Some(&name)).await?.into_iter().next() {
+                return Ok(Some(c));
+            }
+            if let Some(c) = replication_group(acc, &name).await? {
+                return Ok(Some(c));
+            }
+            if let Some(c) = cluster(acc, &name).await? {
+                return Ok(Some(c));
+            }
+            if !acc.param_is_explicit("cache")
+                && let [only] = serverless(acc, None).await?.as_slice()
+            {
+                acc.discovered("cache", &only.name);
+                return Ok(Some(only.clone()));
+            }
+            Ok(None)
+        })
+        .await
+}
+
+fn endpoint(e: Option<&aws_sdk_elasticache::types::Endpoint>) -> Option<(String, u16)> {
+    let e = e?;
+    Some((
+        e.address()?.to_string(),
+        u16::try_from(e.port().unwrap_or(6379)).unwrap_or(6379),
+    ))
+}
+
+async fn serverless(acc: &Account, name: Option<&str>) -> Result<Vec<Cache>, AwsError> {
+    let out = match acc
+        .elasticache
+        .describe_serverless_caches()
+        .set_serverless_cache_name(name.map(str::to_string))
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => {
+            let e = AwsError::from_sdk("elasticache:DescribeServerlessCaches", e);
+            return if e.kind == AwsErrorKind::NotFound {
+                Ok(Vec::new())
+            } else {
+                Err(e)
+            };
+        }
+    };
+    Ok(out
+        .serverless_caches()
+        .iter()
+        .map(|c| Cache {
+            name: c.serverless_cache_name().unwrap_or_default().to_string(),
+            flavour: Flavour::Serverless,
+            status: c.status().unwrap_or_default().to_string(),
+            engine: c.engine().unwrap_or_default().to_string(),
+            version: c
+                .full_engine_version()
+                .or(c.major_engine_version())
+                .unwrap_or_default()
+                .to_string(),
+            tls: true,
+            endpoint: endpoint(c.endpoint()),
+            security_groups: c.security_group_ids().to_vec(),
+        })
+        .collect())
+}
+
+async fn replication_group(acc: &Account, name: &str) -> Result<Option<Cache>, AwsError> {
+    let out = match acc
+        .elasticache
+        .describe_replication_groups()
+        .replication_group_id(name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => {
+            let e = AwsError::from_sdk("elasticache:DescribeReplicationGroups", e);
+            return if e.kind == AwsErrorKind::NotFound {
+                Ok(None)
+            } else {
+                Err(e)
+            };
+        }
+    };
+    let Some(g) = out.replication_groups().first() else {
+        return Ok(None);
+    };
+    // Security groups belong to the member clusters.
+    let member = match g.member_clusters().first() {
+        Some(id) => cluster(acc, id).await?,
+        None => None,
+    };
+    Ok(Some(Cache {
+        name: g.replication_group_id().unwrap_or(name).to_string(),
+        flavour: Flavour::ReplicationGroup,
+        status: g.status().unwrap_or_default().to_string(),
+        engine: g
+            .engine()
+            .map(str::to_string)
+            .or_else(|| member.as_ref().map(|m| m.engine.clone()))
+            .unwrap_or_else(|| "redis".into()),
+        version: member.as_ref().map(|m| m.version.clone()).unwrap_or_default(),
+        tls: g.transit_encryption_enabled().unwrap_or(false),
+        endpoint: endpoint(g.configuration_endpoint())
+            .or_else(|| endpoint(g.node_groups().first().and_then(|n| n.primary_endpoint()))),
+        security_groups: member.map(|m| m.security_groups).unwrap_or_default(),
+    }))
+}
+
+async fn cluster(acc: &Account, name: &str) -> Result<Option<Cache>, AwsError> {
+    let out = match acc
+        .elasticache
+        .describe_cache_clusters()
+        .cache_cluster_id(name)
+        .show_cache_node_info(true)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => {
+            let e = AwsError::from_sdk("elasticache:DescribeCacheClusters", e);
+            return if e.kind == AwsErrorKind::NotFound {
+                Ok(None)
+            } else {
+                Err(e)
+            };
+        }
+    };
+    Ok(out.cache_clusters().first().map(|c| Cache {
+        name: c.cache_cluster_id().unwrap_or(name).to_string(),
+        flavour: Flavour::Cluster,
+        status: c.cache_cluster_status().unwrap_or_default().to_string(),
+        engine: c.engine().unwrap_or_default().to_string(),
+        version: c.engine_version().unwrap_or_default().to_string(),
+        tls: c.transit_encryption_enabled().unwrap_or(false),
+        endpoint: endpoint(c.cache_nodes().first().and_then(|n| n.endpoint())),
+        security_groups: c
+            .security_groups()
+            .iter()
+            .filter_map(|s| s.security_group_id().map(str::to_string))
+            .collect(),
+    }))
+}
+
+async fn the_cache(acc: &Account) -> Result<Cache, CheckError> {
+    find(acc)
+        .await?
+        .ok_or_else(|| CheckError::Other("the cache was not found".into()))
+}
+
+fn evidence(c: &Cache) -> serde_json::Value {
+    json!({
+        "name": c.name,
+        "kind": c.flavour.describe(),
+        "status": c.status,
+        "engine": c.engine,
+        "engine_version": c.version,
+        "transit_encryption": c.tls,
+        "endpoint": c.endpoint.as_ref().map(|(h, p)| format!("{h}:{p}")),
+        "security_groups": c.security_groups,
+    })
+}
+
+async fn exists(acc: Arc<Account>) -> CheckResult {
+    let Some(c) = find(&acc).await? else {
+        return Ok(Outcome::fail(format!(
+            "no serverless cache, replication group or cluster named {} in {}",
+            acc.param("cache"),
+            acc.region
+        )));
+    };
+    let what = format!("{} {} ({} {})", c.flavour.describe(), c.name, c.engine, c.version);
+    Ok(if !matches!(c.engine.to_ascii_lowercase().as_str(), "redis" | "valkey") {
+        Outcome::fail(format!("{what} runs {}, but Django's Redis cache backend needs Redis or Valkey", c.engine))
+            .hint("Create a Valkey (or Redis OSS) cache: Memcached cannot hold Django's sessions through the Redis backend.")
+    } else if !c.status.eq_ignore_ascii_case("available") {
+        Outcome::fail(format!("{what} is {}, not available", c.status))
+            .hint("Wait until the cache is available (a new serverless cache takes a few minutes), then check again.")
+    } else {
+        Outcome::pass(format!("{what} is available"))
+    }
+    .evidence(evidence(&c)))
+}
+
+async fn tls(acc: Arc<Account>) -> CheckResult {
+    let c = the_cache(&acc).await?;
+    Ok(match (c.tls, c.flavour) {
+        (true, Flavour::Serverless) => Outcome::pass(format!(
+            "serverless cache {} always encrypts in transit: connect with rediss://",
+            c.name
+        )),
+        (true, _) => Outcome::pass(format!(
+            "{} {} has encryption in transit on",
+            c.flavour.describe(),
+            c.name
+        )),
+        (false, _) => Outcome::fail(format!(
+            "{} {} has encryption in transit off",
+            c.flavour.describe(),
+            c.name
+        )),
+    }
+    .evidence(evidence(&c)))
+}
+
+/// A connection to the cache, opened once per run.
+#[derive(Clone)]
+enum Connected {
+    Ok(redis::aio::MultiplexedConnection, String),
+    /// Not reachable from where labcheck runs.
+    Skip(String),
+    /// A real failure, with a message and a hint.
+    Failed(String, String),
+}
+
+async fn connect(acc: &Account) -> Result<Connected, CheckError> {
+    let c = the_cache(acc).await?;
+    Ok(acc
+        .memo
+        .once("redis:connection", || async {
+            let Some((host, port)) = c.endpoint.clone() else {
+                return Connected::Failed(
+                    format!("{} {} has no endpoint yet", c.flavour.describe(), c.name),
+                    "Wait until the cache is available.".into(),
+                );
+            };
+            let vpc = match network::groups(acc, &c.security_groups).await {
+                Ok(groups) => groups.into_iter().find_map(|g| g.vpc_id),
+                Err(_) => None,
+            };
+            if let Err(skip) = require_inside(acc, "cache", &host, vpc.as_deref()).await {
+                return Connected::Skip(skip.message);
+            }
+            open(acc, &host, port).await
+        })
+        .await)
+}
+
+async fn open(acc: &Account, host: &str, port: u16) -> Connected {
+    let insecure = acc.insecure;
+    let url = format!("rediss://{host}:{port}/{}", if insecure { "#insecure" } else { "" });
+    let ca_path = acc.param("cache_ca");
+    let client = if ca_path.is_empty() || insecure {
+        redis::Client::open(url.as_str())
+    } else {
+        match std::fs::read(&ca_path) {
+            Ok(pem) => redis::Client::build_with_tls(
+                url.as_str(),
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem),
+                },
+            ),
+            Err(e) => {
+                return Connected::Failed(
+                    format!("cannot read the CA file {ca_path}: {e}"),
+                    "Point `cache_ca` (or LABCHECK_CACHE_CA) at the PEM file of the CA that signed the cache's certificate.".into(),
+                );
+            }
+        }
+    };
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => {
+            return Connected::Failed(
+                format!("cannot set up a TLS client for {host}:{port}: {e}"),
+                String::new(),
+            );
+        }
+    };
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(5)))
+        .set_response_timeout(Some(Duration::from_secs(5)));
+    let where_ = format!("{host}:{port}");
+    match tokio::time::timeout(
+        Duration::from_secs(8),
+        client.get_multiplexed_async_connection_with_config(&config),
+    )
+    .await
+    {
+        Ok(Ok(conn)) => Connected::Ok(conn, where_),
+        Ok(Err(e)) => failure(&where_, &e.to_string(), &format!("{e:?}")),
+        Err(_) => failure(&where_, "timed out", "timed out"),
+    }
+}
+
+/// Turns a connection error into a message and a hint the learner can act on.
+fn failure(where_: &str, text: &str, debug: &str) -> Connected {
+    let all = format!("{text} {debug}").to_ascii_lowercase();
+    let (message, hint) = if all.contains("certificate")
+        || all.contains("unknownissuer")
+        || all.contains("invalidcertificate")
+    {
+        (
+            format!("the TLS certificate of {where_} could not be verified ({text})"),
+            "labcheck verifies the cache's certificate against the system's trusted roots. If the cache uses a CA of its own, set `cache_ca = \"/path/to/ca.pem\"` (or LABCHECK_CACHE_CA); `--insecure` skips the verification, and says so.".to_string(),
+        )
+    } else if all.contains("timed out") || all.contains("timeout") {
+        (
+            format!("no answer from {where_} (timed out)"),
+            "A silent timeout inside the VPC usually means a security group drops the traffic: let the cache's security group admit TCP 6379 from the IDE's and the Elastic Beanstalk environment's security groups.".to_string(),
+        )
+    } else if all.contains("refused") {
+        (
+            format!("{where_} refused the connection"),
+            "The cache is not listening at that address: check that it is available and that the endpoint is right."
+                .to_string(),
+        )
+    } else if all.contains("handshake")
+        || all.contains("corrupt message")
+        || all.contains("invalidcontenttype")
+        || all.contains("unexpected eof")
+    {
+        (
+            format!("{where_} does not speak TLS ({text})"),
+            "The cache must have encryption in transit on, and the app must connect with rediss://.".to_string(),
+        )
+    } else {
+        (format!("cannot connect to {where_}: {text}"), String::new())
+    };
+    Connected::Failed(message, hint)
+}
+
+async fn reachable(acc: Arc<Account>) -> CheckResult {
+    let (mut conn, where_) = match connect(&acc).await? {
+        Connected::Ok(conn, w) => (conn, w),
+        Connected::Skip(why) => return Ok(Outcome::skip(why)),
+        Connected::Failed(message, hint) => return Ok(with_hint(Outcome::fail(message), hint)),
+    };
+    let pong: Result<String, _> = redis::cmd("PING").query_async(&mut conn).await;
+    let insecure = if acc.insecure {
+        " (certificate NOT verified: --insecure)"
+    } else {
+        ""
+    };
+    Ok(match pong {
+        Ok(reply) if reply.eq_ignore_ascii_case("PONG") => {
+            Outcome::pass(format!("{where_} answered PING over TLS{insecure}"))
+        }
+        Ok(reply) => Outcome::fail(format!("{where_} answered PING with {reply:?}")),
+        Err(e) => Outcome::fail(format!("PING to {where_} failed: {e}")),
+    }
+    .evidence(json!({"endpoint": where_, "tls": true, "certificate_verified": !acc.insecure})))
+}
+
+fn with_hint(outcome: Outcome, hint: String) -> Outcome {
+    if hint.is_empty() { outcome } else { outcome.hint(hint) }
+}
+
+/// The part of a key that Django's cache session backends write.
+const SESSION_KEY_MARK: &str = "django.contrib.sessions.cache";
+
+/// Keys examined at most by SCAN.
+const MAX_SCANNED: usize = 200_000;
+
+async fn sessions(acc: Arc<Account>) -> CheckResult {
+    let (mut conn, where_) = match connect(&acc).await? {
+        Connected::Ok(conn, w) => (conn, w),
+        Connected::Skip(why) => return Ok(Outcome::skip(why)),
+        Connected::Failed(message, _) => return Err(CheckError::Other(message)),
+    };
+    let pattern = format!("*{SESSION_KEY_MARK}*");
+    let mut cursor: u64 = 0;
+    let mut found = 0usize;
+    let mut rounds = 0usize;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(&pattern)
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| CheckError::Other(format!("SCAN on {where_} failed: {e}")))?;
+        found += keys.len();
+        rounds += 1;
+        cursor = next;
+        if cursor == 0 || rounds * 1000 >= MAX_SCANNED {
+            break;
+        }
+    }
+    let evidence = json!({"session_keys": found, "pattern": pattern, "complete": cursor == 0});
+    Ok(if found > 0 {
+        Outcome::pass(format!("{found} Django session keys in the cache")).evidence(evidence)
+    } else {
+        Outcome::fail(format!("no Django session keys in the cache at {where_}")).evidence(evidence)
+    })
+}
+
+async fn network_rule(acc: Arc<Account>) -> CheckResult {
+    let c = the_cache(&acc).await?;
+    let port = c.endpoint.as_ref().map_or(6379, |(_, p)| *p as i32);
+    if c.security_groups.is_empty() {
+        return Ok(Outcome::fail(format!(
+            "{} {} has no security group",
+            c.flavour.describe(),
+            c.name
+        )));
+    }
+    let groups = network::groups(&acc, &c.security_groups).await?;
+    let clients = network::clients(&acc).await;
+    let evidence = json!({
+        "security_groups": c.security_groups,
+        "port": port,
+        "client_groups": clients.groups.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+    });
+    Ok(match network::admits(&groups, port, &clients) {
+        Ok(how) => Outcome::pass(how),
+        Err(problem) => Outcome::fail(format!(
+            "the cache's security group {}: {problem}",
+            c.security_groups.join(", ")
+        )),
+    }
+    .evidence(evidence))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message_and_hint(c: Connected) -> (String, String) {
+        match c {
+            Connected::Failed(m, h) => (m, h),
+            _ => panic!("expected a failure"),
+        }
+    }
+
+    #[test]
+    fn a_timeout_inside_the_vpc_points_at_security_groups() {
+        let (m, h) = message_and_hint(failure("10.0.0.5:6379", "timed out", "timed out"));
+        assert_eq!(m, "no answer from 10.0.0.5:6379 (timed out)");
+        assert!(h.contains("security group") && h.contains("6379"), "{h}");
+    }
+
+    #[test]
+    fn certificate_and_plaintext_errors_are_told_apart() {
+        let (m, h) = message_and_hint(failure("h:6379", "invalid peer certificate: UnknownIssuer", ""));
+        assert!(
+            m.contains("could not be verified") && h.contains("cache_ca"),
+            "{m} / {h}"
+        );
+        let (m, h) = message_and_hint(failure(
+            "h:6379",
+            "received corrupt message of type InvalidContentType",
+            "",
+        ));
+        assert!(m.contains("does not speak TLS") && h.contains("rediss://"), "{m} / {h}");
+    }
+}

@@ -1,0 +1,175 @@
+//! The `cache` step against the sandbox's real TLS Redis: each check passes
+//! on the solved state and fails on the fault that concerns it.
+
+mod common;
+use common::{check, learner, statuses, text};
+
+fn pair(id: &str, status: &str) -> (String, String) {
+    (id.to_string(), status.to_string())
+}
+
+#[test]
+fn solved_account_passes_every_cache_check() {
+    let l = learner("solved_account_passes_every_cache_check");
+    let (code, report) = l.check_json(&["cache"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        check(&report, "cache.exists")["message"],
+        "serverless cache pets-project (valkey 8.0) is available"
+    );
+    assert_eq!(check(&report, "cache.exists")["evidence"]["kind"], "serverless cache");
+    assert!(
+        check(&report, "cache.tls")["message"]
+            .as_str()
+            .unwrap()
+            .contains("always encrypts in transit")
+    );
+    assert_eq!(
+        check(&report, "cache.reachable")["message"],
+        "127.0.0.1:26380 answered PING over TLS"
+    );
+    assert_eq!(
+        check(&report, "cache.reachable")["evidence"]["certificate_verified"],
+        true
+    );
+    let sessions = check(&report, "cache.sessions");
+    assert!(
+        sessions["evidence"]["session_keys"].as_u64().unwrap() >= 1,
+        "{sessions}"
+    );
+    let network = check(&report, "cache.network")["message"].as_str().unwrap().to_string();
+    assert!(
+        network.contains("(the group of the Elastic Beanstalk environment)"),
+        "{network}"
+    );
+}
+
+#[tokio::test]
+async fn missing_cache_fails_exists_and_skips_the_rest() {
+    let l = learner("missing_cache_fails_exists_and_skips_the_rest");
+    l.elasticache()
+        .delete_serverless_cache()
+        .serverless_cache_name("pets-project")
+        .send()
+        .await
+        .unwrap();
+    let (code, report) = l.check_json(&["cache"]);
+    assert_eq!(code, 1, "{report:#}");
+    let exists = check(&report, "cache.exists");
+    assert_eq!(exists["status"], "fail");
+    assert_eq!(
+        exists["message"],
+        "no serverless cache, replication group or cluster named pets-project in us-west-2"
+    );
+    assert!(exists["hint"].as_str().unwrap().contains("Create a Valkey"), "{exists}");
+    assert!(
+        exists["fix"]
+            .as_str()
+            .unwrap()
+            .contains("create-serverless-cache --serverless-cache-name pets-project")
+    );
+    for id in ["cache.tls", "cache.network", "cache.reachable", "cache.sessions"] {
+        assert_eq!(check(&report, id)["status"], "skip", "{id}");
+    }
+}
+
+#[test]
+fn cache_without_tls_fails_tls() {
+    let l = learner("cache_without_tls_fails_tls");
+    l.break_("cache-no-tls");
+    let (code, report) = l.check_json(&["cache"]);
+    assert_eq!(code, 1, "{report:#}");
+    let tls = check(&report, "cache.tls");
+    assert_eq!(tls["status"], "fail");
+    assert!(
+        tls["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("pets-project has encryption in transit off"),
+        "{tls}"
+    );
+    assert!(tls["hint"].as_str().unwrap().contains("rediss://"), "{tls}");
+    assert_eq!(check(&report, "cache.exists")["status"], "pass");
+    assert_eq!(check(&report, "cache.reachable")["status"], "skip");
+}
+
+#[test]
+fn closed_security_group_fails_network_only() {
+    let l = learner("closed_cache_security_group_fails_network_only");
+    l.break_("cache-sg-closed");
+    let (code, report) = l.check_json(&["cache"]);
+    assert_eq!(code, 1, "{report:#}");
+    let net = check(&report, "cache.network");
+    assert_eq!(net["status"], "fail");
+    let message = net["message"].as_str().unwrap();
+    assert!(message.contains("no inbound rule admits TCP"), "{message}");
+    assert!(net["hint"].as_str().unwrap().contains("TCP 6379"), "{net}");
+    let others: Vec<_> = statuses(&report)
+        .into_iter()
+        .filter(|(id, _)| id != "cache.network")
+        .collect();
+    assert!(others.iter().all(|(_, s)| s == "pass"), "{others:?}");
+}
+
+#[test]
+fn untrusted_certificate_fails_and_insecure_says_so() {
+    let l = learner("untrusted_certificate_fails_and_insecure_says_so");
+    // Without the sandbox's CA, the system roots do not trust the cache.
+    let out = l
+        .labcheck()
+        .args(["check", "cache.reachable", "--format", "json"])
+        .env_remove("LABCHECK_CACHE_CA")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reach = check(&report, "cache.reachable");
+    assert_eq!(reach["status"], "fail");
+    assert!(
+        reach["message"].as_str().unwrap().contains("could not be verified"),
+        "{reach}"
+    );
+    assert!(reach["hint"].as_str().unwrap().contains("cache_ca"), "{reach}");
+
+    let out = l
+        .labcheck()
+        .args(["check", "cache.reachable", "--insecure", "--format", "json"])
+        .env_remove("LABCHECK_CACHE_CA")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        check(&report, "cache.reachable")["message"]
+            .as_str()
+            .unwrap()
+            .contains("NOT verified")
+    );
+    assert!(report["notes"].to_string().contains("--insecure"), "{report:#}");
+}
+
+#[test]
+fn outside_the_vpc_data_plane_checks_skip_not_fail() {
+    let l = learner("outside_the_vpc_cache_checks_skip");
+    let (code, report) = l.check_json(&["cache", "--set", "network=outside"]);
+    assert_eq!(
+        code, 0,
+        "a skip because of where labcheck runs is no failure: {report:#}"
+    );
+    assert_eq!(
+        statuses(&report),
+        vec![
+            pair("cache.exists", "pass"),
+            pair("cache.tls", "pass"),
+            pair("cache.network", "pass"),
+            pair("cache.reachable", "skip"),
+            pair("cache.sessions", "skip")
+        ]
+    );
+    assert!(
+        check(&report, "cache.reachable")["message"]
+            .as_str()
+            .unwrap()
+            .contains("network = outside")
+    );
+}

@@ -1,0 +1,204 @@
+//! The `rds` step against the sandbox's real MariaDB: each check passes on
+//! the solved state and fails on the fault that concerns it.
+
+mod common;
+use common::{check, learner, statuses, text};
+
+#[test]
+fn solved_account_passes_every_rds_check() {
+    let l = learner("solved_account_passes_every_rds_check");
+    let (code, report) = l.check_json(&["rds"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        check(&report, "rds.instance")["message"],
+        "DB instance pets-project-mysql (mysql 8.0.40) is available"
+    );
+    assert!(
+        check(&report, "rds.reachable")["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("connected as django@127.0.0.1:23306/pets over TLS")
+    );
+    assert!(
+        check(&report, "rds.migrated")["message"]
+            .as_str()
+            .unwrap()
+            .contains("the lab's 5 tables exist")
+    );
+    let data = &check(&report, "rds.data")["evidence"];
+    for table in [
+        "pets_app_breed",
+        "pets_app_pet",
+        "pets_app_pet_breed",
+        "pets_app_vaccinationcard",
+        "pets_app_vetvisit",
+    ] {
+        assert!(data[table].as_i64().unwrap() > 0, "{table}: {data}");
+    }
+    assert!(
+        check(&report, "rds.superuser")["evidence"]["superusers"]
+            .as_i64()
+            .unwrap()
+            >= 1
+    );
+    assert!(
+        check(&report, "rds.network")["message"]
+            .as_str()
+            .unwrap()
+            .contains("Elastic Beanstalk")
+    );
+}
+
+#[test]
+fn migrations_of_the_project_are_compared_when_it_is_at_hand() {
+    let l = learner("migrations_of_the_project_are_compared");
+    let project = common::repo().join("labs/pets_project");
+    let (code, report) = l.check_json(&["rds.migrated", "--set", &format!("project_dir={}", project.display())]);
+    assert_eq!(code, 0, "{report:#}");
+    let migrated = check(&report, "rds.migrated");
+    assert!(
+        migrated["message"]
+            .as_str()
+            .unwrap()
+            .contains("all 1 project migrations applied"),
+        "{migrated}"
+    );
+    // A migration the database has not seen is named.
+    let dir = tempfile::tempdir().unwrap();
+    common::write(dir.path(), "pets_app/migrations/0001_initial.py", "");
+    common::write(dir.path(), "pets_app/migrations/0002_vetvisit_weight.py", "");
+    let (code, report) = l.check_json(&[
+        "rds.migrated",
+        "--set",
+        &format!("project_dir={}", dir.path().display()),
+    ]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        check(&report, "rds.migrated")["message"],
+        "migrations not applied: pets_app.0002_vetvisit_weight"
+    );
+}
+
+#[test]
+fn wrong_password_fails_without_showing_it() {
+    let l = learner("wrong_password_fails_without_showing_it");
+    let password = "Wrong-Pass-9173";
+    let out = l
+        .labcheck()
+        .args(["check", "rds", "--format", "json"])
+        .env("RDS_USER_PASSWORD", password)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!text(&out).contains(password), "the password leaked:\n{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reach = check(&report, "rds.reachable");
+    assert_eq!(reach["status"], "fail");
+    assert_eq!(
+        reach["message"],
+        "the database refused user django at django@127.0.0.1:23306/pets: the password does not match"
+    );
+    assert!(reach["hint"].as_str().unwrap().contains("RDS_USER_PASSWORD"), "{reach}");
+    for id in ["rds.migrated", "rds.data", "rds.superuser"] {
+        assert_eq!(check(&report, id)["status"], "skip", "{id}");
+    }
+}
+
+#[test]
+fn no_password_in_the_environment_cannot_be_evaluated() {
+    let l = learner("no_password_in_the_environment_cannot_be_evaluated");
+    let out = l
+        .labcheck()
+        .args(["check", "rds.reachable", "--format", "json"])
+        .env_remove("RDS_USER_PASSWORD")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reach = check(&report, "rds.reachable");
+    assert_eq!(reach["status"], "error");
+    assert!(
+        reach["message"]
+            .as_str()
+            .unwrap()
+            .contains("RDS_USER_PASSWORD is not set"),
+        "{reach}"
+    );
+}
+
+#[tokio::test]
+async fn stopped_instance_fails_instance() {
+    let l = learner("stopped_instance_fails_instance");
+    l.rds()
+        .stop_db_instance()
+        .db_instance_identifier("pets-project-mysql")
+        .send()
+        .await
+        .unwrap();
+    let (code, report) = l.check_json(&["rds"]);
+    assert_eq!(code, 1, "{report:#}");
+    let inst = check(&report, "rds.instance");
+    assert_eq!(inst["status"], "fail");
+    assert_eq!(
+        inst["message"],
+        "DB instance pets-project-mysql (mysql 8.0.40) is stopped, not available"
+    );
+    assert!(inst["hint"].as_str().unwrap().contains("start it"), "{inst}");
+}
+
+#[tokio::test]
+async fn missing_instance_fails_instance() {
+    let l = learner("missing_instance_fails_instance");
+    l.rds()
+        .delete_db_instance()
+        .db_instance_identifier("pets-project-mysql")
+        .skip_final_snapshot(true)
+        .send()
+        .await
+        .unwrap();
+    let (code, report) = l.check_json(&["rds.instance"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        check(&report, "rds.instance")["message"],
+        "no DB instance named pets-project-mysql in us-west-2"
+    );
+    assert!(
+        check(&report, "rds.instance")["fix"]
+            .as_str()
+            .unwrap()
+            .contains("pets-project-mysql")
+    );
+}
+
+#[test]
+fn closed_security_group_fails_network_only() {
+    let l = learner("closed_db_security_group_fails_network_only");
+    l.break_("db-sg-closed");
+    let (code, report) = l.check_json(&["rds"]);
+    assert_eq!(code, 1, "{report:#}");
+    let net = check(&report, "rds.network");
+    assert_eq!(net["status"], "fail");
+    assert!(
+        net["message"].as_str().unwrap().contains("no inbound rule admits TCP"),
+        "{net}"
+    );
+    let others: Vec<_> = statuses(&report)
+        .into_iter()
+        .filter(|(id, _)| id != "rds.network")
+        .collect();
+    assert!(others.iter().all(|(_, s)| s == "pass"), "{others:?}");
+}
+
+#[test]
+fn outside_the_vpc_database_checks_skip() {
+    let l = learner("outside_the_vpc_database_checks_skip");
+    let (code, report) = l.check_json(&["rds", "--set", "network=outside"]);
+    assert_eq!(code, 0, "{report:#}");
+    let reach = check(&report, "rds.reachable");
+    assert_eq!(reach["status"], "skip");
+    assert!(reach["message"].as_str().unwrap().contains("outside"), "{reach}");
+    for id in ["rds.migrated", "rds.data", "rds.superuser"] {
+        assert_eq!(check(&report, id)["status"], "skip", "{id}");
+    }
+    assert_eq!(check(&report, "rds.instance")["status"], "pass");
+}
