@@ -60,7 +60,7 @@ fn migrations_of_the_project_are_compared_when_it_is_at_hand() {
         migrated["message"]
             .as_str()
             .unwrap()
-            .contains("all 1 project migrations applied"),
+            .contains("all project migrations applied (1)"),
         "{migrated}"
     );
     // A migration the database has not seen is named.

@@ -457,23 +457,26 @@ async fn reachable(acc: Arc<Account>) -> CheckResult {
         .evidence(json!({"server_version": version, "tls_cipher": tls})))
 }
 
+/// How deep below `project_dir` Django apps are looked for.
+const MAX_DEPTH: usize = 4;
+
 /// Migrations in the project's migration folders: (app label, name).
 fn project_migrations(project_dir: &Path) -> BTreeSet<(String, String)> {
     let mut found = BTreeSet::new();
-    let mut stack = vec![project_dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
+    let mut stack = vec![(project_dir.to_path_buf(), 0)];
+    while let Some((dir, depth)) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for entry in entries.flatten() {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().to_string();
             if path.is_dir() {
-                if !name.starts_with('.')
-                    && !matches!(
+                let skipped = name.starts_with('.')
+                    || matches!(
                         name.as_str(),
-                        "node_modules" | "site-packages" | "venv" | "env" | "__pycache__"
-                    )
-                {
-                    stack.push(path);
+                        "node_modules" | "site-packages" | "venv" | "env" | "__pycache__" | "target"
+                    );
+                if !skipped && depth < MAX_DEPTH {
+                    stack.push((path, depth + 1));
                 }
             } else if dir.file_name().is_some_and(|d| d == "migrations")
                 && name.ends_with(".py")
@@ -532,7 +535,7 @@ async fn migrated(acc: Arc<Account>) -> CheckResult {
     let checked = if expected.is_empty() {
         "(no project migrations found under project_dir; checked the lab's tables)".to_string()
     } else {
-        format!("all {} project migrations applied", expected.len())
+        format!("all project migrations applied ({})", expected.len())
     };
     Ok(if problems.is_empty() {
         Outcome::pass(format!(
