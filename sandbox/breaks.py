@@ -7,7 +7,8 @@ scope and function): write a function taking the account id, add one entry.
 
 Scope: "account" faults change moto state in one account only; "global" faults
 act on what all accounts share (the Redis and MariaDB servers, the pets
-database, the sessions in Redis): --account is accepted and ignored, and every
+database, the sessions in Redis, the deployed project copy in .state/project
+and the site that serves it): --account is accepted and ignored, and every
 account sees the fault.
 """
 
@@ -18,6 +19,8 @@ import signal
 import subprocess
 import sys
 import time
+
+import re
 
 import sandbox_common as c
 
@@ -214,6 +217,140 @@ def break_no_superuser(account: str) -> str:
     return f"deleted {n} superuser(s) from auth_user"
 
 
+# ---- Elastic Beanstalk: per account (moto) ----------------------------------
+
+
+def _env_arn(account: str) -> str:
+    eb = c.client("elasticbeanstalk", account)
+    envs = eb.describe_environments(ApplicationName=c.EB_APP,
+                                    EnvironmentNames=[c.EB_ENV])["Environments"]
+    if not envs:
+        raise SystemExit(f"error: no environment {c.EB_ENV} in account {account}: provision it first")
+    return envs[0]["EnvironmentArn"]
+
+
+def break_health_red(account: str) -> str:
+    eb = c.client("elasticbeanstalk", account)
+    eb.update_tags_for_resource(ResourceArn=_env_arn(account),
+                                TagsToAdd=[{"Key": "sandbox:health", "Value": "Red"}])
+    return (f"environment {c.EB_ENV} is Red (HealthStatus Severe; cause and ERROR event: "
+            "100.0 % of the requests are failing with HTTP 5xx)")
+
+
+def break_no_db_envvars(account: str) -> str:
+    eb = c.client("elasticbeanstalk", account)
+    _env_arn(account)
+    ns = "aws:elasticbeanstalk:application:environment"
+    names = ["RDS_USER_NAME", "RDS_USER_PASSWORD"]
+    eb.update_environment(EnvironmentName=c.EB_ENV, OptionsToRemove=[
+        {"Namespace": ns, "OptionName": n} for n in names])
+    return f"removed the environment properties {' and '.join(names)} from {c.EB_ENV}"
+
+
+def break_role_no_s3(account: str) -> str:
+    iam = c.client("iam", account)
+    role = c.INSTANCE_ROLE
+    try:
+        inline = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    except iam.exceptions.NoSuchEntityException:
+        raise SystemExit(f"error: no role {role} in account {account}: provision it first")
+    for name in inline:
+        iam.delete_role_policy(RoleName=role, PolicyName=name)
+    detached = []
+    for att in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+        if att["PolicyArn"] != c.WEB_TIER_POLICY_ARN:
+            iam.detach_role_policy(RoleName=role, PolicyArn=att["PolicyArn"])
+            detached.append(att["PolicyName"])
+    gone = inline + detached
+    return (f"role {role} lost {', '.join(gone) or 'no policy'}: it keeps only "
+            "AWSElasticBeanstalkWebTier (S3 on elasticbeanstalk-* buckets), nothing on the media bucket")
+
+
+def break_platform_mismatch(account: str) -> str:
+    eb = c.client("elasticbeanstalk", account)
+    _env_arn(account)
+    eb.update_environment(EnvironmentName=c.EB_ENV, SolutionStackName=c.EB_STACK_OLD)
+    return f"environment {c.EB_ENV} now runs on \"{c.EB_STACK_OLD}\" (Django 5.2 needs Python 3.10+)"
+
+
+# ---- the deployed project copy and the site: global ----------------------------
+
+
+def _copy_file(rel: str):
+    path = c.PROJECT_COPY / rel
+    if not path.is_file():
+        raise SystemExit(f"error: no {path}: run sandbox/up first (it deploys the project copy)")
+    return path
+
+
+def _restart_app(media_local: bool = False) -> str:
+    import app
+
+    app.start(media_local=media_local, force=True)
+    return "gunicorn restarted"
+
+
+def break_debug_on(account: str) -> str:
+    settings = _copy_file("pets_project/settings.py")
+    text = settings.read_text()
+    if not text.endswith("\n"):
+        text += "\n"
+    settings.write_text(text + "\n# Added while debugging a deployment\nDEBUG = True\n")
+    return (f"appended DEBUG = True to {settings} and {_restart_app()}: "
+            "unknown URLs show Django's debug 404 page")
+
+
+def break_static_missing(account: str) -> str:
+    import shutil
+
+    root = c.PROJECT_COPY / "static"
+    n = 0
+    if root.is_dir():
+        for entry in root.iterdir():
+            n += 1
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    root.mkdir(parents=True, exist_ok=True)
+    return f"emptied STATIC_ROOT {root} ({n} entries removed): /static/ answers 404"
+
+
+def break_media_local(account: str) -> str:
+    return (f"{_restart_app(media_local=True)} without AWS_STORAGE_BUCKET_NAME: media on the "
+            "local disk, pictures shown as /media/... (the project copy is unchanged)")
+
+
+def break_hardcoded_password(account: str) -> str:
+    settings = _copy_file("pets_project/settings.py")
+    text = settings.read_text()
+    new, n = re.subn(r'("PASSWORD"\s*:\s*)(?!["\'])[^,\n]+', lambda m: m.group(1) + json.dumps(c.DB_PASSWORD),
+                     text, count=1)
+    if n == 0:
+        raise SystemExit(f"error: no \"PASSWORD\": entry to replace in {settings}")
+    settings.write_text(new)
+    return f"wrote the database password as a string literal into DATABASES in {settings}"
+
+
+def break_awsebcli_in_requirements(account: str) -> str:
+    req = _copy_file("requirements.txt")
+    text = req.read_text()
+    if text and not text.endswith("\n"):
+        text += "\n"
+    req.write_text(text + "awsebcli==3.20.10\n")
+    return f"appended awsebcli==3.20.10 to {req}"
+
+
+def break_bad_wsgipath(account: str) -> str:
+    conf = _copy_file(".ebextensions/django.config")
+    text = conf.read_text()
+    new, n = re.subn(r"(WSGIPath:\s*)\S+", r"\1pets_project.wsgi_missing:application", text, count=1)
+    if n == 0:
+        raise SystemExit(f"error: no WSGIPath in {conf}")
+    conf.write_text(new)
+    return f"WSGIPath in {conf} now names pets_project.wsgi_missing:application (no such module; the app keeps running)"
+
+
 SCENARIOS = {
     "no-bucket": {
         "description": "the media bucket does not exist (deleted with its objects)",
@@ -285,6 +422,56 @@ SCENARIOS = {
         "description": "no Django superuser in auth_user",
         "scope": "global",
         "run": break_no_superuser,
+    },
+    "health-red": {
+        "description": "the Beanstalk environment's health is Red (Severe, HTTP 5xx cause, an ERROR event)",
+        "scope": "account",
+        "run": break_health_red,
+    },
+    "no-db-envvars": {
+        "description": "the environment properties RDS_USER_NAME and RDS_USER_PASSWORD are gone",
+        "scope": "account",
+        "run": break_no_db_envvars,
+    },
+    "role-no-s3": {
+        "description": "the instance role keeps no policy on the media bucket (web tier policy only)",
+        "scope": "account",
+        "run": break_role_no_s3,
+    },
+    "platform-mismatch": {
+        "description": f"the environment runs on \"{c.EB_STACK_OLD}\", too old for Django 5.2",
+        "scope": "account",
+        "run": break_platform_mismatch,
+    },
+    "debug-on": {
+        "description": "the deployed settings end with DEBUG = True and the app is restarted (debug 404 page)",
+        "scope": "global",
+        "run": break_debug_on,
+    },
+    "static-missing": {
+        "description": "the deployed copy's STATIC_ROOT is empty: /static/ answers 404",
+        "scope": "global",
+        "run": break_static_missing,
+    },
+    "media-local": {
+        "description": "the app is restarted without AWS_STORAGE_BUCKET_NAME: pictures from /media/, not S3",
+        "scope": "global",
+        "run": break_media_local,
+    },
+    "hardcoded-password": {
+        "description": "the deployed settings.py holds the database password as a string literal",
+        "scope": "global",
+        "run": break_hardcoded_password,
+    },
+    "awsebcli-in-requirements": {
+        "description": "the deployed requirements.txt lists awsebcli==3.20.10",
+        "scope": "global",
+        "run": break_awsebcli_in_requirements,
+    },
+    "bad-wsgipath": {
+        "description": "the deployed .ebextensions/django.config names a WSGI module that does not exist",
+        "scope": "global",
+        "run": break_bad_wsgipath,
     },
 }
 

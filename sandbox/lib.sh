@@ -15,18 +15,25 @@ MYSQL_PORT="${SANDBOX_MYSQL_PORT:-23306}"
 MYSQL_SOCKET="$STATE_DIR/mysql.sock"
 MYSQL_DATADIR="$STATE_DIR/mysql"
 
+# The reference project (source) and its deployed copy (what gunicorn serves,
+# what labcheck grades through LABCHECK_PROJECT_DIR, what faults damage).
 APP_DIR="$(cd "$SANDBOX_DIR/../labs/pets_project" 2>/dev/null && pwd || echo "$SANDBOX_DIR/../labs/pets_project")"
+PROJECT_COPY="$STATE_DIR/project"
 APP_VENV_DIR="$SANDBOX_DIR/.app-venv"
 APP_PY="$APP_VENV_DIR/bin/python"
-# The site: the Beanstalk environment's CNAME (moto_launcher.py reports the same).
+# The site: the Beanstalk environment's CNAME (moto_launcher.py reports the
+# same), where nginx listens; gunicorn sits behind it on GUNICORN_PORT.
 SITE_CNAME="${SANDBOX_SITE_CNAME:-127.0.0.1:28000}"
-APP_PORT="${SITE_CNAME##*:}"
+SITE_PORT="${SITE_CNAME##*:}"
+GUNICORN_PORT="${SANDBOX_GUNICORN_PORT:-28001}"
+NGINX_DIR="$STATE_DIR/nginx"
+NGINX_CONF="$NGINX_DIR/nginx.conf"
 
 DB_NAME="pets"
 DB_USER="django"
 DB_PASSWORD="${RDS_USER_PASSWORD:-sandbox-db-password}"
 
-SERVICES=(moto redis mariadb app)
+SERVICES=(moto redis mariadb app nginx)
 
 say()  { printf '[sandbox] %s\n' "$*"; }
 warn() { printf '[sandbox] WARNING: %s\n' "$*" >&2; }
@@ -41,6 +48,7 @@ cmd_pattern() {
         redis) echo redis-server ;;
         mariadb) echo 'mariadbd|mysqld' ;;
         app) echo 'gunicorn.*pets_project' ;;
+        nginx) echo 'nginx' ;;
         *) echo "$1" ;;
     esac
 }
@@ -82,8 +90,16 @@ mariadb_answers() {
 mariadb_socket_answers() {
     mariadb-admin --no-defaults --connect-timeout=2 -S "$MYSQL_SOCKET" -u "$(id -un)" ping >/dev/null 2>&1
 }
-# The pets site (gunicorn) answers / with 200.
+# The pets project under gunicorn answers / with 200 (directly, not through nginx).
 app_answers() {
+    [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$GUNICORN_PORT/" 2>/dev/null)" == 200 ]]
+}
+# nginx answers on the site's address (any status, with its Server header).
+nginx_answers() {
+    curl -s -o /dev/null -D - --max-time 5 "http://$SITE_CNAME/" 2>/dev/null | grep -qi '^server: nginx'
+}
+# The whole site, as a visitor sees it: / through nginx answers 200.
+site_answers() {
     [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$SITE_CNAME/" 2>/dev/null)" == 200 ]]
 }
 # Redis over TLS, db 0: redis_tls ARGS...

@@ -514,6 +514,7 @@ def eb_option_settings():
     UpdateEnvironment changes them; DescribeConfigurationSettings returns them
     (environment properties, instance profile, security groups...)."""
     from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
     from moto.elasticbeanstalk.exceptions import InvalidParameterValueError
     from moto.elasticbeanstalk.responses import EBResponse
 
@@ -542,8 +543,11 @@ def eb_option_settings():
         apply(env, self._get_param("OptionSettings"), self._get_param("OptionsToRemove"))
         if self._get_param("SolutionStackName"):
             env.solution_stack_name = self._get_param("SolutionStackName")
+            # The platform follows the new stack unless an ARN comes with it.
+            env.platform_arn_value = None
         if self._get_param("PlatformArn"):
             env.platform_arn_value = self._get_param("PlatformArn")
+        env.date_updated = utcnow()
         return ActionResult(env)
 
     def describe_configuration_settings(self):
@@ -600,6 +604,137 @@ def eb_describe_environment_health():
         })
 
     EBResponse.describe_environment_health = describe_environment_health
+
+
+HEALTH_EVENTS = {
+    # colour -> (severity, message) of the event the transition leaves
+    "Yellow": ("WARN", "Environment health has transitioned from Ok to Warning."),
+    "Red": ("ERROR", "Environment health has transitioned from Ok to Severe. "
+                     "100.0 % of the requests are failing with HTTP 5xx."),
+    "Grey": ("WARN", "Environment health has transitioned from Ok to Unknown. "
+                     "None of the instances are sending data."),
+}
+SEVERITIES = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+
+
+@patch
+def eb_describe_events():
+    """DescribeEvents (missing from moto): the events an environment's life
+    leaves, derived from its state: creation (INFO), the launch (INFO), and
+    while the `sandbox:health` tag sets a colour other than Green, the health
+    transition (ERROR for Red: "Environment health has transitioned from Ok
+    to Severe. 100.0 % of the requests are failing with HTTP 5xx."; WARN for
+    Yellow/Grey), dated when the tag was set. Filters: ApplicationName,
+    EnvironmentName, EnvironmentId, Severity (that level or above),
+    StartTime/EndTime, MaxRecords; newest first."""
+    from datetime import datetime
+
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+    from moto.elasticbeanstalk.models import EBBackend
+    from moto.elasticbeanstalk.responses import EBResponse
+
+    original_tags = EBBackend.update_tags_for_resource
+
+    def update_tags_for_resource(self, resource_arn, tags_to_add, tags_to_remove):
+        before = {}
+        for env in self.describe_environments():
+            before[env.environment_arn] = _env_colour(env)
+        result = original_tags(self, resource_arn, tags_to_add, tags_to_remove)
+        for env in self.describe_environments():
+            if env.environment_arn in before and before[env.environment_arn] != _env_colour(env):
+                env.sandbox_health_since = utcnow()
+        return result
+
+    def env_events(env) -> list:
+        base = {"ApplicationName": env.application_name,
+                "EnvironmentName": env.environment_name,
+                "PlatformArn": env.platform_arn}
+        out = [
+            dict(base, EventDate=env.date_created, Severity="INFO",
+                 Message="createEnvironment is starting."),
+            dict(base, EventDate=env.date_created, Severity="INFO",
+                 Message="Successfully launched environment: " + env.environment_name),
+        ]
+        colour = _env_colour(env)
+        if colour in HEALTH_EVENTS:
+            severity, message = HEALTH_EVENTS[colour]
+            when = getattr(env, "sandbox_health_since", None) or env.date_updated
+            out.append(dict(base, EventDate=when, Severity=severity, Message=message))
+        return out
+
+    def as_naive(value):
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=None)
+        try:
+            return datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None)
+        except ValueError:
+            return None
+
+    def describe_events(self):
+        app = self._get_param("ApplicationName")
+        name = self._get_param("EnvironmentName")
+        env_id = self._get_param("EnvironmentId")
+        severity = str(self._get_param("Severity") or "TRACE").upper()
+        floor = SEVERITIES.index(severity) if severity in SEVERITIES else 0
+        start = as_naive(self._get_param("StartTime")) if self._get_param("StartTime") else None
+        end = as_naive(self._get_param("EndTime")) if self._get_param("EndTime") else None
+        limit = int(self._get_param("MaxRecords") or 1000)
+        events = []
+        for env in self.elasticbeanstalk_backend.describe_environments():
+            if (app and env.application_name != app) or (name and env.environment_name != name) \
+                    or (env_id and env.environment_id != env_id):
+                continue
+            events.extend(env_events(env))
+        events = [e for e in events
+                  if SEVERITIES.index(e["Severity"]) >= floor
+                  and (start is None or as_naive(e["EventDate"]) >= start)
+                  and (end is None or as_naive(e["EventDate"]) < end)]
+        events.sort(key=lambda e: as_naive(e["EventDate"]), reverse=True)
+        return ActionResult({"Events": events[:limit]})
+
+    EBBackend.update_tags_for_resource = update_tags_for_resource
+    EBResponse.describe_events = describe_events
+
+
+# --------------------------------------------------------------------------
+# IAM
+# --------------------------------------------------------------------------
+
+# The AWS managed policies a learner of this lab attaches (the guide's web
+# tier policy; the broad ones the eb.role check warns about).
+LAB_MANAGED_POLICIES = [
+    "AWSElasticBeanstalkWebTier",
+    "AWSElasticBeanstalkWorkerTier",
+    "AWSElasticBeanstalkMulticontainerDocker",
+    "AWSElasticBeanstalkEnhancedHealth",
+    "AdministratorAccess-AWSElasticBeanstalk",
+    "AmazonS3FullAccess",
+    "AmazonS3ReadOnlyAccess",
+    "AdministratorAccess",
+]
+
+
+@patch
+def iam_lab_managed_policies():
+    """Every account has the AWS managed policies in LAB_MANAGED_POLICIES
+    (arn:aws:iam::aws:policy/NAME), so the guide's `attach-role-policy
+    --policy-arn arn:aws:iam::aws:policy/AWSElasticBeanstalkWebTier` works and
+    GetPolicy/GetPolicyVersion return their real documents. moto loads either
+    none (its default) or all ~1,600 of them into every account."""
+    import moto.iam.models as iam_models
+
+    data = json.loads(iam_models.aws_managed_policies_data)
+    subset = {n: data[n] for n in LAB_MANAGED_POLICIES if n in data}
+    original = iam_models.IAMBackend._init_aws_policies
+
+    def _init_aws_policies(self):
+        if iam_models.load_iam_aws_managed_policies():
+            return original(self)
+        return [iam_models.AWSManagedPolicy.from_data(n, self.account_id, self.region_name, d)
+                for n, d in subset.items()]
+
+    iam_models.IAMBackend._init_aws_policies = _init_aws_policies
 
 
 # --------------------------------------------------------------------------

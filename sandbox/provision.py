@@ -139,13 +139,20 @@ def provision_iam(account: str, bucket: str) -> None:
             raise
         iam.create_role(RoleName=c.INSTANCE_ROLE, AssumeRolePolicyDocument=json.dumps(trust))
     iam.update_assume_role_policy(RoleName=c.INSTANCE_ROLE, PolicyDocument=json.dumps(trust))
-    # Only the lab's own inline policy: drop anything else attached.
+    # As the guide does: the AWS managed web-tier policy attached (it grants
+    # S3 on elasticbeanstalk-* buckets only) plus the lab's inline policy for
+    # the media bucket. Anything else attached or inline goes.
     for name in iam.list_role_policies(RoleName=c.INSTANCE_ROLE)["PolicyNames"]:
-        if name != "pets-project-media":
+        if name != c.MEDIA_POLICY:
             iam.delete_role_policy(RoleName=c.INSTANCE_ROLE, PolicyName=name)
-    for att in iam.list_attached_role_policies(RoleName=c.INSTANCE_ROLE)["AttachedPolicies"]:
-        iam.detach_role_policy(RoleName=c.INSTANCE_ROLE, PolicyArn=att["PolicyArn"])
-    iam.put_role_policy(RoleName=c.INSTANCE_ROLE, PolicyName="pets-project-media",
+    attached = [a["PolicyArn"] for a in
+                iam.list_attached_role_policies(RoleName=c.INSTANCE_ROLE)["AttachedPolicies"]]
+    for arn in attached:
+        if arn != c.WEB_TIER_POLICY_ARN:
+            iam.detach_role_policy(RoleName=c.INSTANCE_ROLE, PolicyArn=arn)
+    if c.WEB_TIER_POLICY_ARN not in attached:
+        iam.attach_role_policy(RoleName=c.INSTANCE_ROLE, PolicyArn=c.WEB_TIER_POLICY_ARN)
+    iam.put_role_policy(RoleName=c.INSTANCE_ROLE, PolicyName=c.MEDIA_POLICY,
                         PolicyDocument=json.dumps(policy))
     try:
         prof = iam.get_instance_profile(InstanceProfileName=c.INSTANCE_PROFILE)["InstanceProfile"]
@@ -160,7 +167,8 @@ def provision_iam(account: str, bucket: str) -> None:
     if c.INSTANCE_ROLE not in roles:
         iam.add_role_to_instance_profile(InstanceProfileName=c.INSTANCE_PROFILE,
                                          RoleName=c.INSTANCE_ROLE)
-    log(f"iam: instance profile {c.INSTANCE_PROFILE} -> role {c.INSTANCE_ROLE} (media bucket only)")
+    log(f"iam: instance profile {c.INSTANCE_PROFILE} -> role {c.INSTANCE_ROLE} "
+        f"(inline {c.MEDIA_POLICY} on the media bucket, AWSElasticBeanstalkWebTier attached)")
 
 
 # ---- RDS --------------------------------------------------------------------
@@ -263,10 +271,19 @@ def provision_cache(account: str, sgs: dict) -> None:
 
 
 def eb_option_settings(sgs: dict) -> list[dict]:
+    """What `eb create ... --envvars ...` of the guide leaves: the environment
+    properties the settings read (the database's address is the sandbox
+    MariaDB's, as the RDS endpoint says), the instance profile, the security
+    group, single instance, the WSGIPath of .ebextensions/django.config."""
     env_ns = "aws:elasticbeanstalk:application:environment"
-    return [
-        {"Namespace": env_ns, "OptionName": "RDS_USER_NAME", "Value": c.DB_USER},
-        {"Namespace": env_ns, "OptionName": "RDS_USER_PASSWORD", "Value": c.DB_PASSWORD},
+    props = {
+        "RDS_USER_NAME": c.DB_USER,
+        "RDS_USER_PASSWORD": c.DB_PASSWORD,
+        "RDS_HOSTNAME": "127.0.0.1",
+        "RDS_DB_NAME": c.DB_NAME,
+        "DJANGO_SECRET_KEY": c.secret(c.SECRET_KEY_FILE, 50),
+    }
+    return [{"Namespace": env_ns, "OptionName": k, "Value": v} for k, v in props.items()] + [
         {"Namespace": "aws:autoscaling:launchconfiguration",
          "OptionName": "IamInstanceProfile", "Value": c.INSTANCE_PROFILE},
         {"Namespace": "aws:autoscaling:launchconfiguration",
@@ -294,8 +311,16 @@ def provision_eb(account: str, sgs: dict) -> None:
         log(f"eb: created environment {c.EB_ENV}")
         envs = eb.describe_environments(EnvironmentNames=[c.EB_ENV])["Environments"]
     else:
+        # Environment properties beyond the solved set go, too.
+        ns = "aws:elasticbeanstalk:application:environment"
+        current = eb.describe_configuration_settings(
+            ApplicationName=c.EB_APP, EnvironmentName=c.EB_ENV)["ConfigurationSettings"][0]
+        wanted = {s["OptionName"] for s in settings if s["Namespace"] == ns}
+        extra = [{"Namespace": ns, "OptionName": o["OptionName"]}
+                 for o in current.get("OptionSettings", [])
+                 if o["Namespace"] == ns and o["OptionName"] not in wanted]
         eb.update_environment(EnvironmentName=c.EB_ENV, SolutionStackName=c.EB_STACK,
-                              OptionSettings=settings)
+                              OptionSettings=settings, OptionsToRemove=extra)
     env = envs[0]
     tags = eb.list_tags_for_resource(ResourceArn=env["EnvironmentArn"])["ResourceTags"]
     stray = [t["Key"] for t in tags if t["Key"].startswith("sandbox:")]
@@ -312,7 +337,10 @@ def provision_eb(account: str, sgs: dict) -> None:
 def provision_app(account: str, bucket: str, static: bool) -> None:
     """Runs app_tasks.py in the app venv as this account's site would run:
     migrations, load_pets (pictures into this account's bucket through
-    django-storages), superuser, optionally collectstatic."""
+    django-storages), superuser. These run from labs/pets_project, the
+    pristine source, so a damaged deployed copy cannot get in the way. With
+    `static`, collectstatic then fills the deployed copy's STATIC_ROOT
+    (.state/project/static), which nginx serves at /static/."""
     import subprocess
 
     if not c.APP_PY.exists():
@@ -320,8 +348,6 @@ def provision_app(account: str, bucket: str, static: bool) -> None:
     c.secret(c.ADMIN_PASSWORD_FILE)
     cmd = [str(c.APP_PY), str(c.HERE / "app_tasks.py"),
            "--admin-password-file", str(c.ADMIN_PASSWORD_FILE)]
-    if static:
-        cmd.append("--static")
     proc = subprocess.run(cmd, cwd=c.APP_DIR, env=c.app_environ(account))
     if proc.returncode != 0:
         raise SystemExit(f"error: the pets project's set-up failed for account {account} "
@@ -329,6 +355,26 @@ def provision_app(account: str, bucket: str, static: bool) -> None:
     s3 = c.client("s3", account)
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
     log(f"s3: {bucket} holds {', '.join(keys) or 'nothing'}")
+    if static:
+        collectstatic()
+
+
+def collectstatic() -> None:
+    """collectstatic in the deployed copy (its STATIC_ROOT is .state/project/static)."""
+    import subprocess
+
+    if not (c.PROJECT_COPY / "manage.py").exists():
+        log(f"static: no deployed copy at {c.PROJECT_COPY} yet (sandbox/up makes it); skipped")
+        return
+    proc = subprocess.run(
+        [str(c.APP_PY), "manage.py", "collectstatic", "--noinput", "-v", "1"],
+        cwd=c.PROJECT_COPY, env=c.app_environ(c.DEFAULT_ACCOUNT),
+        capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(proc.stdout + proc.stderr, file=sys.stderr)
+        raise SystemExit(f"error: collectstatic failed in {c.PROJECT_COPY}")
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    log(f"static: collectstatic into {c.PROJECT_COPY / 'static'}: {lines[-1] if lines else 'done'}")
 
 
 def provision(account: str, static: bool = False) -> None:
@@ -347,7 +393,7 @@ def main() -> int:
     ap.add_argument("--account", default=c.DEFAULT_ACCOUNT, type=c.valid_account,
                     help=f"12-digit account id (default {c.DEFAULT_ACCOUNT})")
     ap.add_argument("--static", action="store_true",
-                    help="also run collectstatic (sandbox/up does)")
+                    help="also run collectstatic in the deployed copy (sandbox/up does)")
     args = ap.parse_args()
     provision(args.account, static=args.static)
     log(f"account {args.account}: solved lab state in place ({c.REGION})")

@@ -29,6 +29,9 @@ EB_ENV = "pets-project-env"
 EB_STACK = "64bit Amazon Linux 2023 v4.6.0 running Python 3.11"
 INSTANCE_PROFILE = "pets-project-ebInstanceProfile"
 INSTANCE_ROLE = "pets-project-ebInstanceRole"
+MEDIA_POLICY = "pets-project-media"  # the role's inline policy on the media bucket
+WEB_TIER_POLICY_ARN = "arn:aws:iam::aws:policy/AWSElasticBeanstalkWebTier"
+EB_STACK_OLD = "64bit Amazon Linux 2 v3.5.0 running Python 3.8"  # the platform-mismatch fault
 SG_EB = "pets-project-eb-sg"
 SG_CACHE = "pets-project-cache-sg"
 SG_DB = "pets-project-db-sg"
@@ -59,14 +62,20 @@ def valid_account(value: str) -> str:
 # ---- the pets site (labs/pets_project) ------------------------------------
 
 STATE = HERE / ".state"
+LOG_DIR = STATE / "logs"
+# The reference project (source, never changed by the sandbox) and its
+# deployed copy: what gunicorn serves, what labcheck grades through
+# LABCHECK_PROJECT_DIR, and what the global faults damage.
 APP_DIR = (HERE.parent / "labs" / "pets_project").resolve()
+PROJECT_COPY = STATE / "project"
 APP_PY = HERE / ".app-venv" / "bin" / "python"
 APP_SECRETS = STATE / "app"
 SECRET_KEY_FILE = APP_SECRETS / "django-secret-key"
 ADMIN_PASSWORD_FILE = APP_SECRETS / "admin-password"
 ADMIN_USER = "admin"
 ADMIN_EMAIL = "admin@example.com"
-SITE_CNAME = os.environ.get("SANDBOX_SITE_CNAME", "127.0.0.1:28000")
+SITE_CNAME = os.environ.get("SANDBOX_SITE_CNAME", "127.0.0.1:28000")  # nginx
+GUNICORN_PORT = os.environ.get("SANDBOX_GUNICORN_PORT", "28001")  # behind nginx
 MYSQL_PORT = os.environ.get("SANDBOX_MYSQL_PORT", "23306")
 REDIS_PORT = os.environ.get("SANDBOX_REDIS_PORT", "26379")
 REDIS_TLS_PORT = os.environ.get("SANDBOX_REDIS_TLS_PORT", "26380")
@@ -92,18 +101,20 @@ def secret(path: Path, nbytes: int = 32) -> str:
     return value
 
 
-def app_environ(account: str = DEFAULT_ACCOUNT) -> dict:
+def app_environ(account: str = DEFAULT_ACCOUNT, media_local: bool = False) -> dict:
     """The environment the pets project runs with in the sandbox, as the
     Beanstalk environment of `account` would give it: MariaDB, the TLS Redis,
     that account's media bucket on moto. Starts from a clean slate (PATH, HOME,
-    LANG only) so nothing from the caller's shell leaks in."""
+    LANG only) so nothing from the caller's shell leaks in. No
+    DJANGO_SERVE_STATIC: nginx serves /static/, as the platform's proxy does.
+    `media_local` leaves the bucket out (the `media-local` fault): the
+    settings then store media on the local disk."""
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "LC_ALL", "TZ") if k in os.environ}
     env.update({
         "DJANGO_SETTINGS_MODULE": "pets_project.settings",
         "DJANGO_SECRET_KEY": secret(SECRET_KEY_FILE, 50),
         "DJANGO_DEBUG": "0",
         "DJANGO_ALLOWED_HOSTS": ".elasticbeanstalk.com,localhost,127.0.0.1",
-        "DJANGO_SERVE_STATIC": "1",
         "RDS_HOSTNAME": "127.0.0.1",
         "RDS_PORT": MYSQL_PORT,
         "RDS_DB_NAME": DB_NAME,
@@ -112,6 +123,7 @@ def app_environ(account: str = DEFAULT_ACCOUNT) -> dict:
         "CACHE_LOCATION": f"rediss://127.0.0.1:{REDIS_TLS_PORT}/0",
         "CACHE_CA_FILE": str(CA_FILE),
         "AWS_STORAGE_BUCKET_NAME": bucket_name(account),
+        "AWS_S3_REGION_NAME": REGION,
         "AWS_S3_ENDPOINT_URL": ENDPOINT,
         "AWS_ACCESS_KEY_ID": account,
         "AWS_SECRET_ACCESS_KEY": SECRET,
@@ -120,6 +132,8 @@ def app_environ(account: str = DEFAULT_ACCOUNT) -> dict:
         "AWS_EC2_METADATA_DISABLED": "true",
         "PYTHONDONTWRITEBYTECODE": "1",
     })
+    if media_local:
+        del env["AWS_STORAGE_BUCKET_NAME"]
     return env
 
 

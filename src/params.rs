@@ -106,6 +106,13 @@ pub const DEFS: &[ParamDef] = &[
         help: "folder of the learner's Django project",
     },
     ParamDef {
+        name: "python",
+        default: Some(""),
+        extra_env: &[],
+        secret: false,
+        help: "Python that runs the Django project (empty: $VIRTUAL_ENV/bin/python, then .venv/bin/python or venv/bin/python in project_dir, then python3)",
+    },
+    ParamDef {
         name: "site_origin",
         default: Some(""),
         extra_env: &[],
@@ -125,6 +132,13 @@ pub const DEFS: &[ParamDef] = &[
         extra_env: &[],
         secret: false,
         help: "where labcheck runs: auto, inside (the lab's VPC) or outside; decides whether cache and database connections are tried",
+    },
+    ParamDef {
+        name: "site_url",
+        default: Some(""),
+        extra_env: &[],
+        secret: false,
+        help: "URL of the deployed site (empty: http:// and the environment's CNAME)",
     },
 ];
 

@@ -7,12 +7,13 @@
 mod common;
 use common::{check, learner, repair_sandbox, shared_state_lock, statuses};
 
-/// Breaks `scenario`, runs `step`, asserts the red checks, repairs, asserts green.
+/// Breaks `scenario`, runs `step` (one or more names separated by spaces),
+/// asserts the red checks, repairs, asserts green.
 fn fault(test: &str, scenario: &str, step: &str, red: &[&str], extra: &[&str]) -> serde_json::Value {
     let _turn = shared_state_lock();
     let l = learner(test);
     l.break_(scenario);
-    let mut args = vec![step];
+    let mut args: Vec<&str> = step.split(' ').collect();
     args.extend_from_slice(extra);
     let (code, report) = l.check_json(&args);
     repair_sandbox();
@@ -136,5 +137,106 @@ fn no_superuser_fails_superuser() {
             .as_str()
             .unwrap()
             .contains("createsuperuser")
+    );
+}
+
+#[test]
+fn debug_on_fails_settings_and_debug_off() {
+    let report = fault(
+        "debug_on_fails",
+        "debug-on",
+        "project eb",
+        &["project.settings", "eb.debug-off"],
+        &[],
+    );
+    let page = check(&report, "eb.debug-off");
+    assert!(
+        page["message"].as_str().unwrap().contains("shows Django's debug page"),
+        "{page}"
+    );
+    assert!(page["hint"].as_str().unwrap().contains("DEBUG"), "{page}");
+    assert!(
+        check(&report, "project.settings")["message"]
+            .as_str()
+            .unwrap()
+            .contains("DEBUG")
+    );
+}
+
+#[test]
+fn static_missing_fails_static_checks() {
+    let report = fault(
+        "static_missing_fails",
+        "static-missing",
+        "project eb",
+        &["project.static", "eb.static"],
+        &[],
+    );
+    let s = check(&report, "eb.static");
+    assert!(s["message"].as_str().unwrap().ends_with("answered HTTP 404"), "{s}");
+    assert!(s["hint"].as_str().unwrap().contains("collectstatic"), "{s}");
+}
+
+#[test]
+fn media_on_local_disk_fails_media() {
+    let report = fault("media_local_fails", "media-local", "eb", &["eb.media"], &[]);
+    let m = check(&report, "eb.media");
+    assert!(
+        m["message"].as_str().unwrap().contains("not through presigned S3 URLs"),
+        "{m}"
+    );
+    assert!(m["hint"].as_str().unwrap().contains("S3Boto3Storage"), "{m}");
+}
+
+#[test]
+fn hardcoded_password_fails_settings_without_showing_it() {
+    let report = fault(
+        "hardcoded_password_fails",
+        "hardcoded-password",
+        "project",
+        &["project.settings"],
+        &[],
+    );
+    let text = report.to_string();
+    assert!(!text.contains("sandbox-db-password"), "the password leaked: {text}");
+    assert!(
+        check(&report, "project.settings")["message"]
+            .as_str()
+            .unwrap()
+            .contains("settings.py:")
+    );
+}
+
+#[test]
+fn awsebcli_in_requirements_fails_requirements() {
+    let report = fault(
+        "awsebcli_fails",
+        "awsebcli-in-requirements",
+        "project",
+        &["project.requirements"],
+        &[],
+    );
+    assert!(
+        check(&report, "project.requirements")["message"]
+            .as_str()
+            .unwrap()
+            .contains("awsebcli")
+    );
+}
+
+#[test]
+fn bad_wsgipath_fails_ebextensions() {
+    let report = fault(
+        "bad_wsgipath_fails",
+        "bad-wsgipath",
+        "project",
+        &["project.ebextensions"],
+        &[],
+    );
+    assert!(
+        check(&report, "project.ebextensions")["message"]
+            .as_str()
+            .unwrap()
+            .contains("wsgi_missing")
     );
 }

@@ -497,28 +497,8 @@ async fn sessions(acc: Arc<Account>) -> CheckResult {
 async fn network_rule(acc: Arc<Account>) -> CheckResult {
     let c = the_cache(&acc).await?;
     let port = c.endpoint.as_ref().map_or(6379, |(_, p)| *p as i32);
-    if c.security_groups.is_empty() {
-        return Ok(Outcome::fail(format!(
-            "{} {} has no security group",
-            c.flavour.describe(),
-            c.name
-        )));
-    }
-    let groups = network::groups(&acc, &c.security_groups).await?;
-    let clients = network::clients(&acc).await;
-    let evidence = json!({
-        "security_groups": c.security_groups,
-        "port": port,
-        "client_groups": clients.groups.iter().map(|(id, _)| id).collect::<Vec<_>>(),
-    });
-    Ok(match network::admits(&groups, port, &clients) {
-        Ok(how) => Outcome::pass(how),
-        Err(problem) => Outcome::fail(format!(
-            "the cache's security group {}: {problem}",
-            c.security_groups.join(", ")
-        )),
-    }
-    .evidence(evidence))
+    let what = format!("{} {}", c.flavour.describe(), c.name);
+    Ok(network::security_group_outcome(&acc, &what, &c.security_groups, port).await?)
 }
 
 #[cfg(test)]

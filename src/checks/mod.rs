@@ -4,9 +4,12 @@
 
 pub mod cache;
 pub mod command;
+pub mod eb;
 pub mod network;
+pub mod project;
 pub mod rds;
 pub mod s3;
+pub mod site;
 
 use crate::course::lab::CheckSpec;
 use crate::engine::account::Account;
@@ -50,6 +53,20 @@ pub static KINDS: &[CheckKind] = &[
     rds::DATA,
     rds::SUPERUSER,
     rds::NETWORK,
+    project::EBEXTENSIONS,
+    project::REQUIREMENTS,
+    project::SETTINGS,
+    project::STATIC,
+    project::DEPLOY_CHECK,
+    eb::APP,
+    eb::ENV,
+    eb::PLATFORM,
+    eb::ENVVARS,
+    eb::ROLE,
+    site::SITE,
+    site::STATIC,
+    site::MEDIA,
+    site::DEBUG_OFF,
     command::COMMAND,
 ];
 

@@ -222,30 +222,20 @@ pub async fn clients(acc: &Account) -> Clients {
     acc.memo
         .once("network:clients", || async {
             let mut clients = Clients::default();
-            if let Ok(out) = acc
-                .eb
-                .describe_configuration_settings()
-                .application_name(acc.param("eb_app"))
-                .environment_name(acc.param("eb_env"))
-                .send()
-                .await
-            {
-                for setting in out.configuration_settings().iter().flat_map(|c| c.option_settings()) {
-                    if setting.namespace() == Some("aws:autoscaling:launchconfiguration")
-                        && setting.option_name() == Some("SecurityGroups")
-                    {
-                        for sg in setting
-                            .value()
-                            .unwrap_or_default()
+            if let Ok(settings) = super::eb::option_settings(acc).await {
+                let groups = settings
+                    .iter()
+                    .filter(|o| o.namespace == "aws:autoscaling:launchconfiguration" && o.name == "SecurityGroups")
+                    .flat_map(|o| {
+                        o.value
                             .split(',')
                             .map(str::trim)
                             .filter(|s| !s.is_empty())
-                        {
-                            clients
-                                .groups
-                                .push((sg.to_string(), "the Elastic Beanstalk environment".into()));
-                        }
-                    }
+                            .map(str::to_string)
+                            .collect::<Vec<_>>()
+                    });
+                for sg in groups {
+                    clients.groups.push((sg, "the Elastic Beanstalk environment".into()));
                 }
             }
             if let Some(host) = host(acc).await {
@@ -257,6 +247,34 @@ pub async fn clients(acc: &Account) -> Clients {
             clients
         })
         .await
+}
+
+/// The outcome of `cache.network` and `rds.network`: whether the resource's
+/// security groups admit `port` from the app's and the IDE's groups.
+pub async fn security_group_outcome(
+    acc: &Account,
+    what: &str,
+    security_groups: &[String],
+    port: i32,
+) -> Result<Outcome, AwsError> {
+    if security_groups.is_empty() {
+        return Ok(Outcome::fail(format!("{what} has no security group")));
+    }
+    let groups = groups(acc, security_groups).await?;
+    let clients = clients(acc).await;
+    let evidence = serde_json::json!({
+        "security_groups": security_groups,
+        "port": port,
+        "client_groups": clients.groups.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+    });
+    Ok(match admits(&groups, port, &clients) {
+        Ok(how) => Outcome::pass(how),
+        Err(problem) => Outcome::fail(format!(
+            "the security group of {what} ({}): {problem}",
+            security_groups.join(", ")
+        )),
+    }
+    .evidence(evidence))
 }
 
 /// Whether the groups admit `port` from the clients; Ok names the rule.

@@ -599,24 +599,8 @@ async fn superuser(acc: Arc<Account>) -> CheckResult {
 async fn network_rule(acc: Arc<Account>) -> CheckResult {
     let i = the_instance(&acc).await?;
     let port = i.endpoint.as_ref().map_or(3306, |(_, p)| *p as i32);
-    if i.security_groups.is_empty() {
-        return Ok(Outcome::fail(format!("DB instance {} has no VPC security group", i.id)));
-    }
-    let groups = network::groups(&acc, &i.security_groups).await?;
-    let clients = network::clients(&acc).await;
-    let evidence = json!({
-        "security_groups": i.security_groups,
-        "port": port,
-        "client_groups": clients.groups.iter().map(|(id, _)| id).collect::<Vec<_>>(),
-    });
-    Ok(match network::admits(&groups, port, &clients) {
-        Ok(how) => Outcome::pass(how),
-        Err(problem) => Outcome::fail(format!(
-            "the database's security group {}: {problem}",
-            i.security_groups.join(", ")
-        )),
-    }
-    .evidence(evidence))
+    let what = format!("DB instance {}", i.id);
+    Ok(network::security_group_outcome(&acc, &what, &i.security_groups, port).await?)
 }
 
 #[cfg(test)]

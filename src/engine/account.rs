@@ -19,6 +19,7 @@ pub struct Account {
     pub rds: aws_sdk_rds::Client,
     pub ec2: aws_sdk_ec2::Client,
     pub eb: aws_sdk_elasticbeanstalk::Client,
+    pub iam: aws_sdk_iam::Client,
     /// Skip TLS certificate verification of the cache (`--insecure`).
     pub insecure: bool,
     pub http: reqwest::Client,
@@ -49,6 +50,7 @@ impl Account {
             rds: aws_sdk_rds::Client::new(&sdk),
             ec2: aws_sdk_ec2::Client::new(&sdk),
             eb: aws_sdk_elasticbeanstalk::Client::new(&sdk),
+            iam: aws_sdk_iam::Client::new(&sdk),
             insecure: false,
             sdk,
             account_id,

@@ -17,6 +17,14 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Variables that point labcheck, the AWS SDK or the learner's Django
+/// settings somewhere: taken from `sandbox/env`, never from the machine.
+fn is_lab_variable(name: &str) -> bool {
+    ["AWS_", "LABCHECK_", "RDS_", "DJANGO_", "CACHE_", "VIRTUAL_ENV"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
 /// The variables `sandbox/env` exports, read by sourcing it.
 fn sandbox_env() -> &'static HashMap<String, String> {
     static ENV: OnceLock<HashMap<String, String>> = OnceLock::new();
@@ -38,7 +46,7 @@ fn sandbox_env() -> &'static HashMap<String, String> {
         String::from_utf8_lossy(&out.stdout)
             .split('\0')
             .filter_map(|kv| kv.split_once('='))
-            .filter(|(k, _)| k.starts_with("AWS_") || k.starts_with("LABCHECK_") || k.starts_with("RDS_"))
+            .filter(|(k, _)| is_lab_variable(k))
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
     })
@@ -141,6 +149,16 @@ impl Learner {
         aws_sdk_elasticache::Client::new(&self.sdk_config())
     }
 
+    /// An IAM client acting as this account.
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config())
+    }
+
+    /// An Elastic Beanstalk client acting as this account.
+    pub fn eb(&self) -> aws_sdk_elasticbeanstalk::Client {
+        aws_sdk_elasticbeanstalk::Client::new(&self.sdk_config())
+    }
+
     /// An RDS client acting as this account.
     pub fn rds(&self) -> aws_sdk_rds::Client {
         aws_sdk_rds::Client::new(&self.sdk_config())
@@ -177,7 +195,7 @@ pub fn repair_sandbox() {
 pub fn labcheck() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_labcheck"));
     for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") || k.starts_with("LABCHECK_") || k.starts_with("RDS_") {
+        if is_lab_variable(&k) {
             cmd.env_remove(k);
         }
     }

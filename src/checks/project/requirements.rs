@@ -1,0 +1,561 @@
+//! `project.requirements`: what pip installs on the Beanstalk instances.
+//!
+//! pip's requirements-file syntax is read the way pip reads it: line
+//! continuations are joined first, then comments (`#` at the start or after
+//! whitespace) are removed; `-r`/`--requirement` includes are followed
+//! (relative to the including file, with cycle protection); other options
+//! are ignored. Each requirement line is a PEP 508 specifier, parsed by
+//! `pep508_rs` (names come out normalized per PEP 503).
+
+use super::project_dir;
+use crate::engine::account::Account;
+use crate::engine::outcome::{CheckResult, Outcome};
+use pep508_rs::pep440_rs::Operator;
+use pep508_rs::{Requirement, VersionOrUrl};
+use regex::Regex;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, LazyLock};
+
+/// One requirement, where it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Req {
+    /// Normalized (PEP 503): lower case, runs of `-_.` as one `-`.
+    pub name: String,
+    /// As written in the file.
+    pub written: String,
+    pub file: String,
+    pub line: usize,
+    /// The exact version when pinned with `==` (or `===`).
+    pub pinned: Option<String>,
+    /// The version specifier as written, or `@ URL`.
+    pub spec: String,
+    pub marker: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Parsed {
+    pub reqs: Vec<Req>,
+    /// `file:line: ...` problems that make the file wrong.
+    pub problems: Vec<String>,
+    /// `file:line: ...` lines that were not read as requirements.
+    pub ignored: Vec<String>,
+    pub files: Vec<String>,
+}
+
+/// pip's comment rule: `#` at the start of a line or after whitespace.
+static COMMENT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(^|\s+)#.*$").expect("regex"));
+/// Per-requirement options pip accepts after a specifier.
+static REQ_OPTIONS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\s+(--hash|--config-settings|--global-option|--install-option|-C)\b.*$").expect("regex")
+});
+
+/// PEP 503 normalization.
+pub(super) fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.trim().chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// Logical lines (continuations joined, comments gone) with the number of
+/// their first physical line.
+fn logical_lines(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut pending: Option<(usize, String)> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim_end_matches('\r');
+        let is_comment = COMMENT.is_match(line);
+        if line.ends_with('\\') && !is_comment {
+            let part = line.trim_end_matches('\\');
+            match &mut pending {
+                Some((_, acc)) => acc.push_str(part),
+                None => pending = Some((i + 1, part.to_string())),
+            }
+            continue;
+        }
+        // pip keeps a comment line that ends a continuation as a comment.
+        let line = if is_comment {
+            format!(" {line}")
+        } else {
+            line.to_string()
+        };
+        match pending.take() {
+            Some((n, mut acc)) => {
+                acc.push_str(&line);
+                out.push((n, acc));
+            }
+            None => out.push((i + 1, line)),
+        }
+    }
+    if let Some(p) = pending {
+        out.push(p);
+    }
+    out.into_iter()
+        .map(|(n, l)| (n, COMMENT.replace(&l, "").trim().to_string()))
+        .filter(|(_, l)| !l.is_empty())
+        .collect()
+}
+
+/// The argument of `-r FILE`, `-rFILE`, `--requirement FILE`, `--requirement=FILE`.
+fn include_target(line: &str) -> Option<&str> {
+    let rest = if let Some(r) = line.strip_prefix("--requirement") {
+        r.trim_start_matches('=')
+    } else {
+        line.strip_prefix("-r")?
+    };
+    let target = rest.trim();
+    (!target.is_empty()).then_some(target)
+}
+
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// Reads `file` (and what it includes) into `parsed`. `shown` turns a path
+/// into the name used in messages; `stack` holds the files being read, to
+/// stop include cycles.
+pub(super) fn parse_file(
+    file: &Path,
+    shown: &dyn Fn(&Path) -> String,
+    parsed: &mut Parsed,
+    stack: &mut Vec<PathBuf>,
+) -> std::io::Result<()> {
+    let text = std::fs::read_to_string(file)?;
+    let name = shown(file);
+    parsed.files.push(name.clone());
+    stack.push(file.canonicalize().unwrap_or_else(|_| file.to_path_buf()));
+    for (n, line) in logical_lines(&text) {
+        let at = format!("{name}:{n}");
+        if let Some(target) = include_target(&line) {
+            let path = file.parent().unwrap_or(Path::new(".")).join(target);
+            let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+            if stack.contains(&canonical) {
+                parsed.ignored.push(format!(
+                    "{at}: includes {target} again (an include cycle): not read twice"
+                ));
+            } else if stack.len() >= MAX_INCLUDE_DEPTH {
+                parsed
+                    .problems
+                    .push(format!("{at}: includes nest deeper than {MAX_INCLUDE_DEPTH} files"));
+            } else if let Err(e) = parse_file(&path, shown, parsed, stack) {
+                parsed
+                    .problems
+                    .push(format!("{at}: cannot read the included file {target}: {e}"));
+            }
+            continue;
+        }
+        if line.starts_with('-') {
+            // --index-url, -c constraints, -e editable installs, --hash ...
+            parsed
+                .ignored
+                .push(format!("{at}: option {}", line.split_whitespace().next().unwrap_or("")));
+            continue;
+        }
+        let spec_text = REQ_OPTIONS.replace(&line, "");
+        let spec_text = spec_text.trim();
+        if spec_text.starts_with('.')
+            || spec_text.starts_with('/')
+            || (spec_text.contains("://") && !spec_text.contains('@'))
+        {
+            parsed
+                .ignored
+                .push(format!("{at}: a path or URL, not a named requirement"));
+            continue;
+        }
+        match Requirement::<pep508_rs::VerbatimUrl>::from_str(spec_text) {
+            Ok(req) => {
+                let (pinned, spec) = match &req.version_or_url {
+                    None => (None, String::new()),
+                    Some(VersionOrUrl::VersionSpecifier(specs)) => {
+                        let pinned = match specs.iter().collect::<Vec<_>>().as_slice() {
+                            [one] if matches!(one.operator(), Operator::Equal | Operator::ExactEqual) => {
+                                Some(one.version().to_string())
+                            }
+                            _ => None,
+                        };
+                        (pinned, specs.to_string())
+                    }
+                    // A direct reference names one exact artifact.
+                    Some(VersionOrUrl::Url(_)) => (Some("a direct URL".to_string()), "@ URL".to_string()),
+                };
+                let marker = req.marker.contents().map(|m| m.to_string());
+                let written = spec_text
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                parsed.reqs.push(Req {
+                    name: normalize(req.name.as_ref()),
+                    written,
+                    file: name.clone(),
+                    line: n,
+                    pinned,
+                    spec,
+                    marker,
+                });
+            }
+            Err(e) => {
+                let reason = e.message.to_string();
+                parsed.problems.push(format!(
+                    "{at}: not a valid requirement ({})",
+                    reason.lines().next().unwrap_or("")
+                ));
+            }
+        }
+    }
+    stack.pop();
+    Ok(())
+}
+
+/// A package the app needs: alternatives that satisfy it, and a note for
+/// alternatives outside the lab's default.
+struct Needed {
+    what: &'static str,
+    any_of: &'static [&'static str],
+    other_ok: &'static [&'static str],
+    other_note: &'static str,
+}
+
+const NEEDED: &[Needed] = &[
+    Needed {
+        what: "django",
+        any_of: &["django"],
+        other_ok: &[],
+        other_note: "",
+    },
+    Needed {
+        what: "gunicorn",
+        any_of: &["gunicorn"],
+        other_ok: &[],
+        other_note: "",
+    },
+    Needed {
+        what: "django-storages",
+        any_of: &["django-storages"],
+        other_ok: &[],
+        other_note: "",
+    },
+    Needed {
+        what: "boto3",
+        any_of: &["boto3"],
+        other_ok: &[],
+        other_note: "",
+    },
+    Needed {
+        what: "redis",
+        any_of: &["redis"],
+        other_ok: &[],
+        other_note: "",
+    },
+    Needed {
+        what: "a MySQL driver (pymysql or mysqlclient)",
+        any_of: &["pymysql", "mysqlclient"],
+        other_ok: &["psycopg", "psycopg-binary", "psycopg2", "psycopg2-binary"],
+        other_note: "is a PostgreSQL driver: fine if your RDS database runs PostgreSQL; the lab uses MySQL",
+    },
+    Needed {
+        what: "pillow",
+        any_of: &["pillow"],
+        other_ok: &[],
+        other_note: "",
+    },
+];
+
+/// Development tools that must not be installed on the servers.
+const DEV_ONLY: &[&str] = &["awsebcli"];
+
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Verdict {
+    pub missing: Vec<String>,
+    pub problems: Vec<String>,
+    pub pinned: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+pub(super) fn judge(parsed: &Parsed) -> Verdict {
+    let mut v = Verdict {
+        problems: parsed.problems.clone(),
+        ..Verdict::default()
+    };
+    for need in NEEDED {
+        let found: Vec<&Req> = parsed
+            .reqs
+            .iter()
+            .filter(|r| need.any_of.contains(&r.name.as_str()))
+            .collect();
+        let found = if found.is_empty() {
+            let others: Vec<&Req> = parsed
+                .reqs
+                .iter()
+                .filter(|r| need.other_ok.contains(&r.name.as_str()))
+                .collect();
+            if let Some(r) = others.first() {
+                v.notes.push(format!("{} {}", r.written, need.other_note));
+            }
+            others
+        } else {
+            found
+        };
+        if found.is_empty() {
+            v.missing.push(need.what.to_string());
+            continue;
+        }
+        for r in &found {
+            match &r.pinned {
+                Some(version) => v.pinned.push(format!("{} {version}", r.written)),
+                None => {
+                    let how = if r.spec.is_empty() {
+                        "no version".to_string()
+                    } else {
+                        r.spec.clone()
+                    };
+                    v.problems.push(format!(
+                        "{}:{}: {} is not pinned ({how}): pin it with ==",
+                        r.file, r.line, r.name
+                    ));
+                }
+            }
+        }
+        // Two different pins of one package make pip stop.
+        let mut pins: Vec<(&str, &Req)> = found.iter().filter_map(|r| Some((r.pinned.as_deref()?, *r))).collect();
+        pins.dedup_by_key(|(p, _)| *p);
+        if let [(a, ra), (b, rb), ..] = pins.as_slice()
+            && ra.name == rb.name
+        {
+            v.problems.push(format!(
+                "{} is pinned twice, to {a} ({}:{}) and to {b} ({}:{})",
+                ra.name, ra.file, ra.line, rb.file, rb.line
+            ));
+        }
+    }
+    for r in &parsed.reqs {
+        if DEV_ONLY.contains(&r.name.as_str()) {
+            v.problems.push(format!(
+                "{}:{}: {} is a development tool: remove it",
+                r.file, r.line, r.name
+            ));
+        }
+    }
+    v.pinned.dedup();
+    v
+}
+
+pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
+    let project = project_dir(&acc);
+    let file = project.join("requirements.txt");
+    if !file.is_file() {
+        return Ok(Outcome::fail(format!("no requirements.txt in {}", project.display())).hint(
+            "Create it from the project's virtual environment with pip freeze > requirements.txt, in the project folder (next to manage.py); if labcheck looks in the wrong folder, set project_dir.",
+        ));
+    }
+    let shown = |p: &Path| super::shown(p, &project);
+    let mut parsed = Parsed::default();
+    if let Err(e) = parse_file(&file, &shown, &mut parsed, &mut Vec::new()) {
+        return Ok(Outcome::error(format!("cannot read {}: {e}", file.display())));
+    }
+    let v = judge(&parsed);
+    let evidence = json!({
+        "files": parsed.files,
+        "requirements": parsed.reqs.iter().map(|r| json!({
+            "name": r.name, "file": r.file, "line": r.line, "pinned": r.pinned,
+            "spec": r.spec, "marker": r.marker,
+        })).collect::<Vec<_>>(),
+        "missing": v.missing,
+        "problems": v.problems,
+        "ignored": parsed.ignored,
+        "notes": v.notes,
+    });
+    let notes = if v.notes.is_empty() {
+        String::new()
+    } else {
+        format!(" (note: {})", v.notes.join("; "))
+    };
+    if v.missing.is_empty() && v.problems.is_empty() {
+        let files = if parsed.files.len() > 1 {
+            format!("{} (with {})", parsed.files[0], parsed.files[1..].join(", "))
+        } else {
+            "requirements.txt".to_string()
+        };
+        return Ok(Outcome::pass(format!(
+            "{files} pins what the app needs ({}) and leaves out awsebcli{notes}",
+            v.pinned.join(", ")
+        ))
+        .evidence(evidence));
+    }
+    let mut parts = Vec::new();
+    if !v.missing.is_empty() {
+        parts.push(format!("requirements.txt does not list {}", v.missing.join(", ")));
+    }
+    parts.extend(v.problems.iter().cloned());
+    Ok(Outcome::fail(format!("{}{notes}", parts.join("; "))).evidence(evidence))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(dir: &Path) -> Parsed {
+        let shown = |p: &Path| p.strip_prefix(dir).unwrap().display().to_string();
+        let mut parsed = Parsed::default();
+        parse_file(&dir.join("requirements.txt"), &shown, &mut parsed, &mut Vec::new()).unwrap();
+        parsed
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn names_are_normalized() {
+        assert_eq!(normalize("Django_Storages"), "django-storages");
+        assert_eq!(normalize("PyMySQL"), "pymysql");
+        assert_eq!(normalize("zope.interface"), "zope-interface");
+        assert_eq!(normalize("a__-.b"), "a-b");
+    }
+
+    #[test]
+    fn continuations_comments_markers_extras_and_options() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "requirements.txt",
+            "# a comment\n\
+             --index-url https://pypi.org/simple\n\
+             \n\
+             Django==5.2.19 \\\n    --hash=sha256:abc \\\n    --hash=sha256:def\n\
+             PyMySQL[rsa]==1.2.4 ; python_version >= \"3.8\"  # driver\n\
+             gunicorn>=22\n\
+             django_storages == 1.14.6\n\
+             pillow\n\
+             https://example.com/pkg.tar.gz#egg=pkg\n\
+             -e .\n\
+             boto3 @ https://files.example/boto3-1.0-py3-none-any.whl\n",
+        );
+        let p = parse(dir.path());
+        let names: Vec<(&str, usize, Option<&str>)> = p
+            .reqs
+            .iter()
+            .map(|r| (r.name.as_str(), r.line, r.pinned.as_deref()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("django", 4, Some("5.2.19")),
+                ("pymysql", 7, Some("1.2.4")),
+                ("gunicorn", 8, None),
+                ("django-storages", 9, Some("1.14.6")),
+                ("pillow", 10, None),
+                ("boto3", 13, Some("a direct URL")),
+            ]
+        );
+        assert_eq!(p.reqs[1].marker.as_deref(), Some("python_full_version >= '3.8'"));
+        assert_eq!(p.reqs[1].written, "PyMySQL");
+        assert_eq!(p.reqs[2].spec, ">=22");
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        assert_eq!(p.ignored.len(), 3, "{:?}", p.ignored);
+    }
+
+    #[test]
+    fn includes_are_followed_relative_and_cycles_stop() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "requirements.txt", "-r reqs/base.txt\ngunicorn==23.0.0\n");
+        write(
+            dir.path(),
+            "reqs/base.txt",
+            "Django==5.2\n--requirement=../requirements.txt\n-r more.txt\n",
+        );
+        write(dir.path(), "reqs/more.txt", "redis==5.0\n-rbase.txt\n");
+        let p = parse(dir.path());
+        let names: Vec<(&str, &str, usize)> = p
+            .reqs
+            .iter()
+            .map(|r| (r.name.as_str(), r.file.as_str(), r.line))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("django", "reqs/base.txt", 1),
+                ("redis", "reqs/more.txt", 1),
+                ("gunicorn", "requirements.txt", 2)
+            ]
+        );
+        assert_eq!(p.files, vec!["requirements.txt", "reqs/base.txt", "reqs/more.txt"]);
+        assert_eq!(
+            p.ignored,
+            vec![
+                "reqs/base.txt:2: includes ../requirements.txt again (an include cycle): not read twice",
+                "reqs/more.txt:2: includes base.txt again (an include cycle): not read twice",
+            ]
+        );
+        write(dir.path(), "requirements.txt", "-r missing.txt\n");
+        let p = parse(dir.path());
+        assert!(
+            p.problems[0].starts_with("requirements.txt:1: cannot read the included file missing.txt"),
+            "{:?}",
+            p.problems
+        );
+    }
+
+    #[test]
+    fn missing_unpinned_and_dev_only_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "requirements.txt",
+            "Django>=5.0\nboto3==1.0\ndjango-storages==1.14\nredis==5.0\npsycopg2-binary==2.9.9\nPillow==10.0\nawsebcli==3.20.10\nnot a requirement!\n",
+        );
+        let v = judge(&parse(dir.path()));
+        assert_eq!(v.missing, vec!["gunicorn"]);
+        assert_eq!(
+            v.problems[1..],
+            [
+                "requirements.txt:1: django is not pinned (>=5.0): pin it with ==".to_string(),
+                "requirements.txt:7: awsebcli is a development tool: remove it".to_string(),
+            ]
+        );
+        assert!(
+            v.problems[0].starts_with("requirements.txt:8: not a valid requirement"),
+            "{:?}",
+            v.problems
+        );
+        assert_eq!(
+            v.notes,
+            vec![
+                "psycopg2-binary is a PostgreSQL driver: fine if your RDS database runs PostgreSQL; the lab uses MySQL"
+            ]
+        );
+    }
+
+    #[test]
+    fn conflicting_pins_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "requirements.txt", "Django==5.2\n-r other.txt\n");
+        write(dir.path(), "other.txt", "django==5.1\n");
+        let v = judge(&parse(dir.path()));
+        assert!(
+            v.problems
+                .contains(&"django is pinned twice, to 5.2 (requirements.txt:1) and to 5.1 (other.txt:1)".to_string()),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn the_reference_project_passes() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs/pets_project");
+        let v = judge(&parse(&dir));
+        assert_eq!((v.missing.len(), v.problems.len()), (0, 0), "{v:?}");
+        assert_eq!(v.pinned.len(), 7, "{v:?}");
+    }
+}

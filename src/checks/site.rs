@@ -1,0 +1,250 @@
+//! The `eb` step, the visitor's side: the environment's URL answers, static
+//! files are served under /static/, pictures come through presigned S3 URLs,
+//! and an unknown URL gives a plain 404 rather than Django's debug page.
+
+use super::CheckKind;
+use super::eb::the_environment;
+use crate::engine::account::Account;
+use crate::engine::outcome::{CheckError, CheckResult, Outcome};
+use crate::redact::redact_url;
+use regex::Regex;
+use serde_json::json;
+use std::sync::{Arc, LazyLock};
+
+pub const SITE: CheckKind = CheckKind {
+    id: "eb.site",
+    title: "The site answers",
+    passes: "the environment's URL answers 200",
+    iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
+    data_plane: false,
+    run: |a, _| Box::pin(site(a)),
+};
+
+pub const STATIC: CheckKind = CheckKind {
+    id: "eb.static",
+    title: "Static files are served",
+    passes: "a stylesheet under /static/ answers 200 with a CSS content type",
+    iam_actions: &[],
+    data_plane: false,
+    run: |a, _| Box::pin(static_files(a)),
+};
+
+pub const MEDIA: CheckKind = CheckKind {
+    id: "eb.media",
+    title: "Pictures come from S3 through presigned URLs",
+    passes: "the pet list shows pictures through presigned S3 URLs, and one of them downloads",
+    iam_actions: &[],
+    data_plane: false,
+    run: |a, _| Box::pin(media(a)),
+};
+
+pub const DEBUG_OFF: CheckKind = CheckKind {
+    id: "eb.debug-off",
+    title: "Debug mode is off on the site",
+    passes: "an unknown URL answers 404 without Django's debug page",
+    iam_actions: &[],
+    data_plane: false,
+    run: |a, _| Box::pin(debug_off(a)),
+};
+
+/// Most of a page labcheck reads.
+const MAX_PAGE: usize = 2 * 1024 * 1024;
+
+/// A fetched page.
+#[derive(Clone, Debug)]
+struct Page {
+    url: String,
+    status: u16,
+    content_type: String,
+    body: String,
+}
+
+/// The site's base URL: the `site_url` parameter, else the environment's CNAME.
+async fn base_url(acc: &Account) -> Result<String, CheckError> {
+    let explicit = acc.param("site_url");
+    if !explicit.is_empty() {
+        return Ok(explicit.trim_end_matches('/').to_string());
+    }
+    let e = the_environment(acc).await?;
+    if e.cname.is_empty() {
+        return Err(CheckError::Other(format!("environment {} has no URL yet", e.name)));
+    }
+    Ok(if e.cname.starts_with("http") {
+        e.cname.trim_end_matches('/').to_string()
+    } else {
+        format!("http://{}", e.cname)
+    })
+}
+
+async fn fetch(acc: &Account, url: &str) -> Result<Page, String> {
+    let response = acc.http.get(url).send().await.map_err(|e| {
+        let mut text = crate::aws::error_chain(&e);
+        if let Some(u) = e.url() {
+            text = text.replace(u.as_str(), "the URL");
+        }
+        text
+    })?;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let bytes = response.bytes().await.map_err(|e| e.to_string())?;
+    let body = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_PAGE)]).into_owned();
+    Ok(Page {
+        url: url.to_string(),
+        status,
+        content_type,
+        body,
+    })
+}
+
+/// The home page, fetched once per run.
+async fn home(acc: &Account) -> Result<Result<Page, String>, CheckError> {
+    let base = base_url(acc).await?;
+    Ok(acc
+        .memo
+        .once("site:home", || async move { fetch(acc, &format!("{base}/")).await })
+        .await)
+}
+
+async fn site(acc: Arc<Account>) -> CheckResult {
+    let base = base_url(&acc).await?;
+    Ok(match home(&acc).await? {
+        Ok(page) if page.status == 200 => Outcome::pass(format!("{base}/ answered 200")),
+        Ok(page) => Outcome::fail(format!("{base}/ answered HTTP {}", page.status)).hint(match page.status {
+            400 => "Django answers 400 when the host name is not in ALLOWED_HOSTS: add '.elasticbeanstalk.com'.",
+            500..=599 => "The app fails on this page: read the logs with `eb logs` and fix the error.",
+            _ => "Open the URL in a browser and read `eb logs` to see why it does not answer 200.",
+        }),
+        Err(e) => Outcome::fail(format!("{base}/ did not answer: {e}"))
+            .hint("Check `eb health` and `eb logs`: the environment must be running the app."),
+    }
+    .evidence(json!({"url": format!("{base}/")})))
+}
+
+static STYLESHEET: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i)<link[^>]+href=["']([^"']*/static/[^"']+\.css[^"']*)["']"#).expect("regex"));
+
+async fn static_files(acc: Arc<Account>) -> CheckResult {
+    let base = base_url(&acc).await?;
+    // The stylesheet the home page links to, else the admin's.
+    let linked = match home(&acc).await? {
+        Ok(page) => STYLESHEET.captures(&page.body).map(|c| c[1].to_string()),
+        Err(_) => None,
+    };
+    let target = match linked {
+        Some(href) if href.starts_with("http") => href,
+        Some(href) => format!("{base}{}{href}", if href.starts_with('/') { "" } else { "/" }),
+        None => format!("{base}/static/admin/css/base.css"),
+    };
+    let page = fetch(&acc, &target)
+        .await
+        .map_err(|e| CheckError::Other(format!("{target} did not answer: {e}")))?;
+    let evidence = json!({"url": target, "http_status": page.status, "content_type": page.content_type});
+    Ok(if page.status == 200 && page.content_type.starts_with("text/css") {
+        Outcome::pass(format!("{target} answered 200 ({})", page.content_type))
+    } else if page.status == 200 {
+        Outcome::fail(format!(
+            "{target} answered 200 but as {}, not text/css",
+            page.content_type
+        ))
+    } else {
+        Outcome::fail(format!("{target} answered HTTP {}", page.status))
+    }
+    .evidence(evidence))
+}
+
+static IMG_SRC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"(?i)<img[^>]+src=["']([^"']+)["']"#).expect("regex"));
+
+/// Whether a URL carries a presigned signature (SigV4 or the older SigV2).
+fn is_presigned(url: &str) -> bool {
+    url.contains("X-Amz-Signature=") || (url.contains("Signature=") && url.contains("Expires="))
+}
+
+async fn media(acc: Arc<Account>) -> CheckResult {
+    let page = match home(&acc).await? {
+        Ok(page) if page.status == 200 => page,
+        Ok(page) => return Err(CheckError::Other(format!("{} answered HTTP {}", page.url, page.status))),
+        Err(e) => return Err(CheckError::Other(e)),
+    };
+    let sources: Vec<String> = IMG_SRC
+        .captures_iter(&page.body)
+        .map(|c| c[1].replace("&amp;", "&"))
+        .collect();
+    let shown: Vec<String> = sources.iter().take(5).map(|s| redact_url(s)).collect();
+    let Some(signed) = sources.iter().find(|s| is_presigned(s)) else {
+        let message = match sources.first() {
+            None => format!("{} shows no pictures", page.url),
+            Some(first) => format!(
+                "{} shows pictures from {}, not through presigned S3 URLs: the app stores media on its own disk",
+                page.url,
+                redact_url(first)
+            ),
+        };
+        return Ok(Outcome::fail(message).evidence(json!({"images": shown})));
+    };
+    let picture = fetch(&acc, signed).await;
+    let evidence = json!({"images": shown, "downloaded": redact_url(signed)});
+    Ok(match picture {
+        Ok(p) if p.status == 200 => Outcome::pass(format!(
+            "{} of {} pictures use presigned S3 URLs; one downloaded ({})",
+            sources.iter().filter(|s| is_presigned(s)).count(),
+            sources.len(),
+            p.content_type
+        )),
+        Ok(p) => Outcome::fail(format!(
+            "a presigned picture URL from the page answered HTTP {}",
+            p.status
+        ))
+        .hint("The instance role must allow s3:GetObject on the bucket's objects, and the object must exist."),
+        Err(e) => Outcome::fail(format!("a presigned picture URL from the page did not answer: {e}")),
+    }
+    .evidence(evidence))
+}
+
+/// Text only Django's technical 404/500 pages contain.
+const DEBUG_MARKS: &[&str] = &[
+    "Using the URLconf defined in",
+    "You’re seeing this error because you have",
+    "You're seeing this error because you have",
+];
+
+async fn debug_off(acc: Arc<Account>) -> CheckResult {
+    let base = base_url(&acc).await?;
+    let probe = format!("{base}/labcheck-{:x}-no-such-page/", std::process::id() ^ 0x5eed);
+    let page = fetch(&acc, &probe)
+        .await
+        .map_err(|e| CheckError::Other(format!("{probe} did not answer: {e}")))?;
+    let debug_page = DEBUG_MARKS.iter().any(|m| page.body.contains(m));
+    let evidence = json!({"url": probe, "http_status": page.status, "debug_page": debug_page});
+    Ok(if debug_page {
+        Outcome::fail(format!("{probe} shows Django's debug page: DEBUG is on in production")).evidence(evidence)
+    } else if page.status != 404 {
+        Outcome::fail(format!("an unknown URL answered HTTP {}, not 404", page.status)).evidence(evidence)
+    } else {
+        Outcome::pass("an unknown URL answers a plain 404").evidence(evidence)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_presigned_pictures_and_stylesheets() {
+        let html = r#"<link rel="stylesheet" href="/static/pets_app/site.css"><img src="https://b.s3.amazonaws.com/luna.png?X-Amz-Algorithm=A&amp;X-Amz-Signature=abc" width="120"><img src='/media/max.png'>"#;
+        let srcs: Vec<String> = IMG_SRC
+            .captures_iter(html)
+            .map(|c| c[1].replace("&amp;", "&"))
+            .collect();
+        assert_eq!(srcs.len(), 2);
+        assert!(is_presigned(&srcs[0]) && !is_presigned(&srcs[1]));
+        assert_eq!(&STYLESHEET.captures(html).unwrap()[1], "/static/pets_app/site.css");
+        assert!(is_presigned(
+            "https://b.s3.amazonaws.com/l.jpeg?AWSAccessKeyId=A&Signature=x&Expires=1"
+        ));
+    }
+}

@@ -1,0 +1,582 @@
+//! The `project` step against real Python and Django: the sandbox's app
+//! virtualenv (made by sandbox/up) runs copies of the reference project and
+//! small broken projects under tests/fixtures/projects/. These checks make
+//! no AWS calls, but `labcheck check` identifies the account first, so they
+//! run against a sandbox learner.
+
+mod common;
+use common::{Learner, check, learner, repo, text, write};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// A long, varied key, so that `check --deploy` does not warn about it.
+const SECRET_KEY: &str = "labcheck-test-Zq8vK2mX9pL4wN7rT1yB6cF3hJ5dG0sA-not-a-real-key";
+
+/// One sandbox account for the whole file: the project checks only need an
+/// identity, and never change the account.
+fn the_learner() -> &'static Learner {
+    static L: OnceLock<Learner> = OnceLock::new();
+    L.get_or_init(|| learner("project_step"))
+}
+
+fn python() -> PathBuf {
+    let python = repo().join("sandbox/.app-venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run sandbox/up (or scripts/test), which creates the app's virtualenv",
+        python.display()
+    );
+    python
+}
+
+fn fixture(name: &str) -> PathBuf {
+    repo().join("tests/fixtures/projects").join(name)
+}
+
+/// A copy of labs/pets_project without what is local to one machine.
+fn reference_copy() -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path, top: bool) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().to_string();
+            let skip = matches!(name.as_str(), ".venv" | "venv" | "__pycache__" | "db.sqlite3")
+                || (top && matches!(name.as_str(), "static" | "media"));
+            if skip {
+                continue;
+            }
+            let (src, dst) = (entry.path(), to.join(&name));
+            if entry.file_type().unwrap().is_dir() {
+                copy(&src, &dst, false);
+            } else {
+                std::fs::copy(&src, &dst).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy(&repo().join("labs/pets_project"), dir.path(), true);
+    dir
+}
+
+/// The variables the app reads on Beanstalk, pointed at the sandbox, as
+/// `sandbox_common.app_environ()` sets them (the password comes from
+/// sandbox/env through `Learner::labcheck`).
+fn production_env(account: &str) -> Vec<(String, String)> {
+    [
+        ("DJANGO_SECRET_KEY", SECRET_KEY.to_string()),
+        ("RDS_HOSTNAME", "127.0.0.1".into()),
+        ("RDS_PORT", "23306".into()),
+        ("RDS_DB_NAME", "pets".into()),
+        ("RDS_USER_NAME", "django".into()),
+        ("CACHE_LOCATION", "rediss://127.0.0.1:26380/0".into()),
+        ("AWS_STORAGE_BUCKET_NAME", format!("pets-project-us-west-2-{account}")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// Removes what the machine's environment (or sandbox/env, through
+/// `Learner::labcheck`) could add to the app's settings, so that each test
+/// says exactly what the settings see.
+fn scrub(cmd: &mut Command) {
+    let app_var = |k: &str| {
+        k.starts_with("DJANGO_")
+            || k.starts_with("CACHE_")
+            || k.starts_with("RDS_") && k != "RDS_USER_PASSWORD"
+            || matches!(
+                k,
+                "AWS_STORAGE_BUCKET_NAME" | "AWS_S3_REGION_NAME" | "AWS_S3_ENDPOINT_URL" | "VIRTUAL_ENV" | "PYTHONPATH"
+            )
+    };
+    let inherited = std::env::vars().map(|(k, _)| k);
+    let configured: Vec<String> = cmd.get_envs().map(|(k, _)| k.to_string_lossy().to_string()).collect();
+    for k in inherited.chain(configured).filter(|k| app_var(k)) {
+        cmd.env_remove(k);
+    }
+}
+
+/// labcheck for the shared learner, on `dir`, with the production env
+/// changed by `env` (an empty value removes the variable).
+fn labcheck(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let l = the_learner();
+    let mut cmd = l.labcheck();
+    scrub(&mut cmd);
+    cmd.envs(production_env(&l.account));
+    for (k, v) in env {
+        if v.is_empty() {
+            cmd.env_remove(k);
+        } else {
+            cmd.env(k, v);
+        }
+    }
+    cmd.arg("check")
+        .args(args)
+        .args(["--set", &format!("project_dir={}", dir.display())]);
+    if !args.iter().any(|a| a.starts_with("python=")) {
+        cmd.args(["--set", &format!("python={}", python().display())]);
+    }
+    cmd.output().expect("run labcheck")
+}
+
+fn json_check(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, Value, String) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let out = labcheck(dir, &all, env);
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("labcheck did not print a JSON report ({e}):\n{}", text(&out)));
+    assert!(
+        !text(&out).contains(SECRET_KEY),
+        "the secret key leaked:\n{}",
+        text(&out)
+    );
+    (out.status.code().unwrap_or(-1), report, text(&out))
+}
+
+fn collectstatic(dir: &Path) {
+    let l = the_learner();
+    let mut cmd = Command::new(python());
+    scrub(&mut cmd);
+    let out = cmd
+        .args(["manage.py", "collectstatic", "--noinput"])
+        .current_dir(dir)
+        .envs(production_env(&l.account))
+        .env("RDS_USER_PASSWORD", "sandbox-db-password")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "collectstatic failed:\n{}", text(&out));
+}
+
+fn lab_hint(report: &Value, id: &str) -> String {
+    check(report, id)["hint"].as_str().unwrap_or_default().to_string()
+}
+
+fn replace_in(path: &Path, from: &str, to: &str) -> usize {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has no {from:?}", path.display());
+    let line = text[..text.find(from).unwrap()].lines().count().max(1);
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+    line
+}
+
+#[test]
+fn the_reference_project_passes_every_project_check() {
+    let dir = reference_copy();
+    collectstatic(dir.path());
+    let (code, report, _) = json_check(dir.path(), &["project"], &[]);
+    assert_eq!(code, 0, "{report:#}");
+    let account = &the_learner().account;
+    assert_eq!(
+        check(&report, "project.settings")["message"],
+        format!(
+            "DEBUG is off; ALLOWED_HOSTS admits .elasticbeanstalk.com; media on S3 (bucket pets-project-us-west-2-{account}); \
+             sessions in Redis over TLS (rediss://127.0.0.1:26380/0); database mysql pets on 127.0.0.1; \
+             no password or AWS key in pets_project/settings.py"
+        )
+    );
+    let effective = &check(&report, "project.settings")["evidence"]["effective"];
+    assert_eq!(effective["databases"]["default"]["password_set"], true);
+    assert_eq!(effective["django_version"], "5.2.19");
+    assert_eq!(
+        check(&report, "project.ebextensions")["message"],
+        ".ebextensions/django.config: WSGIPath pets_project.wsgi:application names a module of the project; static files /static → static"
+    );
+    assert_eq!(
+        check(&report, "project.requirements")["message"],
+        "requirements.txt pins what the app needs (Django 5.2.19, gunicorn 27.0.1, django-storages 1.14.6, boto3 1.44.8, \
+         redis 8.1.0, PyMySQL 1.2.4, pillow 13.0.0) and leaves out awsebcli"
+    );
+    let stat = check(&report, "project.static");
+    let message = stat["message"].as_str().unwrap();
+    let n = stat["evidence"]["expected"].as_u64().unwrap();
+    assert!(n > 100, "{stat}");
+    assert_eq!(
+        message,
+        format!(
+            "STATIC_ROOT static/ holds {n} files, every one of the {n} files collectstatic gathers (admin/css/base.css among them)"
+        )
+    );
+    assert_eq!(
+        check(&report, "project.deploy-check")["message"],
+        "manage.py check --deploy reports no error; 4 warnings: security.W004, security.W008, security.W012, security.W016"
+    );
+    // labcheck left no bytecode behind in the learner's project.
+    assert!(!dir.path().join("pets_project/__pycache__").exists());
+}
+
+#[test]
+fn local_development_settings_fail_settings() {
+    let dir = reference_copy();
+    // What the project does on a laptop: debug on, SQLite, sessions in the
+    // database, media on disk.
+    let (code, report, _) = json_check(
+        dir.path(),
+        &["project.settings"],
+        &[
+            ("DJANGO_DEBUG", "1"),
+            ("RDS_HOSTNAME", ""),
+            ("CACHE_LOCATION", ""),
+            ("AWS_STORAGE_BUCKET_NAME", ""),
+        ],
+    );
+    assert_eq!(code, 1, "{report:#}");
+    let s = check(&report, "project.settings");
+    assert_eq!(s["status"], "fail");
+    assert_eq!(
+        s["message"],
+        "DEBUG is True; \
+         STORAGES['default'] is django.core.files.storage.FileSystemStorage, not S3 (storages.backends.s3.S3Storage); \
+         SESSION_ENGINE is django.contrib.sessions.backends.db: sessions are not kept in the cache (django.contrib.sessions.backends.cache); \
+         DATABASES['default'] is SQLite (db.sqlite3), not the RDS database"
+    );
+    assert!(
+        lab_hint(&report, "project.settings").starts_with("Set DEBUG = False"),
+        "{s}"
+    );
+    assert!(s["fix"].as_str().unwrap().contains("manage.py diffsettings"), "{s}");
+}
+
+#[test]
+fn hosts_and_a_plain_redis_url_fail_settings_without_showing_its_password() {
+    let dir = reference_copy();
+    let cache_password = "Cache-Pass-6611";
+    let location = format!("redis://:{cache_password}@127.0.0.1:26379/0");
+    let (code, report, all) = json_check(
+        dir.path(),
+        &["project.settings"],
+        &[("DJANGO_ALLOWED_HOSTS", "localhost"), ("CACHE_LOCATION", &location)],
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        check(&report, "project.settings")["message"],
+        "ALLOWED_HOSTS ['localhost'] does not admit .elasticbeanstalk.com; \
+         the cache LOCATION redis://***@127.0.0.1:26379/0 does not use TLS: ElastiCache serverless needs rediss://"
+    );
+    assert!(!all.contains(cache_password), "the cache password leaked:\n{all}");
+}
+
+#[test]
+fn a_password_in_the_source_fails_settings_and_never_shows() {
+    let dir = reference_copy();
+    let password = "Literal-Db-Pass-4242";
+    let settings = dir.path().join("pets_project/settings.py");
+    let line = replace_in(
+        &settings,
+        "os.environ[\"RDS_USER_PASSWORD\"]",
+        &format!("\"{password}\""),
+    );
+    let key_id = "AKIAIOSFODNN7EXAMPLE";
+    write(
+        dir.path(),
+        "pets_project/settings_local.py",
+        &format!("# local overrides\nAWS_ACCESS_KEY_ID = \"{key_id}\"\n"),
+    );
+    let (code, report, all) = json_check(dir.path(), &["project.settings"], &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let s = check(&report, "project.settings");
+    assert_eq!(
+        s["message"],
+        format!(
+            "pets_project/settings.py:{line}: the database PASSWORD is written in the source; \
+             pets_project/settings_local.py:2: AWS_ACCESS_KEY_ID is written in the source"
+        )
+    );
+    assert!(
+        s["hint"]
+            .as_str()
+            .unwrap()
+            .contains("os.environ[\"RDS_USER_PASSWORD\"]"),
+        "{s}"
+    );
+    for secret in [password, key_id] {
+        assert!(!all.contains(secret), "{secret} leaked in the JSON report:\n{all}");
+    }
+    for format in ["human", "junit"] {
+        let out = labcheck(dir.path(), &["project.settings", "--format", format, "-v"], &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let all = text(&out);
+        assert!(all.contains(&format!("pets_project/settings.py:{line}")), "{all}");
+        for secret in [password, key_id] {
+            assert!(!all.contains(secret), "{secret} leaked in the {format} report:\n{all}");
+        }
+    }
+}
+
+#[test]
+fn a_missing_environment_variable_cannot_be_evaluated() {
+    let dir = reference_copy();
+    collectstatic(dir.path());
+    let (code, report, _) = json_check(dir.path(), &["project"], &[("RDS_USER_PASSWORD", "")]);
+    let s = check(&report, "project.settings");
+    assert_eq!(s["status"], "error", "{report:#}");
+    assert_eq!(
+        s["message"],
+        "reading the settings (manage.py shell) stopped: the settings need RDS_USER_PASSWORD from the environment, and it is not set where labcheck runs"
+    );
+    assert!(s["hint"].as_str().unwrap().contains("source ~/pets-lab.env"), "{s}");
+    for id in ["project.static", "project.deploy-check"] {
+        assert_eq!(check(&report, id)["status"], "skip", "{id}");
+    }
+    // Nothing failed: the checks that could run passed, the rest is unknown.
+    assert_eq!(code, 3, "{report:#}");
+}
+
+#[test]
+fn no_manage_py_fails_and_says_to_set_project_dir() {
+    let dir = fixture("not-a-project");
+    let (code, report, _) = json_check(&dir, &["project.settings", "project.static"], &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let s = check(&report, "project.settings");
+    assert_eq!(s["status"], "fail");
+    assert_eq!(
+        s["message"],
+        format!(
+            "no manage.py in {}: this is not the Django project folder",
+            dir.display()
+        )
+    );
+    assert!(s["hint"].as_str().unwrap().contains("--set project_dir=PATH"), "{s}");
+    assert_eq!(check(&report, "project.static")["status"], "skip");
+}
+
+#[test]
+fn no_python_or_no_django_is_an_error_with_a_hint() {
+    let dir = reference_copy();
+    let (code, report, _) = json_check(
+        dir.path(),
+        &["project.settings", "--set", "python=/nonexistent/bin/python"],
+        &[],
+    );
+    assert_eq!(code, 3, "{report:#}");
+    let s = check(&report, "project.settings");
+    assert_eq!(s["status"], "error");
+    assert!(
+        s["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot run Python /nonexistent/bin/python (from the python parameter): "),
+        "{s}"
+    );
+    assert!(
+        s["hint"].as_str().unwrap().contains("--set python=.venv/bin/python"),
+        "{s}"
+    );
+
+    // A Python that cannot see any installed package (-S: no site-packages).
+    let bare = tempfile::tempdir().unwrap();
+    let wrapper = write(bare.path(), "python", "#!/bin/sh\nexec python3 -S \"$@\"\n");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (code, report, _) = json_check(
+        dir.path(),
+        &["project.settings", "--set", &format!("python={}", wrapper.display())],
+        &[],
+    );
+    assert_eq!(code, 3, "{report:#}");
+    let s = check(&report, "project.settings");
+    assert_eq!(s["status"], "error");
+    assert_eq!(
+        s["message"],
+        format!(
+            "Django is not importable with {} (from the python parameter)",
+            wrapper.display()
+        )
+    );
+    assert!(s["hint"].as_str().unwrap().contains("source .venv/bin/activate"), "{s}");
+}
+
+#[test]
+fn bad_requirements_are_named_with_file_and_line() {
+    let dir = fixture("bad-requirements");
+    let (code, report, _) = json_check(&dir, &["project.requirements", "project.ebextensions"], &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let r = check(&report, "project.requirements");
+    assert_eq!(r["status"], "fail");
+    assert_eq!(
+        r["message"],
+        "requirements.txt does not list gunicorn; \
+         requirements.txt:5: django is not pinned (>=5.0): pin it with ==; \
+         requirements.txt:7: awsebcli is a development tool: remove it"
+    );
+    assert!(
+        lab_hint(&report, "project.requirements").contains("delete any awsebcli line"),
+        "{r}"
+    );
+    assert_eq!(
+        r["evidence"]["files"],
+        serde_json::json!(["requirements.txt", "requirements/base.txt"])
+    );
+    assert_eq!(
+        r["evidence"]["ignored"][0],
+        "requirements/base.txt:7: includes ../requirements.txt again (an include cycle): not read twice"
+    );
+    let e = check(&report, "project.ebextensions");
+    assert_eq!(e["message"], format!("no .ebextensions folder in {}", dir.display()));
+    assert!(
+        e["fix"]
+            .as_str()
+            .unwrap()
+            .contains("WSGIPath: pets_project.wsgi:application"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_wrong_wsgi_path_and_static_folder_fail_ebextensions() {
+    let dir = reference_copy();
+    let config = dir.path().join(".ebextensions/django.config");
+    replace_in(
+        &config,
+        "pets_project.wsgi:application",
+        "pets_project.wsgii:application",
+    );
+    replace_in(&config, "/static: static", "/static: staticfiles");
+    let (code, report, _) = json_check(dir.path(), &["project.ebextensions"], &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let e = check(&report, "project.ebextensions");
+    assert_eq!(e["status"], "fail");
+    assert_eq!(
+        e["message"],
+        ".ebextensions/django.config:3: option_settings → aws:elasticbeanstalk:container:python → WSGIPath is \
+         pets_project.wsgii:application, but pets_project/wsgii.py does not exist in the project; \
+         .ebextensions/django.config:5: aws:elasticbeanstalk:environment:proxy:staticfiles → /static is staticfiles, \
+         but STATIC_ROOT is static: the proxy would serve a folder collectstatic does not fill"
+    );
+    assert!(
+        lab_hint(&report, "project.ebextensions").contains("module:callable"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_tab_in_the_config_fails_ebextensions_with_file_and_line() {
+    let dir = fixture("tab-ebextensions");
+    let (code, report, _) = json_check(&dir, &["project.ebextensions"], &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let message = check(&report, "project.ebextensions")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.starts_with(".ebextensions/django.config:3:1: not valid YAML: "),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("(the file holds tab characters: YAML indents with spaces only)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_empty_or_incomplete_static_root_fails_static() {
+    let dir = reference_copy();
+    std::fs::create_dir_all(dir.path().join("static")).unwrap();
+    let (code, report, _) = json_check(dir.path(), &["project.static"], &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let s = check(&report, "project.static");
+    let n = s["evidence"]["expected"].as_u64().unwrap();
+    let message = s["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "STATIC_ROOT static/ holds 0 files, but {n} of the {n} files collectstatic gathers are missing: "
+        )),
+        "{s}"
+    );
+    assert!(
+        lab_hint(&report, "project.static").starts_with("Run collectstatic"),
+        "{s}"
+    );
+    assert_eq!(
+        s["fix"],
+        format!(
+            "cd {} && python manage.py collectstatic --noinput",
+            dir.path().display()
+        )
+    );
+
+    collectstatic(dir.path());
+    std::fs::remove_file(dir.path().join("static/admin/css/base.css")).unwrap();
+    let (code, report, _) = json_check(dir.path(), &["project.static"], &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        check(&report, "project.static")["message"],
+        format!(
+            "STATIC_ROOT static/ holds {} files, but 1 of the {n} files collectstatic gathers are missing: admin/css/base.css",
+            n - 1
+        )
+    );
+
+    std::fs::remove_dir_all(dir.path().join("static")).unwrap();
+    let (_, report, _) = json_check(dir.path(), &["project.static"], &[]);
+    assert_eq!(
+        check(&report, "project.static")["message"],
+        "STATIC_ROOT static/ does not exist: collectstatic has not run"
+    );
+}
+
+#[test]
+fn a_deploy_check_error_fails_deploy_check_by_id() {
+    let dir = reference_copy();
+    let settings = dir.path().join("pets_project/settings.py");
+    let mut text = std::fs::read_to_string(&settings).unwrap();
+    text.push_str("\nSECURE_REFERRER_POLICY = \"from-anywhere\"\n");
+    std::fs::write(&settings, text).unwrap();
+    let (code, report, _) = json_check(dir.path(), &["project.deploy-check"], &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let d = check(&report, "project.deploy-check");
+    assert_eq!(d["status"], "fail");
+    assert_eq!(
+        d["message"],
+        "manage.py check --deploy reports 1 error: security.E023 You have set the SECURE_REFERRER_POLICY setting to an invalid value."
+    );
+    assert!(
+        d["hint"]
+            .as_str()
+            .unwrap()
+            .starts_with("security.E023: Valid values are: "),
+        "{d}"
+    );
+    let ids: Vec<&str> = d["evidence"]["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "security.E023",
+            "security.W004",
+            "security.W008",
+            "security.W012",
+            "security.W016"
+        ]
+    );
+}
+
+#[test]
+fn settings_that_name_other_resources_leave_a_note() {
+    let dir = reference_copy();
+    let (code, report, _) = json_check(
+        dir.path(),
+        &["project.settings"],
+        &[("AWS_STORAGE_BUCKET_NAME", "my-own-media"), ("RDS_DB_NAME", "petsdb")],
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let notes = report["notes"].as_array().cloned().unwrap_or_default();
+    let notes: Vec<&str> = notes.iter().filter_map(Value::as_str).collect();
+    let account = &the_learner().account;
+    assert!(
+        notes.contains(&format!(
+            "the settings use bucket `my-own-media`, but labcheck checked `pets-project-us-west-2-{account}`; set `bucket = \"my-own-media\"` in labcheck.toml"
+        ).as_str()),
+        "{notes:?}"
+    );
+    assert!(
+        notes.contains(&"the settings use db_name `petsdb`, but labcheck checked `pets`; set `db_name = \"petsdb\"` in labcheck.toml"),
+        "{notes:?}"
+    );
+}
