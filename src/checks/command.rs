@@ -6,7 +6,6 @@ use super::CheckKind;
 use crate::course::lab::CheckSpec;
 use crate::engine::account::Account;
 use crate::engine::outcome::{CheckError, CheckResult, Outcome};
-use std::process::Stdio;
 use std::sync::Arc;
 
 pub const COMMAND: CheckKind = CheckKind {
@@ -18,31 +17,10 @@ pub const COMMAND: CheckKind = CheckKind {
     run: |account, spec| Box::pin(run(account, spec)),
 };
 
-/// Kills a process group when dropped while it still runs.
-struct ProcessGroup(Option<u32>);
-
-impl Drop for ProcessGroup {
-    fn drop(&mut self) {
-        if let Some(pgid) = self.0 {
-            // SAFETY: killpg only sends a signal; a group that has already
-            // exited makes it fail with ESRCH, which is fine to ignore.
-            unsafe {
-                libc::killpg(pgid as libc::pid_t, libc::SIGKILL);
-            }
-        }
-    }
-}
-
 async fn run(account: Arc<Account>, spec: Arc<CheckSpec>) -> CheckResult {
     let script = account.expand(spec.run.as_deref().unwrap_or_default());
     let mut cmd = tokio::process::Command::new("sh");
-    cmd.arg("-c")
-        .arg(&script)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .process_group(0);
+    cmd.arg("-c").arg(&script);
     let project_dir = account.param("project_dir");
     if std::path::Path::new(&project_dir).is_dir() {
         cmd.current_dir(&project_dir);
@@ -50,23 +28,21 @@ async fn run(account: Arc<Account>, spec: Arc<CheckSpec>) -> CheckResult {
     for (name, value, _) in account.public_params() {
         cmd.env(format!("LABCHECK_{}", name.to_uppercase()), value);
     }
-    let child = cmd
-        .spawn()
-        .map_err(|e| CheckError::Other(format!("cannot run the check's script: {e}")))?;
-    // If the check is dropped (timeout), the whole process group goes too,
-    // so a script's own children do not outlive it.
-    let mut group = ProcessGroup(child.id());
-    let out = child.wait_with_output().await;
-    group.0 = None; // it ended by itself: nothing to kill
-    let out = out.map_err(|e| CheckError::Other(format!("the check's script failed: {e}")))?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    // No limit here: the engine's timeout drops this future, and with it the
+    // script's whole process group.
+    let out = super::process::run(cmd, None).await.map_err(|e| match e {
+        super::process::RunError::NotFound(e) | super::process::RunError::Other(e) => {
+            CheckError::Other(format!("cannot run the check's script: {e}"))
+        }
+        super::process::RunError::TimedOut => CheckError::Other("the check's script timed out".into()),
+    })?;
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
     let reason = stdout
         .lines()
         .find_map(|l| l.strip_prefix("FAIL:"))
         .map(|r| r.trim().to_string());
-    let evidence = serde_json::json!({ "exit_code": out.status.code() });
-    if out.status.success() && reason.is_none() {
+    let evidence = serde_json::json!({ "exit_code": out.code });
+    if out.success && reason.is_none() {
         let last = stdout
             .lines()
             .rev()
@@ -76,7 +52,7 @@ async fn run(account: Arc<Account>, spec: Arc<CheckSpec>) -> CheckResult {
     }
     let message = reason.unwrap_or_else(|| {
         let last_err = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
-        match out.status.code() {
+        match out.code {
             Some(code) => format!("the script exited with status {code}. {last_err}")
                 .trim()
                 .to_string(),

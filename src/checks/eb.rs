@@ -254,18 +254,11 @@ fn python_of(platform: &str) -> Option<String> {
     Some(format!("{}.{}", parts.next()?, parts.next()?))
 }
 
-/// The Django version the project pins in requirements.txt ("5.2").
+/// The Django version the project pins in requirements.txt, as "5.2".
 fn pinned_django(project_dir: &str) -> Option<String> {
-    let text = std::fs::read_to_string(std::path::Path::new(project_dir).join("requirements.txt")).ok()?;
-    text.lines().find_map(|line| {
-        let line = line.split('#').next()?.trim();
-        let (name, version) = line.split_once("==")?;
-        if !name.trim().eq_ignore_ascii_case("django") {
-            return None;
-        }
-        let mut parts = version.trim().split('.');
-        Some(format!("{}.{}", parts.next()?, parts.next()?))
-    })
+    let version = super::project::pinned_version(std::path::Path::new(project_dir), "django")?;
+    let mut parts = version.split('.');
+    Some(format!("{}.{}", parts.next()?, parts.next()?))
 }
 
 async fn platform(acc: Arc<Account>) -> CheckResult {

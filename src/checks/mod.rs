@@ -6,6 +6,7 @@ pub mod cache;
 pub mod command;
 pub mod eb;
 pub mod network;
+pub mod process;
 pub mod project;
 pub mod rds;
 pub mod s3;

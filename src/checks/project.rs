@@ -10,12 +10,13 @@ mod ebextensions;
 mod requirements;
 mod settings;
 
+pub use requirements::pinned_version;
 pub use settings::{Effective, effective_settings};
 
 use super::CheckKind;
+use super::process::{Ran, RunError};
 use crate::engine::account::Account;
 use std::path::{Component, Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 pub const EBEXTENSIONS: CheckKind = CheckKind {
@@ -168,38 +169,6 @@ fn resolve_python_from(param: &str, virtual_env: Option<std::ffi::OsString>, pro
     }
 }
 
-/// What a finished Python run printed.
-#[derive(Clone, Debug)]
-struct Ran {
-    success: bool,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-#[derive(Clone, Debug)]
-enum RunError {
-    /// The program does not exist (or is not executable).
-    NotFound(String),
-    Other(String),
-    TimedOut,
-}
-
-/// Kills a process group when dropped while it may still run.
-struct ProcessGroup(Option<u32>);
-
-impl Drop for ProcessGroup {
-    fn drop(&mut self) {
-        if let Some(pgid) = self.0 {
-            // SAFETY: killpg only sends a signal; a group that has already
-            // exited makes it fail with ESRCH, which is fine to ignore.
-            unsafe {
-                libc::killpg(pgid as libc::pid_t, libc::SIGKILL);
-            }
-        }
-    }
-}
-
 /// Runs the learner's Python in the project folder with labcheck's own
 /// environment (the settings read it), killing it and its children when
 /// it outlives `limit` or the check is dropped.
@@ -209,31 +178,8 @@ async fn run_python(python: &Python, dir: &Path, args: &[&str], limit: Duration)
         .current_dir(dir)
         // Leave no __pycache__ folders behind in the learner's project.
         .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONIOENCODING", "utf-8")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .process_group(0);
-    let child = cmd.spawn().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => RunError::NotFound(e.to_string()),
-        _ => RunError::Other(e.to_string()),
-    })?;
-    let mut group = ProcessGroup(child.id());
-    match tokio::time::timeout(limit, child.wait_with_output()).await {
-        Ok(Ok(out)) => {
-            group.0 = None;
-            Ok(Ran {
-                success: out.status.success(),
-                code: out.status.code(),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            })
-        }
-        Ok(Err(e)) => Err(RunError::Other(e.to_string())),
-        // Dropping `group` kills the process group.
-        Err(_) => Err(RunError::TimedOut),
-    }
+        .env("PYTHONIOENCODING", "utf-8");
+    super::process::run(cmd, Some(limit)).await
 }
 
 /// The last line of a Python traceback: the exception and its message.

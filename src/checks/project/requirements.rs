@@ -121,6 +121,26 @@ fn include_target(line: &str) -> Option<&str> {
 
 const MAX_INCLUDE_DEPTH: usize = 16;
 
+/// The version of `package` pinned with `==` in the project's
+/// requirements.txt (and what it includes), if any.
+pub fn pinned_version(project_dir: &Path, package: &str) -> Option<String> {
+    let mut parsed = Parsed::default();
+    let shown = |p: &Path| p.display().to_string();
+    parse_file(
+        &project_dir.join("requirements.txt"),
+        &shown,
+        &mut parsed,
+        &mut Vec::new(),
+    )
+    .ok()?;
+    let wanted = normalize(package);
+    parsed
+        .reqs
+        .into_iter()
+        .find(|r| r.name == wanted)
+        .and_then(|r| r.pinned)
+}
+
 /// Reads `file` (and what it includes) into `parsed`. `shown` turns a path
 /// into the name used in messages; `stack` holds the files being read, to
 /// stop include cycles.
