@@ -3,9 +3,11 @@
 //! AWS account, read only, with a hint and a fix for every failure.
 
 pub mod aws;
+pub mod book;
 pub mod checks;
 pub mod course;
 pub mod engine;
 pub mod params;
+pub mod quiz;
 pub mod redact;
 pub mod report;

@@ -86,8 +86,55 @@ enum Command {
     Check(CheckArgs),
     /// List the lab's steps and checks, with their ids and points.
     List(ListArgs),
+    /// Take a quiz in the terminal; with no QUIZ, list the quizzes and your best scores.
+    #[command(after_help = "Examples:
+  labcheck quiz                                   the quizzes, with your best scores
+  labcheck quiz pre-assessment                    one question at a time
+  labcheck quiz knowledge-check --answers a.toml --format json
+                                                  scripted: question id = \"option text\"
+
+Exit codes: 0 every answer right, 1 some answer wrong, 2 bad usage or input.
+Results are kept in $LABCHECK_DATA_DIR, else $XDG_DATA_HOME/labcheck, else
+~/.local/share/labcheck (progress.json).")]
+    Quiz(QuizArgs),
     /// Print the read-only IAM policy that labcheck's checks need.
     Policy,
+    /// Render the course book (mdBook, in process) from a checkout.
+    #[command(subcommand)]
+    Book(BookCommand),
+    /// mdBook preprocessor protocol, for `mdbook build book` (see book/book.toml).
+    Mdbook(MdbookArgs),
+}
+
+#[derive(Subcommand)]
+enum BookCommand {
+    /// Build the book's HTML (default: into book/book).
+    Build {
+        /// Write the HTML to DIR.
+        #[arg(long, value_name = "DIR")]
+        dest: Option<PathBuf>,
+    },
+    /// Build the book, then serve it on 127.0.0.1 (only) until interrupted.
+    Serve {
+        /// Port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// Write the HTML to DIR.
+        #[arg(long, value_name = "DIR")]
+        dest: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct MdbookArgs {
+    #[command(subcommand)]
+    command: Option<MdbookCommand>,
+}
+
+#[derive(Subcommand)]
+enum MdbookCommand {
+    /// Exit 0 when the preprocessor supports RENDERER (html).
+    Supports { renderer: String },
 }
 
 #[derive(Args)]
@@ -159,6 +206,9 @@ fn main() -> ExitCode {
             Command::Check(args) => check(&cli.common, args, color).await,
             Command::List(args) => list(&cli.common, args),
             Command::Policy => policy(&cli.common),
+            Command::Quiz(args) => quiz(&cli.common, args),
+            Command::Book(cmd) => book(&cli.common, cmd).await,
+            Command::Mdbook(args) => mdbook(args),
         }
     });
     match result {
@@ -315,7 +365,12 @@ fn list(common: &Common, args: &ListArgs) -> Result<u8, Failure> {
                 .iter()
                 .map(|l| serde_json::json!({"id": l.id, "title": l.title}))
                 .collect();
-            let doc = serde_json::json!({"labs": labs, "lab": lab.id, "steps": steps});
+            let quizzes: Vec<_> = course
+                .quizzes
+                .iter()
+                .map(|q| serde_json::json!({"id": q.id, "title": q.title, "questions": q.questions.len()}))
+                .collect();
+            let doc = serde_json::json!({"labs": labs, "lab": lab.id, "steps": steps, "quizzes": quizzes});
             println!("{}", serde_json::to_string_pretty(&doc).expect("serializes"));
         }
         ListFormat::Human => {
@@ -362,7 +417,14 @@ fn list(common: &Common, args: &ListArgs) -> Result<u8, Failure> {
                     .collect();
                 println!("\nother labs: {}", others.join(", "));
             }
-            println!("\nGrade with `labcheck check [STEP|CHECK ...]`.");
+            if !course.quizzes.is_empty() {
+                println!("\n{}", bold.apply_to("quizzes"));
+                let width = course.quizzes.iter().map(|q| q.id.len()).max().unwrap_or(0);
+                for q in &course.quizzes {
+                    println!("  {:width$}  {:2} questions  {}", q.id, q.questions.len(), q.title);
+                }
+            }
+            println!("\nGrade with `labcheck check [STEP|CHECK ...]`; take a quiz with `labcheck quiz ID`.");
         }
     }
     Ok(0)
@@ -385,4 +447,69 @@ fn policy(common: &Common) -> Result<u8, Failure> {
     });
     println!("{}", serde_json::to_string_pretty(&doc).expect("serializes"));
     Ok(0)
+}
+
+/// `labcheck book build|serve`: the book of a course checkout.
+async fn book(common: &Common, cmd: &BookCommand) -> Result<u8, Failure> {
+    let course_dir = common.course_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let (dest, port) = match cmd {
+        BookCommand::Build { dest } => (dest.clone(), None),
+        BookCommand::Serve { dest, port } => (dest.clone(), Some(*port)),
+    };
+    let dir = tokio::task::spawn_blocking(move || labcheck::book::build(&course_dir, dest.as_deref()))
+        .await
+        .map_err(Failure::usage)?
+        .map_err(Failure::usage)?;
+    eprintln!("built the book in {}", dir.display());
+    let Some(port) = port else { return Ok(0) };
+    let listener = labcheck::book::serve::bind(port)
+        .await
+        .map_err(|e| Failure::usage(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
+    let addr = listener.local_addr().map_err(Failure::usage)?;
+    println!("Serving the book at http://{addr}/ (Ctrl-C to stop)");
+    tokio::select! {
+        r = labcheck::book::serve::serve(listener, dir) => r.map_err(Failure::usage).map(|_| 0),
+        _ = tokio::signal::ctrl_c() => Ok(0),
+    }
+}
+
+/// `labcheck mdbook [supports RENDERER]`: the mdBook preprocessor protocol.
+fn mdbook(args: &MdbookArgs) -> Result<u8, Failure> {
+    match &args.command {
+        Some(MdbookCommand::Supports { renderer }) => Ok(if labcheck::book::supports(renderer) { 0 } else { 1 }),
+        None => labcheck::book::protocol::run(std::io::stdin().lock(), std::io::stdout().lock())
+            .map(|()| 0)
+            .map_err(|e| Failure::usage(format!("labcheck preprocessor: {e:#}"))),
+    }
+}
+
+#[derive(Args)]
+struct QuizArgs {
+    /// Quiz id (pre-assessment, knowledge-check, one per chapter); none lists them.
+    #[arg(value_name = "QUIZ")]
+    quiz: Option<String>,
+    /// Answer from FILE instead of the terminal: TOML or JSON, question id = option text (or a list).
+    #[arg(long, value_name = "FILE")]
+    answers: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = labcheck::quiz::Format::Human)]
+    format: labcheck::quiz::Format,
+    /// Shuffle the options with this seed (default: a random seed, shown in the JSON).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+}
+
+/// `labcheck quiz [QUIZ]`: list the quizzes, or run one.
+fn quiz(common: &Common, args: &QuizArgs) -> Result<u8, Failure> {
+    let course = load_course(common)?;
+    let opts = labcheck::quiz::Options {
+        quiz: args.quiz.clone(),
+        answers: args.answers.clone(),
+        format: args.format,
+        seed: args.seed,
+    };
+    labcheck::quiz::run(&course, &opts).map_err(|e| Failure {
+        code: e.exit_code(),
+        message: e.to_string(),
+    })
 }

@@ -137,6 +137,16 @@ fn list_shows_steps_and_check_ids() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["steps"][0]["id"], "s3");
     assert_eq!(v["steps"][0]["checks"].as_array().unwrap().len(), 5);
+    let quizzes: Vec<&str> = v["quizzes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        quizzes.contains(&"knowledge-check") && quizzes.contains(&"pre-assessment"),
+        "{quizzes:?}"
+    );
 }
 
 #[test]

@@ -1,12 +1,15 @@
-//! The course: lab files (and, later, quizzes), from the copy embedded in the
+//! The course: lab files and quiz files, from the copy embedded in the
 //! binary or from a course folder given with `--course-dir`.
 
 pub mod diagnostic;
 pub mod embedded;
 pub mod lab;
+pub mod quiz;
 
 use diagnostic::Diagnostics;
 use lab::{Lab, Vocabulary};
+use quiz::Quiz;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The default lab, when `--lab` is not given.
@@ -23,11 +26,15 @@ pub enum CourseError {
     NoSuchLab { id: String, known: String },
     #[error("{0} holds no labs (expected labs/*.md)")]
     Empty(PathBuf),
+    #[error("no quiz `{id}`; quizzes in this course: {known}")]
+    NoSuchQuiz { id: String, known: String },
 }
 
-/// All labs of a course, validated.
+/// All labs and quizzes of a course, validated.
 pub struct Course {
     pub labs: Vec<Lab>,
+    /// Quizzes, in the order of [`embedded::QUIZZES`] (by file name for a course folder).
+    pub quizzes: Vec<Quiz>,
 }
 
 fn vocabulary() -> (Vec<&'static str>, Vec<&'static str>) {
@@ -37,10 +44,13 @@ fn vocabulary() -> (Vec<&'static str>, Vec<&'static str>) {
 impl Course {
     /// The course embedded in the binary.
     pub fn embedded() -> Result<Course, CourseError> {
-        Self::from_files(embedded::LABS.iter().map(|(p, t)| (p.to_string(), t.to_string())))
+        let mut course = Self::from_files(embedded::LABS.iter().map(|(p, t)| (p.to_string(), t.to_string())))?;
+        course.quizzes =
+            Self::quizzes_from_files(embedded::QUIZZES.iter().map(|(p, t)| (p.to_string(), t.to_string())))?;
+        Ok(course)
     }
 
-    /// The course in a folder (`DIR/labs/*.md`).
+    /// The course in a folder (`DIR/labs/*.md`, `DIR/quizzes/*.toml`).
     pub fn from_dir(dir: &Path) -> Result<Course, CourseError> {
         let labs_dir = dir.join("labs");
         let read = |path: &Path| {
@@ -69,7 +79,78 @@ impl Course {
             return Err(CourseError::Empty(dir.to_path_buf()));
         }
         files.sort();
-        Self::from_files(files.into_iter())
+        let labs = Self::from_files(files.into_iter());
+        let quizzes = Self::quizzes_from_dir(&dir.join("quizzes"));
+        match (labs, quizzes) {
+            (Ok(mut course), Ok(quizzes)) => {
+                course.quizzes = quizzes;
+                Ok(course)
+            }
+            (Err(CourseError::Invalid(Diagnostics(mut a))), Err(CourseError::Invalid(Diagnostics(b)))) => {
+                a.extend(b);
+                Err(Diagnostics(a).into())
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        }
+    }
+
+    /// `DIR/quizzes/*.toml`; a course folder without `quizzes/` has no quizzes.
+    fn quizzes_from_dir(dir: &Path) -> Result<Vec<Quiz>, CourseError> {
+        let read_err = |source| CourseError::Read {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(read_err(e)),
+        };
+        let mut files = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(read_err)?.path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let text = std::fs::read_to_string(&path).map_err(|source| CourseError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                files.push((path.display().to_string(), text));
+            }
+        }
+        files.sort();
+        let mut quizzes = Self::quizzes_from_files(files.into_iter())?;
+        // The course's own quizzes in their usual order, any others after them.
+        let rank = |id: &str| {
+            embedded::QUIZZES
+                .iter()
+                .position(|(p, _)| Path::new(p).file_stem().is_some_and(|s| s == id))
+                .unwrap_or(usize::MAX)
+        };
+        quizzes.sort_by_key(|q| rank(&q.id));
+        Ok(quizzes)
+    }
+
+    /// Parses quiz files (path, contents); every problem of every file is reported.
+    fn quizzes_from_files(files: impl Iterator<Item = (String, String)>) -> Result<Vec<Quiz>, CourseError> {
+        let mut quizzes = Vec::new();
+        let mut errors = Vec::new();
+        let mut sources = HashMap::new();
+        for (path, text) in files {
+            let id = Path::new(&path)
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            match Quiz::parse(&id, &path, &text) {
+                Ok(quiz) => quizzes.push(quiz),
+                Err(Diagnostics(mut d)) => errors.append(&mut d),
+            }
+            sources.insert(path, text);
+        }
+        errors.extend(quiz::check_unique_ids(&quizzes, &sources));
+        if errors.is_empty() {
+            Ok(quizzes)
+        } else {
+            Err(Diagnostics(errors).into())
+        }
     }
 
     /// Loads from `dir` when given, else the embedded copy.
@@ -101,7 +182,10 @@ impl Course {
             }
         }
         if errors.is_empty() {
-            Ok(Course { labs })
+            Ok(Course {
+                labs,
+                quizzes: Vec::new(),
+            })
         } else {
             Err(Diagnostics(errors).into())
         }
@@ -115,6 +199,21 @@ impl Course {
             .ok_or_else(|| CourseError::NoSuchLab {
                 id: id.to_string(),
                 known: self.labs.iter().map(|l| l.id.as_str()).collect::<Vec<_>>().join(", "),
+            })
+    }
+
+    pub fn quiz(&self, id: &str) -> Result<&Quiz, CourseError> {
+        self.quizzes
+            .iter()
+            .find(|q| q.id == id)
+            .ok_or_else(|| CourseError::NoSuchQuiz {
+                id: id.to_string(),
+                known: self
+                    .quizzes
+                    .iter()
+                    .map(|q| q.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
     }
 }

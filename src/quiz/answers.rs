@@ -1,0 +1,196 @@
+//! Answers files for scripted runs (`labcheck quiz QUIZ --answers FILE`).
+//!
+//! A flat table from question id to the answer: the option's text (a list of
+//! texts for "select all that apply"), or the typed text of a short answer.
+//! TOML, or JSON when the file name ends in `.json` (or the text starts with
+//! `{`):
+//!
+//! ```toml
+//! kc-models-data = "Amazon RDS"
+//! kc-session-services = ["Amazon ElastiCache", "Amazon MemoryDB for Redis"]
+//! kc-redeploy = "eb deploy"        # Markdown marks and case do not matter
+//! ```
+//!
+//! Texts are matched against the options ignoring Markdown marks, case and
+//! extra white space, never by position. Questions left out count as not
+//! answered. An id that is not in the quiz, or a text that is none of a
+//! question's options, is an error (exit 2) naming it.
+
+use super::Given;
+use crate::course::diagnostic::{Diagnostic, LineIndex};
+use crate::course::quiz::{Kind, Quiz, normalize};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// Answers by question id.
+pub type Answers = HashMap<String, Given>;
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Raw {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// Why an answers file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswersError {
+    #[error("cannot read answers file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{0}")]
+    Syntax(Diagnostic),
+    #[error("{}", .0.join("\n"))]
+    Invalid(Vec<String>),
+}
+
+/// Reads and checks an answers file against a quiz.
+pub fn load(path: &Path, quiz: &Quiz) -> Result<Answers, AnswersError> {
+    let text = std::fs::read_to_string(path).map_err(|source| AnswersError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    parse(&path.display().to_string(), &text, quiz)
+}
+
+/// Parses answers (`file` is the name shown in errors).
+pub fn parse(file: &str, text: &str, quiz: &Quiz) -> Result<Answers, AnswersError> {
+    let index = LineIndex::new(text);
+    let json = file.ends_with(".json") || text.trim_start().starts_with('{');
+    let raw: BTreeMap<String, Raw> = if json {
+        serde_json::from_str(text).map_err(|e| {
+            AnswersError::Syntax(index.diagnostic(
+                file,
+                e.line().max(1),
+                e.column().max(1),
+                format!(
+                    "invalid answers file: {e}; expected a JSON object from question id to a string or a list of strings"
+                ),
+            ))
+        })?
+    } else {
+        toml::from_str(text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            AnswersError::Syntax(index.diagnostic_at(
+                file,
+                offset,
+                format!(
+                    "invalid answers file: {}; expected lines like `question-id = \"option text\"` or `question-id = [\"a\", \"b\"]`",
+                    e.message().trim_end()
+                ),
+            ))
+        })?
+    };
+
+    let mut errors = Vec::new();
+    let mut out = Answers::new();
+    for (id, value) in raw {
+        let Some(question) = quiz.question(&id) else {
+            errors.push(format!(
+                "{file}: no question `{id}` in quiz {} (its questions: {})",
+                quiz.id,
+                quiz.questions
+                    .iter()
+                    .map(|q| q.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            continue;
+        };
+        let texts = match value {
+            Raw::One(s) => vec![s],
+            Raw::Many(v) => v,
+        };
+        match &question.kind {
+            Kind::ShortAnswer(_) => match texts.as_slice() {
+                [one] => {
+                    out.insert(id, Given::Text(one.clone()));
+                }
+                _ => errors.push(format!(
+                    "{file}: question `{id}` takes a short answer: give one string, not a list"
+                )),
+            },
+            Kind::MultipleChoice(mc) => {
+                let options: Vec<&String> = mc.answers.iter().chain(&mc.distractors).collect();
+                let mut chosen = Vec::new();
+                for given in &texts {
+                    match options.iter().find(|o| normalize(o) == normalize(given)) {
+                        Some(option) => chosen.push((*option).clone()),
+                        None => errors.push(format!(
+                            "{file}: `{given}` is not an option of question `{id}`; its options are: {}",
+                            options
+                                .iter()
+                                .map(|o| format!("\"{o}\""))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    }
+                }
+                out.insert(id, Given::Choices(chosen));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(AnswersError::Invalid(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quiz() -> Quiz {
+        let text = r#"
+[[questions]]
+id = "one"
+type = "MultipleChoice"
+prompt.prompt = "?"
+prompt.distractors = ["`b`", "c"]
+answer.answer = "a"
+context = "."
+
+[[questions]]
+id = "port"
+type = "ShortAnswer"
+prompt.prompt = "?"
+answer.answer = "6379"
+context = "."
+"#;
+        Quiz::parse("q", "q.toml", text).unwrap()
+    }
+
+    #[test]
+    fn toml_and_json() {
+        let q = quiz();
+        let a = parse("a.toml", "one = \"B\"\nport = \"6379\"\n", &q).unwrap();
+        assert_eq!(a["one"], Given::Choices(vec!["`b`".into()]));
+        assert_eq!(a["port"], Given::Text("6379".into()));
+        let a = parse("a.json", r#"{"one": ["a"]}"#, &q).unwrap();
+        assert_eq!(a["one"], Given::Choices(vec!["a".into()]));
+    }
+
+    #[test]
+    fn unknown_ids_and_options_are_named() {
+        let q = quiz();
+        let e = parse("a.toml", "nope = \"a\"\none = \"zzz\"\n", &q)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no question `nope` in quiz q"), "{e}");
+        assert!(e.contains("`zzz` is not an option of question `one`"), "{e}");
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position() {
+        let q = quiz();
+        match parse("a.toml", "one = \"a\"\nport = \n", &q).unwrap_err() {
+            AnswersError::Syntax(d) => assert_eq!((d.file.as_str(), d.line), ("a.toml", 2)),
+            other => panic!("{other}"),
+        }
+        match parse("a.json", "{\n\"one\": \"a\"\n\"port\": \"1\"}", &q).unwrap_err() {
+            AnswersError::Syntax(d) => assert_eq!(d.line, 3),
+            other => panic!("{other}"),
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The interactive quiz: one question at a time on the terminal (standard
+//! error, where dialoguer draws), with right/wrong and the explanation after
+//! each answer.
+//!
+//! Keys: single answer — ↑/↓ (or j/k) to move, Enter to choose; select all
+//! that apply — ↑/↓ to move, Space to tick, Enter to confirm; short answer —
+//! type and press Enter. Esc or `q` in a list leaves the quiz (nothing is
+//! recorded). Options are numbered so they can be talked about.
+
+use super::{Answered, Error, Given, Mode, QuizResult, feedback, grade, mark, options, result, width_of, wrap};
+use crate::course::quiz::{Kind, Quiz};
+use console::Term;
+use dialoguer::theme::ColorfulTheme;
+use dialoguer::{Input, MultiSelect, Select};
+
+/// Runs the quiz on the terminal; the result once every question is answered.
+pub fn run(quiz: &Quiz, seed: u64) -> Result<QuizResult, Error> {
+    let term = Term::stderr();
+    let theme = ColorfulTheme::default();
+    let io = |e: dialoguer::Error| Error::Usage(format!("the terminal stopped answering: {e}"));
+    let bold = console::Style::new().bold();
+    let dim = console::Style::new().dim();
+    let n = quiz.questions.len();
+    let _ = term.write_line(&format!(
+        "{}  {}",
+        bold.apply_to(&quiz.title),
+        dim.apply_to(format!("({n} questions; Esc leaves)"))
+    ));
+    let mut answered: Vec<Answered> = Vec::new();
+    for (i, question) in quiz.questions.iter().enumerate() {
+        let kind = match &question.kind {
+            Kind::MultipleChoice(mc) if mc.multi => "select all that apply: Space to tick, Enter to confirm",
+            Kind::MultipleChoice(_) => "choose one: ↑/↓, Enter",
+            Kind::ShortAnswer(_) => "type your answer, Enter",
+        };
+        let _ = term.write_line("");
+        let _ = term.write_line(&format!(
+            "{} {}",
+            bold.apply_to(format!("Question {}/{n}", i + 1)),
+            dim.apply_to(format!("· {kind}"))
+        ));
+        let width = width_of(&term);
+        for paragraph in terminal_markdown(&question.prompt).split("\n\n") {
+            let _ = term.write_line(&wrap(paragraph, width).join("\n"));
+        }
+        let given = match &question.kind {
+            Kind::MultipleChoice(mc) => {
+                let choices = options::order(question, seed);
+                let items: Vec<String> = choices
+                    .iter()
+                    .enumerate()
+                    .map(|(k, c)| format!("{}. {}", k + 1, terminal_markdown(&c.text).replace('\n', " ")))
+                    .collect();
+                let picked: Option<Vec<usize>> = if mc.multi {
+                    MultiSelect::with_theme(&theme)
+                        .with_prompt("Your answers")
+                        .items(&items)
+                        .interact_on_opt(&term)
+                        .map_err(io)?
+                } else {
+                    Select::with_theme(&theme)
+                        .with_prompt("Your answer")
+                        .items(&items)
+                        .default(0)
+                        .interact_on_opt(&term)
+                        .map_err(io)?
+                        .map(|k| vec![k])
+                };
+                let Some(picked) = picked else {
+                    let _ = term.show_cursor();
+                    return Err(Error::Abandoned);
+                };
+                Given::Choices(picked.into_iter().map(|k| choices[k].text.clone()).collect())
+            }
+            Kind::ShortAnswer(_) => {
+                let text: String = Input::with_theme(&theme)
+                    .with_prompt("Your answer")
+                    .allow_empty(true)
+                    .interact_text_on(&term)
+                    .map_err(io)?;
+                Given::Text(text)
+            }
+        };
+        let graded = grade(question, given);
+        let verdict = if graded.correct {
+            console::style("Right!").green().bold()
+        } else {
+            console::style("Not quite.").red().bold()
+        };
+        let _ = term.write_line(&format!("{} {verdict}", mark(graded.correct)));
+        // dialoguer has already echoed the choice; short answers are shown again.
+        let _ = term.write_str(&feedback(&graded, false, width));
+        answered.push(graded);
+    }
+    let _ = term.write_line("");
+    Ok(result(quiz, Mode::Interactive, seed, answered))
+}
+
+/// Markdown for the terminal: paragraphs kept, code spans highlighted,
+/// emphasis marks dropped.
+pub fn terminal_markdown(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let mut out = String::new();
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Text(t) | Event::InlineHtml(t) | Event::Html(t) => out.push_str(&t),
+            Event::Code(t) => out.push_str(&console::style(t.as_ref()).cyan().to_string()),
+            Event::SoftBreak => out.push(' '),
+            Event::HardBreak => out.push('\n'),
+            Event::Start(Tag::Item) => out.push_str("  - "),
+            Event::End(TagEnd::Paragraph | TagEnd::CodeBlock | TagEnd::Heading(_)) => out.push_str("\n\n"),
+            Event::End(TagEnd::Item) => out.push('\n'),
+            _ => {}
+        }
+    }
+    out.trim_end().to_string()
+}
