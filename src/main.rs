@@ -99,6 +99,8 @@ Results are kept in $LABCHECK_DATA_DIR, else $XDG_DATA_HOME/labcheck, else
     Quiz(QuizArgs),
     /// Print the read-only IAM policy that labcheck's checks need.
     Policy,
+    /// List the lab's resources that still cost money, and how to delete them.
+    Cleanup(CleanupArgs),
     /// Render the course book (mdBook, in process) from a checkout.
     #[command(subcommand)]
     Book(BookCommand),
@@ -158,6 +160,13 @@ struct CheckArgs {
 }
 
 #[derive(Args)]
+struct CleanupArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    format: ListFormat,
+}
+
+#[derive(Args)]
 struct ListArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Human)]
@@ -206,6 +215,7 @@ fn main() -> ExitCode {
             Command::Check(args) => check(&cli.common, args, color).await,
             Command::List(args) => list(&cli.common, args),
             Command::Policy => policy(&cli.common),
+            Command::Cleanup(args) => cleanup(&cli.common, args).await,
             Command::Quiz(args) => quiz(&cli.common, args),
             Command::Book(cmd) => book(&cli.common, cmd).await,
             Command::Mdbook(args) => mdbook(args),
@@ -246,52 +256,7 @@ async fn check(common: &Common, args: &CheckArgs, color: bool) -> Result<u8, Fai
     let course = load_course(common)?;
     let lab = course.lab(common.lab.as_deref()).map_err(Failure::usage)?;
     let selected = engine::select(lab, &args.names).map_err(Failure::usage)?;
-    let env = |var: &str| std::env::var(var).ok();
-    let mut params = Params::gather(config_path(common).as_deref(), &common.set, &env).map_err(Failure::usage)?;
-
-    let region = common
-        .region
-        .clone()
-        .or_else(|| params.explicit("region").map(str::to_string));
-    let sdk = aws::load(&AwsOptions {
-        profile: common.profile.clone(),
-        region,
-    })
-    .await;
-    let region = sdk
-        .region()
-        .map(|r| r.to_string())
-        .ok_or_else(|| Failure::usage(ConnectError::NoRegion))?;
-    let identity = aws::identify(&sdk).await.map_err(Failure::unavailable)?;
-    if params.explicit("region").is_none() || common.region.is_some() {
-        params.set(
-            "region",
-            &region,
-            if common.region.is_some() {
-                Source::Flag
-            } else {
-                Source::Aws
-            },
-        );
-    }
-    if params.explicit("account").is_none() {
-        params.set("account", &identity.account, Source::Aws);
-    }
-    let account_id = params.explicit("account").unwrap_or_default().to_string();
-    let mut account = Account::new(sdk, params, account_id, identity.arn);
-    if args.insecure {
-        account.insecure = true;
-        account.note("--insecure: the cache's TLS certificate was NOT verified; a passing cache.reachable proves less");
-    }
-    let account = Arc::new(account);
-    for secret in identity.secrets {
-        account.add_secret(&secret);
-    }
-    if common.verbose {
-        for (name, value, source) in account.public_params() {
-            eprintln!("  {name:16} = {value:40} ({source})");
-        }
-    }
+    let account = connect(common, args.insecure).await?;
 
     let progress = progress_bar(
         selected.len() as u64,
@@ -328,6 +293,58 @@ async fn check(common: &Common, args: &CheckArgs, color: bool) -> Result<u8, Fai
         None => print!("{text}"),
     }
     Ok(report.verdict() as u8)
+}
+
+/// Identifies the learner's account and builds the context checks run in:
+/// parameters, SDK clients, secrets to redact.
+async fn connect(common: &Common, insecure: bool) -> Result<Arc<Account>, Failure> {
+    let env = |var: &str| std::env::var(var).ok();
+    let mut params = Params::gather(config_path(common).as_deref(), &common.set, &env).map_err(Failure::usage)?;
+
+    let region = common
+        .region
+        .clone()
+        .or_else(|| params.explicit("region").map(str::to_string));
+    let sdk = aws::load(&AwsOptions {
+        profile: common.profile.clone(),
+        region,
+    })
+    .await;
+    let region = sdk
+        .region()
+        .map(|r| r.to_string())
+        .ok_or_else(|| Failure::usage(ConnectError::NoRegion))?;
+    let identity = aws::identify(&sdk).await.map_err(Failure::unavailable)?;
+    if params.explicit("region").is_none() || common.region.is_some() {
+        params.set(
+            "region",
+            &region,
+            if common.region.is_some() {
+                Source::Flag
+            } else {
+                Source::Aws
+            },
+        );
+    }
+    if params.explicit("account").is_none() {
+        params.set("account", &identity.account, Source::Aws);
+    }
+    let account_id = params.explicit("account").unwrap_or_default().to_string();
+    let mut account = Account::new(sdk, params, account_id, identity.arn);
+    if insecure {
+        account.insecure = true;
+        account.note("--insecure: the cache's TLS certificate was NOT verified; a passing cache.reachable proves less");
+    }
+    let account = Arc::new(account);
+    for secret in identity.secrets {
+        account.add_secret(&secret);
+    }
+    if common.verbose {
+        for (name, value, source) in account.public_params() {
+            eprintln!("  {name:16} = {value:40} ({source})");
+        }
+    }
+    Ok(account)
 }
 
 fn progress_bar(len: u64, wanted: bool) -> Option<indicatif::ProgressBar> {
@@ -427,6 +444,23 @@ fn list(common: &Common, args: &ListArgs) -> Result<u8, Failure> {
             println!("\nGrade with `labcheck check [STEP|CHECK ...]`; take a quiz with `labcheck quiz ID`.");
         }
     }
+    Ok(0)
+}
+
+/// `labcheck cleanup`: what of the lab still costs money.
+async fn cleanup(common: &Common, args: &CleanupArgs) -> Result<u8, Failure> {
+    let account = connect(common, false).await?;
+    let found = labcheck::cleanup::leftovers(&account)
+        .await
+        .map_err(Failure::unavailable)?;
+    let redactor = account.redactor();
+    let text = match args.format {
+        ListFormat::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({"leftovers": found})).expect("serializes") + "\n"
+        }
+        ListFormat::Human => labcheck::cleanup::render(&found),
+    };
+    print!("{}", redactor.clean(&text));
     Ok(0)
 }
 

@@ -311,3 +311,46 @@ fn a_check_that_times_out_is_an_error_and_exits_3() {
     }
     assert!(gone(), "the script's child {} still runs after the timeout", pid.trim());
 }
+
+#[test]
+fn cleanup_lists_what_still_costs_money_in_deletion_order() {
+    let l = learner("cleanup_lists_what_still_costs_money");
+    let out = l.labcheck().args(["cleanup", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = v["leftovers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "Elastic Beanstalk environment",
+            "serverless cache",
+            "RDS DB instance",
+            "S3 bucket"
+        ]
+    );
+    assert_eq!(
+        v["leftovers"][3]["delete"],
+        format!("aws s3 rb s3://{} --force", l.bucket())
+    );
+    let human = l.labcheck().arg("cleanup").output().unwrap();
+    let all = text(&human);
+    assert!(all.contains("4 lab resources still cost money"), "{all}");
+    assert!(all.contains("eb terminate pets-project-env"), "{all}");
+}
+
+#[test]
+fn cleanup_of_an_empty_account_finds_nothing() {
+    let l = common::empty_account("cleanup_of_an_empty_account_finds_nothing");
+    let out = l.labcheck().arg("cleanup").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("Nothing of the lab is left running"),
+        "{}",
+        text(&out)
+    );
+}

@@ -124,6 +124,11 @@ async fn find(acc: &Account) -> Found {
         .await
 }
 
+/// The cache (its name, kind and status), for `labcheck cleanup`.
+pub async fn cache_summary(acc: &Account) -> Result<Option<(String, &'static str, String)>, AwsError> {
+    Ok(find(acc).await?.map(|c| (c.name, c.flavour.describe(), c.status)))
+}
+
 fn endpoint(e: Option<&aws_sdk_elasticache::types::Endpoint>) -> Option<(String, u16)> {
     let e = e?;
     Some((

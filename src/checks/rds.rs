@@ -165,6 +165,11 @@ async fn find(acc: &Account) -> Result<Option<Instance>, AwsError> {
         .await
 }
 
+/// The DB instance (its id, engine and status), for `labcheck cleanup`.
+pub async fn instance_summary(acc: &Account) -> Result<Option<(String, String, String)>, AwsError> {
+    Ok(find(acc).await?.map(|i| (i.id, i.engine, i.status)))
+}
+
 async fn the_instance(acc: &Account) -> Result<Instance, CheckError> {
     find(acc)
         .await?

@@ -398,6 +398,15 @@ async fn objects(acc: &Account, bucket: &str) -> Result<Arc<(Vec<Object>, bool)>
         .await
 }
 
+/// The media bucket and what it holds, for `labcheck cleanup`.
+pub async fn bucket_summary(acc: &Account) -> Result<Option<(String, usize, i64)>, AwsError> {
+    let Ok(b) = find_bucket(acc).await? else {
+        return Ok(None);
+    };
+    let listing = objects(acc, &b.name).await?;
+    Ok(Some((b.name, listing.0.len(), listing.0.iter().map(|o| o.size).sum())))
+}
+
 fn is_picture(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     PICTURE_ENDINGS.iter().any(|e| key.ends_with(e))

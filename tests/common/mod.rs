@@ -57,6 +57,17 @@ pub struct Learner {
     pub account: String,
 }
 
+/// An account with nothing in it (never provisioned).
+pub fn empty_account(test_name: &str) -> Learner {
+    sandbox_env();
+    let hash = test_name.bytes().fold(1469598103934665603u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(1099511628211)
+    });
+    Learner {
+        account: format!("8{:011}", hash % 100_000_000_000),
+    }
+}
+
 /// A fresh account for one test: the id is derived from the test's name so
 /// reruns reuse it, and `provision` repairs whatever a previous run broke.
 pub fn learner(test_name: &str) -> Learner {
