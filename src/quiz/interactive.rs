@@ -2,16 +2,16 @@
 //! error, where dialoguer draws), with right/wrong and the explanation after
 //! each answer.
 //!
-//! Keys: single answer — ↑/↓ (or j/k) to move, Enter to choose; select all
-//! that apply — ↑/↓ to move, Space to tick, Enter to confirm; short answer —
-//! type and press Enter. Esc or `q` in a list leaves the quiz (nothing is
-//! recorded). Options are numbered so they can be talked about.
+//! Keys: single answer — ↑/↓ (or j/k) then Enter, or the option's number;
+//! select all that apply — ↑/↓ or a number to move and tick, Space to tick,
+//! Enter to confirm; short answer — type and press Enter. Esc or `q` in a
+//! list leaves the quiz (nothing is recorded).
 
 use super::{Answered, Error, Given, Mode, QuizResult, feedback, grade, mark, options, result, width_of, wrap};
 use crate::course::quiz::{Kind, Quiz};
 use console::Term;
+use dialoguer::Input;
 use dialoguer::theme::ColorfulTheme;
-use dialoguer::{Input, MultiSelect, Select};
 
 /// Runs the quiz on the terminal; the result once every question is answered.
 pub fn run(quiz: &Quiz, seed: u64) -> Result<QuizResult, Error> {
@@ -29,8 +29,10 @@ pub fn run(quiz: &Quiz, seed: u64) -> Result<QuizResult, Error> {
     let mut answered: Vec<Answered> = Vec::new();
     for (i, question) in quiz.questions.iter().enumerate() {
         let kind = match &question.kind {
-            Kind::MultipleChoice(mc) if mc.multi => "select all that apply: Space to tick, Enter to confirm",
-            Kind::MultipleChoice(_) => "choose one: ↑/↓, Enter",
+            Kind::MultipleChoice(mc) if mc.multi => {
+                "select all that apply: Space or the number to tick, Enter to confirm"
+            }
+            Kind::MultipleChoice(_) => "choose one: ↑/↓ and Enter, or the number",
             Kind::ShortAnswer(_) => "type your answer, Enter",
         };
         let _ = term.write_line("");
@@ -51,24 +53,15 @@ pub fn run(quiz: &Quiz, seed: u64) -> Result<QuizResult, Error> {
                     .enumerate()
                     .map(|(k, c)| format!("{}. {}", k + 1, terminal_markdown(&c.text).replace('\n', " ")))
                     .collect();
-                let picked: Option<Vec<usize>> = if mc.multi {
-                    MultiSelect::with_theme(&theme)
-                        .with_prompt("Your answers")
-                        .items(&items)
-                        .interact_on_opt(&term)
-                        .map_err(io)?
-                } else {
-                    Select::with_theme(&theme)
-                        .with_prompt("Your answer")
-                        .items(&items)
-                        .default(0)
-                        .interact_on_opt(&term)
-                        .map_err(io)?
-                        .map(|k| vec![k])
-                };
-                let Some(picked) = picked else {
-                    let _ = term.show_cursor();
-                    return Err(Error::Abandoned);
+                let prompt = if mc.multi { "Your answers" } else { "Your answer" };
+                let picked = match super::picker::pick(&term, prompt, &items, mc.multi)
+                    .map_err(|e| Error::Usage(format!("the terminal stopped answering: {e}")))?
+                {
+                    super::picker::Picked::Chosen(picked) => picked,
+                    super::picker::Picked::Left => {
+                        let _ = term.show_cursor();
+                        return Err(Error::Abandoned);
+                    }
                 };
                 Given::Choices(picked.into_iter().map(|k| choices[k].text.clone()).collect())
             }

@@ -38,6 +38,7 @@
 
 pub mod answers;
 pub mod interactive;
+mod picker;
 pub mod progress;
 
 use crate::course::quiz::{Kind, Question, Quiz, normalize, plain};
