@@ -2,7 +2,7 @@
 //! came from. Defaults < `labcheck.toml` < environment < `--set key=value`;
 //! `region` and `account` fall back to the AWS configuration and STS.
 
-use crate::course::diagnostic::{Diagnostic, Diagnostics, LineIndex};
+use crate::course::diagnostic::{Diagnostics, LineIndex};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
@@ -416,17 +416,18 @@ fn find_key(text: &str, key: &str) -> usize {
     0
 }
 
-/// Reports a problem in a diagnostic-like way for `--set` errors.
-pub fn diagnostic_for(err: &ParamError) -> Option<&[Diagnostic]> {
-    match err {
-        ParamError::Config(d) => Some(&d.0),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::course::diagnostic::Diagnostic;
+    /// The diagnostics of a config-file error.
+    fn diagnostic_for(err: &ParamError) -> Option<&[Diagnostic]> {
+        match err {
+            ParamError::Config(d) => Some(&d.0),
+            _ => None,
+        }
+    }
+
     use std::io::Write;
 
     fn no_env(_: &str) -> Option<String> {

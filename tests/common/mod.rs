@@ -57,25 +57,29 @@ pub struct Learner {
     pub account: String,
 }
 
-/// An account with nothing in it (never provisioned).
-pub fn empty_account(test_name: &str) -> Learner {
-    sandbox_env();
+/// A 12-digit account id derived from a test's name (FNV-1a), so reruns
+/// reuse it; `first` keeps provisioned and empty accounts apart.
+fn account_id(first: char, test_name: &str) -> String {
     let hash = test_name.bytes().fold(1469598103934665603u64, |h, b| {
         (h ^ b as u64).wrapping_mul(1099511628211)
     });
+    format!("{first}{:011}", hash % 100_000_000_000)
+}
+
+/// An account with nothing in it (never provisioned).
+pub fn empty_account(test_name: &str) -> Learner {
+    sandbox_env();
     Learner {
-        account: format!("8{:011}", hash % 100_000_000_000),
+        account: account_id('8', test_name),
     }
 }
 
 /// A fresh account for one test: the id is derived from the test's name so
 /// reruns reuse it, and `provision` repairs whatever a previous run broke.
 pub fn learner(test_name: &str) -> Learner {
-    let hash = test_name.bytes().fold(1469598103934665603u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(1099511628211)
-    });
-    let account = format!("9{:011}", hash % 100_000_000_000);
-    let learner = Learner { account };
+    let learner = Learner {
+        account: account_id('9', test_name),
+    };
     learner.sandbox(&["provision", "--account", &learner.account.clone()]);
     learner
 }
