@@ -21,6 +21,7 @@ Configuration (environment variables, with defaults):
   MOTO_RECORDER_FILEPATH <sandbox>/.state/moto-recording.jsonl
   MOTO_ENABLE_RECORDING  True             record requests from start-up on
   MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS false  accounts cannot reach each other's buckets
+  MOTO_EC2_LOAD_DEFAULT_AMIS false         no public AMI catalogue in each account (fast accounts)
 """
 
 import json
@@ -43,6 +44,10 @@ os.environ.setdefault("MOTO_PORT", str(PORT))
 # Accounts are separate learners: one account cannot read another's buckets
 # (moto's default lets any account reach any bucket by name).
 os.environ.setdefault("MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS", "false")
+# moto otherwise loads ~1,300 public AMIs (each with a volume and a snapshot)
+# into every account's EC2 backend on first use: 60 ms per account and region,
+# for images nobody in this lab reads. Without them a new account starts fast.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 
 def rds_address() -> str:
@@ -106,9 +111,36 @@ def account_from_access_key():
     def get_account_id_from(access_key: str) -> str:
         if access_key and len(access_key) == 12 and access_key.isdigit():
             return access_key
+        # moto scans every account's IAM backends (in every partition) for a key
+        # it issued; with many accounts that is slow on every request. Its keys
+        # encode their account (as AWS's do): look there first.
+        owner = _account_encoded_in_key(access_key)
+        if owner and owner in iam_models.iam_backends:
+            for partition in list(iam_models.iam_backends[owner].keys()):
+                if access_key in iam_models.iam_backends[owner][partition].access_keys:
+                    return owner
         return original(access_key)
 
     iam_models.get_account_id_from = get_account_id_from
+
+
+def _account_encoded_in_key(access_key: str) -> str | None:
+    """The account an AKIA/ASIA key of moto's (or AWS's) encodes, as STS
+    GetAccessKeyInfo decodes it: base32 characters 5-12 minus an offset, times
+    two, plus the parity of character 13. None for any other string."""
+    import base64
+
+    from moto.iam.utils import ACCOUNT_OFFSET, AWS_ROLE_ALPHABET
+
+    if not access_key or len(access_key) != 20 or access_key[:4] not in ("AKIA", "ASIA"):
+        return None
+    try:
+        number = int.from_bytes(base64.b32decode(access_key[4:12]), "big") - ACCOUNT_OFFSET
+    except ValueError:
+        return None
+    odd = AWS_ROLE_ALPHABET.find(access_key[12]) >= 16
+    account = number * 2 + (1 if odd else 0)
+    return f"{account:012d}" if 0 <= account < 10**12 else None
 
 
 @patch
@@ -185,6 +217,48 @@ def _serverless_store(backend) -> dict:
     return backend.sandbox_serverless_caches
 
 
+SERVERLESS_VERSIONS = {"redis": ("7", "7.1"), "valkey": ("8", "8.0")}
+
+
+def add_serverless_cache(backend, region: str, account: str, p: dict) -> dict:
+    """Creates a serverless cache in `backend` (one account and region) from
+    CreateServerlessCache's parameters; what the API handler below and
+    fast_provision.py (in-process provisioning) both call."""
+    from moto.core.exceptions import ServiceException
+    from moto.core.utils import utcnow
+
+    name = p.get("ServerlessCacheName")
+    engine = str(p.get("Engine", "")).lower()
+    if engine not in SERVERLESS_VERSIONS:
+        raise ServiceException("InvalidParameterValue",
+                               f"Invalid engine {engine!r}: use redis or valkey.")
+    store = _serverless_store(backend)
+    if name in store:
+        raise ServiceException("ServerlessCacheAlreadyExistsFault",
+                               f"Serverless cache {name} already exists.")
+    major, full = SERVERLESS_VERSIONS[engine]
+    major = str(p.get("MajorEngineVersion") or major)
+    store[name] = {
+        "ServerlessCacheName": name,
+        "Description": p.get("Description", ""),
+        "CreateTime": utcnow(),
+        "Status": "available",
+        "Engine": engine,
+        "MajorEngineVersion": major,
+        "FullEngineVersion": full if full.startswith(major) else f"{major}.0",
+        "CacheUsageLimits": p.get("CacheUsageLimits"),
+        "KmsKeyId": p.get("KmsKeyId"),
+        "SecurityGroupIds": list(p.get("SecurityGroupIds") or []),
+        "ARN": f"arn:aws:elasticache:{region}:{account}:serverlesscache:{name}",
+        "UserGroupId": p.get("UserGroupId"),
+        "SubnetIds": list(p.get("SubnetIds") or []),
+        "SnapshotRetentionLimit": p.get("SnapshotRetentionLimit", 0),
+        "DailySnapshotTime": p.get("DailySnapshotTime", "05:00"),
+        "Tags": list(p.get("Tags") or []),
+    }
+    return store[name]
+
+
 @patch
 def elasticache_serverless_caches():
     """Create/Describe/Modify/DeleteServerlessCache, stored per account+region.
@@ -194,19 +268,10 @@ def elasticache_serverless_caches():
     """
     from moto.core.exceptions import ServiceException
     from moto.core.responses import ActionResult
-    from moto.core.utils import utcnow
     from moto.elasticache.responses import ElastiCacheResponse
 
     class ServerlessCacheNotFoundFault(ServiceException):
         code = "ServerlessCacheNotFoundFault"
-
-    class ServerlessCacheAlreadyExistsFault(ServiceException):
-        code = "ServerlessCacheAlreadyExistsFault"
-
-    class InvalidParameterValue(ServiceException):
-        code = "InvalidParameterValue"
-
-    versions = {"redis": ("7", "7.1"), "valkey": ("8", "8.0")}
 
     def view(cache: dict) -> dict:
         out = dict(cache)
@@ -221,38 +286,9 @@ def elasticache_serverless_caches():
         return store[name]
 
     def create_serverless_cache(self):
-        p = self._get_params()
-        name = p.get("ServerlessCacheName")
-        engine = str(p.get("Engine", "")).lower()
-        if engine not in versions:
-            raise InvalidParameterValue(f"Invalid engine {engine!r}: use redis or valkey.")
-        store = _serverless_store(self.elasticache_backend)
-        if name in store:
-            raise ServerlessCacheAlreadyExistsFault(f"Serverless cache {name} already exists.")
-        major, full = versions[engine]
-        major = str(p.get("MajorEngineVersion") or major)
-        store[name] = {
-            "ServerlessCacheName": name,
-            "Description": p.get("Description", ""),
-            "CreateTime": utcnow(),
-            "Status": "available",
-            "Engine": engine,
-            "MajorEngineVersion": major,
-            "FullEngineVersion": full if full.startswith(major) else f"{major}.0",
-            "CacheUsageLimits": p.get("CacheUsageLimits"),
-            "KmsKeyId": p.get("KmsKeyId"),
-            "SecurityGroupIds": list(p.get("SecurityGroupIds") or []),
-            "ARN": (
-                f"arn:aws:elasticache:{self.region}:{self.current_account}"
-                f":serverlesscache:{name}"
-            ),
-            "UserGroupId": p.get("UserGroupId"),
-            "SubnetIds": list(p.get("SubnetIds") or []),
-            "SnapshotRetentionLimit": p.get("SnapshotRetentionLimit", 0),
-            "DailySnapshotTime": p.get("DailySnapshotTime", "05:00"),
-            "Tags": list(p.get("Tags") or []),
-        }
-        return ActionResult({"ServerlessCache": view(store[name])})
+        cache = add_serverless_cache(self.elasticache_backend, self.region,
+                                     self.current_account, self._get_params())
+        return ActionResult({"ServerlessCache": view(cache)})
 
     def describe_serverless_caches(self):
         name = self._get_param("ServerlessCacheName")
@@ -698,6 +734,207 @@ def eb_describe_events():
 
 
 # --------------------------------------------------------------------------
+# STS
+# --------------------------------------------------------------------------
+
+STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
+ROLE_ARN_RE = r"^arn:aws[a-z-]*:iam::(\d{12}):role/(?:[\w+=,.@/-]*/)?([\w+=,.@-]{1,64})$"
+SESSION_NAME_RE = r"^[\w+=,.@-]{2,64}$"
+EXTERNAL_ID_RE = r"^[\w+=,.@:/-]{2,1224}$"
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _policy_statements(document) -> list[dict]:
+    """The statements of a policy document (a JSON string, possibly
+    URL-encoded as IAM returns it, or already parsed)."""
+    from urllib.parse import unquote
+
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            try:
+                document = json.loads(unquote(document))
+            except ValueError:
+                return []
+    if not isinstance(document, dict):
+        return []
+    return [s for s in _as_list(document.get("Statement")) if isinstance(s, dict)]
+
+
+def _principal_matches(principal, candidates: set[str]) -> bool:
+    """Whether a trust statement's Principal names the caller. `candidates`
+    holds every form the caller may be named by: account id,
+    arn:aws:iam::ID:root, its own ARN, the role ARN behind an assumed role."""
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    return any(p == "*" or p in candidates for p in _as_list(principal.get("AWS")))
+
+
+def _conditions_hold(condition, context: dict[str, str]) -> bool:
+    """A statement's Condition block against the request's context keys
+    (lower-cased names). Operators: StringEquals, StringNotEquals,
+    StringEqualsIgnoreCase, StringLike, StringNotLike (each with IfExists),
+    Null. Any other operator does not hold (the statement does not apply)."""
+    from fnmatch import fnmatchcase
+
+    if not condition:
+        return True
+    if not isinstance(condition, dict):
+        return False
+    for operator, tests in condition.items():
+        if not isinstance(tests, dict):
+            return False
+        base = operator[:-len("IfExists")] if operator.endswith("IfExists") else operator
+        for key, wanted in tests.items():
+            values = [str(v) for v in _as_list(wanted)]
+            actual = context.get(str(key).lower())
+            if base == "Null":
+                if (actual is None) != (str(values[0]).lower() == "true" if values else True):
+                    return False
+                continue
+            if actual is None:
+                # Absent keys: the negated operators and ...IfExists hold.
+                if operator.endswith("IfExists") or base in ("StringNotEquals", "StringNotLike"):
+                    continue
+                return False
+            if base == "StringEquals":
+                ok = actual in values
+            elif base == "StringNotEquals":
+                ok = actual not in values
+            elif base == "StringEqualsIgnoreCase":
+                ok = actual.lower() in [v.lower() for v in values]
+            elif base == "StringLike":
+                ok = any(fnmatchcase(actual, v) for v in values)
+            elif base == "StringNotLike":
+                ok = not any(fnmatchcase(actual, v) for v in values)
+            else:
+                return False
+            if not ok:
+                return False
+    return True
+
+
+def _action_matches(action, wanted: str) -> bool:
+    from fnmatch import fnmatchcase
+
+    return any(fnmatchcase(wanted.lower(), str(a).lower()) for a in _as_list(action))
+
+
+def trust_admits(document, candidates: set[str], context: dict[str, str]) -> bool:
+    """IAM's evaluation of a role's trust policy for sts:AssumeRole: some
+    Allow statement names the caller (Principal AWS) with its conditions
+    met, and no Deny statement applies."""
+    allowed = False
+    for st in _policy_statements(document):
+        if "Action" not in st or "NotPrincipal" in st:
+            continue
+        if not _action_matches(st["Action"], "sts:AssumeRole"):
+            continue
+        if not _principal_matches(st.get("Principal"), candidates):
+            continue
+        if not _conditions_hold(st.get("Condition"), context):
+            continue
+        if st.get("Effect") == "Deny":
+            return False
+        if st.get("Effect") == "Allow":
+            allowed = True
+    return allowed
+
+
+def _sts_access_denied(caller_arn: str, role_arn: str):
+    """STS's AccessDenied: HTTP 403 and the query protocol's XML error."""
+    from uuid import uuid4
+
+    from xml.sax.saxutils import escape
+
+    request_id = str(uuid4())
+    message = (f"User: {caller_arn} is not authorized to perform: sts:AssumeRole "
+               f"on resource: {role_arn}")
+    body = (f'<ErrorResponse xmlns="{STS_XMLNS}">\n'
+            f"  <Error>\n    <Type>Sender</Type>\n    <Code>AccessDenied</Code>\n"
+            f"    <Message>{escape(message)}</Message>\n  </Error>\n"
+            f"  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n")
+    # moto's response hook puts its own request id into the body and headers.
+    return body, {"status": 403, "Content-Type": "text/xml"}
+
+
+@patch
+def sts_assume_role_checks_trust():
+    """AssumeRole as AWS enforces it (moto issues credentials for any ARN):
+    403 AccessDenied ("User: <caller> is not authorized to perform:
+    sts:AssumeRole on resource: <role arn>") when the role does not exist in
+    its account, or its trust policy admits neither the caller's account (as
+    the id or arn:aws:iam::ID:root) nor the caller's ARN, or a condition of
+    the trust fails (StringEquals sts:ExternalId with the ExternalId missing
+    or different); ValidationError for a malformed RoleArn, RoleSessionName,
+    ExternalId, or DurationSeconds beyond the role's MaxSessionDuration.
+    The credentials it issues act in the role's account."""
+    import re
+
+    from moto.iam.models import iam_backends
+    from moto.sts.exceptions import STSValidationError
+    from moto.sts.responses import TokenResponse
+
+    original = TokenResponse.assume_role
+
+    def caller(self) -> tuple[str, str, set[str]]:
+        """(account, ARN, the names a trust policy may give the caller)."""
+        key = self.get_access_key()
+        _, arn, account = self.backend.get_caller_identity(key, self.region)
+        names = {account, f"arn:aws:iam::{account}:root", arn}
+        assumed = self.backend.get_assumed_role_from_access_key(key)
+        if assumed is not None:
+            names.add(assumed.role_arn)
+        return account, arn, names
+
+    def assume_role(self):
+        role_arn = self._get_param("RoleArn") or ""
+        session = self._get_param("RoleSessionName") or ""
+        external_id = self._get_param("ExternalId")
+        m = re.match(ROLE_ARN_RE, role_arn)
+        if not m:
+            raise STSValidationError(f"{role_arn} is invalid")
+        if not re.match(SESSION_NAME_RE, session):
+            raise STSValidationError(
+                f"1 validation error detected: Value '{session}' at 'roleSessionName' failed "
+                "to satisfy constraint: Member must satisfy regular expression pattern: "
+                "[\\w+=,.@-]* and length between 2 and 64")
+        if external_id is not None and not re.match(EXTERNAL_ID_RE, external_id):
+            raise STSValidationError(
+                f"1 validation error detected: Value '{external_id}' at 'externalId' failed "
+                "to satisfy constraint: Member must satisfy regular expression pattern: "
+                "[\\w+=,.@:\\/-]* and length between 2 and 1224")
+        account, caller_arn, names = caller(self)
+        target = m.group(1)
+        try:
+            role = iam_backends[target][self.partition].get_role_by_arn(role_arn)
+        except Exception:  # NotFoundException: no such role in that account
+            return _sts_access_denied(caller_arn, role_arn)
+        context = {"aws:principalaccount": account, "aws:principalarn": caller_arn,
+                   "sts:rolesessionname": session}
+        if external_id is not None:
+            context["sts:externalid"] = external_id
+        if not trust_admits(role.assume_role_policy_document, names, context):
+            return _sts_access_denied(caller_arn, role_arn)
+        duration = self._get_int_param("DurationSeconds", 3600)
+        limit = int(role.max_session_duration or 3600)
+        if duration > limit:
+            raise STSValidationError(
+                f"The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+        return original(self)
+
+    TokenResponse.assume_role = assume_role
+
+
+# --------------------------------------------------------------------------
 # IAM
 # --------------------------------------------------------------------------
 
@@ -762,17 +999,28 @@ def apply_patches() -> None:
 
 
 class SandboxHealth:
-    """WSGI wrapper answering GET /sandbox/health (not recorded, not moto)."""
+    """WSGI wrapper answering the sandbox's own endpoints (not AWS APIs, never
+    recorded): GET /sandbox/health, POST /sandbox/provision (fast_provision.py:
+    accounts provisioned in-process, for `sandbox/provision --accounts N`)."""
 
     def __init__(self, app):
         self.app = app
 
+    @staticmethod
+    def _json(start_response, status: str, answer: dict):
+        body = json.dumps(answer).encode()
+        start_response(status, [("Content-Type", "application/json"),
+                                ("Content-Length", str(len(body)))])
+        return [body]
+
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") == "/sandbox/health":
-            body = json.dumps({"ok": True, "patches": APPLIED}).encode()
-            start_response("200 OK", [("Content-Type", "application/json"),
-                                      ("Content-Length", str(len(body)))])
-            return [body]
+        path = environ.get("PATH_INFO")
+        if path == "/sandbox/health":
+            return self._json(start_response, "200 OK", {"ok": True, "patches": APPLIED})
+        if path == "/sandbox/provision":
+            import fast_provision
+
+            return self._json(start_response, *fast_provision.handle(environ))
         return self.app(environ, start_response)
 
 
@@ -781,6 +1029,10 @@ def main() -> None:
 
     from werkzeug.serving import run_simple
 
+    # fast_provision imports this module by name: let it find this instance
+    # (run as __main__) rather than import and patch a second copy.
+    sys.modules.setdefault("moto_launcher", sys.modules[__name__])
+    sys.path.insert(0, str(HERE))
     apply_patches()
 
     from moto.moto_server.werkzeug_app import (

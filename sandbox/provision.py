@@ -121,17 +121,25 @@ def provision_network(account: str) -> dict:
 # ---- IAM instance profile -----------------------------------------------------
 
 
-def provision_iam(account: str, bucket: str) -> None:
-    iam = c.client("iam", account)
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-        "Action": "sts:AssumeRole"}]}
-    policy = {"Version": "2012-10-17", "Statement": [
+INSTANCE_TRUST = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]}
+
+
+def media_policy(bucket: str) -> dict:
+    """The instance role's inline policy: the media bucket, nothing more."""
+    return {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["s3:ListBucket"],
          "Resource": f"arn:aws:s3:::{bucket}"},
         {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
          "Resource": f"arn:aws:s3:::{bucket}/*"},
     ]}
+
+
+def provision_iam(account: str, bucket: str) -> None:
+    iam = c.client("iam", account)
+    trust = INSTANCE_TRUST
+    policy = media_policy(bucket)
     try:
         iam.get_role(RoleName=c.INSTANCE_ROLE)
     except ClientError as err:
@@ -169,6 +177,42 @@ def provision_iam(account: str, bucket: str) -> None:
                                          RoleName=c.INSTANCE_ROLE)
     log(f"iam: instance profile {c.INSTANCE_PROFILE} -> role {c.INSTANCE_ROLE} "
         f"(inline {c.MEDIA_POLICY} on the media bucket, AWSElasticBeanstalkWebTier attached)")
+
+
+def provision_grader(account: str, instructor: str, external_id: str | None) -> None:
+    """The role labcheck's cohort grading assumes: `labcheck-grader`, trusted
+    by the instructor's account under the external id, with an inline
+    read-only policy. external_id None: no grader role (deleted if there)."""
+    iam = c.client("iam", account)
+    try:
+        iam.get_role(RoleName=c.GRADER_ROLE)
+        exists = True
+    except ClientError as err:
+        if code(err) != "NoSuchEntity":
+            raise
+        exists = False
+    if external_id is None:
+        if exists:
+            for name in iam.list_role_policies(RoleName=c.GRADER_ROLE)["PolicyNames"]:
+                iam.delete_role_policy(RoleName=c.GRADER_ROLE, PolicyName=name)
+            for att in iam.list_attached_role_policies(RoleName=c.GRADER_ROLE)["AttachedPolicies"]:
+                iam.detach_role_policy(RoleName=c.GRADER_ROLE, PolicyArn=att["PolicyArn"])
+            iam.delete_role(RoleName=c.GRADER_ROLE)
+            log(f"iam: deleted grader role {c.GRADER_ROLE}")
+        return
+    trust = json.dumps(c.grader_trust(instructor, external_id))
+    if not exists:
+        iam.create_role(RoleName=c.GRADER_ROLE, AssumeRolePolicyDocument=trust,
+                        Description=c.GRADER_DESCRIPTION)
+    else:
+        iam.update_assume_role_policy(RoleName=c.GRADER_ROLE, PolicyDocument=trust)
+    for name in iam.list_role_policies(RoleName=c.GRADER_ROLE)["PolicyNames"]:
+        if name != c.GRADER_POLICY:
+            iam.delete_role_policy(RoleName=c.GRADER_ROLE, PolicyName=name)
+    iam.put_role_policy(RoleName=c.GRADER_ROLE, PolicyName=c.GRADER_POLICY,
+                        PolicyDocument=json.dumps(c.GRADER_POLICY_DOC))
+    log(f"iam: grader role arn:aws:iam::{account}:role/{c.GRADER_ROLE} trusts account "
+        f"{instructor} with external id {external_id!r} (inline {c.GRADER_POLICY})")
 
 
 # ---- RDS --------------------------------------------------------------------
@@ -377,25 +421,137 @@ def collectstatic() -> None:
     log(f"static: collectstatic into {c.PROJECT_COPY / 'static'}: {lines[-1] if lines else 'done'}")
 
 
-def provision(account: str, static: bool = False) -> None:
+def provision(account: str, static: bool = False, instructor: str = c.DEFAULT_INSTRUCTOR,
+              external_id: str | None = c.DEFAULT_EXTERNAL_ID) -> None:
     bucket = provision_s3(account)
     sgs = provision_network(account)
     provision_iam(account, bucket)
+    provision_grader(account, instructor, external_id)
     provision_rds(account, sgs)
     provision_cache(account, sgs)
     provision_eb(account, sgs)
     provision_app(account, bucket, static)
 
 
+# ---- many accounts at once ------------------------------------------------------
+
+
+def fixture_pictures() -> set[str]:
+    """The picture names load_pets stores (the fixture's Pet.picture fields)."""
+    fixture = c.APP_DIR / "pets_app" / "fixtures" / "pets.json"
+    return {r["fields"]["picture"] for r in json.loads(fixture.read_text())
+            if r.get("model") == "pets_app.pet" and r["fields"].get("picture")}
+
+
+def ensure_template() -> str:
+    """The template bucket (account c.TEMPLATE_ACCOUNT) holding the pictures as
+    load_pets stores them; filled through load_pets when it is missing or
+    lacks one. Returns the bucket name."""
+    account = c.TEMPLATE_ACCOUNT
+    bucket = c.bucket_name(account)
+    s3 = c.client("s3", account)
+    try:
+        objs = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+    except ClientError as err:
+        if code(err) not in ("NoSuchBucket", "404"):
+            raise
+        objs = []
+    have = {o["Key"] for o in objs if o.get("StorageClass", "STANDARD") == "STANDARD"}
+    if not fixture_pictures() <= have:
+        log(f"template: filling {bucket} through load_pets (once per moto start)")
+        provision_s3(account)
+        provision_app(account, bucket, static=False)
+    return bucket
+
+
+def post_json(path: str, body: dict, timeout: float = 600) -> dict:
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(c.ENDPOINT + path, data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        try:
+            detail = json.loads(err.read()).get("error")
+        except ValueError:
+            detail = None
+        if err.code == 404:
+            detail = ("moto does not know /sandbox/provision: it runs an older launcher; "
+                      "restart it (sandbox/down is shared: see sandbox/README.md)")
+        raise SystemExit(f"error: {path}: HTTP {err.code}: {detail}")
+    except urllib.error.URLError as err:
+        raise SystemExit(f"error: moto does not answer at {c.ENDPOINT}: run sandbox/up first ({err})")
+
+
+def account_range(first: str, n: int) -> list[str]:
+    start = int(first)
+    if n < 1:
+        raise SystemExit("error: --accounts must be at least 1")
+    if start + n - 1 > 999_999_999_999:
+        raise SystemExit(f"error: {n} accounts from {first} run past 999999999999")
+    ids = [f"{start + i:012d}" for i in range(n)]
+    for reserved in (c.DEFAULT_ACCOUNT, c.TEMPLATE_ACCOUNT):
+        if reserved in ids:
+            raise SystemExit(f"error: the range {ids[0]}..{ids[-1]} includes account {reserved} "
+                             "(the default or the template account): choose another --first")
+    return ids
+
+
+def provision_many(entries: list[dict], batch: int = 50) -> float:
+    """Provisions accounts in-process in moto (POST /sandbox/provision), from
+    scratch: each account's earlier state is dropped. `entries`: [{"account":
+    ID, "grader": {"instructor", "external_id"} or None}]. Returns seconds."""
+    import time
+
+    start = time.perf_counter()
+    template = {"account": c.TEMPLATE_ACCOUNT, "bucket": ensure_template()}
+    for i in range(0, len(entries), batch):
+        chunk = entries[i:i + batch]
+        answer = post_json("/sandbox/provision", {"region": c.REGION, "template": template,
+                                                  "accounts": chunk})
+        if not answer.get("ok"):
+            raise SystemExit(f"error: /sandbox/provision: {answer.get('error')}")
+        log(f"accounts {chunk[0]['account']}..{chunk[-1]['account']}: solved lab state "
+            f"({len(chunk)} in {answer['seconds']:.2f} s in moto; pictures "
+            f"{', '.join(answer['objects'])})")
+    return time.perf_counter() - start
+
+
 def main() -> int:
-    ap = argparse.ArgumentParser(prog="sandbox/provision",
-                                 description="Put the solved lab state into a moto account.")
+    ap = argparse.ArgumentParser(
+        prog="sandbox/provision",
+        description="Put the solved lab state into a moto account (or, with --accounts, "
+                    "into N new accounts at once).")
     ap.add_argument("--account", default=c.DEFAULT_ACCOUNT, type=c.valid_account,
                     help=f"12-digit account id (default {c.DEFAULT_ACCOUNT})")
     ap.add_argument("--static", action="store_true",
                     help="also run collectstatic in the deployed copy (sandbox/up does)")
+    ap.add_argument("--accounts", type=int, metavar="N",
+                    help="provision N accounts from --first on (ids FIRST, FIRST+1, ...), "
+                         "each re-created from scratch, in-process in moto")
+    ap.add_argument("--first", default="300000000000", type=c.valid_account,
+                    help="first account id for --accounts (default 300000000000)")
+    ap.add_argument("--instructor", default=c.DEFAULT_INSTRUCTOR, type=c.valid_account,
+                    help="account the grader role labcheck-grader trusts "
+                         f"(default {c.DEFAULT_INSTRUCTOR})")
+    ap.add_argument("--external-id", default=c.DEFAULT_EXTERNAL_ID,
+                    help=f"external id the grader role requires (default {c.DEFAULT_EXTERNAL_ID})")
+    ap.add_argument("--no-grader", action="store_true",
+                    help="no grader role (deleted if present): the account cannot be graded")
     args = ap.parse_args()
-    provision(args.account, static=args.static)
+    external_id = None if args.no_grader else args.external_id
+    if args.accounts is not None:
+        ids = account_range(args.first, args.accounts)
+        grader = None if external_id is None else {"instructor": args.instructor,
+                                                   "external_id": external_id}
+        seconds = provision_many([{"account": a, "grader": grader} for a in ids])
+        log(f"provisioned {len(ids)} accounts in {seconds:.2f} s ({len(ids) / seconds:.1f}/s)")
+        return 0
+    provision(args.account, static=args.static, instructor=args.instructor,
+              external_id=external_id)
     log(f"account {args.account}: solved lab state in place ({c.REGION})")
     return 0
 

@@ -37,6 +37,47 @@ SG_CACHE = "pets-project-cache-sg"
 SG_DB = "pets-project-db-sg"
 
 
+# The grader role an instructor assumes in each learner's account (labcheck
+# cohort grade, DESIGN.md §12): trusted by the instructor's account under an
+# external id, read-only (moto does not enforce IAM: the policy is for show).
+GRADER_ROLE = "labcheck-grader"
+GRADER_POLICY = "labcheck-read-only"
+GRADER_DESCRIPTION = "labcheck cohort grading: read-only, for the instructor's account"
+DEFAULT_INSTRUCTOR = DEFAULT_ACCOUNT
+DEFAULT_EXTERNAL_ID = "labcheck-sandbox"
+GRADER_POLICY_DOC = {"Version": "2012-10-17", "Statement": [{
+    "Sid": "LabcheckReadOnly", "Effect": "Allow", "Resource": "*",
+    "Action": [
+        "sts:GetCallerIdentity",
+        "s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketCors",
+        "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketAcl", "s3:GetObject",
+        "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs", "ec2:DescribeSubnets",
+        "elasticache:DescribeServerlessCaches", "elasticache:DescribeReplicationGroups",
+        "elasticache:DescribeCacheClusters",
+        "rds:DescribeDBInstances", "rds:DescribeDBSubnetGroups",
+        "elasticbeanstalk:DescribeApplications", "elasticbeanstalk:DescribeEnvironments",
+        "elasticbeanstalk:DescribeConfigurationSettings",
+        "elasticbeanstalk:DescribeEnvironmentHealth", "elasticbeanstalk:DescribeEvents",
+        "iam:GetInstanceProfile", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies",
+        "iam:ListAttachedRolePolicies", "iam:GetPolicy", "iam:GetPolicyVersion",
+    ]}]}
+
+# The account whose bucket holds the pictures `sandbox/provision --accounts`
+# copies into every new account (filled once by load_pets, like any account).
+TEMPLATE_ACCOUNT = os.environ.get("SANDBOX_TEMPLATE_ACCOUNT", "999999999999")
+
+
+def grader_trust(instructor: str, external_id: str) -> dict:
+    """The grader role's trust policy: the instructor's account, with the external id."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{instructor}:root"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+    }]}
+
+
 def bucket_name(account: str, region: str = REGION) -> str:
     return f"pets-project-{region}-{account}"
 
