@@ -15,12 +15,12 @@ account sees the fault.
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
-
-import re
+from pathlib import Path
 
 import sandbox_common as c
 
@@ -139,7 +139,7 @@ def _stop(name: str, pattern: str) -> str:
     pidfile = c.STATE / f"{name}.pid"
     try:
         pid = int(pidfile.read_text().strip())
-        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except (OSError, ValueError):
         return f"{name} was not running"
     if not any(p in cmdline for p in pattern.split("|")):
@@ -162,7 +162,7 @@ def _sql(statements: str) -> str:
     proc = subprocess.run(
         ["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", c.MYSQL_PORT, "-u", c.DB_USER,
          "--batch", "--skip-column-names", c.DB_NAME, "-e", statements],
-        env=env, capture_output=True, text=True)
+        check=False, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"error: SQL failed: {proc.stderr.strip()}")
     return proc.stdout
@@ -171,7 +171,8 @@ def _sql(statements: str) -> str:
 def _redis(*args: str) -> str:
     proc = subprocess.run(
         ["redis-cli", "--tls", "--cacert", str(c.CA_FILE), "-h", "127.0.0.1",
-         "-p", c.REDIS_TLS_PORT, "-n", "0", *args], capture_output=True, text=True)
+         "-p", c.REDIS_TLS_PORT, "-n", "0", *args],
+        check=False, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"error: redis-cli failed: {proc.stderr.strip()}")
     return proc.stdout

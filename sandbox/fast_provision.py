@@ -161,8 +161,9 @@ def _rds(account: str, region: str, sgs: dict) -> None:
 
 
 def _cache(account: str, region: str, sgs: dict) -> None:
-    import moto_launcher
     from moto.elasticache.models import elasticache_backends
+
+    import moto_launcher
 
     backend = elasticache_backends[account][region]
     moto_launcher.add_serverless_cache(backend, region, account, {
@@ -246,6 +247,6 @@ def handle(environ) -> tuple[str, dict]:
         return "200 OK", provision_accounts(body)
     except (BadRequest, ValueError) as err:
         return "400 BAD REQUEST", {"ok": False, "error": str(err)}
-    except Exception as err:  # a moto error: say which, keep serving
+    except Exception as err:  # noqa: BLE001 -- any moto error: say which, keep serving
         return "500 INTERNAL SERVER ERROR", {"ok": False,
                                              "error": f"{type(err).__name__}: {err}"}

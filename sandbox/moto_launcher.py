@@ -645,10 +645,10 @@ def eb_describe_environment_health():
 HEALTH_EVENTS = {
     # colour -> (severity, message) of the event the transition leaves
     "Yellow": ("WARN", "Environment health has transitioned from Ok to Warning."),
-    "Red": ("ERROR", "Environment health has transitioned from Ok to Severe. "
-                     "100.0 % of the requests are failing with HTTP 5xx."),
-    "Grey": ("WARN", "Environment health has transitioned from Ok to Unknown. "
-                     "None of the instances are sending data."),
+    "Red": ("ERROR", ("Environment health has transitioned from Ok to Severe. "
+                      "100.0 % of the requests are failing with HTTP 5xx.")),
+    "Grey": ("WARN", ("Environment health has transitioned from Ok to Unknown. "
+                      "None of the instances are sending data.")),
 }
 SEVERITIES = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
 
@@ -703,7 +703,7 @@ def eb_describe_events():
         if isinstance(value, datetime):
             return value.replace(tzinfo=None)
         try:
-            return datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None)
+            return datetime.fromisoformat(str(value)).replace(tzinfo=None)
         except ValueError:
             return None
 
@@ -792,7 +792,7 @@ def _conditions_hold(condition, context: dict[str, str]) -> bool:
     for operator, tests in condition.items():
         if not isinstance(tests, dict):
             return False
-        base = operator[:-len("IfExists")] if operator.endswith("IfExists") else operator
+        base = operator.removesuffix("IfExists")
         for key, wanted in tests.items():
             values = [str(v) for v in _as_list(wanted)]
             actual = context.get(str(key).lower())
@@ -852,7 +852,6 @@ def trust_admits(document, candidates: set[str], context: dict[str, str]) -> boo
 def _sts_access_denied(caller_arn: str, role_arn: str):
     """STS's AccessDenied: HTTP 403 and the query protocol's XML error."""
     from uuid import uuid4
-
     from xml.sax.saxutils import escape
 
     request_id = str(uuid4())
@@ -879,6 +878,7 @@ def sts_assume_role_checks_trust():
     The credentials it issues act in the role's account."""
     import re
 
+    from moto.iam.exceptions import NotFoundException
     from moto.iam.models import iam_backends
     from moto.sts.exceptions import STSValidationError
     from moto.sts.responses import TokenResponse
@@ -916,7 +916,7 @@ def sts_assume_role_checks_trust():
         target = m.group(1)
         try:
             role = iam_backends[target][self.partition].get_role_by_arn(role_arn)
-        except Exception:  # NotFoundException: no such role in that account
+        except NotFoundException:  # no such role in that account
             return _sts_access_denied(caller_arn, role_arn)
         context = {"aws:principalaccount": account, "aws:principalarn": caller_arn,
                    "sts:rolesessionname": session}
@@ -928,7 +928,7 @@ def sts_assume_role_checks_trust():
         limit = int(role.max_session_duration or 3600)
         if duration > limit:
             raise STSValidationError(
-                f"The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
         return original(self)
 
     TokenResponse.assume_role = assume_role

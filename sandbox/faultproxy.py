@@ -1,0 +1,626 @@
+"""A reverse proxy in front of moto that adds latency and injects faults.
+
+Run through sandbox/faultproxy. Clients (labcheck, the AWS SDKs) talk to it
+as they would to moto; each request is delayed by --latency-ms and, with
+probability --fault-rate, answered by a fault instead of being forwarded:
+
+  500       HTTP 500, the protocol's internal error (S3 and EC2 InternalError,
+            the query and JSON services InternalFailure)
+  throttle  the protocol's throttling error, as the SDKs classify it: S3 503
+            SlowDown; EC2 503 RequestLimitExceeded (<Response><Errors>...);
+            the query services (STS, IAM, RDS, ElastiCache, Elastic
+            Beanstalk...) 400 <ErrorResponse><Error><Code>Throttling</Code>;
+            JSON services 400 ThrottlingException
+  reset     the connection is closed without an answer (TCP RST)
+  stall     the connection is held without an answer for --stall-seconds,
+            then closed
+
+The fault is chosen before anything is forwarded, so a faulty attempt never
+reaches moto (and never changes its state). A forwarded request goes through
+unchanged: the request line and headers byte for byte (Host included, so
+SigV4 signatures still verify), bodies streamed (Content-Length or chunked,
+Expect: 100-continue honoured). Responses are streamed back; only the
+hop-by-hop Connection/Keep-Alive headers are the proxy's own, so clients keep
+their connections alive even though moto closes its end after each answer.
+
+Paths under /moto-api/, /sandbox/ and /faultproxy/ are never faulted or
+delayed; GET /faultproxy/stats answers the counters as JSON (not forwarded).
+Listens on and connects to 127.0.0.1 only. On SIGTERM/SIGINT it prints the
+counters, writes them to --stats FILE (if given; SIGUSR1 writes them too) and
+removes its pid file (.state/faultproxy-PORT.pid).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import signal
+import socket
+import struct
+import sys
+import time
+import uuid
+from email.utils import formatdate
+from pathlib import Path
+from urllib.parse import urlsplit
+
+HERE = Path(__file__).resolve().parent
+STATE = HERE / ".state"
+LOOPBACK = "127.0.0.1"
+KINDS = ("500", "throttle", "reset", "stall")
+UNFAULTED_PREFIXES = (b"/moto-api/", b"/sandbox/", b"/faultproxy/")
+HEAD_LIMIT = 64 * 1024
+CHUNK = 64 * 1024
+
+QUERY_XMLNS = {
+    "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+    "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+    "rds": "http://rds.amazonaws.com/doc/2014-10-31/",
+    "elasticache": "http://elasticache.amazonaws.com/doc/2015-02-02/",
+    "elasticbeanstalk": "http://elasticbeanstalk.amazonaws.com/docs/2010-12-01/",
+}
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.started = time.time()
+        self.connections = 0
+        self.open_connections = 0
+        self.requests = 0
+        self.forwarded = 0
+        self.unfaulted_control = 0
+        self.upstream_errors = 0
+        self.client_errors = 0
+        self.faults = dict.fromkeys(KINDS, 0)
+        self.faults_by_service: dict[str, int] = {}
+
+    def as_dict(self) -> dict:
+        return {
+            "uptime_seconds": round(time.time() - self.started, 3),
+            "connections": self.connections,
+            "open_connections": self.open_connections,
+            "requests": self.requests,
+            "forwarded": self.forwarded,
+            "control_requests": self.unfaulted_control,
+            "faults": dict(self.faults),
+            "faults_total": sum(self.faults.values()),
+            "faults_by_service": dict(self.faults_by_service),
+            "upstream_errors": self.upstream_errors,
+            "client_errors": self.client_errors,
+        }
+
+
+class Request:
+    """A request head as received: raw bytes kept for forwarding."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        lines = raw[:-4].split(b"\r\n")
+        parts = lines[0].split(b" ")
+        if len(parts) != 3 or not parts[2].startswith(b"HTTP/"):
+            raise ValueError(f"bad request line {lines[0][:100]!r}")
+        self.method, self.target, self.version = parts
+        self.headers: list[tuple[str, str]] = []
+        for line in lines[1:]:
+            name, sep, value = line.partition(b":")
+            if not sep:
+                raise ValueError(f"bad header line {line[:100]!r}")
+            self.headers.append((name.strip().decode("latin-1").lower(),
+                                 value.strip().decode("latin-1")))
+
+    def header(self, name: str, default: str = "") -> str:
+        for k, v in self.headers:
+            if k == name:
+                return v
+        return default
+
+    @property
+    def chunked(self) -> bool:
+        return "chunked" in self.header("transfer-encoding").lower()
+
+    @property
+    def content_length(self) -> int:
+        value = self.header("content-length", "0") or "0"
+        return int(value)
+
+    @property
+    def keep_alive(self) -> bool:
+        conn = self.header("connection").lower()
+        if self.version == b"HTTP/1.0":
+            return "keep-alive" in conn
+        return "close" not in conn
+
+    @property
+    def expects_continue(self) -> bool:
+        return self.header("expect").lower() == "100-continue"
+
+    def service(self) -> str:
+        """The AWS service the request is for (SigV4 credential scope), "s3"
+        for unsigned, SigV2 or presigned S3 requests."""
+        auth = self.header("authorization")
+        m = re.search(r"Credential=[^/,]+/\d{8}/[^/]+/([^/]+)/aws4_request", auth)
+        if m:
+            return m.group(1)
+        target = self.target.decode("latin-1")
+        m = re.search(r"X-Amz-Credential=[^&]*?(?:%2F|/)([a-z0-9-]+)(?:%2F|/)aws4_request",
+                      target, re.IGNORECASE)
+        if m:
+            return m.group(1).lower()
+        return "s3"
+
+    def protocol(self) -> str:
+        service = self.service()
+        if service == "s3":
+            return "s3"
+        if service == "ec2":
+            return "ec2"
+        if self.header("x-amz-target") or "json" in self.header("content-type"):
+            return "json"
+        return "query"
+
+
+def fault_response(req: Request, kind: str, keep_alive: bool) -> bytes:
+    """The bytes of an AWS-shaped error answer for `kind` ("500"/"throttle")."""
+    rid = str(uuid.uuid4())
+    proto = req.protocol()
+    extra: list[tuple[str, str]] = []
+    if proto == "s3":
+        status, code, message = ((503, "SlowDown", "Please reduce your request rate.")
+                                 if kind == "throttle" else
+                                 (500, "InternalError",
+                                  "We encountered an internal error. Please try again."))
+        ctype = "application/xml"
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                f"<Error><Code>{code}</Code><Message>{message}</Message>"
+                f"<RequestId>{rid[:16].upper()}</RequestId><HostId>{rid}</HostId></Error>")
+        extra = [("x-amz-request-id", rid[:16].upper()), ("x-amz-id-2", rid)]
+    elif proto == "ec2":
+        status, code, message = ((503, "RequestLimitExceeded", "Request limit exceeded.")
+                                 if kind == "throttle" else
+                                 (500, "InternalError", "An internal error has occurred."))
+        ctype = "text/xml;charset=UTF-8"
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
+                f"</Error></Errors><RequestID>{rid}</RequestID></Response>")
+    elif proto == "json":
+        status, code, message = ((400, "ThrottlingException", "Rate exceeded")
+                                 if kind == "throttle" else
+                                 (500, "InternalFailure", "An internal error occurred."))
+        ctype = "application/x-amz-json-1.1"
+        body = json.dumps({"__type": code, "message": message})
+        extra = [("x-amzn-RequestId", rid), ("x-amzn-ErrorType", code)]
+    else:
+        status, code, message, who = ((400, "Throttling", "Rate exceeded", "Sender")
+                                      if kind == "throttle" else
+                                      (500, "InternalFailure", "An internal error occurred.",
+                                       "Receiver"))
+        xmlns = QUERY_XMLNS.get(req.service(), "")
+        ns = f' xmlns="{xmlns}"' if xmlns else ""
+        ctype = "text/xml"
+        body = (f"<ErrorResponse{ns}>\n  <Error>\n    <Type>{who}</Type>\n"
+                f"    <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n"
+                f"  <RequestId>{rid}</RequestId>\n</ErrorResponse>\n")
+        extra = [("x-amzn-RequestId", rid)]
+    payload = body.encode()
+    reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}
+    headers = [("Content-Type", ctype), ("Content-Length", str(len(payload))),
+               ("Date", formatdate(usegmt=True)), ("Server", "labcheck-faultproxy"),
+               *extra, ("Connection", "keep-alive" if keep_alive else "close")]
+    head = f"HTTP/1.1 {status} {reason[status]}\r\n" + "".join(
+        f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
+    return head.encode("latin-1") + (b"" if req.method == b"HEAD" else payload)
+
+
+class Proxy:
+    def __init__(self, args) -> None:
+        self.args = args
+        self.stats = Stats()
+        self.rng = random.Random(args.seed)
+        self.kinds = args.faults
+        up = urlsplit(args.upstream)
+        self.up_host, self.up_port = up.hostname, up.port or 80
+        self.tasks: set[asyncio.Task] = set()
+
+    # ---- helpers -------------------------------------------------------------
+
+    def pick_fault(self) -> str | None:
+        if self.args.fault_rate > 0 and self.rng.random() < self.args.fault_rate:
+            return self.rng.choice(self.kinds)
+        return None
+
+    @staticmethod
+    async def relay_exact(reader, writer, n: int) -> None:
+        while n > 0:
+            data = await reader.read(min(n, CHUNK))
+            if not data:
+                raise ConnectionError("peer closed mid-body")
+            writer.write(data)
+            await writer.drain()
+            n -= len(data)
+
+    @staticmethod
+    async def relay_chunked(reader, writer) -> None:
+        while True:
+            line = await reader.readuntil(b"\r\n")
+            writer.write(line)
+            size = int(line.split(b";", 1)[0].strip(), 16)
+            if size == 0:
+                while True:  # trailers, up to the empty line
+                    trailer = await reader.readuntil(b"\r\n")
+                    writer.write(trailer)
+                    if trailer == b"\r\n":
+                        break
+                await writer.drain()
+                return
+            await Proxy.relay_exact(reader, writer, size + 2)
+
+    @staticmethod
+    async def discard_body(reader, req: Request) -> None:
+        sink = _Sink()
+        if req.chunked:
+            await Proxy.relay_chunked(reader, sink)
+        elif req.content_length:
+            await Proxy.relay_exact(reader, sink, req.content_length)
+
+    @staticmethod
+    def reset(writer) -> None:
+        sock = writer.get_extra_info("socket")
+        try:
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        writer.transport.abort()
+
+    # ---- one client connection ---------------------------------------------------
+
+    async def client(self, reader, writer) -> None:
+        task = asyncio.current_task()
+        self.tasks.add(task)
+        self.stats.connections += 1
+        self.stats.open_connections += 1
+        upstream = None
+        try:
+            while True:
+                try:
+                    raw = await reader.readuntil(b"\r\n\r\n")
+                except asyncio.IncompleteReadError:
+                    return  # the client closed between requests
+                except asyncio.LimitOverrunError:
+                    self.stats.client_errors += 1
+                    writer.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                                 b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+                    await writer.drain()
+                    return
+                try:
+                    req = Request(raw)
+                except ValueError:
+                    self.stats.client_errors += 1
+                    writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
+                                 b"Connection: close\r\n\r\n")
+                    await writer.drain()
+                    return
+                self.stats.requests += 1
+                keep, upstream = await self.one_request(req, reader, writer, upstream)
+                if not keep:
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                ValueError):
+            self.stats.client_errors += 1
+        except asyncio.CancelledError:
+            pass  # shutting down: close the connection below, quietly
+        finally:
+            self.stats.open_connections -= 1
+            self.tasks.discard(task)
+            for w in (writer, upstream[1] if upstream else None):
+                if w is not None and not w.is_closing():
+                    w.close()
+
+    async def one_request(self, req, reader, writer, upstream):
+        """Answers one request; returns (keep the client connection, upstream)."""
+        path = req.target.split(b"?", 1)[0]
+        if path == b"/faultproxy/stats":
+            body = json.dumps(self.stats.as_dict()).encode()
+            await self.discard_body(reader, req)
+            keep = req.keep_alive
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         + f"Content-Length: {len(body)}\r\n".encode()
+                         + (b"Connection: keep-alive\r\n" if keep else b"Connection: close\r\n")
+                         + b"\r\n" + (b"" if req.method == b"HEAD" else body))
+            await writer.drain()
+            return keep, upstream
+        control = path.startswith(UNFAULTED_PREFIXES)
+        if control:
+            self.stats.unfaulted_control += 1
+        else:
+            if self.args.latency_ms > 0:
+                await asyncio.sleep(self.args.latency_ms / 1000)
+            kind = self.pick_fault()
+            if kind is not None:
+                self.stats.faults[kind] += 1
+                svc = req.service()
+                self.stats.faults_by_service[svc] = self.stats.faults_by_service.get(svc, 0) + 1
+                return await self.inject(kind, req, reader, writer), upstream
+        return await self.forward(req, reader, writer, upstream)
+
+    async def inject(self, kind: str, req: Request, reader, writer) -> bool:
+        if kind == "reset":
+            self.reset(writer)
+            return False
+        if kind == "stall":
+            await asyncio.sleep(self.args.stall_seconds)
+            writer.close()
+            return False
+        # An error answer. A client waiting for 100 Continue may or may not
+        # send its body now: answer and close. Otherwise read the body first,
+        # so the connection stays usable.
+        keep = req.keep_alive and not req.expects_continue
+        if keep:
+            await self.discard_body(reader, req)
+        writer.write(fault_response(req, kind, keep))
+        await writer.drain()
+        return keep
+
+    async def open_upstream(self):
+        return await asyncio.open_connection(self.up_host, self.up_port, limit=HEAD_LIMIT * 2)
+
+    async def forward(self, req: Request, reader, writer, upstream):
+        if upstream is None or upstream[1].is_closing() or upstream[0].at_eof():
+            if upstream is not None:
+                upstream[1].close()
+            try:
+                upstream = await self.open_upstream()
+            except OSError as err:
+                self.stats.upstream_errors += 1
+                msg = f"faultproxy: upstream {self.args.upstream} unreachable: {err}".encode()
+                writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n"
+                             + f"Content-Length: {len(msg)}\r\n".encode()
+                             + b"Connection: close\r\n\r\n" + msg)
+                await writer.drain()
+                return False, None
+        ureader, uwriter = upstream
+        self.stats.forwarded += 1
+        uwriter.write(req.raw)
+        await uwriter.drain()
+
+        async def send_body():
+            if req.chunked:
+                await self.relay_chunked(reader, uwriter)
+            elif req.content_length:
+                await self.relay_exact(reader, uwriter, req.content_length)
+
+        async def response_head():
+            while True:
+                try:
+                    raw = await ureader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                        ConnectionError) as err:
+                    raise UpstreamGone(str(err)) from err
+                status, lines, headers = parse_response_head(raw)
+                if 100 <= status < 200 and status != 101:
+                    writer.write(raw)  # 100 Continue: pass it on
+                    await writer.drain()
+                    continue
+                return status, lines, headers
+
+        body_task = asyncio.ensure_future(send_body())
+        head_task = asyncio.ensure_future(response_head())
+        try:
+            await asyncio.wait({body_task, head_task}, return_when=asyncio.FIRST_COMPLETED)
+            if body_task.done() and body_task.exception() is not None and not head_task.done():
+                # The client went away mid-body: moto waits for the rest in vain.
+                head_task.cancel()
+                uwriter.close()
+                raise ConnectionError("client closed mid-body")
+            status, rhead, rheaders = await head_task
+            no_body = req.method == b"HEAD" or status in (204, 304)
+            te = rheaders.get("transfer-encoding", "").lower()
+            length = rheaders.get("content-length")
+            delimited = no_body or "chunked" in te or length is not None
+            keep = req.keep_alive and delimited
+            up_keep = delimited and "close" not in rheaders.get("connection", "").lower()
+            writer.write(rebuild_head(rhead, keep))
+            try:
+                if not no_body:
+                    if "chunked" in te:
+                        await self.relay_chunked(ureader, writer)
+                    elif length is not None:
+                        await self.relay_exact(ureader, writer, int(length))
+                    else:
+                        while data := await ureader.read(CHUNK):
+                            writer.write(data)
+                            await writer.drain()
+                await writer.drain()
+            except asyncio.IncompleteReadError as err:
+                raise UpstreamGone(str(err)) from err
+            if not body_task.done():
+                # Answered before the whole body arrived: the client
+                # connection's framing is lost.
+                keep = up_keep = False
+            elif body_task.exception() is not None:
+                keep = up_keep = False
+        except UpstreamGone:
+            self.stats.upstream_errors += 1
+            uwriter.close()
+            # The client sees its connection drop, as it would had moto dropped it.
+            self.reset(writer)
+            return False, None
+        finally:
+            for t in (body_task, head_task):
+                if not t.done():
+                    t.cancel()
+        if not up_keep:
+            uwriter.close()
+            upstream = None
+        return keep, upstream
+
+
+class UpstreamGone(Exception):
+    pass
+
+
+class _Sink:
+    """A writer that drops what it is given (to read past a body)."""
+
+    def write(self, data) -> None:
+        pass
+
+    async def drain(self) -> None:
+        pass
+
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection"}
+
+
+def parse_response_head(raw: bytes):
+    lines = raw[:-4].split(b"\r\n")
+    parts = lines[0].split(b" ", 2)
+    status = int(parts[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        headers[name.strip().decode("latin-1").lower()] = value.strip().decode("latin-1")
+    return status, lines, headers
+
+
+def rebuild_head(lines: list[bytes], keep: bool) -> bytes:
+    """The upstream's status line and headers as they came, but for the
+    hop-by-hop Connection headers, which say what the proxy does with this
+    client connection."""
+    kept = [lines[0]] + [ln for ln in lines[1:]
+                         if ln.partition(b":")[0].strip().decode("latin-1").lower()
+                         not in HOP_BY_HOP]
+    kept.append(b"Connection: keep-alive" if keep else b"Connection: close")
+    return b"\r\n".join(kept) + b"\r\n\r\n"
+
+
+# ---- process ------------------------------------------------------------------------
+
+
+def pid_file(port: int) -> Path:
+    return STATE / f"faultproxy-{port}.pid"
+
+
+def loopback_addr(value: str, what: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if host != LOOPBACK or not port.isdigit():
+        raise SystemExit(f"error: {what} must be {LOOPBACK}:PORT, got {value!r}")
+    return host, int(port)
+
+
+def stop(port: int) -> int:
+    path = pid_file(port)
+    try:
+        pid = int(path.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (OSError, ValueError):
+        print(f"faultproxy: none running on port {port} (no live {path})")
+        path.unlink(missing_ok=True)
+        return 0
+    if "faultproxy.py" not in cmdline:
+        print(f"faultproxy: stale pid file {path} (pid {pid} is something else)")
+        path.unlink(missing_ok=True)
+        return 0
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        if not Path(f"/proc/{pid}").exists():
+            break
+        time.sleep(0.1)
+    else:
+        print(f"faultproxy: pid {pid} did not stop within 10 s", file=sys.stderr)
+        return 1
+    print(f"faultproxy: stopped pid {pid} (port {port})")
+    return 0
+
+
+def write_stats(stats: Stats, path: str | None) -> None:
+    if path:
+        tmp = Path(path + ".tmp")
+        tmp.write_text(json.dumps(stats.as_dict(), indent=2) + "\n")
+        tmp.replace(path)
+
+
+async def serve(args, listen_port: int) -> None:
+    proxy = Proxy(args)
+    server = await asyncio.start_server(proxy.client, LOOPBACK, listen_port,
+                                        limit=HEAD_LIMIT, backlog=1024, reuse_address=True)
+    STATE.mkdir(parents=True, exist_ok=True)
+    pidf = pid_file(listen_port)
+    pidf.write_text(f"{os.getpid()}\n")
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, done.set)
+    loop.add_signal_handler(signal.SIGINT, done.set)
+    loop.add_signal_handler(signal.SIGUSR1, lambda: write_stats(proxy.stats, args.stats))
+    print(f"faultproxy: listening on http://{LOOPBACK}:{listen_port} -> {args.upstream} "
+          f"(latency {args.latency_ms} ms, fault rate {args.fault_rate}: {','.join(args.faults)}; "
+          f"stall {args.stall_seconds} s; seed {args.seed}; pid {os.getpid()}, "
+          f"pid file {pidf})", flush=True)
+    try:
+        await done.wait()
+    finally:
+        server.close()
+        for task in list(proxy.tasks):
+            task.cancel()
+        await asyncio.gather(*proxy.tasks, return_exceptions=True)
+        s = proxy.stats.as_dict()
+        faults = ", ".join(f"{k} {v}" for k, v in s["faults"].items())
+        print(f"faultproxy: {s['requests']} requests, {s['forwarded']} forwarded, "
+              f"{s['faults_total']} faults injected ({faults}), "
+              f"{s['upstream_errors']} upstream errors, {s['connections']} connections",
+              flush=True)
+        write_stats(proxy.stats, args.stats)
+        try:
+            if pidf.read_text().strip() == str(os.getpid()):
+                pidf.unlink()
+        except OSError:
+            pass
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        prog="sandbox/faultproxy",
+        description="Reverse proxy in front of moto adding latency and injecting faults "
+                    "(500, throttling, connection reset, stall). 127.0.0.1 only.")
+    ap.add_argument("--listen", default="127.0.0.1:24567", help="127.0.0.1:PORT (default :24567)")
+    ap.add_argument("--upstream", default="http://127.0.0.1:24566",
+                    help="moto's URL, http://127.0.0.1:PORT (default :24566)")
+    ap.add_argument("--latency-ms", type=float, default=0.0,
+                    help="delay added before each request is answered (default 0)")
+    ap.add_argument("--fault-rate", type=float, default=0.0,
+                    help="probability that a request gets a fault (0..1, default 0)")
+    ap.add_argument("--faults", default=",".join(KINDS),
+                    help=f"kinds to choose from, comma-separated (default {','.join(KINDS)})")
+    ap.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
+    ap.add_argument("--stall-seconds", type=float, default=30.0,
+                    help="how long a stall holds the connection before closing it (default 30)")
+    ap.add_argument("--stats", metavar="FILE", help="write the counters as JSON here on exit "
+                                                    "(and on SIGUSR1)")
+    ap.add_argument("--stop", action="store_true",
+                    help="stop the proxy listening on --listen (by its pid file) and exit")
+    args = ap.parse_args()
+    _, listen_port = loopback_addr(args.listen, "--listen")
+    if args.stop:
+        return stop(listen_port)
+    up = urlsplit(args.upstream)
+    if up.scheme != "http" or up.hostname != LOOPBACK or not up.port:
+        raise SystemExit(f"error: --upstream must be http://{LOOPBACK}:PORT, got {args.upstream!r}")
+    if not 0 <= args.fault_rate <= 1:
+        raise SystemExit("error: --fault-rate must be between 0 and 1")
+    kinds = [k.strip() for k in args.faults.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or not kinds:
+        raise SystemExit(f"error: --faults takes {','.join(KINDS)}; got {args.faults!r}")
+    args.faults = kinds
+    try:
+        asyncio.run(serve(args, listen_port))
+    except OSError as err:
+        print(f"error: cannot listen on {args.listen}: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
