@@ -1,7 +1,8 @@
 """Provision sandbox accounts inside the moto process, through moto's backends.
 
 Loaded by moto_launcher.py, which serves it as POST /sandbox/provision (not an
-AWS API, never recorded). `sandbox/provision --accounts N` calls it: building
+AWS API, never recorded; requests one at a time, this module, provision.py and
+sandbox_common.py reloaded for each, so edits need no moto restart). `sandbox/provision --accounts N` calls it: building
 an account this way takes a few milliseconds, where the same state made
 through the AWS APIs (about 50 requests, each a round trip through botocore
 and moto's request handling) takes a few hundred.
@@ -34,13 +35,10 @@ HTTP 400 {"ok": false, "error": "..."}.
 """
 
 import json
-import threading
 import time
 
 import provision as p
 import sandbox_common as c
-
-LOCK = threading.Lock()
 
 
 class BadRequest(Exception):
@@ -221,18 +219,17 @@ def provision_accounts(body: dict) -> dict:
             raise BadRequest(f"account {acct}: grader needs instructor and external_id")
     start = time.perf_counter()
     done = []
-    with LOCK:
-        template = _template_objects(spec)
-        for e in entries:
-            account = e["account"]
-            reset_account(account)
-            bucket = _s3(account, region, template)
-            sgs = _network(account, region)
-            _iam(account, bucket, e.get("grader"))
-            _rds(account, region, sgs)
-            _cache(account, region, sgs)
-            _eb(account, region, sgs)
-            done.append(account)
+    template = _template_objects(spec)
+    for e in entries:
+        account = e["account"]
+        reset_account(account)
+        bucket = _s3(account, region, template)
+        sgs = _network(account, region)
+        _iam(account, bucket, e.get("grader"))
+        _rds(account, region, sgs)
+        _cache(account, region, sgs)
+        _eb(account, region, sgs)
+        done.append(account)
     return {"ok": True, "accounts": done, "objects": [k.name for k in template],
             "seconds": round(time.perf_counter() - start, 4)}
 

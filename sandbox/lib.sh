@@ -67,6 +67,35 @@ live_pid() {
     printf '%s\n' "$pid"
 }
 
+# stop_service NAME: TERM the service's recorded process, wait up to 30 s, then
+# KILL; removes the pid file. Used by down, and by up --restart-moto.
+stop_service() {
+    local name="$1" pid i
+    if ! pid="$(live_pid "$name")"; then
+        [[ -f "$(pidfile "$name")" ]] && say "$name: not running (stale pid file removed)" || say "$name: not running"
+        rm -f "$(pidfile "$name")"
+        return 0
+    fi
+    say "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 120; i++)); do   # up to 30 s
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.25
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        warn "$name (pid $pid) did not stop after 30s; sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        sleep 0.5
+    fi
+    rm -f "$(pidfile "$name")"
+}
+
+# The launcher's code (fast_provision.py & co. are reloaded per request); up
+# records its hash when it starts moto, to notice a moto that runs an older one.
+moto_code_hash() {
+    sha256sum <"$SANDBOX_DIR/moto_launcher.py" | cut -d' ' -f1
+}
+
 # True when something accepts TCP connections on 127.0.0.1:$1.
 port_open() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null

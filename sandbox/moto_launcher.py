@@ -29,6 +29,7 @@ import os
 import random
 import string
 import sys
+import threading
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -1005,6 +1006,7 @@ class SandboxHealth:
 
     def __init__(self, app):
         self.app = app
+        self.provision_lock = threading.Lock()
 
     @staticmethod
     def _json(start_response, status: str, answer: dict):
@@ -1018,9 +1020,19 @@ class SandboxHealth:
         if path == "/sandbox/health":
             return self._json(start_response, "200 OK", {"ok": True, "patches": APPLIED})
         if path == "/sandbox/provision":
-            import fast_provision
+            import importlib
 
-            return self._json(start_response, *fast_provision.handle(environ))
+            with self.provision_lock:
+                # Loaded afresh for each request, so edits to them take effect
+                # without restarting moto (and losing every account).
+                import fast_provision
+                import provision
+                import sandbox_common
+
+                for module in (sandbox_common, provision, fast_provision):
+                    importlib.reload(module)
+                answer = fast_provision.handle(environ)
+            return self._json(start_response, *answer)
         return self.app(environ, start_response)
 
 

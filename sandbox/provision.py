@@ -528,7 +528,8 @@ def main() -> int:
     ap.add_argument("--account", default=c.DEFAULT_ACCOUNT, type=c.valid_account,
                     help=f"12-digit account id (default {c.DEFAULT_ACCOUNT})")
     ap.add_argument("--static", action="store_true",
-                    help="also run collectstatic in the deployed copy (sandbox/up does)")
+                    help="also run collectstatic in the deployed copy, and fill the template "
+                         "bucket --accounts copies pictures from if needed (sandbox/up does)")
     ap.add_argument("--accounts", type=int, metavar="N",
                     help="provision N accounts from --first on (ids FIRST, FIRST+1, ...), "
                          "each re-created from scratch, in-process in moto")
@@ -553,6 +554,8 @@ def main() -> int:
     provision(args.account, static=args.static, instructor=args.instructor,
               external_id=external_id)
     log(f"account {args.account}: solved lab state in place ({c.REGION})")
+    if args.static:
+        log(f"template: {ensure_template()} holds the pictures for --accounts")
     return 0
 
 
