@@ -350,7 +350,14 @@ class Proxy:
             self.reset(writer)
             return False
         if kind == "stall":
-            await asyncio.sleep(self.args.stall_seconds)
+            # Hold the connection; stop early if the client gives up and closes.
+            gone = asyncio.ensure_future(reader.read(CHUNK))
+            try:
+                await asyncio.wait_for(self._until_closed(reader, gone), self.args.stall_seconds)
+            except TimeoutError:
+                pass
+            finally:
+                gone.cancel()
             writer.close()
             return False
         # An error answer. A client waiting for 100 Continue may or may not
@@ -362,6 +369,12 @@ class Proxy:
         writer.write(fault_response(req, kind, keep))
         await writer.drain()
         return keep
+
+    @staticmethod
+    async def _until_closed(reader, first) -> None:
+        data = await first
+        while data:
+            data = await reader.read(CHUNK)
 
     async def open_upstream(self):
         return await asyncio.open_connection(self.up_host, self.up_port, limit=HEAD_LIMIT * 2)
