@@ -991,6 +991,31 @@ def recorder_clear_alias():
 
 
 APPLIED: list[str] = []
+MOTO_VERSION = "?"
+
+
+def pinned_moto_version() -> str | None:
+    """The moto version requirements.txt pins (moto[server]==X)."""
+    import re
+
+    try:
+        text = (HERE / "requirements.txt").read_text()
+    except OSError:
+        return None
+    m = re.search(r"^moto(?:\[[^\]]*\])?==([^\s#]+)", text, re.MULTILINE)
+    return m.group(1) if m else None
+
+
+def check_moto_version() -> str:
+    """The patches reach into moto's internals as of the pinned version: refuse
+    to start on another one (sandbox/up installs the pinned one)."""
+    from importlib.metadata import version
+
+    installed, pinned = version("moto"), pinned_moto_version()
+    if pinned and installed != pinned:
+        raise SystemExit(f"moto_launcher: moto {installed} is installed but requirements.txt pins "
+                         f"{pinned}, the version these patches are written for: run sandbox/up")
+    return installed
 
 
 def apply_patches() -> None:
@@ -1018,7 +1043,8 @@ class SandboxHealth:
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO")
         if path == "/sandbox/health":
-            return self._json(start_response, "200 OK", {"ok": True, "patches": APPLIED})
+            return self._json(start_response, "200 OK",
+                              {"ok": True, "moto": MOTO_VERSION, "patches": APPLIED})
         if path == "/sandbox/provision":
             import importlib
 
@@ -1045,6 +1071,8 @@ def main() -> None:
     # (run as __main__) rather than import and patch a second copy.
     sys.modules.setdefault("moto_launcher", sys.modules[__name__])
     sys.path.insert(0, str(HERE))
+    global MOTO_VERSION
+    MOTO_VERSION = check_moto_version()
     apply_patches()
 
     from moto.moto_server.werkzeug_app import (
@@ -1059,7 +1087,7 @@ def main() -> None:
     rec.write_text("")
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(f"moto sandbox on http://{HOST}:{PORT} with patches: {', '.join(APPLIED)}",
+    print(f"moto {MOTO_VERSION} sandbox on http://{HOST}:{PORT} with patches: {', '.join(APPLIED)}",
           flush=True)
     app = SandboxHealth(DomainDispatcherApplication(create_backend_app))
     run_simple(HOST, PORT, app, threaded=True, request_handler=MotoRequestHandler)
