@@ -480,7 +480,8 @@ def post_json(path: str, body: dict, timeout: float = 600) -> dict:
             detail = None
         if err.code == 404:
             detail = ("moto does not know /sandbox/provision: it runs an older launcher; "
-                      "restart it (sandbox/down is shared: see sandbox/README.md)")
+                      "restart it with sandbox/up --restart-moto (every account but the "
+                      "default one is lost)")
         raise SystemExit(f"error: {path}: HTTP {err.code}: {detail}")
     except urllib.error.URLError as err:
         raise SystemExit(f"error: moto does not answer at {c.ENDPOINT}: run sandbox/up first ({err})")
