@@ -121,8 +121,16 @@ fn the_real_book_builds_with_quizzes_callouts_reference_and_search() {
         assert!(!html.contains("{{#quiz"), "{name}.html has no directive left");
     }
 
-    // The lab page: a callout per check, no raw check block.
+    // The lab page: its title first, then the chapter's note, then the guide.
     let lab = read(dest.join("lab.html"));
+    let main = &lab[lab.find("<main>").expect("main")..];
+    let title = main.find("<h1").expect("the lab's title");
+    let note = main.find("About this chapter").expect("the chapter's note");
+    assert!(title < note, "the title comes before the note");
+    assert_eq!(main.matches("<h1").count(), 1, "one title");
+    assert!(main.contains("What you will build"));
+
+    // The lab page: a callout per check, no raw check block.
     let ids = check_ids(&root());
     assert!(ids.len() >= 20, "{ids:?}");
     assert!(lab.contains("labcheck check s3.cors"));
@@ -245,6 +253,28 @@ fn an_invalid_quiz_fails_the_build_with_file_and_line() {
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(all.contains("chapter `A quiz` (quiz.md)"), "{all}");
     assert!(all.contains("quizzes/mini.toml:3:"), "file:line of the question: {all}");
+}
+
+/// The book reads check blocks with the checker's own parser: a block that
+/// `labcheck check` would reject (here a misspelt field, which a lenient
+/// reader would ignore) fails the build, naming the chapter and the line.
+#[test]
+fn a_check_block_the_checker_rejects_fails_the_build() {
+    let course = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(), course.path());
+    let lab = course.path().join("labs/deploy-django-eb.md");
+    let text = read(&lab);
+    assert!(text.contains("needs = [\"s3.bucket\"]"), "the fixture has s3.cors");
+    std::fs::write(
+        &lab,
+        text.replacen("needs = [\"s3.bucket\"]", "needs = [\"s3.bucket\"]\npionts = 3", 1),
+    )
+    .unwrap();
+    let out = build(course.path(), &course.path().join("out"));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("bad check block"), "{all}");
+    assert!(all.contains("pionts"), "the unknown field is named: {all}");
 }
 
 #[test]

@@ -227,7 +227,8 @@
             if (correct) {
                 verdict.textContent = '\u2713 Right.';
             } else if (q.type === 'ShortAnswer') {
-                verdict.textContent = '\u2717 Not quite. Expected: ' + q.accepted[0];
+                // The answer as the quiz writes it (`accepted` is lower-cased for comparing).
+                verdict.textContent = '\u2717 Not quite. Expected: ' + (q.expected || q.accepted[0]);
             } else {
                 verdict.textContent = '\u2717 Not quite. The right ' +
                     (q.multi ? 'options are' : 'option is') + ' marked in green.';

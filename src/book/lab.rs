@@ -2,32 +2,25 @@
 
 use super::escape;
 use crate::checks::{self, CheckKind};
-use crate::course::lab::Lab;
-use serde::Deserialize;
+use crate::course::diagnostic::Diagnostics;
+use crate::course::lab::{self as course_lab, CheckSpec, Lab, Vocabulary};
 use std::collections::HashMap;
 use std::fmt::Write;
 
-/// The fields of a check block that a callout shows (the lab parser checks
-/// the rest when labcheck loads the lab).
-#[derive(Debug, Deserialize)]
-pub struct BlockCheck {
-    pub id: String,
-    pub title: String,
-    pub kind: String,
-    #[serde(default = "one")]
-    pub points: u32,
-    #[serde(default)]
-    pub needs: Vec<String>,
-}
-
-fn one() -> u32 {
-    1
-}
-
-impl BlockCheck {
-    pub fn parse(body: &str) -> Result<BlockCheck, toml::de::Error> {
-        toml::from_str(body)
-    }
+/// Parses a chapter's check block with the checker's own parser
+/// ([`course_lab::parse_check`]): a block that `labcheck check` would reject
+/// fails the book too, with the chapter's file, line and column.
+/// `fence_start` is the byte offset of the block's opening fence in `text`.
+pub fn parse_block(text: &str, fence_start: usize, body: &str, file: &str) -> Result<CheckSpec, Diagnostics> {
+    let kinds = checks::kind_ids();
+    let params = crate::params::names();
+    let is_kind = |k: &str| checks::find(k).is_some();
+    let vocab = Vocabulary {
+        is_kind: &is_kind,
+        kinds,
+        params: &params,
+    };
+    course_lab::parse_check(text, fence_start, body, file, &vocab)
 }
 
 fn points(n: u32) -> String {
@@ -53,7 +46,7 @@ fn passes(kind: &str) -> &'static str {
 }
 
 /// The callout that replaces a check block.
-pub fn callout(check: &BlockCheck) -> String {
+pub fn callout(check: &CheckSpec) -> String {
     let id = escape(&check.id);
     let mut html = format!(
         "<div class=\"labcheck-callout\" id=\"{}\">\n\
@@ -152,10 +145,9 @@ mod tests {
 
     #[test]
     fn callout_shows_the_check() {
-        let check = BlockCheck::parse(
-            "id = \"s3.cors\"\ntitle = \"CORS <ok>\"\nkind = \"s3.cors\"\npoints = 2\nneeds = [\"s3.bucket\"]\nhint = \"h\"\n",
-        )
-        .unwrap();
+        let body = "id = \"s3.cors\"\ntitle = \"CORS <ok>\"\nkind = \"s3.cors\"\npoints = 2\nneeds = [\"s3.bucket\"]\nhint = \"h\"\n";
+        let text = format!("```check\n{body}```\n");
+        let check = parse_block(&text, 0, body, "lab.md").unwrap();
         let html = callout(&check);
         assert!(html.contains("id=\"check-s3-cors\""));
         assert!(html.contains("labcheck check s3.cors"));
@@ -164,5 +156,19 @@ mod tests {
         assert!(html.contains("Passes when</strong> a CORS rule allows GET"), "{html}");
         assert!(html.contains("<code>*</code>"), "{html}");
         assert!(!html.contains("\n\n"));
+    }
+
+    #[test]
+    fn a_block_the_checker_rejects_is_rejected_here_too() {
+        // A misspelt field, which a lenient reader would silently ignore.
+        let body = "id = \"s3.cors\"\ntitle = \"T\"\nkind = \"s3.cors\"\nhint = \"h\"\npionts = 2\n";
+        let text = format!("# Lab\n\n```check\n{body}```\n");
+        let at = text.find("```").unwrap();
+        let err = parse_block(&text, at, body, "lab.md").unwrap_err().to_string();
+        assert!(err.contains("lab.md:8:1") && err.contains("pionts"), "{err}");
+        // No hint: the checker needs one to tell a learner what to do.
+        let body = "id = \"s3.cors\"\ntitle = \"T\"\nkind = \"s3.cors\"\n";
+        let text = format!("```check\n{body}```\n");
+        assert!(parse_block(&text, 0, body, "lab.md").is_err());
     }
 }

@@ -65,7 +65,8 @@ impl Preprocessor for Labcheck {
         for chapter in book.chapters() {
             if let Some(path) = &chapter.path {
                 for block in check_blocks(&chapter.content) {
-                    if let Ok(check) = lab::BlockCheck::parse(&block.body) {
+                    // A bad block is reported by `rewrite`, with its place.
+                    if let Ok(check) = lab::parse_block(&chapter.content, block.range.start, &block.body, "") {
                         anchors.entry(check.id.clone()).or_insert_with(|| html_path(path));
                     }
                 }
@@ -202,8 +203,8 @@ fn rewrite(
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
 
     for block in check_blocks(text) {
-        let check = lab::BlockCheck::parse(&block.body)
-            .with_context(|| format!("{here}, line {}: bad check block", line_of(block.range.start)))?;
+        let check = lab::parse_block(text, block.range.start, &block.body, &source.display().to_string())
+            .map_err(|d| anyhow::anyhow!("{here}, line {}: bad check block:\n{d}", line_of(block.range.start)))?;
         edits.push((
             block.range.clone(),
             block_html(text, &block.range, &lab::callout(&check)),

@@ -7,7 +7,7 @@
 //! to HTML here, with pulldown-cmark, so the browser needs no Markdown parser.
 
 use crate::course::diagnostic::Diagnostics;
-use crate::course::quiz::{Kind, Quiz, normalize};
+use crate::course::quiz::{Kind, Quiz, normalize, plain};
 use serde::Serialize;
 use std::path::Path;
 
@@ -41,6 +41,10 @@ pub struct PageQuestion {
     /// (plain text, lower case, white space collapsed).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub accepted: Vec<String>,
+    /// ShortAnswer: the answer as the quiz file writes it (plain text, case
+    /// kept), which is what a wrong answer is shown, as in `labcheck quiz`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub expected: String,
     /// The explanation shown after answering, as HTML.
     pub context: String,
 }
@@ -97,6 +101,7 @@ pub fn page(quiz: &Quiz) -> PageQuiz {
                     fixed,
                     options,
                     accepted: Vec::new(),
+                    expected: String::new(),
                     context: markdown(&q.context),
                 }
             }
@@ -111,6 +116,7 @@ pub fn page(quiz: &Quiz) -> PageQuiz {
                     .chain(&sa.alternatives)
                     .map(|a| normalize(a))
                     .collect(),
+                expected: plain(&sa.answer),
                 context: markdown(&q.context),
             },
         })
@@ -213,6 +219,17 @@ context = "TLS."
         assert_eq!(q.options.len(), 3);
         assert!(quiz.questions[1].multi);
         assert_eq!(quiz.questions[2].accepted, vec!["rediss", "rediss://"]);
+        assert_eq!(quiz.questions[2].expected, "rediss");
+        let upper = GOOD.replace(
+            "answer.answer = \"rediss\"",
+            "answer.answer = \"`AWS_STORAGE_BUCKET_NAME`\"",
+        );
+        let quiz_upper = parse("media-s3", "quizzes/media-s3.toml", &upper).unwrap();
+        assert_eq!(
+            quiz_upper.questions[2].expected, "AWS_STORAGE_BUCKET_NAME",
+            "case kept, marks dropped"
+        );
+        assert_eq!(quiz_upper.questions[2].accepted[0], "aws_storage_bucket_name");
         let html = html(&quiz);
         assert!(!html.contains("\n\n"));
         assert!(html.contains("\"id\":\"media-s3\""));

@@ -147,18 +147,8 @@ impl Lab {
                     let step = steps.last_mut().expect("in_step implies a step");
                     match parse_block(&body, file, &index, fence_line, fence_col) {
                         Ok(raw) => {
-                            let spec = CheckSpec {
-                                id: raw.id,
-                                title: raw.title,
-                                kind: raw.kind,
-                                points: raw.points,
-                                needs: raw.needs,
-                                hint: raw.hint,
-                                fix: raw.fix,
-                                run: raw.run,
-                                line: fence_line,
-                            };
-                            validate_block(&spec, &step.id, vocab, &body, file, &index, &mut errors);
+                            let spec = raw.into_spec(fence_line);
+                            validate_block(&spec, Some(&step.id), vocab, &body, file, &index, &mut errors);
                             step.checks.push(spec);
                         }
                         Err(d) => errors.push(d),
@@ -195,6 +185,52 @@ impl Lab {
         } else {
             errors.sort_by_key(|d| (d.line, d.col));
             Err(Diagnostics(errors))
+        }
+    }
+}
+
+/// Parses one `check` block on its own, with the schema and the field checks
+/// of [`Lab::parse`]: unknown fields, a missing `hint`, an unknown `kind`,
+/// `run` without `command`, unknown `{placeholders}`. What only a whole lab
+/// can tell (the step prefix of the id, `needs` that exist, cycles) is left
+/// to [`Lab::parse`]. `text` is the whole document the block is in, and
+/// `fence_start` the byte offset of its opening fence, so that errors point
+/// at the document's line and column. The book's preprocessor uses this for
+/// the check blocks of its chapters, so a block the checker would reject
+/// does not render either.
+pub fn parse_check(
+    text: &str,
+    fence_start: usize,
+    body: &str,
+    file: &str,
+    vocab: &Vocabulary,
+) -> Result<CheckSpec, Diagnostics> {
+    let index = LineIndex::new(text);
+    let (fence_line, fence_col) = index.locate(fence_start);
+    let raw = parse_block(body, file, &index, fence_line, fence_col).map_err(|d| Diagnostics(vec![d]))?;
+    let spec = raw.into_spec(fence_line);
+    let mut errors = Vec::new();
+    validate_block(&spec, None, vocab, body, file, &index, &mut errors);
+    if errors.is_empty() {
+        Ok(spec)
+    } else {
+        errors.sort_by_key(|d| (d.line, d.col));
+        Err(Diagnostics(errors))
+    }
+}
+
+impl RawCheck {
+    fn into_spec(self, line: usize) -> CheckSpec {
+        CheckSpec {
+            id: self.id,
+            title: self.title,
+            kind: self.kind,
+            points: self.points,
+            needs: self.needs,
+            hint: self.hint,
+            fix: self.fix,
+            run: self.run,
+            line,
         }
     }
 }
@@ -256,7 +292,7 @@ fn field_position(body: &str, key: &str, fence_line: usize, fence_col: usize) ->
 
 fn validate_block(
     spec: &CheckSpec,
-    step_id: &str,
+    step_id: Option<&str>,
     vocab: &Vocabulary,
     body: &str,
     file: &str,
@@ -269,7 +305,9 @@ fn validate_block(
         let (line, col) = at(key);
         errors.push(index.diagnostic(file, line, col, message));
     };
-    if !spec.id.starts_with(&format!("{step_id}.")) || spec.id.len() <= step_id.len() + 1 {
+    if let Some(step_id) = step_id
+        && (!spec.id.starts_with(&format!("{step_id}.")) || spec.id.len() <= step_id.len() + 1)
+    {
         err(
             "id",
             format!("check id `{}` must start with its step's id: `{step_id}.`", spec.id),
@@ -550,6 +588,41 @@ mod tests {
                 .any(|d| d.message.contains("duplicate step id `a`") && d.line == 5),
             "{errs:?}"
         );
+    }
+
+    #[test]
+    fn one_block_alone_gets_the_same_checks() {
+        let is_kind = |k: &str| KINDS.contains(&k);
+        let vocab = Vocabulary {
+            is_kind: &is_kind,
+            kinds: KINDS.to_vec(),
+            params: PARAMS,
+        };
+        let text = format!("# Chapter\n\nProse.\n\n{}", block(CORS));
+        let at = text.find("```check").unwrap();
+        let body = CORS.to_string() + "\n";
+        let spec = parse_check(&text, at, &body, "lab.md", &vocab).unwrap();
+        assert_eq!((spec.id.as_str(), spec.points, spec.line), ("s3.cors", 1, 5));
+        assert_eq!(spec.needs, vec!["s3.bucket"], "needs are not resolved alone");
+
+        let bad = format!("{CORS}\npionts = 3\n");
+        let text = format!("# Chapter\n\n{}", block(&bad));
+        let at = text.find("```check").unwrap();
+        let errs = parse_check(&text, at, &bad, "lab.md", &vocab).unwrap_err().0;
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].message.contains("pionts") && errs[0].line == 9, "{errs:?}");
+
+        let no_hint = "id = \"s3.x\"\ntitle = \"T\"\nkind = \"s3.nope\"\nhint = \"  \"\nfix = \"{bukket}\"\n";
+        let text = block(no_hint);
+        let errs = parse_check(&text, 0, no_hint, "lab.md", &vocab).unwrap_err().0;
+        let messages: Vec<&str> = errs.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(errs.len(), 3, "{messages:?}");
+        assert!(
+            messages.iter().any(|m| m.contains("unknown check kind")),
+            "{messages:?}"
+        );
+        assert!(messages.iter().any(|m| m.contains("`hint` is empty")), "{messages:?}");
+        assert!(messages.iter().any(|m| m.contains("{bukket}")), "{messages:?}");
     }
 
     #[test]

@@ -201,6 +201,65 @@ test('a quiz page: answer wrong, then right, see the explanations and the score'
     clean();
 });
 
+test('a wrong short answer shows the expected answer as the quiz writes it', async () => {
+    const page = await open('media-s3.html');
+    const quiz = await quizData(page);
+    const short = quiz.questions.find((q) => q.type === 'ShortAnswer' && q.expected !== q.expected.toLowerCase());
+    assert.ok(short, 'the media-s3 quiz has a short answer with capitals (a setting name)');
+    // The first test answered this quiz (kept in localStorage): start over.
+    await page.getByRole('button', { name: 'Start over' }).click();
+    const card = page.locator(`li.labcheck-question[data-question="${short.id}"]`);
+    await card.locator('input[type="text"]').fill('MEDIA_ROOT');
+    await card.getByRole('button', { name: 'Check answer' }).click();
+    const verdict = card.locator('.labcheck-question-verdict');
+    await verdict.filter({ hasText: 'Not quite' }).waitFor();
+    assert.equal((await verdict.textContent()).trim(), `\u2717 Not quite. Expected: ${short.expected}`);
+    assert.ok(!(await verdict.textContent()).includes(short.expected.toLowerCase()), 'not lower-cased');
+    await page.close();
+    clean();
+});
+
+test('the lab page shows its title first, then the chapter note, then the callouts', async () => {
+    const page = await open('lab.html');
+    const order = await page.evaluate(() => {
+        const main = document.querySelector('main');
+        const h1 = main.querySelector('h1');
+        const note = Array.from(main.querySelectorAll('blockquote')).find((b) => b.textContent.includes('About this chapter'));
+        return {
+            title: h1 ? h1.textContent.trim() : null,
+            titleFirst: !!(h1 && note && (h1.compareDocumentPosition(note) & Node.DOCUMENT_POSITION_FOLLOWING)),
+            firstChild: main.firstElementChild ? main.firstElementChild.tagName : null,
+        };
+    });
+    assert.match(order.title, /^Lab: Deploy the pets project/);
+    assert.ok(order.titleFirst, 'the note comes after the title');
+    await page.close();
+    clean();
+});
+
+test('no table is wider than the page at 1280 px', async () => {
+    const pages = ['sessions-cache.html', 'media-s3.html', 'data-rds.html', 'deploy-eb.html', 'production.html',
+        'security-network.html', 'introduction.html', 'lab.html', 'checker-reference.html'];
+    const wide = [];
+    for (const name of pages) {
+        const page = await open(name);
+        const found = await page.evaluate(() => {
+            const content = document.querySelector('main');
+            const limit = content.getBoundingClientRect().right + 1;
+            return Array.from(content.querySelectorAll('table')).filter((t) => {
+                const wrapper = t.parentElement;
+                const overflows = t.getBoundingClientRect().right > limit;
+                const scrolls = wrapper && wrapper.scrollWidth > wrapper.clientWidth + 1;
+                return overflows || scrolls;
+            }).map((t) => (t.querySelector('th, td') || t).textContent.trim().slice(0, 40));
+        });
+        wide.push(...found.map((f) => `${name}: table starting "${f}"`));
+        await page.close();
+    }
+    assert.deepEqual(wide, [], 'tables fit the content column (no sideways scrolling)');
+    clean();
+});
+
 test('the lab page shows check callouts with their commands', async () => {
     const page = await open('lab.html');
     const callouts = page.locator('.labcheck-callout');
