@@ -4,7 +4,7 @@
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_credential_types::provider::ProvideCredentials;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response;
 use std::time::Duration;
@@ -20,14 +20,8 @@ pub struct AwsOptions {
 /// profile, SSO, IMDS), with bounded retries and timeouts.
 pub async fn load(opts: &AwsOptions) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(Duration::from_secs(20))
-                .operation_timeout(Duration::from_secs(45))
-                .build(),
-        );
+        .retry_config(retry_config())
+        .timeout_config(timeout_config());
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);
     }
@@ -35,6 +29,24 @@ pub async fn load(opts: &AwsOptions) -> SdkConfig {
         loader = loader.region(Region::new(region.clone()));
     }
     loader.load().await
+}
+
+/// The SDK's standard retry (exponential backoff with jitter), with one
+/// attempt more than its default: throttling and server errors are retried,
+/// never reported as the learner's fault.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(4)
+}
+
+/// Timeouts that match how AWS answers: a connection is made in well under
+/// a second and a describe call answers in a second or two, so a stalled
+/// attempt is cut off after a few seconds and retried, not waited on.
+pub fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(6))
+        .operation_timeout(Duration::from_secs(40))
+        .build()
 }
 
 /// An S3 client. Against a custom endpoint (the sandbox, or another
@@ -59,39 +71,88 @@ pub enum ConnectError {
          or run `aws configure set region REGION`."
     )]
     NoRegion,
+    #[error(
+        "no AWS Region and no AWS credentials are configured ({0}).\n\
+         Region: pass `--region us-west-2`, set AWS_REGION, or add `region = \"...\"` to labcheck.toml.\n\
+         Credentials: run `aws configure` or `aws sso login`, or pick a profile with `--profile NAME`.\n\
+         Or rehearse on the local sandbox: `sandbox/up && source sandbox/env`."
+    )]
+    Neither(String),
     #[error("cannot identify the AWS account: {0}{hint}", hint = .0.hint().map(|h| format!("\n{h}")).unwrap_or_default())]
     Identity(AwsError),
 }
 
-/// The account and principal the credentials belong to.
-pub struct Identity {
-    pub account: String,
-    pub arn: String,
-    /// The secret key and session token, to redact from every output.
-    pub secrets: Vec<String>,
+impl ConnectError {
+    /// The error in a few words, for each check it kept from running.
+    pub fn short(&self) -> &'static str {
+        match self {
+            ConnectError::NoCredentials(_) => "not run: no AWS credentials (see the note below)",
+            ConnectError::NoRegion => "not run: no AWS Region configured (see the note below)",
+            ConnectError::Neither(_) => "not run: no AWS Region and no credentials (see the note below)",
+            ConnectError::Identity(_) => "not run: the AWS account could not be identified",
+        }
+    }
 }
 
-/// Resolves credentials, then asks STS who they belong to.
-pub async fn identify(config: &SdkConfig) -> Result<Identity, ConnectError> {
-    let provider = config
-        .credentials_provider()
-        .ok_or_else(|| ConnectError::NoCredentials("no credentials provider".into()))?;
-    let credentials = provider
-        .provide_credentials()
-        .await
-        .map_err(|e| ConnectError::NoCredentials(DisplayErrorContext(&e).to_string()))?;
-    let mut secrets = vec![credentials.secret_access_key().to_string()];
-    secrets.extend(credentials.session_token().map(str::to_string));
+/// Whether `region` is a well-formed Region name (`us-west-2`, `eu-central-1`,
+/// `us-gov-west-1`, `cn-north-1`, `il-central-1`...).
+pub fn is_valid_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && region.len() <= 32
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Resolves the credentials (no AWS call: environment, profile, SSO, IMDS)
+/// and returns their secret parts, to redact from every output.
+pub async fn credentials(config: &SdkConfig, has_region: bool) -> Result<Vec<String>, ConnectError> {
+    let resolved = match config.credentials_provider() {
+        None => Err("no credentials provider".to_string()),
+        Some(provider) => provider
+            .provide_credentials()
+            .await
+            .map_err(|e| credentials_problem(&e)),
+    };
+    match (resolved, has_region) {
+        (Ok(credentials), true) => {
+            let mut secrets = vec![credentials.secret_access_key().to_string()];
+            secrets.extend(credentials.session_token().map(str::to_string));
+            Ok(secrets)
+        }
+        (Ok(_), false) => Err(ConnectError::NoRegion),
+        (Err(why), true) => Err(ConnectError::NoCredentials(why)),
+        (Err(why), false) => Err(ConnectError::Neither(why)),
+    }
+}
+
+/// What went wrong with the credentials, in one short line (the SDK's own
+/// error nests every provider's debug output).
+fn credentials_problem(err: &aws_credential_types::provider::error::CredentialsError) -> String {
+    use aws_credential_types::provider::error::CredentialsError as E;
+    match err {
+        E::ProviderTimedOut(_) => "the credentials provider timed out".into(),
+        E::InvalidConfiguration(_) => {
+            let text = error_chain(err);
+            text.lines().next().unwrap_or_default().chars().take(300).collect()
+        }
+        _ => "none in the environment, the AWS config files, SSO or the instance metadata service".into(),
+    }
+}
+
+/// Asks STS who the credentials belong to.
+pub async fn identify(config: &SdkConfig) -> Result<crate::engine::account::Known, ConnectError> {
     let sts = aws_sdk_sts::Client::new(config);
     let out = sts
         .get_caller_identity()
         .send()
         .await
         .map_err(|e| ConnectError::Identity(AwsError::from_sdk("sts:GetCallerIdentity", e)))?;
-    Ok(Identity {
+    Ok(crate::engine::account::Known {
         account: out.account().unwrap_or_default().to_string(),
         arn: out.arn().unwrap_or_default().to_string(),
-        secrets,
     })
 }
 
@@ -109,6 +170,27 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// Error codes AWS services use for "slow down".
+fn is_throttling(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "ThrottledException"
+            | "RequestThrottledException"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded"
+            | "SlowDown"
+            | "RequestThrottled"
+            | "BandwidthLimitExceeded"
+            | "EC2ThrottledException"
+            | "PriorRequestNotComplete"
+            | "InternalError"
+            | "InternalFailure"
+            | "ServiceUnavailable"
+    )
+}
+
 /// How an AWS call went wrong, in terms a check can act on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AwsErrorKind {
@@ -118,6 +200,8 @@ pub enum AwsErrorKind {
     AccessDenied,
     /// No answer: connection, DNS or timeout.
     Network,
+    /// AWS answered, but only "try again": throttling or a server error.
+    Transient,
     Other,
 }
 
@@ -147,6 +231,8 @@ impl AwsError {
             (_, Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError"), _) => {
                 AwsErrorKind::AccessDenied
             }
+            (_, Some(c), _) if is_throttling(c) => AwsErrorKind::Transient,
+            (_, _, Some(s)) if s >= 500 => AwsErrorKind::Transient,
             (_, _, Some(403)) => AwsErrorKind::AccessDenied,
             (_, _, Some(404)) => AwsErrorKind::NotFound,
             _ => AwsErrorKind::Other,
@@ -162,6 +248,12 @@ impl AwsError {
             message,
             kind,
         }
+    }
+
+    /// A fault that says nothing about the learner's account: asking again
+    /// later may well succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self.kind, AwsErrorKind::Network | AwsErrorKind::Transient)
     }
 
     pub fn is_code(&self, code: &str) -> bool {
@@ -181,6 +273,9 @@ impl AwsError {
                 ),
                 _ => "AWS did not answer; check your network connection and try again".to_string(),
             }),
+            AwsErrorKind::Transient => Some(
+                "AWS answered with a temporary error (throttling or a fault on its side) after several tries; run this check again".into(),
+            ),
             _ => None,
         }
     }

@@ -6,6 +6,7 @@ pub mod aws;
 pub mod book;
 pub mod checks;
 pub mod cleanup;
+pub mod cohort;
 pub mod course;
 pub mod engine;
 pub mod params;

@@ -2,7 +2,7 @@
 //! command. Everything else lives in the library.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use labcheck::aws::{self, AwsOptions, ConnectError};
+use labcheck::aws::{self, AwsOptions};
 use labcheck::course::Course;
 use labcheck::engine::{self, RunOptions, account::Account};
 use labcheck::params::{Params, Source};
@@ -98,7 +98,10 @@ Results are kept in $LABCHECK_DATA_DIR, else $XDG_DATA_HOME/labcheck, else
 ~/.local/share/labcheck (progress.json).")]
     Quiz(QuizArgs),
     /// Print the read-only IAM policy that labcheck's checks need.
-    Policy,
+    Policy(PolicyArgs),
+    /// Grade a whole cohort: every learner of a roster, through a read-only role in each account.
+    #[command(subcommand)]
+    Cohort(CohortCommand),
     /// List the lab's resources that still cost money, and how to delete them.
     Cleanup(CleanupArgs),
     /// Render the course book (mdBook, in process) from a checkout.
@@ -106,6 +109,90 @@ Results are kept in $LABCHECK_DATA_DIR, else $XDG_DATA_HOME/labcheck, else
     Book(BookCommand),
     /// mdBook preprocessor protocol, for `mdbook build book` (see book/book.toml).
     Mdbook(MdbookArgs),
+}
+
+#[derive(Args)]
+struct PolicyArgs {
+    /// Print a CloudFormation template (YAML) of the grader role learners
+    /// create for cohort grading, instead of the policy.
+    #[arg(long)]
+    role_template: bool,
+}
+
+#[derive(Subcommand)]
+enum CohortCommand {
+    /// Grade every learner of ROSTER (CSV) and write the gradebook.
+    #[command(after_help = "Roster (CSV, header row, columns in any order):
+  learner       required, unique
+  account       12-digit account id (the role is arn:aws:iam::ACCOUNT:role/labcheck-grader)
+  role_arn      instead of, or with, account
+  external_id   else --external-id / LABCHECK_EXTERNAL_ID
+  region        else --region / your AWS config
+  project_dir   the learner's cloned project, relative to the roster (project checks)
+  any lab parameter (bucket, eb_env, ...) overrides it for that learner
+
+Examples:
+  labcheck cohort grade roster.csv --format html -o gradebook.html
+  labcheck cohort grade roster.csv -o grades.csv --journal grading.jsonl
+  labcheck cohort grade roster.csv -o grades.csv --journal grading.jsonl --resume
+  labcheck cohort grade roster.csv --shard auto/10 --format json -o part.json
+
+Exit codes: 0 every learner graded, 2 bad roster or usage, 3 some learners
+could not be graded (their grading_status says why), 130 interrupted.")]
+    Grade(CohortGradeArgs),
+    /// Combine shard gradebooks (`--format json`) into the one an unsharded run gives.
+    Merge {
+        /// Gradebooks written by `cohort grade --shard I/N --format json`.
+        #[arg(required = true, value_name = "PART")]
+        parts: Vec<PathBuf>,
+        /// Gradebook format.
+        #[arg(long, value_enum, default_value_t = CohortFormat::Csv)]
+        format: CohortFormat,
+        /// Write the gradebook to FILE (atomically) instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+use labcheck::cohort::render::Format as CohortFormat;
+
+#[derive(Args)]
+struct CohortGradeArgs {
+    /// The roster CSV.
+    #[arg(value_name = "ROSTER")]
+    roster: PathBuf,
+    /// Gradebook format.
+    #[arg(long, value_enum, default_value_t = CohortFormat::Csv)]
+    format: CohortFormat,
+    /// Write the gradebook to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Learners graded at once.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    jobs: usize,
+    /// Longest time one learner may take, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    learner_timeout: u64,
+    /// Longest time one check may take, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    timeout: u64,
+    /// External id for AssumeRole, for learners whose row has none.
+    #[arg(long, env = "LABCHECK_EXTERNAL_ID", value_name = "ID", hide_env_values = true)]
+    external_id: Option<String>,
+    /// Folder of learners' own `labcheck check --format json` reports
+    /// (LEARNER.json): they fill in the checks the grader cannot reach, marked self-reported.
+    #[arg(long, value_name = "DIR")]
+    reports: Option<PathBuf>,
+    /// Append each finished learner to FILE (JSON lines, synced), so nothing is lost on a crash.
+    #[arg(long, value_name = "FILE")]
+    journal: Option<PathBuf>,
+    /// Grade only the learners missing from the journal.
+    #[arg(long, requires = "journal")]
+    resume: bool,
+    /// Grade one shard: the learners whose roster index mod N is I (I/N),
+    /// or auto/N from AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -214,7 +301,8 @@ fn main() -> ExitCode {
         match &cli.command {
             Command::Check(args) => check(&cli.common, args, color).await,
             Command::List(args) => list(&cli.common, args),
-            Command::Policy => policy(&cli.common),
+            Command::Policy(args) => policy(&cli.common, args),
+            Command::Cohort(cmd) => cohort(&cli.common, cmd).await,
             Command::Cleanup(args) => cleanup(&cli.common, args).await,
             Command::Quiz(args) => quiz(&cli.common, args),
             Command::Book(cmd) => book(&cli.common, cmd).await,
@@ -295,50 +383,53 @@ async fn check(common: &Common, args: &CheckArgs, color: bool) -> Result<u8, Fai
     Ok(report.verdict() as u8)
 }
 
-/// Identifies the learner's account and builds the context checks run in:
-/// parameters, SDK clients, secrets to redact.
+/// Builds the context checks run in: parameters, SDK clients, secrets to
+/// redact. Nothing is asked of AWS here: the checks that need it ask, so the
+/// project checks run with no AWS configuration at all.
 async fn connect(common: &Common, insecure: bool) -> Result<Arc<Account>, Failure> {
     let env = |var: &str| std::env::var(var).ok();
     let mut params = Params::gather(config_path(common).as_deref(), &common.set, &env).map_err(Failure::usage)?;
 
-    let region = common
-        .region
-        .clone()
-        .or_else(|| params.explicit("region").map(str::to_string));
+    let given = common.region.clone().map(|r| (r, "--region")).or_else(|| {
+        params
+            .explicit("region")
+            .map(|r| (r.to_string(), "the region parameter"))
+    });
+    if let Some((region, origin)) = &given
+        && !aws::is_valid_region(region)
+    {
+        return Err(Failure::usage(format!(
+            "{origin}: `{}` is not an AWS Region name (like us-west-2 or eu-central-1)",
+            labcheck::redact::strip_control(region).escape_debug()
+        )));
+    }
     let sdk = aws::load(&AwsOptions {
         profile: common.profile.clone(),
-        region,
+        region: given.map(|(r, _)| r),
     })
     .await;
-    let region = sdk
-        .region()
-        .map(|r| r.to_string())
-        .ok_or_else(|| Failure::usage(ConnectError::NoRegion))?;
-    let identity = aws::identify(&sdk).await.map_err(Failure::unavailable)?;
-    if params.explicit("region").is_none() || common.region.is_some() {
-        params.set(
-            "region",
-            &region,
-            if common.region.is_some() {
+    if let Some(region) = sdk.region().map(|r| r.to_string()) {
+        if !aws::is_valid_region(&region) {
+            return Err(Failure::usage(format!(
+                "the AWS configuration's Region `{}` is not a Region name (like us-west-2); fix AWS_REGION or ~/.aws/config, or pass --region",
+                labcheck::redact::strip_control(&region).escape_debug()
+            )));
+        }
+        if params.explicit("region").is_none() || common.region.is_some() {
+            let source = if common.region.is_some() {
                 Source::Flag
             } else {
                 Source::Aws
-            },
-        );
+            };
+            params.set("region", &region, source);
+        }
     }
-    if params.explicit("account").is_none() {
-        params.set("account", &identity.account, Source::Aws);
-    }
-    let account_id = params.explicit("account").unwrap_or_default().to_string();
-    let mut account = Account::new(sdk, params, account_id, identity.arn);
+    let mut account = Account::new(sdk, params);
     if insecure {
         account.insecure = true;
         account.note("--insecure: the cache's TLS certificate was NOT verified; a passing cache.reachable proves less");
     }
     let account = Arc::new(account);
-    for secret in identity.secrets {
-        account.add_secret(&secret);
-    }
     if common.verbose {
         for (name, value, source) in account.public_params() {
             eprintln!("  {name:16} = {value:40} ({source})");
@@ -450,6 +541,10 @@ fn list(common: &Common, args: &ListArgs) -> Result<u8, Failure> {
 /// `labcheck cleanup`: what of the lab still costs money.
 async fn cleanup(common: &Common, args: &CleanupArgs) -> Result<u8, Failure> {
     let account = connect(common, false).await?;
+    account
+        .identity()
+        .await
+        .map_err(|short| Failure::unavailable(account.notes().first().cloned().unwrap_or(short)))?;
     let found = labcheck::cleanup::leftovers(&account)
         .await
         .map_err(Failure::unavailable)?;
@@ -464,22 +559,68 @@ async fn cleanup(common: &Common, args: &CleanupArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-/// `labcheck policy`: the IAM policy derived from the check kinds the lab uses.
-fn policy(common: &Common) -> Result<u8, Failure> {
+/// `labcheck policy`: the IAM policy derived from the check kinds the lab
+/// uses, or the CloudFormation template of the cohort grader role.
+fn policy(common: &Common, args: &PolicyArgs) -> Result<u8, Failure> {
     let course = load_course(common)?;
     let lab = course.lab(common.lab.as_deref()).map_err(Failure::usage)?;
-    let mut actions: Vec<&str> = lab
-        .checks()
-        .filter_map(|(_, c)| labcheck::checks::find(&c.kind))
-        .flat_map(|k| k.iam_actions.iter().copied())
-        .collect();
-    actions.sort_unstable();
-    actions.dedup();
-    let doc = serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [{ "Sid": "LabcheckReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*" }],
-    });
-    println!("{}", serde_json::to_string_pretty(&doc).expect("serializes"));
+    let actions = labcheck::checks::policy_actions(lab);
+    let text = if args.role_template {
+        labcheck::cohort::template::role_template(&actions)
+    } else {
+        let doc = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{ "Sid": "LabcheckReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*" }],
+        });
+        serde_json::to_string_pretty(&doc).expect("serializes") + "\n"
+    };
+    print(&text)
+}
+
+/// `labcheck cohort grade|merge`.
+async fn cohort(common: &Common, cmd: &CohortCommand) -> Result<u8, Failure> {
+    use labcheck::cohort::command;
+    let result = match cmd {
+        CohortCommand::Grade(args) => {
+            let course = load_course(common)?;
+            let lab = course.lab(common.lab.as_deref()).map_err(Failure::usage)?;
+            let settings = command::GradeSettings {
+                roster: args.roster.clone(),
+                format: args.format,
+                output: args.output.clone(),
+                journal: args.journal.clone(),
+                resume: args.resume,
+                shard: args.shard.clone(),
+                opts: labcheck::cohort::grade::Options {
+                    jobs: args.jobs.max(1),
+                    learner_timeout: Duration::from_secs(args.learner_timeout.max(1)),
+                    check_timeout: Duration::from_secs(args.timeout.max(1)),
+                    checks_at_once: 8,
+                    external_id: args.external_id.clone().filter(|x| !x.is_empty()),
+                    inside: false,
+                    reports: args.reports.clone(),
+                },
+                profile: common.profile.clone(),
+                region: common.region.clone(),
+                config: config_path(common),
+                sets: common.set.clone(),
+            };
+            command::grade(lab, &settings).await
+        }
+        CohortCommand::Merge { parts, format, output } => command::merge(parts, *format, output.as_deref()),
+    };
+    result.map_err(|e| Failure {
+        code: e.code,
+        message: e.message,
+    })
+}
+
+/// Prints a command's output; a closed pipe ends it quietly.
+fn print(text: &str) -> Result<u8, Failure> {
+    labcheck::report::print_stdout(text).map_err(|e| Failure {
+        code: 1,
+        message: format!("cannot write to standard output: {e}"),
+    })?;
     Ok(0)
 }
 

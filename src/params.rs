@@ -36,6 +36,13 @@ pub const DEFS: &[ParamDef] = &[
         help: "AWS account id (default: from STS GetCallerIdentity)",
     },
     ParamDef {
+        name: "grader_role",
+        default: Some("labcheck-grader"),
+        extra_env: &[],
+        secret: false,
+        help: "cohort grading: the role assumed in each learner's account, when the roster gives no role_arn",
+    },
+    ParamDef {
         name: "bucket",
         default: Some("pets-project-{region}-{account}"),
         extra_env: &[],
@@ -145,6 +152,26 @@ pub const DEFS: &[ParamDef] = &[
 /// Parameters that take one of a few values.
 const CHOICES: &[(&str, &[&str])] = &[("network", &["auto", "inside", "outside"])];
 
+/// Whether `value` is acceptable for parameter `name`: one of its choices,
+/// and not empty where the parameter names a resource.
+pub fn check_value(name: &str, value: &str) -> Result<(), String> {
+    let Some(d) = def(name) else {
+        return Err(format!("unknown parameter `{name}`"));
+    };
+    if value.trim().is_empty() && !d.secret && d.default.is_none_or(|v| !v.is_empty()) {
+        return Err(format!("parameter `{name}` is empty; it names a resource ({})", d.help));
+    }
+    if let Some((_, choices)) = CHOICES.iter().find(|(n, _)| *n == name)
+        && !choices.contains(&value)
+    {
+        return Err(format!(
+            "parameter `{name}` is `{value}`; it must be one of: {}",
+            choices.join(", ")
+        ));
+    }
+    Ok(())
+}
+
 /// Names of all parameters, for placeholders and errors.
 pub fn names() -> Vec<&'static str> {
     DEFS.iter().map(|d| d.name).collect()
@@ -158,11 +185,18 @@ fn def(name: &str) -> Option<&'static ParamDef> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
     Default,
-    Config { file: String, line: usize },
+    Config {
+        file: String,
+        line: usize,
+    },
     Env(String),
     Flag,
     Aws,
     Discovered,
+    /// A column of the cohort roster.
+    Roster {
+        line: usize,
+    },
 }
 
 impl fmt::Display for Source {
@@ -174,6 +208,7 @@ impl fmt::Display for Source {
             Source::Flag => f.write_str("--set"),
             Source::Aws => f.write_str("AWS"),
             Source::Discovered => f.write_str("found in the account"),
+            Source::Roster { line } => write!(f, "roster line {line}"),
         }
     }
 }
@@ -185,6 +220,8 @@ pub enum ParamError {
     Config(Diagnostics),
     #[error("cannot read {file}: {source}")]
     Read { file: String, source: std::io::Error },
+    #[error("{0}")]
+    Value(String),
     #[error("--set {0}: expected key=value")]
     SetSyntax(String),
     #[error("parameter `{name}` is `{value}` (from {origin}); it must be one of: {choices}")]
@@ -236,6 +273,9 @@ impl Params {
             let key = key.trim();
             if def(key).is_none() {
                 return Err(unknown(key, "--set"));
+            }
+            if let Err(e) = check_value(key, value) {
+                return Err(ParamError::Value(format!("--set {key}: {e}")));
             }
             params.values.insert(key.to_string(), (value.to_string(), Source::Flag));
         }
@@ -294,6 +334,10 @@ impl Params {
                     continue;
                 }
             };
+            if let Err(e) = check_value(key, &value) {
+                errors.push(index.diagnostic_at(&file, offset, e));
+                continue;
+            }
             self.values.insert(
                 key.clone(),
                 (
@@ -328,6 +372,21 @@ impl Params {
             if let (Some(default), false) = (d.default, self.values.contains_key(d.name)) {
                 let value = self.expand(default);
                 self.values.insert(d.name.to_string(), (value, Source::Default));
+            }
+        }
+    }
+
+    /// Where a value came from, when it was not a default.
+    pub fn explicit_source(&self, name: &str) -> Option<&Source> {
+        self.source(name).filter(|s| **s != Source::Default)
+    }
+
+    /// Once the account id is known: fills `{account}` in the defaults that
+    /// were waiting for it (the default bucket name).
+    pub fn fill_account(&mut self, account: &str) {
+        for (value, source) in self.values.values_mut() {
+            if *source == Source::Default && value.contains("{account}") {
+                *value = value.replace("{account}", account);
             }
         }
     }
@@ -492,9 +551,13 @@ mod tests {
         let err = Params::gather(None, &["network=vpn".into()], &no_env).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "parameter `network` is `vpn` (from --set); it must be one of: auto, inside, outside"
+            "--set network: parameter `network` is `vpn`; it must be one of: auto, inside, outside"
         );
         assert!(Params::gather(None, &["network=outside".into()], &no_env).is_ok());
+        // A name that is empty names nothing: bad input, not a missing bucket.
+        let err = Params::gather(None, &["bucket=".into()], &no_env).unwrap_err();
+        assert!(err.to_string().starts_with("--set bucket: parameter `bucket` is empty"), "{err}");
+        assert!(Params::gather(None, &["site_url=".into()], &no_env).is_ok(), "an optional value may be empty");
     }
 
     #[test]

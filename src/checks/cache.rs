@@ -435,7 +435,7 @@ fn failure(where_: &str, text: &str, debug: &str) -> Connected {
 async fn reachable(acc: Arc<Account>) -> CheckResult {
     let (mut conn, where_) = match connect(&acc).await? {
         Connected::Ok(conn, w) => (conn, w),
-        Connected::Skip(why) => return Ok(Outcome::skip(why)),
+        Connected::Skip(why) => return Ok(Outcome::ungraded(why)),
         Connected::Failed(message, hint) => return Ok(with_hint(Outcome::fail(message), hint)),
     };
     let pong: Result<String, _> = redis::cmd("PING").query_async(&mut conn).await;
@@ -467,7 +467,7 @@ const MAX_SCANNED: usize = 200_000;
 async fn sessions(acc: Arc<Account>) -> CheckResult {
     let (mut conn, where_) = match connect(&acc).await? {
         Connected::Ok(conn, w) => (conn, w),
-        Connected::Skip(why) => return Ok(Outcome::skip(why)),
+        Connected::Skip(why) => return Ok(Outcome::ungraded(why)),
         Connected::Failed(message, _) => return Err(CheckError::Other(message)),
     };
     let pattern = format!("*{SESSION_KEY_MARK}*");

@@ -28,6 +28,24 @@ async fn run(account: Arc<Account>, spec: Arc<CheckSpec>) -> CheckResult {
     for (name, value, _) in account.public_params() {
         cmd.env(format!("LABCHECK_{}", name.to_uppercase()), value);
     }
+    // The script acts as the account being graded: in cohort mode that is
+    // the learner's assumed role, not the instructor's own credentials.
+    if account.aws_ready().await.is_ok()
+        && let Some(provider) = account.sdk.credentials_provider()
+        && let Ok(creds) = aws_credential_types::provider::ProvideCredentials::provide_credentials(&provider).await
+    {
+        cmd.env("AWS_ACCESS_KEY_ID", creds.access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
+            .env_remove("AWS_PROFILE");
+        match creds.session_token() {
+            Some(token) => cmd.env("AWS_SESSION_TOKEN", token),
+            None => cmd.env_remove("AWS_SESSION_TOKEN"),
+        };
+        if !account.region.is_empty() {
+            cmd.env("AWS_REGION", &account.region)
+                .env("AWS_DEFAULT_REGION", &account.region);
+        }
+    }
     // No limit here: the engine's timeout drops this future, and with it the
     // script's whole process group.
     let out = super::process::run(cmd, None).await.map_err(|e| match e {

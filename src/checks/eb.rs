@@ -276,6 +276,12 @@ async fn platform(acc: Arc<Account>) -> CheckResult {
         .hint("Create the environment on a Python platform: eb init -p python-3.11."));
     };
     let project_dir = acc.param("project_dir");
+    if project_dir.is_empty() {
+        // Cohort grading without the learner's project.
+        return Ok(Outcome::ungraded(
+            "no project folder was given, so the Django version to compare with is unknown",
+        ));
+    }
     let Some(django) = pinned_django(&project_dir) else {
         return Err(CheckError::Other(format!(
             "no Django pin (django==X.Y.Z) in {project_dir}/requirements.txt, so the platform cannot be compared; run labcheck from the project folder or set project_dir"
@@ -501,7 +507,7 @@ async fn role(acc: Arc<Account>) -> CheckResult {
         return Ok(Outcome::fail(format!("instance profile {profile_name} holds no role")));
     };
     let statements = role_statements(&acc, &role).await?;
-    let bucket = acc.param("bucket");
+    let bucket = acc.resolved_param("bucket").await.map_err(CheckError::Other)?;
     // Any object key stands for all of them: the lab's policy names bucket/*.
     let object = format!("arn:aws:s3:::{bucket}/labcheck-example.png");
     let get = allows(&statements, "s3:GetObject", &object);

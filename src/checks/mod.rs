@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod command;
 pub mod eb;
+pub mod http;
 pub mod network;
 pub mod process;
 pub mod project;
@@ -77,4 +78,17 @@ pub fn find(id: &str) -> Option<&'static CheckKind> {
 
 pub fn kind_ids() -> Vec<&'static str> {
     KINDS.iter().map(|k| k.id).collect()
+}
+
+/// The IAM actions the checks of a lab call, sorted: the read-only policy
+/// `labcheck policy` prints and the grader role's template grants.
+pub fn policy_actions(lab: &crate::course::lab::Lab) -> Vec<&'static str> {
+    let mut actions: Vec<&str> = lab
+        .checks()
+        .filter_map(|(_, c)| find(&c.kind))
+        .flat_map(|k| k.iam_actions.iter().copied())
+        .collect();
+    actions.sort_unstable();
+    actions.dedup();
+    actions
 }

@@ -114,7 +114,7 @@ async fn resolves_to_loopback(address: &str) -> bool {
 pub async fn require_inside(acc: &Account, what: &str, address: &str, vpc: Option<&str>) -> Result<(), Outcome> {
     match reach(acc, what, address, vpc).await {
         Reach::Inside(_) => Ok(()),
-        Reach::Outside(why) => Err(Outcome::skip(why)),
+        Reach::Outside(why) => Err(Outcome::ungraded(why)),
     }
 }
 

@@ -354,7 +354,7 @@ fn explain(e: &sqlx::Error, where_: &str, user: &str, db_name: &str) -> (String,
 async fn pool(acc: &Account, on_fail_skip: bool) -> Result<Result<(Db, String), Outcome>, CheckError> {
     Ok(match connect(acc).await? {
         Connected::Ok(db, where_) => Ok((db, where_)),
-        Connected::Skip(why) => Err(Outcome::skip(why)),
+        Connected::Skip(why) => Err(Outcome::ungraded(why)),
         Connected::Failed {
             message,
             hint,

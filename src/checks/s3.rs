@@ -84,7 +84,12 @@ type Found = Result<Result<Bucket, Missing>, AwsError>;
 async fn find_bucket(acc: &Account) -> Found {
     acc.memo
         .once("s3:bucket", || async {
-            let name = acc.param("bucket");
+            let name = acc.resolved_param("bucket").await.map_err(|message| AwsError {
+                action: "sts:GetCallerIdentity",
+                code: None,
+                message,
+                kind: AwsErrorKind::Other,
+            })?;
             match location(acc, &name).await {
                 Ok(region) => Ok(Ok(Bucket { name, region })),
                 Err(e) if e.is_code("NoSuchBucket") || e.kind == AwsErrorKind::NotFound => {
@@ -457,28 +462,20 @@ async fn presigned(acc: Arc<Account>) -> CheckResult {
         .map_err(|e| CheckError::Other(format!("cannot presign a URL for {}: {e}", object.key)))?;
     let url = request.uri().to_string();
     let shown_url = redact_url(&url);
-    let response = match acc.http.get(&url).send().await {
-        Ok(r) => r,
-        Err(e) => {
-            return Ok(Outcome::fail(format!(
-                "the presigned URL for {} did not answer: {}",
-                object.key,
-                without_url(&e)
-            ))
-            .evidence(json!({"key": object.key, "url": shown_url})));
-        }
-    };
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let body = response
-        .bytes()
+    // A picture is small; a body past this is not the picture.
+    let cap = (object.size.max(0) as usize).saturating_add(1).min(64 * 1024 * 1024);
+    let got = super::http::get_s3(&acc.http, &url, cap, 4)
         .await
-        .map_err(|e| CheckError::Other(format!("download of {} broke off: {}", object.key, without_url(&e))))?;
+        .map_err(|e| CheckError::Transient(format!("the presigned URL for {} did not answer: {e}", object.key)))?;
+    let (status, content_type, body) = (got.status, got.content_type, got.body);
+    if status.is_server_error() {
+        let code = s3_error_code(&body).map(|c| format!(" ({c})")).unwrap_or_default();
+        return Err(CheckError::Transient(format!(
+            "S3 answered the presigned URL for {} with HTTP {}{code}, four times",
+            object.key,
+            status.as_u16()
+        )));
+    }
     let evidence = json!({
         "key": object.key,
         "url": shown_url,
@@ -525,15 +522,6 @@ fn s3_error_code(body: &[u8]) -> Option<String> {
     let start = text.find("<Code>")? + "<Code>".len();
     let end = start + text[start..].find("</Code>")?;
     Some(text[start..end].to_string())
-}
-
-/// An HTTP error's text without the URL, which holds a signature.
-fn without_url(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    if let Some(url) = e.url() {
-        text = text.replace(url.as_str(), "the URL");
-    }
-    redact_url(&text)
 }
 
 fn human_bytes(n: i64) -> String {

@@ -77,27 +77,12 @@ async fn base_url(acc: &Account) -> Result<String, CheckError> {
 }
 
 async fn fetch(acc: &Account, url: &str) -> Result<Page, String> {
-    let response = acc.http.get(url).send().await.map_err(|e| {
-        let mut text = crate::aws::error_chain(&e);
-        if let Some(u) = e.url() {
-            text = text.replace(u.as_str(), "the URL");
-        }
-        text
-    })?;
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let bytes = response.bytes().await.map_err(|e| e.to_string())?;
-    let body = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_PAGE)]).into_owned();
+    let got = super::http::get(&acc.http, url, MAX_PAGE).await?;
     Ok(Page {
         url: url.to_string(),
-        status,
-        content_type,
-        body,
+        status: got.status.as_u16(),
+        content_type: got.content_type,
+        body: String::from_utf8_lossy(&got.body).into_owned(),
     })
 }
 
@@ -186,10 +171,23 @@ async fn media(acc: Arc<Account>) -> CheckResult {
         };
         return Ok(Outcome::fail(message).evidence(json!({"images": shown})));
     };
-    let picture = fetch(&acc, signed).await;
+    // S3's own server errors mean "try again": retried, then reported as a
+    // passing fault, never as the learner's.
+    let picture = super::http::get_s3(&acc.http, signed, MAX_PAGE, 4).await;
     let evidence = json!({"images": shown, "downloaded": redact_url(signed)});
     Ok(match picture {
-        Ok(p) if p.status == 200 => Outcome::pass(format!(
+        Ok(p) if p.status.is_server_error() => {
+            return Err(CheckError::Transient(format!(
+                "S3 answered a presigned picture URL from the page with HTTP {}, four times",
+                p.status.as_u16()
+            )));
+        }
+        Err(e) => {
+            return Err(CheckError::Transient(format!(
+                "a presigned picture URL from the page did not answer: {e}"
+            )));
+        }
+        Ok(p) if p.status.as_u16() == 200 => Outcome::pass(format!(
             "{} of {} pictures use presigned S3 URLs; one downloaded ({})",
             sources.iter().filter(|s| is_presigned(s)).count(),
             sources.len(),
@@ -197,10 +195,9 @@ async fn media(acc: Arc<Account>) -> CheckResult {
         )),
         Ok(p) => Outcome::fail(format!(
             "a presigned picture URL from the page answered HTTP {}",
-            p.status
+            p.status.as_u16()
         ))
         .hint("The instance role must allow s3:GetObject on the bucket's objects, and the object must exist."),
-        Err(e) => Outcome::fail(format!("a presigned picture URL from the page did not answer: {e}")),
     }
     .evidence(evidence))
 }

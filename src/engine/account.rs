@@ -1,17 +1,47 @@
 //! The context of one run against one AWS account: SDK clients, resolved
 //! parameters, a memo of AWS answers, an HTTP client, notes for the learner,
 //! and the secrets to redact. Cohort mode holds many of these at once.
+//!
+//! Nothing here talks to AWS up front. Whether AWS can be reached at all
+//! (a Region, credentials) is settled once, the first time a check that calls
+//! AWS asks ([`Account::aws_ready`]); who the credentials belong to (STS) is
+//! asked only when a value needs the account id ([`Account::identity`]), so
+//! the project checks run with no AWS configuration at all, and the checks
+//! that name their resources do not wait for STS.
 
 use super::memo::Memo;
+use crate::aws::{self, ConnectError};
 use crate::params::{Params, Source};
 use crate::redact::Redactor;
 use aws_config::SdkConfig;
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// Who the credentials belong to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Known {
+    /// The 12-digit account id.
+    pub account: String,
+    /// The caller's ARN (a user, or an assumed-role session).
+    pub arn: String,
+}
+
+/// Environment variables whose values are secret wherever they appear:
+/// registered with the redactor when a run starts, before anything runs.
+const SECRET_ENV: &[&str] = &[
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "DJANGO_SECRET_KEY",
+    "SECRET_KEY",
+    "RDS_USER_PASSWORD",
+    "RDS_PASSWORD",
+    "DB_PASSWORD",
+    "DATABASE_URL",
+];
 
 pub struct Account {
-    pub account_id: String,
-    pub identity: String,
+    /// The Region the lab runs in ("" when none is configured).
     pub region: String,
     pub sdk: SdkConfig,
     pub s3: aws_sdk_s3::Client,
@@ -27,25 +57,40 @@ pub struct Account {
     params: RwLock<Params>,
     notes: Mutex<Vec<String>>,
     redactor: RwLock<Redactor>,
+    ready: OnceCell<Result<(), String>>,
+    identity: OnceCell<Result<Known, String>>,
+}
+
+/// The HTTP client checks use for the site and presigned URLs. Cohort mode
+/// shares one between all accounts (one connection pool).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .user_agent(concat!("labcheck/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("HTTP client builds")
 }
 
 impl Account {
-    /// A context for an identified account. `params` must have region and
-    /// account set; defaults are filled here.
-    pub fn new(sdk: SdkConfig, mut params: Params, account_id: String, identity: String) -> Self {
+    /// A context for the account the SDK configuration's credentials reach.
+    /// `params` should have `region` set when one is known; defaults are
+    /// filled here (`{account}` once the account is known).
+    pub fn new(sdk: SdkConfig, mut params: Params) -> Self {
         params.fill_defaults();
         let region = params.get("region").unwrap_or_default().to_string();
         let mut redactor = Redactor::new();
         params.secrets().for_each(|s| redactor.add_secret(s));
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .user_agent(concat!("labcheck/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("HTTP client builds");
+        for var in SECRET_ENV {
+            if let Ok(value) = std::env::var(var)
+                && value.len() >= 8
+            {
+                redactor.add_secret(value);
+            }
+        }
         Account {
-            s3: crate::aws::s3_client(&sdk),
+            s3: aws::s3_client(&sdk),
             elasticache: aws_sdk_elasticache::Client::new(&sdk),
             rds: aws_sdk_rds::Client::new(&sdk),
             ec2: aws_sdk_ec2::Client::new(&sdk),
@@ -53,15 +98,113 @@ impl Account {
             iam: aws_sdk_iam::Client::new(&sdk),
             insecure: false,
             sdk,
-            account_id,
-            identity,
             region,
-            http,
+            http: http_client(),
             memo: Memo::default(),
             params: RwLock::new(params),
             notes: Mutex::new(Vec::new()),
             redactor: RwLock::new(redactor),
+            ready: OnceCell::new(),
+            identity: OnceCell::new(),
         }
+    }
+
+    /// Uses this HTTP client instead of one of its own.
+    pub fn with_http(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// Records who the credentials belong to, when the caller already knows
+    /// (cohort mode, from AssumeRole), so no STS call is made.
+    pub fn with_identity(self, known: Known) -> Self {
+        self.learn_account(&known.account);
+        let _ = self.identity.set(Ok(known));
+        let _ = self.ready.set(Ok(()));
+        self
+    }
+
+    /// Whether AWS can be called at all: a Region and credentials. Settled
+    /// once; the credentials' secret parts are registered for redaction.
+    pub async fn aws_ready(&self) -> Result<(), String> {
+        self.ready
+            .get_or_init(|| async {
+                match aws::credentials(&self.sdk, !self.region.is_empty()).await {
+                    Ok(secrets) => {
+                        for s in secrets {
+                            self.add_secret(&s);
+                        }
+                        Ok(())
+                    }
+                    Err(e) => {
+                        self.note(e.to_string());
+                        Err(e.short().to_string())
+                    }
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// Who the credentials belong to (STS GetCallerIdentity, once).
+    pub async fn identity(&self) -> Result<Known, String> {
+        self.identity
+            .get_or_init(|| async {
+                self.aws_ready().await?;
+                match aws::identify(&self.sdk).await {
+                    Ok(known) => {
+                        if self
+                            .params
+                            .read()
+                            .expect("params lock")
+                            .explicit_source("account")
+                            .is_none()
+                        {
+                            self.learn_account(&known.account);
+                        }
+                        Ok(known)
+                    }
+                    Err(ConnectError::Identity(e)) => Err(format!(
+                        "cannot identify the AWS account: {e}{}",
+                        e.hint().map(|h| format!("; {h}")).unwrap_or_default()
+                    )),
+                    Err(e) => Err(e.to_string()),
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// The identity, if it is already known (for the report's header).
+    pub fn known_identity(&self) -> Option<Known> {
+        self.identity.get().and_then(|r| r.as_ref().ok()).cloned()
+    }
+
+    /// The account id for the report: the `account` parameter when given or
+    /// learnt, else "".
+    pub fn account_id(&self) -> String {
+        let value = self.param("account");
+        if value.contains('{') { String::new() } else { value }
+    }
+
+    fn learn_account(&self, account: &str) {
+        let mut params = self.params.write().expect("params lock");
+        if params.explicit_source("account").is_none() {
+            params.set("account", account, Source::Aws);
+        }
+        params.fill_account(account);
+    }
+
+    /// A parameter's value for a check that calls AWS: when its value is
+    /// made from the account id (the default bucket name), the account is
+    /// asked for first.
+    pub async fn resolved_param(&self, name: &str) -> Result<String, String> {
+        let value = self.param(name);
+        if !value.contains("{account}") {
+            return Ok(value);
+        }
+        self.identity().await?;
+        Ok(self.param(name))
     }
 
     /// The value of a parameter ("" when unset).

@@ -53,6 +53,10 @@ pub fn select(lab: &Lab, names: &[String]) -> Result<Vec<String>, UnknownName> {
 /// Called with a check's id and status when it finishes.
 pub type OnDone = Arc<dyn Fn(&str, Status) + Send + Sync>;
 
+/// Decides, before a check runs, that it cannot be graded here: returns the
+/// reason (the check is then skipped, and left out of the maximum).
+pub type Ungradable = Arc<dyn Fn(&CheckSpec, &checks::CheckKind) -> Option<String> + Send + Sync>;
+
 /// How to run.
 #[derive(Clone)]
 pub struct RunOptions {
@@ -62,6 +66,8 @@ pub struct RunOptions {
     pub concurrency: usize,
     /// Called when each check finishes (for progress display).
     pub on_done: Option<OnDone>,
+    /// Checks that cannot be graded where this run happens (cohort mode).
+    pub ungradable: Option<Ungradable>,
 }
 
 impl Default for RunOptions {
@@ -70,6 +76,7 @@ impl Default for RunOptions {
             timeout: Duration::from_secs(60),
             concurrency: 8,
             on_done: None,
+            ungradable: None,
         }
     }
 }
@@ -120,9 +127,9 @@ pub async fn run(lab: &Lab, selected: &[String], account: Arc<Account>, opts: &R
     let mut report = Report {
         schema: SCHEMA.into(),
         lab: lab.id.clone(),
-        account: account.account_id.clone(),
+        account: account.account_id(),
         region: account.region.clone(),
-        identity: account.identity.clone(),
+        identity: account.known_identity().map(|k| k.arn).unwrap_or_default(),
         started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
         duration_ms: 0,
         score: 0,
@@ -165,11 +172,16 @@ fn check_report(spec: &CheckSpec, ran: &Ran, account: &Account) -> CheckReport {
         status: ran.outcome.status,
         message: ran.outcome.message.clone(),
         hint: account.expand(hint),
-        fix: account.expand(&spec.fix),
+        fix: match &ran.outcome.fix {
+            Some(fix) => fix.clone(),
+            None => account.expand(&spec.fix),
+        },
         points: spec.points,
         score: 0,
         duration_ms: ran.duration.as_millis() as u64,
         evidence: ran.outcome.evidence.clone(),
+        ungraded: ran.outcome.ungraded,
+        transient: ran.outcome.transient,
     }
 }
 
@@ -225,9 +237,13 @@ async fn run_one(
             let why = match ran.outcome.status {
                 Status::Fail => "failed",
                 Status::Error => "could not be checked",
+                _ if ran.outcome.ungraded => "could not be graded here",
                 _ => "was skipped",
             };
-            let outcome = Outcome::skip(format!("needs {dep}, which {why}"));
+            let mut outcome = Outcome::skip(format!("needs {dep}, which {why}"));
+            // A check waiting on one that could not be graded here cannot be
+            // graded either; one waiting on a failure is the learner's to fix.
+            outcome.ungraded = ran.outcome.ungraded;
             notify(&opts, &spec.id, outcome.status);
             return Ran {
                 outcome,
@@ -235,19 +251,42 @@ async fn run_one(
             };
         }
     }
+    let kind = checks::find(&spec.kind);
+    if let (Some(kind), Some(ungradable)) = (kind, &opts.ungradable)
+        && let Some(reason) = ungradable(&spec, kind)
+    {
+        let outcome = Outcome::ungraded(reason);
+        notify(&opts, &spec.id, outcome.status);
+        return Ran {
+            outcome,
+            duration: Duration::ZERO,
+        };
+    }
     let _permit = limit.acquire().await;
     let start = Instant::now();
-    let outcome = match checks::find(&spec.kind) {
+    let outcome = match kind {
         None => Outcome::error(format!("unknown check kind `{}`", spec.kind)),
+        Some(kind) if !kind.iam_actions.is_empty() && account.aws_ready().await.is_err() => {
+            // The note at the end says how to fix it, once for every check.
+            Outcome::error(account.aws_ready().await.err().unwrap_or_default()).hint("")
+        }
         Some(kind) => {
             let task = tokio::spawn(tokio::time::timeout(opts.timeout, (kind.run)(account, spec.clone())));
             match task.await {
                 Ok(Ok(Ok(outcome))) => outcome,
                 Ok(Ok(Err(e))) => e.into_outcome(),
-                Ok(Err(_)) => Outcome::error(format!("timed out after {}s", opts.timeout.as_secs())).hint(
-                    "The service did not answer in time. Check your network, then run this check again; `--timeout SECS` allows more time.",
-                ),
-                Err(join) => Outcome::error(format!("internal error in check kind `{}`: {}", spec.kind, panic_text(join))),
+                Ok(Err(_)) => {
+                    let mut outcome = Outcome::error(format!("timed out after {}s", opts.timeout.as_secs())).hint(
+                        "The service did not answer in time. Check your network, then run this check again; `--timeout SECS` allows more time.",
+                    );
+                    outcome.transient = true;
+                    outcome
+                }
+                Err(join) => Outcome::error(format!(
+                    "internal error in check kind `{}`: {}",
+                    spec.kind,
+                    panic_text(join)
+                )),
             }
         }
     };

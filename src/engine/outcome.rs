@@ -13,6 +13,14 @@ pub struct Outcome {
     pub evidence: Value,
     /// A hint for this particular failure, instead of the lab file's hint.
     pub hint: Option<String>,
+    /// A fix command for this particular project, instead of the lab file's.
+    pub fix: Option<String>,
+    /// A skip that says nothing about the learner's work (where labcheck
+    /// runs, what it was given): left out of the maximum score.
+    pub ungraded: bool,
+    /// An error that asking again may well cure (throttling, a server
+    /// fault, a dropped or stalled connection).
+    pub transient: bool,
 }
 
 impl Outcome {
@@ -22,6 +30,18 @@ impl Outcome {
             message: message.into(),
             evidence: Value::Object(Default::default()),
             hint: None,
+            fix: None,
+            ungraded: false,
+            transient: false,
+        }
+    }
+
+    /// A skip that leaves the check out of the maximum score: it could not
+    /// be graded here, through no fault of the learner's.
+    pub fn ungraded(message: impl Into<String>) -> Self {
+        Outcome {
+            ungraded: true,
+            ..Self::new(Status::Skip, message)
         }
     }
 
@@ -46,6 +66,11 @@ impl Outcome {
         self
     }
 
+    pub fn fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = Some(fix.into());
+        self
+    }
+
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
@@ -59,6 +84,10 @@ pub enum CheckError {
     Aws(#[from] AwsError),
     #[error("{0}")]
     Other(String),
+    /// A fault that asking again may cure (the check is graded again in
+    /// cohort mode; a learner is told to run it again).
+    #[error("{0}")]
+    Transient(String),
 }
 
 impl CheckError {
@@ -69,9 +98,16 @@ impl CheckError {
                 let hint = e.hint();
                 let mut outcome = Outcome::error(e.to_string());
                 outcome.hint = hint;
+                outcome.transient = e.is_transient();
                 outcome
             }
             CheckError::Other(message) => Outcome::error(message),
+            CheckError::Transient(message) => {
+                let mut outcome =
+                    Outcome::error(message).hint("This looks like a passing fault on the way: run the check again.");
+                outcome.transient = true;
+                outcome
+            }
         }
     }
 }

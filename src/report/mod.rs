@@ -2,6 +2,7 @@
 //! human (console), JSON and JUnit XML. A report is cleaned of secrets and
 //! control sequences once, by [`Report::sanitize`], before any renderer sees it.
 
+pub mod html;
 pub mod human;
 pub mod junit;
 pub mod output;
@@ -32,7 +33,7 @@ impl Status {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub schema: String,
     pub lab: String,
@@ -50,7 +51,7 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepReport {
     pub id: String,
     pub title: String,
@@ -59,7 +60,7 @@ pub struct StepReport {
     pub checks: Vec<CheckReport>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckReport {
     pub id: String,
     pub title: String,
@@ -71,6 +72,19 @@ pub struct CheckReport {
     pub score: u32,
     pub duration_ms: u64,
     pub evidence: serde_json::Value,
+    /// Skipped for where labcheck ran or what it was given (a cache only
+    /// reachable inside its VPC, no project folder), not for the learner's
+    /// work: left out of `max_score`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub ungraded: bool,
+    /// Could not be checked because of a fault that asking again may cure
+    /// (throttling, a server error, a dropped connection).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub transient: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// How a run ends, as the process exit code (DESIGN §6).
@@ -110,7 +124,7 @@ impl Report {
                 check.score = if check.status == Status::Pass { check.points } else { 0 };
             }
             step.score = step.checks.iter().map(|c| c.score).sum();
-            step.max_score = step.checks.iter().map(|c| c.points).sum();
+            step.max_score = step.checks.iter().filter(|c| !c.ungraded).map(|c| c.points).sum();
         }
         self.score = self.steps.iter().map(|s| s.score).sum();
         self.max_score = self.steps.iter().map(|s| s.max_score).sum();
@@ -139,12 +153,25 @@ impl Report {
     }
 }
 
+/// Prints text to standard output. A closed pipe (`labcheck list | head`)
+/// is not an error: the reader has what it wanted.
+pub fn print_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
 /// Output formats of `labcheck check`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Human,
     Json,
     Junit,
+    /// One self-contained HTML page (to attach to a forum question, or submit).
+    Html,
 }
 
 /// Renders a report in a format. `color` only affects `human`.
@@ -153,6 +180,7 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
         Format::Human => human::render(report, color),
         Format::Json => report.to_json(),
         Format::Junit => junit::render(report),
+        Format::Html => html::render(report),
     }
 }
 
@@ -173,6 +201,8 @@ pub(crate) mod sample {
             score: 0,
             duration_ms: 12,
             evidence: serde_json::json!({}),
+            ungraded: false,
+            transient: false,
         };
         let mut r = Report {
             schema: SCHEMA.into(),

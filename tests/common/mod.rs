@@ -26,7 +26,7 @@ fn is_lab_variable(name: &str) -> bool {
 }
 
 /// The variables `sandbox/env` exports, read by sourcing it.
-fn sandbox_env() -> &'static HashMap<String, String> {
+pub fn sandbox_env() -> &'static HashMap<String, String> {
     static ENV: OnceLock<HashMap<String, String>> = OnceLock::new();
     ENV.get_or_init(|| {
         let status = Command::new(repo().join("sandbox/status"))

@@ -1,0 +1,387 @@
+//! `labcheck cohort grade` and `labcheck cohort merge`, from parsed flags to
+//! an exit code: load and check the roster, pick the shard, open the
+//! journal, grade with a progress bar, write the gradebook atomically, and
+//! say in one line how it went.
+
+use super::grade::{self, Grader};
+use super::gradebook::{Gradebook, LearnerResult, Outline, RosterInfo};
+use super::journal::Journal;
+use super::render::{self, Format};
+use super::roster;
+use crate::aws::{self, AwsOptions};
+use crate::course::lab::Lab;
+use crate::params::Params;
+use crate::report::output::write_atomic;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Exit codes of `labcheck cohort`.
+pub mod exit {
+    /// Every learner was graded.
+    pub const ALL_GRADED: u8 = 0;
+    /// Bad usage, a bad roster or a bad file.
+    pub const BAD_INPUT: u8 = 2;
+    /// Some learners could not be graded.
+    pub const SOME_NOT_GRADED: u8 = 3;
+    /// Interrupted (Ctrl-C): the gradebook holds what was done.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// A failed command: its message and exit code.
+#[derive(Debug)]
+pub struct CommandError {
+    pub code: u8,
+    pub message: String,
+}
+
+fn bad(message: impl ToString) -> CommandError {
+    CommandError {
+        code: exit::BAD_INPUT,
+        message: message.to_string(),
+    }
+}
+
+/// What `labcheck cohort grade` was asked to do.
+pub struct GradeSettings {
+    pub roster: PathBuf,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub journal: Option<PathBuf>,
+    pub resume: bool,
+    pub shard: Option<String>,
+    pub opts: grade::Options,
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub config: Option<PathBuf>,
+    pub sets: Vec<String>,
+}
+
+/// Which learners one shard grades: those whose roster index mod `of` is `index`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub of: usize,
+}
+
+/// Parses `I/N`, or `auto/N` (the index from AWS Batch's
+/// `AWS_BATCH_JOB_ARRAY_INDEX` or a Kubernetes Indexed Job's `JOB_COMPLETION_INDEX`).
+pub fn parse_shard(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Shard, String> {
+    let usage = || format!("--shard `{text}`: expected I/N (like 0/4) or auto/N");
+    let (i, n) = text.split_once('/').ok_or_else(usage)?;
+    let of: usize = n.trim().parse().map_err(|_| usage())?;
+    if of == 0 {
+        return Err(format!("--shard `{text}`: the number of shards must be at least 1"));
+    }
+    let index: usize = if i.trim() == "auto" {
+        let (var, value) = ["AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX"]
+            .iter()
+            .find_map(|v| env(v).map(|x| (*v, x)))
+            .ok_or_else(|| {
+                format!(
+                    "--shard auto/{of}: neither AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch array job) nor JOB_COMPLETION_INDEX (Kubernetes Indexed Job) is set"
+                )
+            })?;
+        value
+            .trim()
+            .parse()
+            .map_err(|_| format!("--shard auto/{of}: {var} is `{value}`, not a number"))?
+    } else {
+        i.trim().parse().map_err(|_| usage())?
+    };
+    if index >= of {
+        return Err(format!(
+            "--shard `{text}`: the shard index must be below {of} (0 to {})",
+            of - 1
+        ));
+    }
+    Ok(Shard { index, of })
+}
+
+/// `labcheck cohort grade ROSTER`.
+pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
+    let roster = roster::load(&s.roster).map_err(bad)?;
+    let env = |v: &str| std::env::var(v).ok().filter(|x| !x.is_empty());
+    let shard = s
+        .shard
+        .as_deref()
+        .map(|t| parse_shard(t, &env))
+        .transpose()
+        .map_err(bad)?;
+    let learners: Vec<_> = roster
+        .learners
+        .iter()
+        .filter(|l| shard.is_none_or(|sh| l.index % sh.of == sh.index))
+        .cloned()
+        .collect();
+
+    let mut params = Params::gather(s.config.as_deref(), &s.sets, &env).map_err(bad)?;
+    let inside = params.explicit("network") == Some("inside");
+    let region = s
+        .region
+        .clone()
+        .or_else(|| params.explicit("region").map(str::to_string));
+    if let Some(r) = &region
+        && !aws::is_valid_region(r)
+    {
+        return Err(bad(format!("`{r}` is not an AWS Region name (like us-west-2)")));
+    }
+    let sdk = aws::load(&AwsOptions {
+        profile: s.profile.clone(),
+        region: region.clone(),
+    })
+    .await;
+    let default_region = sdk.region().map(|r| r.to_string());
+    if let Some(l) = learners.iter().find(|l| l.region.is_none())
+        && default_region.is_none()
+    {
+        return Err(bad(format!(
+            "{}:{}: learner `{}` has no region; add a `region` column to the roster, or pass --region",
+            roster.file, l.line, l.learner
+        )));
+    }
+    params.set(
+        "network",
+        if inside { "inside" } else { "outside" },
+        crate::params::Source::Flag,
+    );
+    // The instructor's own identity: who the learners' roles must trust.
+    let has_region = default_region.is_some() || learners.iter().all(|l| l.region.is_some());
+    aws::credentials(&sdk, has_region).await.map_err(|e| CommandError {
+        code: exit::SOME_NOT_GRADED,
+        message: format!("cannot grade anybody: {e}"),
+    })?;
+    let instructor = match aws::identify(&sdk).await {
+        Ok(known) => Some(known.account),
+        Err(e) => {
+            return Err(CommandError {
+                code: exit::SOME_NOT_GRADED,
+                message: format!("cannot grade anybody: {e}"),
+            });
+        }
+    };
+
+    let outline = Outline::of(lab);
+    let info = RosterInfo {
+        file: s
+            .roster
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        fingerprint: roster.fingerprint.clone(),
+        learners: roster.learners.len(),
+    };
+    let (mut journal, done) = match &s.journal {
+        Some(path) => {
+            let (j, done) = Journal::open(path, &lab.id, &roster.fingerprint, s.resume).map_err(bad)?;
+            (Some(j), done)
+        }
+        None if s.resume => return Err(bad("--resume needs --journal FILE: the journal to resume")),
+        None => (None, Vec::new()),
+    };
+    let done: Vec<LearnerResult> = done
+        .into_iter()
+        .filter(|d| learners.iter().any(|l| l.index == d.index && l.learner == d.learner))
+        .collect();
+    let todo: Vec<_> = learners
+        .iter()
+        .filter(|l| !done.iter().any(|d| d.index == l.index))
+        .cloned()
+        .collect();
+    if s.resume {
+        eprintln!(
+            "resuming: {} of {} learners already graded in the journal; grading {}",
+            done.len(),
+            learners.len(),
+            todo.len()
+        );
+    }
+
+    let grader = Arc::new(Grader::new(
+        lab.clone(),
+        sdk,
+        params,
+        default_region,
+        instructor,
+        grade::Options {
+            inside,
+            ..s.opts.clone()
+        },
+    ));
+    let start = Instant::now();
+    let bar = progress_bar(todo.len() as u64);
+    let mut errors = 0usize;
+    let mut journal_error: Option<String> = None;
+    let finished = |result: &LearnerResult, _transient: bool| {
+        if let Some(j) = journal.as_mut()
+            && let Err(e) = j.append(result)
+            && journal_error.is_none()
+        {
+            journal_error = Some(e.to_string());
+        }
+        if !result.is_graded() {
+            errors += 1;
+        }
+        if let Some(bar) = &bar {
+            bar.set_message(format!("{errors} not graded"));
+            bar.inc(1);
+        }
+    };
+    let cancel = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let (results, interrupted) = grade::grade_all(grader, todo.clone(), finished, cancel).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let graded_now = results.len();
+    let mut all = done;
+    all.extend(results);
+    let book = Gradebook::build(outline, info, shard.map(|s| format!("{}/{}", s.index, s.of)), all);
+    let text = render::render(&book, s.format);
+    let wrote = write_out(s.output.as_deref(), &text)?;
+
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "{}graded {} of {} learners{} in {:.1}s ({:.1}/s); {} could not be graded{}{}",
+        if interrupted { "interrupted: " } else { "" },
+        book.totals.graded,
+        book.totals.learners,
+        shard
+            .map(|s| format!(" (shard {}/{})", s.index, s.of))
+            .unwrap_or_default(),
+        secs,
+        graded_now as f64 / secs.max(0.001),
+        book.totals.not_graded,
+        if interrupted {
+            format!("; {} not started (run again with --resume)", todo.len() - graded_now)
+        } else {
+            String::new()
+        },
+        wrote.map(|p| format!("; wrote {p}")).unwrap_or_default()
+    );
+    if let Some(e) = journal_error {
+        return Err(CommandError {
+            code: exit::SOME_NOT_GRADED,
+            message: format!("the journal could not be written: {e}"),
+        });
+    }
+    Ok(if interrupted {
+        exit::INTERRUPTED
+    } else if book.all_graded() && book.totals.learners == learners.len() {
+        exit::ALL_GRADED
+    } else {
+        exit::SOME_NOT_GRADED
+    })
+}
+
+/// `labcheck cohort merge PART... --output FILE`.
+pub fn merge(parts: &[PathBuf], format: Format, output: Option<&Path>) -> Result<u8, CommandError> {
+    let mut books = Vec::new();
+    for part in parts {
+        let name = part.display().to_string();
+        let text = read_capped(part, 512 * 1024 * 1024).map_err(|e| bad(format!("{name}: {e}")))?;
+        let book: Gradebook = serde_json::from_str(&text).map_err(|e| {
+            bad(format!(
+                "{name}:{}:{}: not a labcheck/gradebook-v1 JSON file ({e}); merge the shards' `--format json` gradebooks",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        books.push((name, book));
+    }
+    let merged = Gradebook::merge(books).map_err(bad)?;
+    let wrote = write_out(output, &render::render(&merged, format))?;
+    eprintln!(
+        "merged {} gradebooks: {} of {} roster learners, {} graded, {} could not be graded{}",
+        parts.len(),
+        merged.totals.learners,
+        merged.roster.learners,
+        merged.totals.graded,
+        merged.totals.not_graded,
+        wrote.map(|p| format!("; wrote {p}")).unwrap_or_default()
+    );
+    if merged.totals.learners < merged.roster.learners {
+        eprintln!(
+            "warning: {} learners of the roster are in none of the gradebooks (a shard missing?)",
+            merged.roster.learners - merged.totals.learners
+        );
+    }
+    Ok(
+        if merged.all_graded() && merged.totals.learners == merged.roster.learners {
+            exit::ALL_GRADED
+        } else {
+            exit::SOME_NOT_GRADED
+        },
+    )
+}
+
+fn read_capped(path: &Path, cap: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?.take(cap + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > cap {
+        return Err(std::io::Error::other("too large"));
+    }
+    Ok(text)
+}
+
+fn write_out(output: Option<&Path>, text: &str) -> Result<Option<String>, CommandError> {
+    match output {
+        Some(path) => {
+            write_atomic(path, text.as_bytes()).map_err(|e| CommandError {
+                code: 1,
+                message: format!("cannot write {}: {e}", path.display()),
+            })?;
+            Ok(Some(path.display().to_string()))
+        }
+        None => {
+            crate::report::print_stdout(text).map_err(|e| CommandError {
+                code: 1,
+                message: format!("cannot write the gradebook to standard output: {e}"),
+            })?;
+            Ok(None)
+        }
+    }
+}
+
+fn progress_bar(len: u64) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() || len == 0 {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} grading [{bar:30}] {pos}/{len} learners · {per_sec} · ETA {eta} · {msg}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message("0 not graded");
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Some(bar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards() {
+        let none = |_: &str| None;
+        assert_eq!(parse_shard("1/4", &none), Ok(Shard { index: 1, of: 4 }));
+        assert!(parse_shard("4/4", &none).is_err());
+        assert!(parse_shard("x/4", &none).is_err());
+        assert!(parse_shard("0/0", &none).is_err());
+        assert!(
+            parse_shard("auto/3", &none)
+                .unwrap_err()
+                .contains("JOB_COMPLETION_INDEX")
+        );
+        let k8s = |v: &str| (v == "JOB_COMPLETION_INDEX").then(|| "2".to_string());
+        assert_eq!(parse_shard("auto/3", &k8s), Ok(Shard { index: 2, of: 3 }));
+        let batch = |v: &str| (v == "AWS_BATCH_JOB_ARRAY_INDEX").then(|| "7".to_string());
+        assert!(parse_shard("auto/3", &batch).is_err(), "index out of range");
+    }
+}

@@ -1,0 +1,466 @@
+//! Grading learners: for each, AssumeRole into the learner's grader role
+//! (session `labcheck-<learner>`, with the external id), then the lab's
+//! checks with that learner's parameters, through the same engine as
+//! `labcheck check`. Many learners at once; a learner whose checks met a
+//! transient fault (throttling, a server error, a dropped or stalled
+//! connection, the time limit) is graded once more at the end, so faults on
+//! the way never change a grade.
+
+use super::gradebook::{GRADED, LearnerResult, now};
+use super::roster::Entry;
+use crate::aws::{AwsError, AwsErrorKind};
+use crate::checks::CheckKind;
+use crate::course::lab::{CheckSpec, Lab};
+use crate::engine::account::{Account, Known};
+use crate::engine::{self, RunOptions, Ungradable};
+use crate::params::{Params, Source};
+use crate::redact::strip_control;
+use crate::report::{Report, SCHEMA as REPORT_SCHEMA, Status};
+use aws_config::{Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use futures::StreamExt;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The skip reason of data-plane checks in cohort mode.
+pub const NOT_REACHABLE: &str = "not reachable from the grader";
+/// The skip reason of project checks for a learner without `project_dir`.
+pub const NO_PROJECT: &str = "no project_dir for this learner in the roster";
+
+/// How to grade.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Learners graded at once.
+    pub jobs: usize,
+    /// Longest time one learner may take.
+    pub learner_timeout: Duration,
+    /// Longest time one check may take.
+    pub check_timeout: Duration,
+    /// Checks of one learner running at once.
+    pub checks_at_once: usize,
+    /// External id for learners whose row gives none.
+    pub external_id: Option<String>,
+    /// The grader has a network path into the learners' VPCs.
+    pub inside: bool,
+    /// Folder of learners' own reports (`LEARNER.json`).
+    pub reports: Option<PathBuf>,
+}
+
+/// What every learner's grading shares.
+pub struct Grader {
+    pub lab: Lab,
+    /// The instructor's SDK configuration (credentials, endpoint, timeouts).
+    pub base_sdk: SdkConfig,
+    /// Parameters from labcheck.toml, the environment and `--set`.
+    pub base_params: Params,
+    /// Region for learners whose row names none.
+    pub default_region: Option<String>,
+    /// The instructor's account, for the learner's fix when AssumeRole is refused.
+    pub instructor: Option<String>,
+    pub opts: Options,
+    sts: aws_sdk_sts::Client,
+    http: reqwest::Client,
+}
+
+impl Grader {
+    pub fn new(
+        lab: Lab,
+        base_sdk: SdkConfig,
+        base_params: Params,
+        default_region: Option<String>,
+        instructor: Option<String>,
+        opts: Options,
+    ) -> Self {
+        Grader {
+            sts: aws_sdk_sts::Client::new(&base_sdk),
+            http: crate::engine::account::http_client(),
+            lab,
+            base_sdk,
+            base_params,
+            default_region,
+            instructor,
+            opts,
+        }
+    }
+
+    /// The role grading assumes for a learner.
+    fn role_arn(&self, entry: &Entry) -> String {
+        if let Some(arn) = &entry.role_arn {
+            return arn.clone();
+        }
+        let role = entry
+            .params
+            .iter()
+            .find(|(k, _)| k == "grader_role")
+            .map(|(_, v)| v.clone())
+            .or_else(|| self.base_params.explicit("grader_role").map(str::to_string))
+            .unwrap_or_else(|| "labcheck-grader".into());
+        format!("arn:aws:iam::{}:role/{role}", entry.account)
+    }
+
+    /// Grades one learner. The flag says whether a transient fault got in
+    /// the way (then the learner is graded again at the end).
+    pub async fn grade_one(&self, entry: &Entry) -> (LearnerResult, bool) {
+        let region = entry
+            .region
+            .clone()
+            .or_else(|| self.default_region.clone())
+            .unwrap_or_default();
+        let base = LearnerResult {
+            index: entry.index,
+            learner: entry.learner.clone(),
+            account: entry.account.clone(),
+            region: region.clone(),
+            grading_status: GRADED.into(),
+            graded_at: String::new(),
+            self_reported: Vec::new(),
+            notes: Vec::new(),
+            report: None,
+        };
+        let error = |status: String| LearnerResult {
+            grading_status: format!("error: {}", one_line(&status)),
+            graded_at: now(),
+            ..base.clone()
+        };
+        let graded = tokio::time::timeout(self.opts.learner_timeout, self.grade_in_account(entry, &region)).await;
+        match graded {
+            Err(_) => (
+                error(format!(
+                    "grading took longer than {}s (--learner-timeout); AWS or the network may be slow",
+                    self.opts.learner_timeout.as_secs()
+                )),
+                true,
+            ),
+            Ok(Err((status, transient))) => (error(status), transient),
+            Ok(Ok((mut report, notes))) => {
+                let mut result = LearnerResult {
+                    graded_at: now(),
+                    notes,
+                    ..base.clone()
+                };
+                if let Some(dir) = &self.opts.reports {
+                    self_report(&mut report, &mut result, dir, &self.lab);
+                }
+                if let Some(note) = not_graded_note(&report, &self.lab) {
+                    result.notes.push(note);
+                }
+                let transient = report.checks().any(|c| c.transient);
+                result.report = Some(report);
+                (result, transient)
+            }
+        }
+    }
+
+    /// AssumeRole, then the lab. Err is the grading status and whether the
+    /// fault was transient.
+    async fn grade_in_account(&self, entry: &Entry, region: &str) -> Result<(Report, Vec<String>), (String, bool)> {
+        let role_arn = self.role_arn(entry);
+        let external_id = entry.external_id.clone().or_else(|| self.opts.external_id.clone());
+        let assumed = self
+            .sts
+            .assume_role()
+            .role_arn(&role_arn)
+            .role_session_name(session_name(&entry.learner))
+            .set_external_id(external_id.clone())
+            .duration_seconds(3600)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("sts:AssumeRole", e))
+            .map_err(|e| (self.refused(&e, &role_arn, external_id.is_some()), e.is_transient()))?;
+        let (Some(creds), Some(user)) = (assumed.credentials(), assumed.assumed_role_user()) else {
+            return Err(("AssumeRole answered without credentials".into(), true));
+        };
+        let credentials = Credentials::new(
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            Some(creds.session_token().to_string()),
+            std::time::SystemTime::try_from(*creds.expiration()).ok(),
+            "sts:AssumeRole",
+        );
+        let sdk = self
+            .base_sdk
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .region(Region::new(region.to_string()))
+            .build();
+        let mut params = self.base_params.clone();
+        let row = Source::Roster { line: entry.line };
+        params.set("region", region, row.clone());
+        params.set("account", &entry.account, row.clone());
+        let project = entry
+            .project_dir
+            .as_ref()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
+        params.set("project_dir", project, row.clone());
+        if self.opts.inside {
+            params.set("network", "inside", Source::Flag);
+        }
+        for (name, value) in &entry.params {
+            params.set(name, value, row.clone());
+        }
+        let account = Account::new(sdk, params)
+            .with_identity(Known {
+                account: entry.account.clone(),
+                arn: user.arn().to_string(),
+            })
+            .with_http(self.http.clone());
+        account.add_secret(creds.secret_access_key());
+        account.add_secret(creds.session_token());
+        let account = Arc::new(account);
+        let selected = engine::select(&self.lab, &[]).unwrap_or_default();
+        let run = RunOptions {
+            timeout: self.opts.check_timeout,
+            concurrency: self.opts.checks_at_once,
+            on_done: None,
+            ungradable: Some(ungradable(self.opts.inside, entry.project_dir.is_some())),
+        };
+        let report = engine::run(&self.lab, &selected, account, &run).await;
+        Ok((report, Vec::new()))
+    }
+
+    /// The grading status when AssumeRole fails: what AWS said, and what the
+    /// learner does about it.
+    fn refused(&self, e: &AwsError, role_arn: &str, has_external_id: bool) -> String {
+        let trusted = self
+            .instructor
+            .as_deref()
+            .map(|a| format!("account {a}"))
+            .unwrap_or_else(|| "the instructor's account".into());
+        let fix = format!(
+            "the learner creates the role {role_arn} from `labcheck policy --role-template` (trusting {trusted}{}), or fixes its trust policy",
+            if has_external_id {
+                " with the roster's external id"
+            } else {
+                "; no external id was given: set the roster's external_id column or --external-id"
+            }
+        );
+        match e.kind {
+            AwsErrorKind::AccessDenied => format!(
+                "AssumeRole refused ({}): {}. Fix: {fix}",
+                code(e),
+                e.message.trim_start_matches(&format!("{}: ", code(e)))
+            ),
+            AwsErrorKind::NotFound => format!("the grader role does not exist ({}). Fix: {fix}", e.message),
+            _ if e.is_transient() => format!("AWS STS did not answer ({})", e.message),
+            _ => format!("AssumeRole failed: {}. Fix: {fix}", e.message),
+        }
+    }
+}
+
+/// Which checks were left out of the learner's maximum, and why, in one line.
+fn not_graded_note(report: &Report, lab: &Lab) -> Option<String> {
+    let ungraded: Vec<_> = report.checks().filter(|c| c.ungraded).collect();
+    if ungraded.is_empty() {
+        return None;
+    }
+    let data_plane = ungraded
+        .iter()
+        .filter(|c| {
+            lab.check(&c.id)
+                .and_then(|s| crate::checks::find(&s.kind))
+                .is_some_and(|k| k.data_plane)
+        })
+        .count();
+    let mut parts = Vec::new();
+    if data_plane > 0 {
+        parts.push(format!(
+            "{data_plane} checks {NOT_REACHABLE} (cache and database connections)"
+        ));
+    }
+    if ungraded.len() > data_plane {
+        parts.push(format!(
+            "{} that need the learner's project",
+            ungraded.len() - data_plane
+        ));
+    }
+    Some(format!("left out of max_score: {}", parts.join(", ")))
+}
+
+fn code(e: &AwsError) -> &str {
+    e.code.as_deref().unwrap_or("AccessDenied")
+}
+
+/// Which checks the grader cannot grade: data-plane checks without a network
+/// path, project checks without the learner's project.
+pub fn ungradable(inside: bool, has_project: bool) -> Ungradable {
+    Arc::new(move |_spec: &CheckSpec, kind: &CheckKind| {
+        if kind.data_plane && !inside {
+            Some(NOT_REACHABLE.to_string())
+        } else if kind.id.starts_with("project.") && !has_project {
+            Some(NO_PROJECT.to_string())
+        } else {
+            None
+        }
+    })
+}
+
+/// The role session name for a learner: `labcheck-<learner>`, in the
+/// characters and length STS accepts.
+pub fn session_name(learner: &str) -> String {
+    let clean: String = learner
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "+=,.@_-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64 - "labcheck-".len())
+        .collect();
+    format!("labcheck-{clean}")
+}
+
+fn one_line(text: &str) -> String {
+    let flat = strip_control(text).split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 600 {
+        flat.chars().take(600).collect::<String>() + "…"
+    } else {
+        flat
+    }
+}
+
+/// Largest learner report read from `--reports`.
+const MAX_SELF_REPORT: u64 = 4 * 1024 * 1024;
+
+/// Fills the checks the grader could not grade with the learner's own
+/// report, when it is for the same lab and account; each such check is
+/// marked self-reported. Otherwise the row's notes say why it was ignored.
+fn self_report(report: &mut Report, result: &mut LearnerResult, dir: &std::path::Path, lab: &Lab) {
+    let path = dir.join(format!("{}.json", result.learner));
+    if !path.is_file() {
+        return;
+    }
+    use std::io::Read;
+    let mut text = Vec::new();
+    let read = std::fs::File::open(&path).and_then(|f| f.take(MAX_SELF_REPORT + 1).read_to_end(&mut text));
+    let theirs: Report = match read {
+        Err(e) => {
+            return result
+                .notes
+                .push(format!("self-report {} ignored: {e}", path.display()));
+        }
+        Ok(_) if text.len() as u64 > MAX_SELF_REPORT => {
+            return result
+                .notes
+                .push(format!("self-report {} ignored: larger than 4 MB", path.display()));
+        }
+        Ok(_) => match serde_json::from_slice(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                return result.notes.push(format!(
+                    "self-report {} ignored: not a labcheck JSON report ({e})",
+                    path.display()
+                ));
+            }
+        },
+    };
+    let why_not = if theirs.schema != REPORT_SCHEMA {
+        Some(format!("its schema is `{}`, not {REPORT_SCHEMA}", theirs.schema))
+    } else if theirs.lab != lab.id {
+        Some(format!("it grades lab `{}`, not `{}`", theirs.lab, lab.id))
+    } else if theirs.account != result.account {
+        Some(format!(
+            "it is for account `{}`, not the roster's {}",
+            theirs.account, result.account
+        ))
+    } else {
+        None
+    };
+    if let Some(why) = why_not {
+        result.notes.push(one_line(&format!("self-report ignored: {why}")));
+        return;
+    }
+    for step in &mut report.steps {
+        for check in &mut step.checks {
+            let data_plane = lab
+                .check(&check.id)
+                .and_then(|spec| crate::checks::find(&spec.kind))
+                .is_some_and(|k| k.data_plane);
+            if !(check.ungraded && data_plane) {
+                continue;
+            }
+            let Some(own) = theirs
+                .checks()
+                .find(|c| c.id == check.id && matches!(c.status, Status::Pass | Status::Fail))
+            else {
+                continue;
+            };
+            check.status = own.status;
+            check.message = format!("self-reported: {}", own.message);
+            check.evidence = serde_json::json!({ "self_reported": true, "started_at": theirs.started_at });
+            check.ungraded = false;
+            result.self_reported.push(check.id.clone());
+        }
+    }
+    report.rescore();
+    report.sanitize(&crate::redact::Redactor::new());
+}
+
+/// Grades `todo`, `jobs` learners at once, calling `finished` with each
+/// final result as it comes; learners that met a transient fault are graded
+/// once more at the end. Stops starting and finishing learners when
+/// `cancel` completes: returns the results so far and whether it was cancelled.
+pub async fn grade_all<F>(
+    grader: Arc<Grader>,
+    todo: Vec<Entry>,
+    mut finished: F,
+    cancel: impl Future<Output = ()>,
+) -> (Vec<LearnerResult>, bool)
+where
+    F: FnMut(&LearnerResult, bool),
+{
+    tokio::pin!(cancel);
+    let jobs = grader.opts.jobs.max(1);
+    let mut results = Vec::new();
+    let mut again = Vec::new();
+    for round in 0..2 {
+        let batch = if round == 0 {
+            std::mem::take(&mut { todo.clone() })
+        } else {
+            std::mem::take(&mut again)
+        };
+        if batch.is_empty() {
+            break;
+        }
+        let mut stream = futures::stream::iter(batch.into_iter().map(|entry| {
+            let grader = grader.clone();
+            async move {
+                let (result, transient) = grader.grade_one(&entry).await;
+                (entry, result, transient)
+            }
+        }))
+        .buffer_unordered(jobs);
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut cancel => return (results, true),
+                next = stream.next() => match next {
+                    None => break,
+                    Some((entry, _, true)) if round == 0 => again.push(entry),
+                    Some((_, result, transient)) => {
+                        finished(&result, transient);
+                        results.push(result);
+                    }
+                },
+            }
+        }
+    }
+    (results, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_names_fit_sts() {
+        assert_eq!(session_name("ada"), "labcheck-ada");
+        assert_eq!(session_name("Ada Lovelace/1"), "labcheck-Ada-Lovelace-1");
+        assert_eq!(session_name(&"x".repeat(100)).len(), 64);
+    }
+}

@@ -1,0 +1,378 @@
+//! The gradebook (`labcheck/gradebook-v1`): each learner's result in roster
+//! order, cohort totals, and the per-check pass rates an instructor teaches
+//! from. Built the same way from a fresh run, a resumed one, or merged shards,
+//! so all three give the same gradebook.
+
+use crate::course::lab::Lab;
+use crate::report::{Report, Status};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const SCHEMA: &str = "labcheck/gradebook-v1";
+
+/// `grading_status` of a learner who was graded.
+pub const GRADED: &str = "graded";
+
+/// One learner's line of the gradebook.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LearnerResult {
+    /// Position in the roster (0-based).
+    pub index: usize,
+    pub learner: String,
+    pub account: String,
+    pub region: String,
+    /// `graded`, or `error: REASON` when the learner could not be graded
+    /// (never a zero).
+    pub grading_status: String,
+    /// RFC 3339, when grading finished.
+    pub graded_at: String,
+    /// Checks whose result comes from the learner's own report (`--reports`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub self_reported: Vec<String>,
+    /// What the instructor should know about this row (a self-report that
+    /// was ignored, checks not graded here).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// The lab report, as `labcheck check --format json` gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<Report>,
+}
+
+impl LearnerResult {
+    pub fn is_graded(&self) -> bool {
+        self.grading_status == GRADED && self.report.is_some()
+    }
+}
+
+/// The lab's steps and checks, in order: the gradebook's columns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outline {
+    pub lab: String,
+    pub steps: Vec<OutlineStep>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutlineStep {
+    pub id: String,
+    pub title: String,
+    pub checks: Vec<OutlineCheck>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutlineCheck {
+    pub id: String,
+    pub title: String,
+    pub points: u32,
+}
+
+impl Outline {
+    pub fn of(lab: &Lab) -> Self {
+        Outline {
+            lab: lab.id.clone(),
+            steps: lab
+                .steps
+                .iter()
+                .filter(|s| !s.checks.is_empty())
+                .map(|s| OutlineStep {
+                    id: s.id.clone(),
+                    title: s.title.clone(),
+                    checks: s
+                        .checks
+                        .iter()
+                        .map(|c| OutlineCheck {
+                            id: c.id.clone(),
+                            title: c.title.clone(),
+                            points: c.points,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Which roster a gradebook grades.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterInfo {
+    pub file: String,
+    pub fingerprint: String,
+    /// Learners on the whole roster (a shard grades some of them).
+    pub learners: usize,
+}
+
+/// Cohort totals.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    pub learners: usize,
+    pub graded: usize,
+    pub not_graded: usize,
+    /// Graded learners whose every graded check passed.
+    pub all_passed: usize,
+    /// Mean of score / max_score over graded learners, in percent.
+    pub mean_percent: f64,
+}
+
+/// One check across the cohort.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckStat {
+    pub id: String,
+    pub step: String,
+    pub title: String,
+    pub points: u32,
+    /// Graded learners for whom this check counted.
+    pub graded: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+    /// Skipped because a check it needs did not pass.
+    pub skipped: usize,
+    /// Not gradable here (left out of those learners' maximum).
+    pub not_graded: usize,
+    pub self_reported: usize,
+    /// passed / graded, in percent (0 when nobody was graded on it).
+    pub pass_rate: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Gradebook {
+    pub schema: String,
+    pub generated_at: String,
+    pub roster: RosterInfo,
+    /// `I/N` when this gradebook is one shard of a roster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    pub outline: Outline,
+    pub totals: Totals,
+    pub checks: Vec<CheckStat>,
+    pub learners: Vec<LearnerResult>,
+}
+
+impl Gradebook {
+    /// A gradebook over `learners` (any order; kept in roster order).
+    pub fn build(
+        outline: Outline,
+        roster: RosterInfo,
+        shard: Option<String>,
+        mut learners: Vec<LearnerResult>,
+    ) -> Self {
+        learners.sort_by_key(|l| l.index);
+        learners.dedup_by_key(|l| l.index);
+        let graded: Vec<&Report> = learners
+            .iter()
+            .filter(|l| l.is_graded())
+            .filter_map(|l| l.report.as_ref())
+            .collect();
+        let percents: Vec<f64> = graded
+            .iter()
+            .map(|r| {
+                if r.max_score == 0 {
+                    100.0
+                } else {
+                    100.0 * r.score as f64 / r.max_score as f64
+                }
+            })
+            .collect();
+        let totals = Totals {
+            learners: learners.len(),
+            graded: graded.len(),
+            not_graded: learners.len() - graded.len(),
+            all_passed: graded
+                .iter()
+                .filter(|r| r.checks().all(|c| c.status == Status::Pass || c.ungraded))
+                .count(),
+            mean_percent: round1(percents.iter().sum::<f64>() / (percents.len().max(1)) as f64),
+        };
+        let self_reported: BTreeMap<&str, usize> =
+            learners
+                .iter()
+                .flat_map(|l| l.self_reported.iter())
+                .fold(BTreeMap::new(), |mut m, id| {
+                    *m.entry(id.as_str()).or_default() += 1;
+                    m
+                });
+        let mut checks = Vec::new();
+        for step in &outline.steps {
+            for c in &step.checks {
+                let mut stat = CheckStat {
+                    id: c.id.clone(),
+                    step: step.id.clone(),
+                    title: c.title.clone(),
+                    points: c.points,
+                    graded: 0,
+                    passed: 0,
+                    failed: 0,
+                    errors: 0,
+                    skipped: 0,
+                    not_graded: 0,
+                    self_reported: self_reported.get(c.id.as_str()).copied().unwrap_or(0),
+                    pass_rate: 0.0,
+                };
+                for check in graded.iter().flat_map(|r| r.checks()).filter(|x| x.id == c.id) {
+                    if check.ungraded {
+                        stat.not_graded += 1;
+                        continue;
+                    }
+                    stat.graded += 1;
+                    match check.status {
+                        Status::Pass => stat.passed += 1,
+                        Status::Fail => stat.failed += 1,
+                        Status::Error => stat.errors += 1,
+                        Status::Skip => stat.skipped += 1,
+                    }
+                }
+                if stat.graded > 0 {
+                    stat.pass_rate = round1(100.0 * stat.passed as f64 / stat.graded as f64);
+                }
+                checks.push(stat);
+            }
+        }
+        Gradebook {
+            schema: SCHEMA.into(),
+            generated_at: now(),
+            roster,
+            shard,
+            outline,
+            totals,
+            checks,
+            learners,
+        }
+    }
+
+    /// Whether every learner in it was graded.
+    pub fn all_graded(&self) -> bool {
+        self.totals.not_graded == 0
+    }
+
+    /// Combines shard gradebooks of one roster into the gradebook an
+    /// unsharded run gives.
+    pub fn merge(parts: Vec<(String, Gradebook)>) -> Result<Gradebook, String> {
+        let mut parts = parts.into_iter();
+        let Some((first_name, first)) = parts.next() else {
+            return Err("no gradebooks to merge".into());
+        };
+        let (outline, roster) = (first.outline.clone(), first.roster.clone());
+        let mut owner: BTreeMap<usize, String> = BTreeMap::new();
+        let mut learners = Vec::new();
+        for (name, part) in std::iter::once((first_name, first)).chain(parts) {
+            if part.schema != SCHEMA {
+                return Err(format!("{name}: not a {SCHEMA} file (schema `{}`)", part.schema));
+            }
+            if part.roster.fingerprint != roster.fingerprint {
+                return Err(format!(
+                    "{name} grades another roster (or another version of it) than the first gradebook"
+                ));
+            }
+            if part.outline != outline {
+                return Err(format!("{name} grades another lab, or another version of it"));
+            }
+            for l in part.learners {
+                if let Some(other) = owner.insert(l.index, name.clone()) {
+                    if other != name {
+                        return Err(format!("learner `{}` is in both {other} and {name}", l.learner));
+                    }
+                    continue;
+                }
+                learners.push(l);
+            }
+        }
+        Ok(Gradebook::build(outline, roster, None, learners))
+    }
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// The current time, RFC 3339 in seconds.
+pub fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::report::sample;
+
+    pub fn outline() -> Outline {
+        Outline {
+            lab: "deploy-django-eb".into(),
+            steps: vec![OutlineStep {
+                id: "s3".into(),
+                title: "Store media files in Amazon S3".into(),
+                checks: ["s3.bucket", "s3.cors", "s3.private", "s3.media"]
+                    .iter()
+                    .map(|id| OutlineCheck {
+                        id: id.to_string(),
+                        title: format!("title of {id}"),
+                        points: 2,
+                    })
+                    .collect(),
+            }],
+        }
+    }
+
+    pub fn roster_info() -> RosterInfo {
+        RosterInfo {
+            file: "roster.csv".into(),
+            fingerprint: "f".into(),
+            learners: 3,
+        }
+    }
+
+    pub fn learners() -> Vec<LearnerResult> {
+        let graded = |index: usize, name: &str| LearnerResult {
+            index,
+            learner: name.into(),
+            account: format!("{index:012}"),
+            region: "us-west-2".into(),
+            grading_status: GRADED.into(),
+            graded_at: "2026-11-29T10:00:00Z".into(),
+            self_reported: vec![],
+            notes: vec![],
+            report: Some(sample::report()),
+        };
+        vec![
+            graded(0, "ada"),
+            LearnerResult {
+                report: None,
+                grading_status: "error: AssumeRole refused".into(),
+                ..graded(1, "bob")
+            },
+            graded(2, "cy"),
+        ]
+    }
+
+    #[test]
+    fn totals_and_pass_rates() {
+        let g = Gradebook::build(outline(), roster_info(), None, learners());
+        assert_eq!((g.totals.learners, g.totals.graded, g.totals.not_graded), (3, 2, 1));
+        assert_eq!(g.totals.mean_percent, 25.0);
+        let cors = g.checks.iter().find(|c| c.id == "s3.cors").unwrap();
+        assert_eq!((cors.graded, cors.failed, cors.pass_rate), (2, 2, 0.0));
+        let bucket = g.checks.iter().find(|c| c.id == "s3.bucket").unwrap();
+        assert_eq!(bucket.pass_rate, 100.0);
+        assert!(!g.all_graded());
+    }
+
+    #[test]
+    fn merged_shards_equal_the_whole() {
+        let all = learners();
+        let whole = Gradebook::build(outline(), roster_info(), None, all.clone());
+        let part = |keep: usize| {
+            Gradebook::build(
+                outline(),
+                roster_info(),
+                Some(format!("{keep}/2")),
+                all.iter().filter(|l| l.index % 2 == keep).cloned().collect(),
+            )
+        };
+        let mut merged = Gradebook::merge(vec![("b".into(), part(1)), ("a".into(), part(0))]).unwrap();
+        merged.generated_at = whole.generated_at.clone();
+        assert_eq!(merged, whole);
+        let mut other = part(0);
+        other.roster.fingerprint = "g".into();
+        assert!(Gradebook::merge(vec![("a".into(), part(1)), ("c".into(), other)]).is_err());
+        let err = Gradebook::merge(vec![("a".into(), part(0)), ("c".into(), whole.clone())]).unwrap_err();
+        assert!(err.contains("is in both"), "{err}");
+    }
+}

@@ -1,0 +1,21 @@
+//! Cohort grading: an instructor grades every learner of a roster from one
+//! machine, in one process. Each learner's account is reached through a
+//! read-only role (AssumeRole with an external id), graded with the same
+//! engine and checks as `labcheck check`, and written to a gradebook that
+//! survives throttling, network faults and a killed process.
+//!
+//! - [`roster`]: the CSV roster, checked whole before anyone is graded.
+//! - [`grade`]: per-learner runs, concurrency, retries of transient faults.
+//! - [`journal`]: one synced JSON line per finished learner; `--resume`.
+//! - [`gradebook`]: the result (`labcheck/gradebook-v1`), totals, per-check
+//!   pass rates, shards and their merge.
+//! - [`render`]: csv, json, junit and html.
+//! - [`template`]: the CloudFormation template of the grader role.
+
+pub mod command;
+pub mod grade;
+pub mod gradebook;
+pub mod journal;
+pub mod render;
+pub mod roster;
+pub mod template;

@@ -1,0 +1,352 @@
+//! The gradebook's formats: csv (DESIGN §7, for a learning management
+//! system), json (`labcheck/gradebook-v1`), junit (one test suite per
+//! learner) and html (one self-contained page: a row per learner, the
+//! cohort's pass rate per check, each learner's failures).
+
+use super::gradebook::{Gradebook, LearnerResult};
+use crate::report::Status;
+use crate::report::html::{badge, check_block, escape, page};
+use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
+use std::fmt::Write;
+use std::time::Duration;
+
+/// Output formats of `labcheck cohort`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Json,
+    Junit,
+    Html,
+}
+
+pub fn render(book: &Gradebook, format: Format) -> String {
+    match format {
+        Format::Csv => csv(book),
+        Format::Json => json(book),
+        Format::Junit => junit(book),
+        Format::Html => html(book),
+    }
+}
+
+pub fn json(book: &Gradebook) -> String {
+    let mut text = serde_json::to_string_pretty(book).expect("a gradebook serializes");
+    text.push('\n');
+    text
+}
+
+/// `learner,account,score,max_score,grading_status,<step ids…>,graded_at,notes`:
+/// a step's cell is its score; a learner who could not be graded has empty
+/// scores (never a zero).
+pub fn csv(book: &Gradebook) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let mut header = vec!["learner", "account", "score", "max_score", "grading_status"];
+    header.extend(book.outline.steps.iter().map(|s| s.id.as_str()));
+    header.extend(["graded_at", "notes"]);
+    let _ = w.write_record(&header);
+    for l in &book.learners {
+        let mut row = vec![l.learner.clone(), l.account.clone()];
+        match l.report.as_ref().filter(|_| l.is_graded()) {
+            Some(r) => {
+                row.extend([r.score.to_string(), r.max_score.to_string(), l.grading_status.clone()]);
+                for step in &book.outline.steps {
+                    row.push(
+                        r.steps
+                            .iter()
+                            .find(|s| s.id == step.id)
+                            .map(|s| s.score.to_string())
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+            None => {
+                row.extend([String::new(), String::new(), l.grading_status.clone()]);
+                row.extend(book.outline.steps.iter().map(|_| String::new()));
+            }
+        }
+        row.push(l.graded_at.clone());
+        row.push(notes(l));
+        let _ = w.write_record(&row);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+fn notes(l: &LearnerResult) -> String {
+    let mut notes = l.notes.clone();
+    if !l.self_reported.is_empty() {
+        notes.insert(0, format!("self-reported: {}", l.self_reported.join(", ")));
+    }
+    notes.join("; ")
+}
+
+/// One test suite per learner, one test case per check; a learner who could
+/// not be graded is one errored test case.
+pub fn junit(book: &Gradebook) -> String {
+    let mut junit = Junit::new(format!("labcheck cohort {}", book.outline.lab));
+    for l in &book.learners {
+        let mut suite = TestSuite::new(l.learner.clone());
+        match l.report.as_ref().filter(|_| l.is_graded()) {
+            None => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                status.set_message(l.grading_status.clone());
+                let mut case = TestCase::new("grading", status);
+                case.set_classname(l.learner.clone());
+                suite.add_test_case(case);
+            }
+            Some(r) => {
+                for check in r.checks() {
+                    let status = match check.status {
+                        Status::Pass => TestCaseStatus::success(),
+                        Status::Skip => {
+                            let mut s = TestCaseStatus::skipped();
+                            s.set_message(check.message.clone());
+                            s
+                        }
+                        Status::Fail | Status::Error => {
+                            let mut s = TestCaseStatus::non_success(if check.status == Status::Fail {
+                                NonSuccessKind::Failure
+                            } else {
+                                NonSuccessKind::Error
+                            });
+                            s.set_message(check.message.clone());
+                            if !check.hint.is_empty() {
+                                s.set_description(format!("hint: {}", check.hint));
+                            }
+                            s
+                        }
+                    };
+                    let mut case = TestCase::new(check.id.clone(), status);
+                    case.set_classname(format!("{}.{}", l.learner, check.id.split('.').next().unwrap_or("")));
+                    case.set_time(Duration::from_millis(check.duration_ms));
+                    suite.add_test_case(case);
+                }
+            }
+        }
+        junit.add_test_suite(suite);
+    }
+    junit.to_string().unwrap_or_default()
+}
+
+/// Sorts a table when a header with class `sortable` is clicked: numbers as
+/// numbers (from `data-v` when present), text as text.
+const SORT_SCRIPT: &str = r#"
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  table.querySelectorAll("th.sortable").forEach(function (th, col) {
+    th.addEventListener("click", function () {
+      var asc = th.getAttribute("aria-sort") !== "ascending";
+      table.querySelectorAll("th").forEach(function (h) { h.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      var key = function (row) {
+        var cell = row.cells[col];
+        var v = cell.hasAttribute("data-v") ? cell.getAttribute("data-v") : cell.textContent.trim();
+        var n = parseFloat(v);
+        return isNaN(n) || v === "" ? v.toLowerCase() : n;
+      };
+      rows.sort(function (a, b) {
+        var x = key(a), y = key(b);
+        if (typeof x !== typeof y) { return (typeof x === "number" ? -1 : 1) * (asc ? 1 : -1); }
+        return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+});
+"#;
+
+/// The gradebook as one self-contained page.
+pub fn html(book: &Gradebook) -> String {
+    let t = &book.totals;
+    let mut b = String::new();
+    let _ = writeln!(
+        b,
+        "<h1>Gradebook: {}</h1>\n<p class=\"meta\"><span>roster {}</span>{}<span>generated {}</span></p>",
+        escape(&book.outline.lab),
+        escape(&book.roster.file),
+        book.shard
+            .as_ref()
+            .map(|s| format!("<span>shard {}</span>", escape(s)))
+            .unwrap_or_default(),
+        escape(&book.generated_at)
+    );
+    let _ = writeln!(
+        b,
+        "<p><span class=\"score\">{} of {} learners graded</span> <span class=\"meta\"><span>{} could not be graded</span><span>{} passed every graded check</span><span>mean {:.1}%</span></span></p>",
+        t.graded, t.learners, t.not_graded, t.all_passed, t.mean_percent
+    );
+
+    // The checks the cohort fails most first: what to teach next.
+    let mut stats: Vec<_> = book.checks.iter().collect();
+    stats.sort_by(|a, b| {
+        a.pass_rate
+            .partial_cmp(&b.pass_rate)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.id.cmp(&b.id))
+    });
+    b.push_str("<h2>Checks across the cohort</h2>\n<p class=\"meta\">Lowest pass rate first: what the cohort finds hardest.</p>\n");
+    b.push_str("<table class=\"sortable\" id=\"checks\"><thead><tr><th class=\"sortable\">check</th><th class=\"sortable\">title</th><th class=\"sortable num\">pass rate</th><th></th><th class=\"sortable num\">passed</th><th class=\"sortable num\">failed</th><th class=\"sortable num\">errors</th><th class=\"sortable num\">skipped</th><th class=\"sortable num\">not graded</th></tr></thead><tbody>\n");
+    for s in stats {
+        let _ = writeln!(
+            b,
+            "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\" data-v=\"{}\">{}</td><td><div class=\"bar\"><div style=\"width:{}%\"></div></div></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}{}</td></tr>",
+            escape(&s.id),
+            escape(&s.title),
+            if s.graded == 0 { -1.0 } else { s.pass_rate },
+            if s.graded == 0 {
+                "–".to_string()
+            } else {
+                format!("{:.1}%", s.pass_rate)
+            },
+            s.pass_rate.clamp(0.0, 100.0),
+            s.passed,
+            s.failed,
+            s.errors,
+            s.skipped,
+            s.not_graded,
+            if s.self_reported > 0 {
+                format!(" ({} self-reported)", s.self_reported)
+            } else {
+                String::new()
+            }
+        );
+    }
+    b.push_str("</tbody></table>\n");
+
+    b.push_str("<h2>Learners</h2>\n<table class=\"sortable\" id=\"learners\"><thead><tr><th class=\"sortable\">learner</th><th class=\"sortable\">account</th><th class=\"sortable num\">score</th><th class=\"sortable num\">max</th><th class=\"sortable num\">%</th><th class=\"sortable\">status</th>");
+    for step in &book.outline.steps {
+        let _ = write!(b, "<th class=\"sortable num\">{}</th>", escape(&step.id));
+    }
+    b.push_str("</tr></thead><tbody>\n");
+    for l in &book.learners {
+        let report = l.report.as_ref().filter(|_| l.is_graded());
+        let _ = write!(
+            b,
+            "<tr><td><a href=\"#learner-{}\">{}</a></td><td>{}</td>",
+            l.index,
+            escape(&l.learner),
+            escape(&l.account)
+        );
+        match report {
+            Some(r) => {
+                let pct = if r.max_score == 0 {
+                    100.0
+                } else {
+                    100.0 * r.score as f64 / r.max_score as f64
+                };
+                let _ = write!(
+                    b,
+                    "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\" data-v=\"{pct:.1}\">{pct:.0}%</td><td>graded</td>",
+                    r.score, r.max_score
+                );
+                for step in &book.outline.steps {
+                    let cell = r
+                        .steps
+                        .iter()
+                        .find(|s| s.id == step.id)
+                        .map(|s| format!("{}/{}", s.score, s.max_score))
+                        .unwrap_or_default();
+                    let _ = write!(
+                        b,
+                        "<td class=\"num\" data-v=\"{}\">{cell}</td>",
+                        cell.split('/').next().unwrap_or("")
+                    );
+                }
+            }
+            None => {
+                let _ = write!(
+                    b,
+                    "<td class=\"num\" data-v=\"-1\"></td><td class=\"num\" data-v=\"-1\"></td><td class=\"num\" data-v=\"-1\"></td><td>{} {}</td>",
+                    badge(Status::Error),
+                    escape(&l.grading_status)
+                );
+                for _ in &book.outline.steps {
+                    b.push_str("<td class=\"num\" data-v=\"-1\"></td>");
+                }
+            }
+        }
+        b.push_str("</tr>\n");
+    }
+    b.push_str("</tbody></table>\n");
+
+    b.push_str("<h2>What each learner has left to do</h2>\n");
+    for l in &book.learners {
+        let _ = writeln!(
+            b,
+            "<details id=\"learner-{}\"{}><summary><strong>{}</strong> <span class=\"meta\"><span>{}</span><span>{}</span></span></summary>",
+            l.index,
+            if l.is_graded() { "" } else { " open" },
+            escape(&l.learner),
+            escape(&l.account),
+            escape(&match l.report.as_ref().filter(|_| l.is_graded()) {
+                Some(r) => format!("{}/{}", r.score, r.max_score),
+                None => l.grading_status.clone(),
+            })
+        );
+        if let Some(r) = l.report.as_ref().filter(|_| l.is_graded()) {
+            let open: Vec<_> = r
+                .checks()
+                .filter(|c| matches!(c.status, Status::Fail | Status::Error))
+                .collect();
+            if open.is_empty() {
+                b.push_str("<p>Every graded check passed.</p>\n");
+            }
+            for c in open {
+                check_block(&mut b, c);
+            }
+        } else {
+            let _ = writeln!(b, "<p>{}</p>", escape(&l.grading_status));
+        }
+        let n = notes(l);
+        if !n.is_empty() {
+            let _ = writeln!(b, "<div class=\"note\">{}</div>", escape(&n));
+        }
+        b.push_str("</details>\n");
+    }
+    page(&format!("labcheck gradebook {}", book.outline.lab), &b, SORT_SCRIPT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cohort::gradebook::tests::{learners, outline, roster_info};
+
+    fn book() -> Gradebook {
+        Gradebook::build(outline(), roster_info(), None, learners())
+    }
+
+    #[test]
+    fn csv_has_the_contract_columns_and_no_zero_for_errors() {
+        let text = csv(&book());
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            "learner,account,score,max_score,grading_status,s3,graded_at,notes"
+        );
+        assert!(lines.next().unwrap().starts_with("ada,000000000000,2,8,graded,2,"));
+        assert_eq!(
+            lines.next().unwrap(),
+            "bob,000000000001,,,error: AssumeRole refused,,2026-11-29T10:00:00Z,"
+        );
+    }
+
+    #[test]
+    fn junit_has_a_suite_per_learner() {
+        let xml = junit(&book());
+        assert_eq!(xml.matches("<testsuite ").count(), 3, "{xml}");
+        assert!(xml.contains("AssumeRole refused"));
+    }
+
+    #[test]
+    fn html_is_self_contained_and_escaped() {
+        let mut g = book();
+        g.learners[0].learner = "<b>ada</b>".into();
+        let html = html(&g);
+        assert!(html.contains("&lt;b&gt;ada&lt;/b&gt;") && !html.contains("<b>ada"));
+        for remote in ["http://", "https://", "src=", "@import", "url("] {
+            assert!(!html.contains(remote), "fetches nothing: found {remote}");
+        }
+        assert!(html.contains("id=\"checks\"") && html.contains("id=\"learners\""));
+    }
+}

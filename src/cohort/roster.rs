@@ -1,0 +1,552 @@
+//! The cohort roster: a CSV file with a header row, one learner a row.
+//! Columns, in any order: `learner` (required, unique), `account` and/or
+//! `role_arn`, `external_id`, `region`, `project_dir` (relative to the
+//! roster), and any lab parameter (`bucket`, `eb_env`, ...) overriding it for
+//! that learner. A bad roster is rejected whole, every problem named by
+//! `roster.csv:LINE:COL`, and nobody is graded.
+
+use crate::course::diagnostic::{Diagnostic, Diagnostics};
+use crate::params;
+use regex::Regex;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+/// Columns with a meaning of their own (the rest are lab parameters).
+pub const COLUMNS: &[&str] = &["learner", "account", "role_arn", "external_id", "region", "project_dir"];
+
+/// Largest roster read: far more than any cohort.
+const MAX_BYTES: u64 = 16 * 1024 * 1024;
+/// Longest value in one cell.
+const MAX_CELL: usize = 2048;
+/// Problems reported before giving up on a file.
+const MAX_PROBLEMS: usize = 25;
+
+static ROLE_ARN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^arn:aws(-[a-z]+)*:iam::(\d{12}):role/[A-Za-z0-9_+=,.@/-]{1,512}$").expect("valid regex")
+});
+static EXTERNAL_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$").expect("valid regex"));
+
+/// One learner of the roster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// 0-based position among the roster's learners (the shard key, and the
+    /// gradebook's order).
+    pub index: usize,
+    /// 1-based line of the row in the roster.
+    pub line: usize,
+    pub learner: String,
+    /// The account id: the `account` column, or the one in `role_arn`.
+    pub account: String,
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+    pub region: Option<String>,
+    /// Absolute folder of the learner's cloned project.
+    pub project_dir: Option<PathBuf>,
+    /// Lab parameters set for this learner, by column name.
+    pub params: Vec<(String, String)>,
+}
+
+/// A parsed roster.
+#[derive(Clone, Debug)]
+pub struct Roster {
+    /// The file, as given (for messages).
+    pub file: String,
+    pub learners: Vec<Entry>,
+    /// A fingerprint of the file's bytes: a journal is only resumed against
+    /// the roster it was written for.
+    pub fingerprint: String,
+}
+
+/// Reads and checks a roster file.
+pub fn load(path: &Path) -> Result<Roster, Diagnostics> {
+    let file = path.display().to_string();
+    let fail = |message: String| Diagnostics(vec![diag(&file, 1, 1, message, None)]);
+    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the roster: {e}")))?;
+    if meta.is_dir() {
+        return Err(fail("is a folder, not a roster CSV file".into()));
+    }
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| fail(format!("cannot read the roster: {e}")))?;
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(fail(format!("the roster is larger than {} MB", MAX_BYTES >> 20)));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let (line, col) = crate::course::diagnostic::LineIndex::new(&String::from_utf8_lossy(
+            &e.as_bytes()[..e.utf8_error().valid_up_to()],
+        ))
+        .locate(usize::MAX);
+        Diagnostics(vec![diag(
+            &file,
+            line,
+            col,
+            "not UTF-8 text; save the roster as CSV UTF-8".into(),
+            None,
+        )])
+    })?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    parse(&file, &text, &base)
+}
+
+/// Parses roster text; `base` is the folder `project_dir` is relative to.
+pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics> {
+    let fingerprint = format!("{:016x}", fnv1a(text.as_bytes()));
+    // Spreadsheets save CSV with a byte-order mark.
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bom = text.len() - body.len();
+    let lines = Lines::new(text);
+    let mut problems: Vec<Diagnostic> = Vec::new();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    let mut records = reader.byte_records();
+
+    let Some(header) = records.next() else {
+        return Err(Diagnostics(vec![diag(
+            file,
+            1,
+            1,
+            format!(
+                "the roster is empty; it needs a header row (learner,account,...) and a row per learner; known columns: {}",
+                COLUMNS.join(", ")
+            ),
+            None,
+        )]));
+    };
+    let header = header.map_err(|e| Diagnostics(vec![csv_problem(file, &e, &lines)]))?;
+    let header_at = header.position().map(|p| p.byte() as usize + bom).unwrap_or(bom);
+    let header_starts = lines.field_starts(header_at);
+    let names: Vec<String> = header
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).trim().to_ascii_lowercase())
+        .collect();
+    let known_params = params::names();
+    let mut columns: HashMap<&str, usize> = HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        let (line, col) = lines.locate(header_starts.get(i).copied().unwrap_or(header_at));
+        let snippet = Some(lines.text(line));
+        if name.is_empty() {
+            problems.push(diag(file, line, col, format!("column {} has no name", i + 1), snippet));
+        } else if !COLUMNS.contains(&name.as_str()) && !known_params.contains(&name.as_str()) {
+            let hint = if name.contains(';') || name.contains('\t') {
+                "; the roster must be separated by commas".to_string()
+            } else {
+                String::new()
+            };
+            problems.push(diag(
+                file,
+                line,
+                col,
+                format!(
+                    "unknown column `{name}`{hint}; known columns: {}, and the lab parameters {}",
+                    COLUMNS.join(", "),
+                    known_params
+                        .iter()
+                        .filter(|p| !COLUMNS.contains(p))
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                snippet,
+            ));
+        } else if let Some(first) = columns.insert(name, i) {
+            problems.push(diag(
+                file,
+                line,
+                col,
+                format!("column `{name}` appears twice (first as column {})", first + 1),
+                snippet,
+            ));
+        }
+    }
+    if !columns.contains_key("learner") {
+        problems.push(diag(
+            file,
+            1,
+            1,
+            "the header has no `learner` column".into(),
+            Some(lines.text(1)),
+        ));
+    }
+    if !columns.contains_key("account") && !columns.contains_key("role_arn") {
+        problems.push(diag(
+            file,
+            1,
+            1,
+            "the header needs an `account` column (12-digit account ids) or a `role_arn` column".into(),
+            Some(lines.text(1)),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(Diagnostics(problems));
+    }
+
+    let mut learners: Vec<Entry> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for record in records {
+        if problems.len() >= MAX_PROBLEMS {
+            break;
+        }
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(csv_problem(file, &e, &lines));
+                break;
+            }
+        };
+        let mut at = record.position().map(|p| p.byte() as usize + bom).unwrap_or(bom);
+        // The reader's position may be at blank lines it skipped.
+        at += text.as_bytes()[at.min(text.len())..]
+            .iter()
+            .take_while(|b| matches!(b, b'\n' | b'\r'))
+            .count();
+        let starts = lines.field_starts(at);
+        let (row_line, _) = lines.locate(at);
+        let cells: Vec<String> = record
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).trim().to_string())
+            .collect();
+        if cells.iter().all(String::is_empty) {
+            continue; // a blank line
+        }
+        let mut row_problems: Vec<Diagnostic> = Vec::new();
+        let mut problem = |field: usize, message: String| {
+            let (line, col) = lines.locate(starts.get(field).copied().unwrap_or(at));
+            row_problems.push(diag(file, line, col, message, Some(lines.text(line))));
+        };
+        if cells.len() > names.len() {
+            problem(
+                names.len(),
+                format!(
+                    "this row has {} cells but the header names {} columns",
+                    cells.len(),
+                    names.len()
+                ),
+            );
+        }
+        let cell = |name: &str| -> Option<(usize, &str)> {
+            columns
+                .get(name)
+                .and_then(|&i| cells.get(i).map(|c| (i, c.as_str())))
+                .filter(|(_, c)| !c.is_empty())
+        };
+        for (i, c) in cells.iter().enumerate() {
+            if c.len() > MAX_CELL {
+                problem(i, format!("this cell is longer than {MAX_CELL} characters"));
+            } else if c.chars().any(char::is_control) {
+                problem(i, "this cell holds a control character".into());
+            }
+        }
+        let learner_col = columns["learner"];
+        let learner = match cell("learner") {
+            None => {
+                problem(learner_col, "no learner name in this row".into());
+                String::new()
+            }
+            Some((_, name)) => {
+                if let Some(first) = seen.get(name) {
+                    problem(
+                        learner_col,
+                        format!("learner `{name}` is already on line {first}; learner names must be unique"),
+                    );
+                }
+                name.to_string()
+            }
+        };
+        let account = cell("account").map(|(i, a)| {
+            if !(a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())) {
+                problem(i, format!("account `{a}` is not a 12-digit AWS account id"));
+            }
+            (i, a.to_string())
+        });
+        let role_arn = cell("role_arn").map(|(i, arn)| {
+            match ROLE_ARN.captures(arn) {
+                None => problem(
+                    i,
+                    format!("`{arn}` is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"),
+                ),
+                Some(c) => {
+                    if let Some((_, a)) = &account
+                        && a != &c[2]
+                    {
+                        problem(
+                            i,
+                            format!("the role is in account {}, but the account column says {a}", &c[2]),
+                        );
+                    }
+                }
+            }
+            arn.to_string()
+        });
+        if account.is_none() && role_arn.is_none() {
+            problem(
+                columns.get("account").or(columns.get("role_arn")).copied().unwrap_or(0),
+                "this learner has neither an account nor a role_arn".into(),
+            );
+        }
+        let external_id = cell("external_id").map(|(i, x)| {
+            if !EXTERNAL_ID.is_match(x) {
+                problem(
+                    i,
+                    "an external id is 2 to 1224 letters, digits or +=,.@:/-_ characters".into(),
+                );
+            }
+            x.to_string()
+        });
+        let region = cell("region").map(|(i, r)| {
+            if !crate::aws::is_valid_region(r) {
+                problem(i, format!("`{r}` is not an AWS Region name (like us-west-2)"));
+            }
+            r.to_string()
+        });
+        let project_dir = cell("project_dir").map(|(i, d)| {
+            let dir = base.join(d);
+            if !dir.is_dir() {
+                problem(
+                    i,
+                    format!("project folder `{d}` does not exist (it is relative to the roster's folder)"),
+                );
+            }
+            dir
+        });
+        let mut overrides = Vec::new();
+        for (name, &i) in &columns {
+            if COLUMNS.contains(name) || *name == "account" {
+                continue;
+            }
+            if let Some((_, value)) = cell(name) {
+                if let Err(e) = params::check_value(name, value) {
+                    problem(i, e);
+                }
+                overrides.push((name.to_string(), value.to_string()));
+            }
+        }
+        overrides.sort();
+        if row_problems.is_empty() {
+            seen.insert(learner.clone(), row_line);
+            let account = account
+                .map(|(_, a)| a)
+                .or_else(|| {
+                    role_arn
+                        .as_deref()
+                        .and_then(|arn| ROLE_ARN.captures(arn).map(|c| c[2].to_string()))
+                })
+                .unwrap_or_default();
+            learners.push(Entry {
+                index: learners.len(),
+                line: row_line,
+                learner,
+                account,
+                role_arn,
+                external_id,
+                region,
+                project_dir,
+                params: overrides,
+            });
+        } else {
+            problems.extend(row_problems);
+        }
+    }
+    if problems.is_empty() && learners.is_empty() {
+        problems.push(diag(file, 2, 1, "the roster has a header but no learners".into(), None));
+    }
+    if problems.is_empty() {
+        Ok(Roster {
+            file: file.to_string(),
+            learners,
+            fingerprint,
+        })
+    } else {
+        problems.truncate(MAX_PROBLEMS);
+        Err(Diagnostics(problems))
+    }
+}
+
+fn diag(file: &str, line: usize, col: usize, message: String, snippet: Option<String>) -> Diagnostic {
+    Diagnostic {
+        file: file.to_string(),
+        line,
+        col,
+        message,
+        snippet,
+    }
+}
+
+fn csv_problem(file: &str, e: &csv::Error, lines: &Lines) -> Diagnostic {
+    let (line, col) = e.position().map(|p| lines.locate(p.byte() as usize)).unwrap_or((1, 1));
+    let message = match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "not UTF-8 text; save the roster as CSV UTF-8".to_string(),
+        _ => format!("not valid CSV: {e}"),
+    };
+    diag(file, line, col, message, Some(lines.text(line)))
+}
+
+/// FNV-1a, 64 bits: a stable fingerprint (std's hasher may change between
+/// Rust versions, and a journal outlives a build).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Line and column lookups over the raw roster text.
+struct Lines<'a> {
+    text: &'a str,
+    index: crate::course::diagnostic::LineIndex<'a>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines {
+            text,
+            index: crate::course::diagnostic::LineIndex::new(text),
+        }
+    }
+
+    fn locate(&self, offset: usize) -> (usize, usize) {
+        self.index.locate(offset)
+    }
+
+    /// The line's text for a snippet, cut to a readable length.
+    fn text(&self, line: usize) -> String {
+        let text = self.index.line_text(line).trim_end_matches('\r');
+        if text.chars().count() > 200 {
+            text.chars().take(200).collect::<String>() + "…"
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Byte offsets where the fields of the record starting at `start` begin
+    /// (commas inside quotes do not count).
+    fn field_starts(&self, start: usize) -> Vec<usize> {
+        let bytes = self.text.as_bytes();
+        let mut starts = vec![start];
+        let mut quoted = false;
+        let mut i = start;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'"' => quoted = !quoted,
+                b',' if !quoted => starts.push(i + 1),
+                b'\n' if !quoted => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        // Point at the value, not at the spaces before it.
+        starts
+            .into_iter()
+            .map(|s| {
+                let skip = bytes[s.min(bytes.len())..].iter().take_while(|b| **b == b' ').count();
+                s + skip
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Roster, Diagnostics> {
+        parse("roster.csv", text, Path::new("."))
+    }
+
+    fn first_error(text: &str) -> String {
+        let e = parse_str(text).expect_err("should be rejected");
+        let d = &e.0[0];
+        format!("{}:{}:{}: {}", d.file, d.line, d.col, d.message)
+    }
+
+    #[test]
+    fn reads_columns_in_any_order_with_parameters() {
+        let r = parse_str(
+            "\u{feff}region, learner ,account,bucket\nus-east-1,ada,111111111111,ada-media\n\n,grace,222222222222,\n",
+        )
+        .unwrap();
+        assert_eq!(r.learners.len(), 2);
+        let ada = &r.learners[0];
+        assert_eq!(
+            (ada.learner.as_str(), ada.account.as_str(), ada.region.as_deref()),
+            ("ada", "111111111111", Some("us-east-1"))
+        );
+        assert_eq!(ada.params, vec![("bucket".to_string(), "ada-media".to_string())]);
+        let grace = &r.learners[1];
+        assert_eq!((grace.index, grace.line, grace.region.clone()), (1, 4, None));
+        assert!(grace.params.is_empty());
+    }
+
+    #[test]
+    fn role_arn_gives_the_account() {
+        let r = parse_str("learner,role_arn,external_id\nada,arn:aws:iam::333333333333:role/grader,xyz-123\n").unwrap();
+        assert_eq!(r.learners[0].account, "333333333333");
+        assert_eq!(r.learners[0].external_id.as_deref(), Some("xyz-123"));
+    }
+
+    #[test]
+    fn every_bad_case_names_line_and_column() {
+        assert_eq!(
+            first_error("learner,account,colour\nada,111111111111,red\n")
+                .split(';')
+                .next()
+                .unwrap(),
+            "roster.csv:1:17: unknown column `colour`"
+        );
+        assert_eq!(
+            first_error("learner,account\nada,111111111111\nbob,222222222222\nada,333333333333\n"),
+            "roster.csv:4:1: learner `ada` is already on line 2; learner names must be unique"
+        );
+        assert_eq!(
+            first_error("learner,account\nada,12345\n"),
+            "roster.csv:2:5: account `12345` is not a 12-digit AWS account id"
+        );
+        assert_eq!(
+            first_error("learner,account,role_arn\nada,111111111111,arn:aws:iam::1111:role/x\n"),
+            "roster.csv:2:18: `arn:aws:iam::1111:role/x` is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+        );
+        assert!(first_error("").starts_with("roster.csv:1:1: the roster is empty"));
+        assert!(
+            first_error("learner,account\n").starts_with("roster.csv:2:1: the roster has a header but no learners")
+        );
+        assert!(first_error("learner;account\nada;111111111111\n").contains("separated by commas"));
+        assert_eq!(
+            first_error("learner,account,region\nada,111111111111,mars-1\n"),
+            "roster.csv:2:18: `mars-1` is not an AWS Region name (like us-west-2)"
+        );
+        assert_eq!(
+            first_error("learner,account,network\nada,111111111111,sideways\n"),
+            "roster.csv:2:18: parameter `network` is `sideways`; it must be one of: auto, inside, outside"
+        );
+        assert!(
+            first_error("learner,account\nada,111111111111\n,222222222222\n")
+                .starts_with("roster.csv:3:1: no learner name")
+        );
+        assert!(
+            first_error("learner,account,project_dir\nada,111111111111,no/such/dir\n")
+                .starts_with("roster.csv:2:18: project folder")
+        );
+        assert!(first_error("learner,bucket\nada,b\n").contains("needs an `account` column"));
+        assert!(first_error("learner,account\n\"ada,111111111111\n").contains("roster.csv:"));
+    }
+
+    #[test]
+    fn role_and_account_must_agree() {
+        assert_eq!(
+            first_error("learner,account,role_arn\nada,111111111111,arn:aws:iam::222222222222:role/g\n"),
+            "roster.csv:2:18: the role is in account 222222222222, but the account column says 111111111111"
+        );
+    }
+
+    #[test]
+    fn quoted_commas_do_not_shift_columns() {
+        assert_eq!(
+            first_error("learner,account\n\"Lovelace, Ada\",12\n"),
+            "roster.csv:2:17: account `12` is not a 12-digit AWS account id"
+        );
+    }
+}

@@ -1,0 +1,681 @@
+//! `labcheck cohort` against the sandbox: a roster over sandbox accounts in
+//! mixed states (solved, broken, one role that cannot be assumed), graded
+//! through real AssumeRole calls; the same grades as `labcheck check` per
+//! account; faults injected by a real proxy in front of moto; a killed run
+//! resumed; shards merged; a command check that sees the learner's account.
+
+mod common;
+
+use common::{labcheck, repo, sandbox_env};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A cohort provisioned by `sandbox/cohort`, its roster and manifest.
+struct Cohort {
+    dir: tempfile::TempDir,
+    roster: PathBuf,
+    manifest: Value,
+}
+
+/// Provisions `n` learner accounts from `first` in mixed states, and writes
+/// their roster (with the sandbox's project for everybody, so the project
+/// checks are graded too).
+fn cohort(first: &str, n: usize) -> Cohort {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("manifest.json");
+    let out = Command::new(repo().join("sandbox/cohort"))
+        .args(["--accounts", &n.to_string(), "--first", first, "--manifest"])
+        .arg(&manifest)
+        .envs(sandbox_env())
+        .output()
+        .expect("run sandbox/cohort");
+    assert!(out.status.success(), "sandbox/cohort failed:\n{}", common::text(&out));
+    let project = &sandbox_env()["LABCHECK_PROJECT_DIR"];
+    let mut roster = String::new();
+    for (i, line) in String::from_utf8(out.stdout).unwrap().lines().enumerate() {
+        let extra = if i == 0 {
+            "project_dir".to_string()
+        } else {
+            project.clone()
+        };
+        roster.push_str(&format!("{line},{extra}\n"));
+    }
+    let path = dir.path().join("roster.csv");
+    std::fs::write(&path, roster).unwrap();
+    let manifest = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    Cohort {
+        dir,
+        roster: path,
+        manifest,
+    }
+}
+
+impl Cohort {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+/// labcheck with the sandbox's environment: the instructor is the sandbox's
+/// default account.
+fn instructor() -> Command {
+    let mut cmd = labcheck();
+    cmd.envs(sandbox_env());
+    cmd
+}
+
+fn grade(roster: &Path, args: &[&str]) -> Output {
+    instructor()
+        .args(["cohort", "grade"])
+        .arg(roster)
+        .args(args)
+        .output()
+        .expect("run labcheck cohort grade")
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A gradebook without what changes from run to run (times, durations).
+fn normalized(mut book: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                // Times change from run to run.
+                for key in ["generated_at", "graded_at", "started_at", "duration_ms"] {
+                    map.remove(key);
+                }
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            // Presigned URLs carry their signing time and name the endpoint.
+            Value::String(text) => {
+                static VOLATILE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+                    regex::Regex::new(r"X-Amz-Date=[0-9TZ]+|127\.0\.0\.1:[0-9]+|labcheck-[0-9a-f]+-no-such-page")
+                        .unwrap()
+                });
+                *text = VOLATILE.replace_all(text, "*").into_owned();
+            }
+            _ => {}
+        }
+    }
+    strip(&mut book);
+    book
+}
+
+/// Where two JSON values differ (at most 20 paths), for readable failures.
+fn differences(a: &Value, b: &Value) -> Vec<String> {
+    fn walk(a: &Value, b: &Value, path: String, out: &mut Vec<String>) {
+        if out.len() >= 20 {
+            return;
+        }
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                for key in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
+                    walk(
+                        &x.get(key).cloned().unwrap_or(Value::Null),
+                        &y.get(key).cloned().unwrap_or(Value::Null),
+                        format!("{path}.{key}"),
+                        out,
+                    );
+                }
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                    walk(p, q, format!("{path}[{i}]"), out);
+                }
+            }
+            _ if a != b => {
+                let short = |v: &Value| v.to_string().chars().take(200).collect::<String>();
+                out.push(format!("{path}: {} != {}", short(a), short(b)))
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(a, b, String::new(), &mut out);
+    out
+}
+
+fn assert_same_gradebook(a: &Path, b: &Path, context: &str) {
+    let diff = differences(&normalized(read_json(a)), &normalized(read_json(b)));
+    assert!(
+        diff.is_empty(),
+        "{context}: the gradebooks differ:\n{}",
+        diff.join("\n")
+    );
+}
+
+/// (status, score) of every check of a report, by id.
+fn statuses(report: &Value) -> BTreeMap<String, (String, u64)> {
+    report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["checks"].as_array().unwrap().iter())
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                (c["status"].as_str().unwrap().to_string(), c["score"].as_u64().unwrap()),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_bad_roster_names_line_and_column_and_grades_nobody() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(
+        &roster,
+        "learner,account\nada,410000000000\ngrace,4100000\nada,410000000002\n",
+    )
+    .unwrap();
+    let out = grade(&roster, &["--format", "json"]);
+    let text = common::text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("roster.csv:3:7: account `4100000` is not a 12-digit AWS account id"),
+        "{text}"
+    );
+    assert!(
+        text.contains("roster.csv:4:1: learner `ada` is already on line 2"),
+        "{text}"
+    );
+    assert!(out.stdout.is_empty(), "nobody graded, no gradebook:\n{text}");
+    std::fs::write(&roster, "").unwrap();
+    let out = grade(&roster, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::text(&out).contains("roster.csv:1:1: the roster is empty"));
+}
+
+/// The IAM action a request recorded by moto stands for, when it was made
+/// with assumed-role (grader) credentials; None for anybody else's.
+fn grader_action(entry: &Value) -> Option<String> {
+    let method = entry["method"].as_str().unwrap_or_default();
+    let url = url::Url::parse(entry["url"].as_str().unwrap_or_default()).ok()?;
+    let auth = entry["headers"]["Authorization"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let credential = auth.split("Credential=").nth(1).map(str::to_string).or_else(|| {
+        url.query_pairs()
+            .find(|(k, _)| k == "X-Amz-Credential")
+            .map(|(_, v)| v.into_owned())
+    })?;
+    if !credential.starts_with("ASIA") {
+        return None;
+    }
+    let service = credential.split('/').nth(3).unwrap_or_default().to_string();
+    let raw = entry["body"].as_str().unwrap_or_default();
+    let body = if entry["body_encoded"] == true {
+        use base64::Engine;
+        String::from_utf8_lossy(
+            &base64::engine::general_purpose::STANDARD
+                .decode(raw)
+                .unwrap_or_default(),
+        )
+        .into_owned()
+    } else {
+        raw.to_string()
+    };
+    if let Some(a) = body.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
+        return Some(format!("{service}:{a}"));
+    }
+    // S3's REST API: the sub-resource names the action.
+    let segments = url
+        .path()
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .count();
+    let keys: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    let has = |k: &str| keys.iter().any(|x| x == k);
+    Some(
+        match (method, segments) {
+            (_, 0) => "s3:ListAllMyBuckets",
+            (_, 1) if has("cors") => "s3:GetBucketCORS",
+            (_, 1) if has("location") => "s3:GetBucketLocation",
+            (_, 1) if has("publicAccessBlock") => "s3:GetBucketPublicAccessBlock",
+            (_, 1) if has("policy") => "s3:GetBucketPolicy",
+            (_, 1) if has("acl") => "s3:GetBucketAcl",
+            ("GET" | "HEAD", 1) => "s3:ListBucket",
+            ("GET" | "HEAD", _) => "s3:GetObject",
+            _ => "s3:(a write)",
+        }
+        .to_string(),
+    )
+}
+
+fn recorder(step: &str) -> String {
+    let endpoint = &sandbox_env()["AWS_ENDPOINT_URL"];
+    let method = if step == "download-recording" { "GET" } else { "POST" };
+    let out = Command::new("curl")
+        .args(["-sS", "-X", method, &format!("{endpoint}/moto-api/recorder/{step}")])
+        .output()
+        .expect("curl");
+    assert!(out.status.success(), "moto recorder {step}: {}", common::text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn each_learner_is_graded_as_labcheck_check_grades_that_account() {
+    let c = cohort("420000000000", 12);
+    let book_path = c.path("gradebook.json");
+    recorder("start-recording");
+    let out = grade(&c.roster, &["--format", "json", "-o", book_path.to_str().unwrap()]);
+    // Every call made as a grader is one the grader role's policy allows.
+    let policy: Value = serde_json::from_slice(&labcheck().arg("policy").output().unwrap().stdout).unwrap();
+    let allowed: Vec<String> = policy["Statement"][0]["Action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_ascii_lowercase())
+        .collect();
+    let mut made: Vec<String> = recorder("download-recording")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|e| grader_action(&e))
+        .collect();
+    made.sort();
+    made.dedup();
+    assert!(made.len() >= 10, "the recorder saw the grader's calls: {made:?}");
+    // GetCallerIdentity needs no permission (a scripted check may call it).
+    let denied: Vec<&String> = made
+        .iter()
+        .filter(|a| *a != "sts:GetCallerIdentity" && !allowed.contains(&a.to_ascii_lowercase()))
+        .collect();
+    assert!(
+        denied.is_empty(),
+        "calls the grader role's policy does not allow: {denied:?}\nallowed: {allowed:?}"
+    );
+    let text = common::text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "one learner's role cannot be assumed:\n{text}"
+    );
+    assert!(text.contains("graded 11 of 12 learners"), "{text}");
+    let book = read_json(&book_path);
+    assert_eq!(book["schema"], "labcheck/gradebook-v1");
+    assert_eq!(book["totals"]["graded"], 11);
+    let learners = book["learners"].as_array().unwrap();
+    assert_eq!(learners.len(), 12);
+    let mut broken_seen = 0;
+    for l in learners {
+        let name = l["learner"].as_str().unwrap();
+        let state = c.manifest[name]["state"].as_str().unwrap();
+        let account = l["account"].as_str().unwrap();
+        if state == "unassumable" {
+            let status = l["grading_status"].as_str().unwrap();
+            assert!(
+                status.starts_with("error: AssumeRole refused") && status.contains("labcheck policy --role-template"),
+                "{name}: {status}"
+            );
+            assert!(l.get("report").is_none(), "an error row has no score");
+            continue;
+        }
+        assert_eq!(l["grading_status"], "graded", "{name}");
+        let ours = &l["report"];
+        // The same account graded alone, from where the grader is (outside the VPC).
+        let alone = instructor()
+            .env("AWS_ACCESS_KEY_ID", account)
+            .args(["check", "--format", "json", "--set", "network=outside"])
+            .output()
+            .unwrap();
+        let theirs: Value =
+            serde_json::from_slice(&alone.stdout).unwrap_or_else(|e| panic!("{name}: {e}\n{}", common::text(&alone)));
+        assert_eq!(statuses(ours), statuses(&theirs), "{name} ({state})");
+        assert_eq!(
+            (&ours["score"], &ours["max_score"]),
+            (&theirs["score"], &theirs["max_score"]),
+            "{name}"
+        );
+        let failed: Vec<String> = statuses(ours)
+            .into_iter()
+            .filter(|(_, (s, _))| s == "fail")
+            .map(|(id, _)| id)
+            .collect();
+        if state == "solved" {
+            assert!(failed.is_empty(), "{name} is solved but {failed:?} failed");
+            assert_eq!(ours["score"], ours["max_score"], "{name}");
+        } else {
+            broken_seen += 1;
+            assert!(!failed.is_empty(), "{name} ({state}) should fail a check");
+        }
+        // Data-plane checks are not graded from here, and leave the maximum.
+        let reach = common::check(ours, "cache.reachable");
+        assert_eq!(
+            (reach["status"].as_str(), reach["ungraded"].as_bool()),
+            (Some("skip"), Some(true))
+        );
+        assert_eq!(reach["message"], "not reachable from the grader");
+    }
+    assert!(broken_seen >= 3, "the cohort has broken learners");
+
+    // The CSV for a learning management system: an error row is never a zero.
+    let out = instructor()
+        .args(["cohort", "merge", book_path.to_str().unwrap(), "--format", "csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert_eq!(
+        header,
+        "learner,account,score,max_score,grading_status,s3,cache,rds,project,eb,graded_at,notes"
+    );
+    let unassumable = csv.lines().find(|l| l.contains("error: AssumeRole refused")).unwrap();
+    assert!(
+        unassumable.split(',').nth(2) == Some("") && unassumable.split(',').nth(3) == Some(""),
+        "{unassumable}"
+    );
+}
+
+/// Starts the sandbox's fault proxy in front of moto; stopped on drop.
+struct Proxy {
+    child: std::process::Child,
+    url: String,
+    port: u16,
+}
+
+impl Proxy {
+    fn start(port: u16, args: &[&str]) -> Proxy {
+        let listen = format!("127.0.0.1:{port}");
+        let child = Command::new(repo().join("sandbox/faultproxy"))
+            .args(["--listen", &listen, "--upstream", &sandbox_env()["AWS_ENDPOINT_URL"]])
+            .args(args)
+            .envs(sandbox_env())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sandbox/faultproxy");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(&listen).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "sandbox/faultproxy did not listen on {listen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Proxy {
+            child,
+            url: format!("http://{listen}"),
+            port,
+        }
+    }
+
+    fn stats(&self) -> String {
+        let out = Command::new("curl")
+            .args(["-s", &format!("http://127.0.0.1:{}/faultproxy/stats", self.port)])
+            .output();
+        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a command, killing it if it has not finished within `limit` (a
+/// hang guard, not a speed test).
+fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("did not finish within {limit:?}:\n{}", common::text(&out));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn transient_faults_never_change_a_grade() {
+    let c = cohort("430000000000", 12);
+    let clean = c.path("clean.json");
+    let out = grade(&c.roster, &["--format", "json", "-o", clean.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", common::text(&out));
+
+    // 5 % of calls: a 500, throttling, a reset connection or a stall.
+    let proxy = Proxy::start(
+        24601,
+        &[
+            "--fault-rate",
+            "0.05",
+            "--seed",
+            "11",
+            "--stall-seconds",
+            "30",
+            "--latency-ms",
+            "5",
+        ],
+    );
+    let faulty = c.path("faulty.json");
+    let mut cmd = instructor();
+    cmd.env("AWS_ENDPOINT_URL", &proxy.url)
+        .args(["cohort", "grade"])
+        .arg(&c.roster)
+        .args(["--format", "json", "-o", faulty.to_str().unwrap()]);
+    let out = run_bounded(cmd, Duration::from_secs(300));
+    let stats = proxy.stats();
+    assert_eq!(out.status.code(), Some(3), "{}\nproxy: {stats}", common::text(&out));
+    let injected: Value = serde_json::from_str(&stats).unwrap_or_default();
+    assert!(
+        injected["faults_total"].as_u64().unwrap_or(0) > 0,
+        "the proxy injected faults: {stats}"
+    );
+    assert_same_gradebook(&faulty, &clean, &format!("with faults (proxy: {stats})"));
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_gradebook_and_shards_merge_to_it() {
+    let c = cohort("440000000000", 12);
+    let fresh = c.path("fresh.json");
+    let out = grade(&c.roster, &["--format", "json", "-o", fresh.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", common::text(&out));
+
+    // Slow every call down, grade one learner at a time, and kill -9 midway.
+    let proxy = Proxy::start(24602, &["--latency-ms", "60", "--fault-rate", "0"]);
+    let journal = c.path("journal.jsonl");
+    let resumed = c.path("resumed.json");
+    let mut child = instructor()
+        .env("AWS_ENDPOINT_URL", &proxy.url)
+        .args(["cohort", "grade"])
+        .arg(&c.roster)
+        .args([
+            "--jobs",
+            "1",
+            "--format",
+            "json",
+            "-o",
+            resumed.to_str().unwrap(),
+            "--journal",
+        ])
+        .arg(&journal)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = |p: &Path| std::fs::read_to_string(p).map(|t| t.lines().count()).unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while lines(&journal) < 4 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        assert!(Instant::now() < deadline, "the journal never reached 3 learners");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = lines(&journal) - 1;
+    assert!(before < 12, "killed midway, {before} learners journaled");
+    assert!(!resumed.exists(), "no gradebook from the killed run");
+
+    let out = grade(
+        &c.roster,
+        &[
+            "--format",
+            "json",
+            "-o",
+            resumed.to_str().unwrap(),
+            "--journal",
+            journal.to_str().unwrap(),
+            "--resume",
+        ],
+    );
+    let text = common::text(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains(&format!("resuming: {before} of 12 learners already graded")),
+        "{text}"
+    );
+    assert_same_gradebook(&resumed, &fresh, "resumed after kill -9");
+    let journaled: Vec<u64> = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["index"].as_u64().unwrap())
+        .collect();
+    let mut unique = journaled.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), journaled.len(), "no learner graded twice: {journaled:?}");
+    assert_eq!(unique.len(), 12);
+
+    // Three shards, merged, give the same gradebook.
+    let mut parts = Vec::new();
+    for i in 0..3 {
+        let part = c.path(&format!("part{i}.json"));
+        let out = grade(
+            &c.roster,
+            &[
+                "--format",
+                "json",
+                "-o",
+                part.to_str().unwrap(),
+                "--shard",
+                &format!("{i}/3"),
+            ],
+        );
+        assert!(matches!(out.status.code(), Some(0 | 3)), "{}", common::text(&out));
+        parts.push(part);
+    }
+    let merged = c.path("merged.json");
+    let out = instructor()
+        .args(["cohort", "merge"])
+        .args(&parts)
+        .args(["--format", "json", "-o", merged.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", common::text(&out));
+    assert_same_gradebook(&merged, &fresh, "merged shards");
+}
+
+#[test]
+fn a_command_check_runs_with_the_learners_credentials() {
+    let c = cohort("450000000000", 3);
+    let course = tempfile::tempdir().unwrap();
+    let python = repo().join("sandbox/.venv/bin/python");
+    let lab = format!(
+        "# A scripted lab\n\n## Who am I {{#whoami}}\n\n```check\nid = \"whoami.account\"\ntitle = \"The script sees the learner's account\"\nkind = \"command\"\npoints = 1\nhint = \"The grader passes the learner's credentials to scripts.\"\nrun = '''{} -c \"import boto3, os; a = boto3.client('sts').get_caller_identity()['Account']; r = os.environ.get('AWS_REGION'); print('FAIL: ' + a + ' in ' + str(r) if a != '{{account}}' or r != '{{region}}' else 'account ' + a)\"'''\n```\n",
+        python.display()
+    );
+    common::write(course.path(), "labs/sts-lab.md", &lab);
+    let book = c.path("book.json");
+    let out = instructor()
+        .args(["--course-dir"])
+        .arg(course.path())
+        .args(["--lab", "sts-lab", "cohort", "grade"])
+        .arg(&c.roster)
+        .args(["--format", "json", "-o", book.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    let book = read_json(&book);
+    for l in book["learners"].as_array().unwrap() {
+        let check = common::check(&l["report"], "whoami.account");
+        assert_eq!(check["status"], "pass", "{check:#}");
+        assert_eq!(check["message"], format!("account {}", l["account"].as_str().unwrap()));
+    }
+    // The same script fails when the credentials are not the learner's.
+    let out = instructor()
+        .args(["--course-dir"])
+        .arg(course.path())
+        .args([
+            "--lab",
+            "sts-lab",
+            "check",
+            "--format",
+            "json",
+            "--set",
+            "account=450000000001",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let check = common::check(&report, "whoami.account");
+    assert_eq!(check["status"], "fail", "{check:#}");
+    assert!(
+        check["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("123456789012 in us-west-2")
+    );
+}
+
+#[test]
+fn the_role_template_passes_cfn_lint_and_grants_only_the_policy() {
+    let out = labcheck().args(["policy", "--role-template"]).output().unwrap();
+    assert!(out.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("labcheck-grader.yaml");
+    std::fs::write(&template, &out.stdout).unwrap();
+    let lint = repo().join("scripts/.tools/bin/cfn-lint");
+    assert!(
+        lint.exists(),
+        "{} is missing: scripts/test installs it (scripts/tools)",
+        lint.display()
+    );
+    let out = Command::new(&lint).arg(&template).output().unwrap();
+    assert!(out.status.success(), "cfn-lint:\n{}", common::text(&out));
+
+    let policy: Value = serde_json::from_slice(&labcheck().arg("policy").output().unwrap().stdout).unwrap();
+    let doc: Value = serde_norway_from(&String::from_utf8(std::fs::read(&template).unwrap()).unwrap());
+    assert_eq!(
+        doc["Resources"]["GraderRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]["Action"],
+        policy["Statement"][0]["Action"]
+    );
+}
+
+/// YAML to JSON through cfn-lint's own Python (no YAML crate in the tests).
+fn serde_norway_from(yaml: &str) -> Value {
+    let py = repo().join("scripts/.tools/bin/python");
+    let mut child = Command::new(py)
+        .args([
+            "-c",
+            "import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(yaml.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
