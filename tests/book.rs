@@ -263,11 +263,11 @@ fn a_check_block_the_checker_rejects_fails_the_build() {
     let course = tempfile::tempdir().unwrap();
     copy_dir(&fixture(), course.path());
     let lab = course.path().join("labs/deploy-django-eb.md");
-    let text = read(&lab);
-    assert!(text.contains("needs = [\"s3.bucket\"]"), "the fixture has s3.cors");
+    let guide = read(&lab);
+    assert!(guide.contains("needs = [\"s3.bucket\"]"), "the fixture has s3.cors");
     std::fs::write(
         &lab,
-        text.replacen("needs = [\"s3.bucket\"]", "needs = [\"s3.bucket\"]\npionts = 3", 1),
+        guide.replacen("needs = [\"s3.bucket\"]", "needs = [\"s3.bucket\"]\n   pionts = 3", 1),
     )
     .unwrap();
     let out = build(course.path(), &course.path().join("out"));

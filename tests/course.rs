@@ -9,8 +9,8 @@
 //!   as an environment property;
 //! - the book's lab chapter puts the lab's title first;
 //! - in single-answer questions the right option is the longest at most a
-//!   third of the time, and at least 15 questions ask the learner to read
-//!   code or output, in every chapter quiz.
+//!   third of the time (and the shortest at most a third), and at least 15
+//!   questions ask the learner to read code or output, in every chapter quiz.
 //!
 //! The commands themselves are checked by tests/course/ (Python: the AWS
 //! CLI's and the EB CLI's own parsers, and a walkthrough in the sandbox).
@@ -219,7 +219,7 @@ fn single_answer(quizzes: &[Quiz]) -> Vec<(String, String, String, Vec<String>)>
 }
 
 #[test]
-fn the_right_answer_is_the_longest_option_at_most_a_third_of_the_time() {
+fn the_right_answer_is_the_longest_or_the_shortest_option_at_most_a_third_of_the_time() {
     let course = course();
     let questions = single_answer(&course.quizzes);
     assert!(questions.len() >= 40, "{} single-answer questions", questions.len());
@@ -242,6 +242,27 @@ fn the_right_answer_is_the_longest_option_at_most_a_third_of_the_time() {
         longest.len(),
         questions.len(),
         longest.join(", ")
+    );
+    // The opposite guess must not pay either.
+    let shortest: Vec<String> = questions
+        .iter()
+        .filter(|(_, _, answer, distractors)| {
+            let n = answer.chars().count();
+            distractors.iter().all(|d| d.chars().count() >= n)
+        })
+        .map(|(quiz, id, _, _)| format!("{quiz}/{id}"))
+        .collect();
+    println!(
+        "right answer shortest (or tied): {} of {}",
+        shortest.len(),
+        questions.len()
+    );
+    assert!(
+        shortest.len() * 3 <= questions.len(),
+        "{} of {} single-answer questions have the right answer as their shortest option (at most a third may): {}",
+        shortest.len(),
+        questions.len(),
+        shortest.join(", ")
     );
 }
 
