@@ -3,16 +3,42 @@
 
 mod common;
 use common::{labcheck, learner, text, write};
+use std::process::Stdio;
+
+/// labcheck on a machine with no AWS configuration at all (no files, no
+/// instance metadata), optionally with credentials in the environment.
+fn unconfigured(home: &std::path::Path) -> std::process::Command {
+    let mut cmd = labcheck();
+    cmd.env("HOME", home)
+        .env("AWS_CONFIG_FILE", home.join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("none"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("LABCHECK_STATE_DIR", home.join("state"))
+        .current_dir(home);
+    cmd
+}
+
+/// No Rust debug output (`CredentialsNotLoaded(CredentialsNotLoaded { source:
+/// Some(ProviderChainError ...`) in what a learner reads.
+fn assert_no_debug_dump(all: &str) {
+    for dump in ["CredentialsNotLoaded", "ProviderChainError", "Some(", " { ", "source:", "panicked"] {
+        assert!(!all.contains(dump), "debug output ({dump}) in:\n{all}");
+    }
+}
+
+/// The `note:` paragraph of a human report, up to the blank line after it.
+fn note(all: &str) -> Vec<&str> {
+    all.lines()
+        .skip_while(|l| !l.starts_with("note:"))
+        .take_while(|l| !l.trim().is_empty())
+        .collect()
+}
 
 #[test]
 fn no_credentials_exits_3_and_says_how_to_configure() {
     let home = tempfile::tempdir().unwrap();
-    let out = labcheck()
+    let out = unconfigured(home.path())
         .args(["check", "s3", "--region", "us-west-2"])
-        .env("HOME", home.path())
-        .env("AWS_CONFIG_FILE", home.path().join("none"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("none"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .unwrap();
     let all = text(&out);
@@ -20,20 +46,213 @@ fn no_credentials_exits_3_and_says_how_to_configure() {
     assert!(all.contains("no AWS credentials found"), "{all}");
     assert!(all.contains("aws configure"), "{all}");
     assert!(all.contains("source sandbox/env"), "{all}");
+    assert_no_debug_dump(&all);
+    let note = note(&all);
+    assert!(!note.is_empty() && note.len() <= 8, "{note:#?}");
+    // Each check it kept from running says so in a few words.
+    assert!(all.contains("not run: no AWS credentials"), "{all}");
 }
 
 #[test]
-fn no_region_exits_2_and_says_how_to_set_it() {
+fn no_region_exits_3_and_says_how_to_set_it() {
     let home = tempfile::tempdir().unwrap();
-    let out = labcheck()
-        .args(["check"])
-        .env("HOME", home.path())
-        .env("AWS_CONFIG_FILE", home.path().join("none"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+    let out = unconfigured(home.path())
+        .args(["check", "s3"])
+        .env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "not-a-real-secret")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("--region"), "{}", text(&out));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{all}");
+    assert!(all.contains("no AWS Region configured"), "{all}");
+    assert!(all.contains("--region"), "{all}");
+    assert!(!all.contains("not-a-real-secret"), "{all}");
+    assert_no_debug_dump(&all);
+}
+
+#[test]
+fn neither_region_nor_credentials_is_one_short_message_naming_both() {
+    let home = tempfile::tempdir().unwrap();
+    // check: the checks that need no AWS run, the others are "not run", and
+    // one note says what is missing and how to fix each.
+    let out = unconfigured(home.path()).args(["check", "s3"]).output().unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{all}");
+    assert_no_debug_dump(&all);
+    let note = note(&all);
+    assert!(!note.is_empty() && note.len() <= 8, "{} lines:\n{}", note.len(), note.join("\n"));
+    let note = note.join("\n");
+    for needed in ["Region", "credentials", "--region", "AWS_REGION", "aws configure", "--profile"] {
+        assert!(note.contains(needed), "{needed} missing from:\n{note}");
+    }
+    assert_eq!(all.matches("no AWS Region and no AWS credentials").count(), 1, "{all}");
+
+    // cleanup: nothing to do without AWS; the same message is the error.
+    let out = unconfigured(home.path()).arg("cleanup").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(out.stdout.is_empty(), "{}", text(&out));
+    assert!(err.lines().count() <= 8, "{err}");
+    assert!(err.contains("Region") && err.contains("credentials"), "{err}");
+    assert_no_debug_dump(&err);
+}
+
+/// Standard output as a pipe whose reading end is already closed: every
+/// write fails with EPIPE (Rust ignores SIGPIPE).
+fn closed_pipe() -> Stdio {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer.into()
+}
+
+/// Standard output on /dev/full: every write fails with ENOSPC.
+fn dev_full() -> Stdio {
+    std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap().into()
+}
+
+/// Every command that prints to standard output, with the exit code it has
+/// when its output is read to the end, each in a fresh state.
+fn printing_commands(dir: &std::path::Path) -> Vec<(String, std::process::Command, i32)> {
+    let l = learner("printing_commands_and_closed_pipes");
+    let answers = write(dir, "answers.toml", "");
+    let book = common::repo().join("tests/fixtures/book");
+    let ctx = mdbook_preprocessor::PreprocessorContext::new(
+        book.clone(),
+        mdbook_preprocessor::config::Config::default(),
+        "html".to_string(),
+    );
+    let mut chapters = mdbook_preprocessor::book::Book::new();
+    chapters.push_item(mdbook_preprocessor::book::Chapter::new(
+        "One",
+        "# One\n\nText.\n".repeat(4000),
+        "one.md",
+        Vec::new(),
+    ));
+    let input = write(dir, "mdbook.json", &serde_json::to_string(&(&ctx, &chapters)).unwrap());
+    let state = dir.join("state");
+    let data = dir.join("data");
+    let mut out = Vec::new();
+    let mut add = |name: &str, mut cmd: std::process::Command, code: i32| {
+        cmd.env("LABCHECK_STATE_DIR", &state).env("LABCHECK_DATA_DIR", &data);
+        out.push((name.to_string(), cmd, code));
+    };
+    let plain = |args: &[&str]| {
+        let mut cmd = labcheck();
+        cmd.args(args).stdin(Stdio::null());
+        cmd
+    };
+    add("list", plain(&["list"]), 0);
+    add("list json", plain(&["list", "--format", "json"]), 0);
+    add("quiz list", plain(&["quiz"]), 0);
+    // A scripted quiz with no answers: every answer wrong, exit 1.
+    add(
+        "quiz scripted",
+        plain(&["quiz", "knowledge-check", "--answers", answers.to_str().unwrap()]),
+        1,
+    );
+    add("policy", plain(&["policy"]), 0);
+    add("policy template", plain(&["policy", "--role-template"]), 0);
+    add("status", plain(&["status"]), 0);
+    add("status json", plain(&["status", "--format", "json"]), 0);
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        add(&format!("completions {shell}"), plain(&["completions", shell]), 0);
+    }
+    add("man", plain(&["man"]), 0);
+    let mut mdbook = plain(&["mdbook"]);
+    mdbook
+        .current_dir(&book)
+        .stdin(std::fs::File::open(&input).unwrap());
+    add("mdbook", mdbook, 0);
+    let mut check = l.labcheck();
+    check.args(["check", "s3"]);
+    add("check", check, 0);
+    let mut check = l.labcheck();
+    check.args(["check", "s3", "--format", "html"]);
+    add("check html", check, 0);
+    let mut cleanup = l.labcheck();
+    cleanup.arg("cleanup");
+    add("cleanup", cleanup, 0);
+    let mut watch = l.labcheck();
+    watch
+        .args(["watch", "s3.bucket", "--exit-on-pass"])
+        .current_dir(dir)
+        .stdin(Stdio::null());
+    add("watch", watch, 0);
+    out
+}
+
+#[test]
+fn every_command_exits_quietly_on_a_closed_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, mut cmd, code) in printing_commands(dir.path()) {
+        // Its normal output, for comparison: it prints something.
+        let normal = cmd.output().unwrap();
+        assert_eq!(normal.status.code(), Some(code), "{name}: {}", text(&normal));
+        assert!(!normal.stdout.is_empty(), "{name} printed nothing");
+
+        let out = cmd.stdout(closed_pipe()).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{name} on a closed pipe:\n{err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        assert!(!err.contains("Broken pipe") && !err.contains("error"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn a_write_error_is_one_line_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, mut cmd, _) in printing_commands(dir.path()) {
+        let out = cmd.stdout(dev_full()).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name} on /dev/full:\n{err}");
+        let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("warning:")).collect();
+        assert_eq!(lines.len(), 1, "{name}: {err}");
+        assert!(lines[0].contains("cannot write to standard output"), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn completions_and_man_page() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef labcheck"),
+        ("fish", "complete -c labcheck"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let out = labcheck().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.contains(marker), "{shell}: {marker} missing");
+        for sub in ["check", "status", "watch", "quiz", "completions"] {
+            assert!(script.contains(sub), "{shell}: no {sub}");
+        }
+    }
+    let out = labcheck().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = labcheck().arg("man").output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let roff = String::from_utf8(out.stdout).unwrap();
+    assert!(roff.starts_with(".ie") || roff.contains(".TH labcheck"), "{}", &roff[..200.min(roff.len())]);
+    assert!(roff.contains(".TH labcheck 1"), "{}", &roff[..300.min(roff.len())]);
+    for sub in ["check", "status", "watch", "cleanup"] {
+        assert!(roff.contains(sub), "man page lacks {sub}");
+    }
+    // It renders, when man(1) is here.
+    if std::process::Command::new("man").arg("--version").output().is_ok() {
+        let dir = tempfile::tempdir().unwrap();
+        let page = write(dir.path(), "labcheck.1", &roff);
+        let out = std::process::Command::new("man")
+            .arg("-l")
+            .arg(&page)
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "80")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("labcheck"));
+    }
 }
 
 #[test]
