@@ -18,6 +18,10 @@ pub const COMMAND: CheckKind = CheckKind {
 };
 
 async fn run(account: Arc<Account>, spec: Arc<CheckSpec>) -> CheckResult {
+    // The script may name the account (or the default bucket, made from it).
+    if account.aws_ready().await.is_ok() {
+        let _ = account.identity().await;
+    }
     let script = account.expand(spec.run.as_deref().unwrap_or_default());
     let mut cmd = tokio::process::Command::new("sh");
     cmd.arg("-c").arg(&script);

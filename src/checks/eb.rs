@@ -431,44 +431,58 @@ fn allows(statements: &[Statement], action: &str, resource: &str) -> Option<Stri
         .map(|s| s.source.clone())
 }
 
+/// Every statement of a role's policies, attached (managed) then inline.
+/// Calls that do not depend on each other run at once: the two listings,
+/// then every policy document, so the chain is three calls deep however many
+/// policies the role has.
 async fn role_statements(acc: &Account, role: &str) -> Result<Vec<Statement>, AwsError> {
     let iam = &acc.iam;
-    let mut all = Vec::new();
-    let attached = iam
-        .list_attached_role_policies()
-        .role_name(role)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("iam:ListAttachedRolePolicies", e))?;
-    for p in attached.attached_policies() {
-        let Some(arn) = p.policy_arn() else { continue };
-        let policy = iam
-            .get_policy()
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("iam:GetPolicy", e))?;
-        let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
-            continue;
-        };
-        let doc = iam
-            .get_policy_version()
-            .policy_arn(arn)
-            .version_id(version)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("iam:GetPolicyVersion", e))?;
-        if let Some(text) = doc.policy_version().and_then(|v| v.document()) {
-            all.extend(statements(text, p.policy_name().unwrap_or(arn)));
+    let (attached, inline) = tokio::join!(
+        async {
+            iam.list_attached_role_policies()
+                .role_name(role)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("iam:ListAttachedRolePolicies", e))
+        },
+        async {
+            iam.list_role_policies()
+                .role_name(role)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("iam:ListRolePolicies", e))
         }
-    }
-    let inline = iam
-        .list_role_policies()
-        .role_name(role)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("iam:ListRolePolicies", e))?;
-    for name in inline.policy_names() {
+    );
+    let (attached, inline) = (attached?, inline?);
+    let managed = attached.attached_policies().iter().filter_map(|p| {
+        let arn = p.policy_arn()?.to_string();
+        let name = p.policy_name().unwrap_or(&arn).to_string();
+        Some(async move {
+            let policy = iam
+                .get_policy()
+                .policy_arn(&arn)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("iam:GetPolicy", e))?;
+            let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
+                return Ok(Vec::new());
+            };
+            let doc = iam
+                .get_policy_version()
+                .policy_arn(&arn)
+                .version_id(version)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("iam:GetPolicyVersion", e))?;
+            Ok::<_, AwsError>(
+                doc.policy_version()
+                    .and_then(|v| v.document())
+                    .map(|text| statements(text, &name))
+                    .unwrap_or_default(),
+            )
+        })
+    });
+    let inline_docs = inline.policy_names().iter().map(|name| async move {
         let doc = iam
             .get_role_policy()
             .role_name(role)
@@ -476,7 +490,15 @@ async fn role_statements(acc: &Account, role: &str) -> Result<Vec<Statement>, Aw
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("iam:GetRolePolicy", e))?;
-        all.extend(statements(doc.policy_document(), name));
+        Ok::<_, AwsError>(statements(doc.policy_document(), name))
+    });
+    let (managed, inline_docs) = tokio::join!(
+        futures::future::join_all(managed),
+        futures::future::join_all(inline_docs)
+    );
+    let mut all = Vec::new();
+    for part in managed.into_iter().chain(inline_docs) {
+        all.extend(part?);
     }
     Ok(all)
 }

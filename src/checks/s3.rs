@@ -257,7 +257,13 @@ async fn private(acc: Arc<Account>) -> CheckResult {
     let b = the_bucket(&acc).await?;
     let mut problems = Vec::new();
 
-    let block = match acc.s3.get_public_access_block().bucket(&b.name).send().await {
+    // Three independent reads: asked at once.
+    let (block, policy, acl) = tokio::join!(
+        acc.s3.get_public_access_block().bucket(&b.name).send(),
+        acc.s3.get_bucket_policy().bucket(&b.name).send(),
+        acc.s3.get_bucket_acl().bucket(&b.name).send()
+    );
+    let block = match block {
         Ok(out) => out.public_access_block_configuration().cloned(),
         Err(e) => {
             let e = AwsError::from_sdk("s3:GetBucketPublicAccessBlock", e);
@@ -290,7 +296,7 @@ async fn private(acc: Arc<Account>) -> CheckResult {
         problems.push(format!("public access block settings off: {}", off.join(", ")));
     }
 
-    let policy = match acc.s3.get_bucket_policy().bucket(&b.name).send().await {
+    let policy = match policy {
         Ok(out) => out.policy().map(str::to_string),
         Err(e) => {
             let e = AwsError::from_sdk("s3:GetBucketPolicy", e);
@@ -308,12 +314,7 @@ async fn private(acc: Arc<Account>) -> CheckResult {
         ));
     }
 
-    let acl = acc
-        .s3
-        .get_bucket_acl()
-        .bucket(&b.name)
-        .send()
-        .await
+    let acl = acl
         .map_err(|e| AwsError::from_sdk("s3:GetBucketAcl", e))?;
     let public_grants: Vec<String> = acl
         .grants()

@@ -118,11 +118,22 @@ pub async fn run(lab: &Lab, selected: &[String], account: Arc<Account>, opts: &R
         .iter()
         .filter_map(|id| futures.get(id).map(|f| (id.as_str(), f.clone())))
         .collect();
-    let results: HashMap<&str, Ran> =
-        futures::future::join_all(ordered.into_iter().map(|(id, f)| async move { (id, f.await) }))
-            .await
-            .into_iter()
-            .collect();
+    // Who the account is matters to the report's header and to hints that
+    // name the default bucket; asked alongside the checks, never before them.
+    let calls_aws = to_run
+        .iter()
+        .filter_map(|id| lab.check(id))
+        .any(|spec| checks::find(&spec.kind).is_some_and(|k| !k.iam_actions.is_empty()));
+    let identity = async {
+        if calls_aws {
+            let _ = account.identity().await;
+        }
+    };
+    let (results, ()) = futures::join!(
+        futures::future::join_all(ordered.into_iter().map(|(id, f)| async move { (id, f.await) })),
+        identity
+    );
+    let results: HashMap<&str, Ran> = results.into_iter().collect();
 
     let mut report = Report {
         schema: SCHEMA.into(),

@@ -1,0 +1,174 @@
+"""Benchmarks of labcheck against the local sandbox, measured side by side in
+one run, printed as a table (no test asserts a time: this is where speed is
+measured).
+
+  cohort  grade N provisioned learners (default 1000) through a proxy that adds
+          50 ms to every AWS call; compare with a loop of one `labcheck check`
+          process per account (20 of them, extrapolated). Goals: <= 60 s wall,
+          peak RSS <= 300 MB, >= 20x faster than the loop.
+
+Run through scripts/bench, which brings the sandbox up and builds labcheck.
+"""
+
+import argparse
+import csv
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SANDBOX = ROOT / "sandbox"
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def sandbox_env() -> dict:
+    out = subprocess.run(["bash", "-c", "source sandbox/env && env -0"], cwd=ROOT,
+                         capture_output=True, check=True).stdout.decode()
+    env = dict(os.environ)
+    for kv in out.split("\0"):
+        if "=" in kv:
+            k, v = kv.split("=", 1)
+            env[k] = v
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LatencyProxy:
+    """sandbox/faultproxy with latency only, in front of moto."""
+
+    def __init__(self, env: dict, latency_ms: int):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [str(SANDBOX / "faultproxy"), "--listen", f"127.0.0.1:{self.port}",
+             "--upstream", env["AWS_ENDPOINT_URL"], "--latency-ms", str(latency_ms),
+             "--fault-rate", "0"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise SystemExit("the latency proxy did not start")
+                time.sleep(0.05)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def timed(cmd: list, env: dict, **kw) -> tuple[float, int, subprocess.CompletedProcess]:
+    """Wall seconds, peak RSS (KiB) of the command, and its result."""
+    wrapped = ["/usr/bin/time", "-f", "%M", "-o", "/dev/fd/3"] + cmd
+    r, w = os.pipe()
+    start = time.perf_counter()
+    proc = subprocess.run(wrapped, env=env, pass_fds=(w,), capture_output=True, **kw)
+    wall = time.perf_counter() - start
+    os.close(w)
+    with os.fdopen(r) as f:
+        rss = int((f.read().strip().splitlines() or ["0"])[-1])
+    return wall, rss, proc
+
+
+def bench_cohort(binary: str, learners: int, loop: int, latency: int) -> int:
+    env = sandbox_env()
+    first = 500000000000
+    log(f"provisioning {learners} learner accounts from {first}")
+    subprocess.run([str(SANDBOX / "provision"), "--accounts", str(learners), "--first", str(first)],
+                   env=env, check=True, stdout=subprocess.DEVNULL)
+    work = Path(tempfile.mkdtemp(prefix="labcheck-bench-"))
+    roster = work / "roster.csv"
+    with roster.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["learner", "account", "region", "external_id"])
+        for i in range(learners):
+            w.writerow([f"learner{i:05d}", str(first + i), env["AWS_REGION"], "labcheck-sandbox"])
+    proxy = LatencyProxy(env, latency)
+    try:
+        penv = dict(env, AWS_ENDPOINT_URL=proxy.url)
+        log(f"cohort grade: {learners} learners, {latency} ms per AWS call")
+        book = work / "gradebook.json"
+        wall, rss, proc = timed([binary, "cohort", "grade", str(roster), "--format", "json",
+                                 "-o", str(book)], penv)
+        if proc.returncode not in (0, 3):
+            sys.stderr.write(proc.stderr.decode())
+            raise SystemExit(f"cohort grade failed with exit {proc.returncode}")
+        totals = json.loads(book.read_text())["totals"]
+        log(proc.stderr.decode().strip().splitlines()[-1])
+
+        log(f"baseline: {loop} sequential `labcheck check` processes")
+        loop_start = time.perf_counter()
+        loop_rss = 0
+        for i in range(loop):
+            cenv = dict(penv, AWS_ACCESS_KEY_ID=str(first + i))
+            _, r, p = timed([binary, "check", "--format", "json", "--set", "network=outside",
+                             "--set", f"project_dir={work}"], cenv)
+            loop_rss = max(loop_rss, r)
+            if p.returncode not in (0, 1, 3):
+                sys.stderr.write(p.stderr.decode())
+                raise SystemExit(f"labcheck check failed with exit {p.returncode}")
+        loop_wall = time.perf_counter() - loop_start
+    finally:
+        proxy.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    per_check = loop_wall / loop
+    extrapolated = per_check * learners
+    ratio = extrapolated / wall
+    rows = [
+        ("cohort grade, wall", f"{wall:.1f} s", "<= 60 s", wall <= 60),
+        ("cohort grade, learners per second", f"{learners / wall:.1f}", "", None),
+        ("cohort grade, peak RSS", f"{rss / 1024:.0f} MB", "<= 300 MB", rss / 1024 <= 300),
+        ("graded / not graded", f"{totals['graded']} / {totals['not_graded']}", "", None),
+        (f"loop of `labcheck check`, per account ({loop} timed)", f"{per_check:.2f} s", "", None),
+        (f"loop, extrapolated to {learners}", f"{extrapolated:.0f} s", "", None),
+        ("speed-up of cohort grade over the loop", f"{ratio:.1f}x", ">= 20x", ratio >= 20),
+    ]
+    print(f"\nlabcheck cohort benchmark: {learners} learners, +{latency} ms per AWS call, "
+          f"{os.cpu_count()} cores, {Path(binary).parent.name} build\n")
+    width = max(len(r[0]) for r in rows)
+    for name, value, goal, ok in rows:
+        mark = "" if ok is None else ("  ok" if ok else "  MISSED")
+        print(f"  {name:<{width}}  {value:>12}  {goal:>10}{mark}")
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="what", required=True)
+    c = sub.add_parser("cohort", help="cohort grading of many learners")
+    c.add_argument("--learners", type=int, default=1000)
+    c.add_argument("--loop", type=int, default=20)
+    c.add_argument("--latency-ms", type=int, default=50)
+    ap.add_argument("--bin", required=True, help="the labcheck binary")
+    args = ap.parse_args()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
+    if args.what == "cohort":
+        return bench_cohort(args.bin, args.learners, args.loop, args.latency_ms)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
