@@ -86,6 +86,28 @@ enum Command {
     Check(CheckArgs),
     /// List the lab's steps and checks, with their ids and points.
     List(ListArgs),
+    /// Where you stand: each step's last results, your quiz scores, what to do next.
+    #[command(
+        after_help = "Every `labcheck check` (and `labcheck watch`) run records its results per
+account and lab in $LABCHECK_STATE_DIR, else $XDG_STATE_HOME/labcheck, else
+~/.local/state/labcheck; quiz scores come from `labcheck quiz`'s progress file.
+
+Examples:
+  labcheck status
+  labcheck status --format json
+  labcheck status --account 123456789012"
+    )]
+    Status(StatusArgs),
+    /// Grade again whenever a project file changes, and every few seconds, until green.
+    #[command(after_help = "Examples:
+  labcheck watch                       every step; q quits
+  labcheck watch s3 --exit-on-pass     until the S3 step passes, then exit 0
+  labcheck watch project --interval 60
+
+On a terminal the screen is redrawn in place (q or Esc quits, r or Enter runs
+again now, Ctrl-C quits with 130); otherwise one summary line is printed per run.
+Files under .git, target, node_modules, __pycache__ and virtualenvs are ignored.")]
+    Watch(WatchArgs),
     /// Take a quiz in the terminal; with no QUIZ, list the quizzes and your best scores.
     #[command(after_help = "Examples:
   labcheck quiz                                   the quizzes, with your best scores
@@ -109,6 +131,52 @@ Results are kept in $LABCHECK_DATA_DIR, else $XDG_DATA_HOME/labcheck, else
     Book(BookCommand),
     /// mdBook preprocessor protocol, for `mdbook build book` (see book/book.toml).
     Mdbook(MdbookArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = "Install (see the README):
+  bash:        labcheck completions bash > ~/.local/share/bash-completion/completions/labcheck
+  zsh:         labcheck completions zsh > ~/.zfunc/_labcheck   (with fpath+=(~/.zfunc) before compinit)
+  fish:        labcheck completions fish > ~/.config/fish/completions/labcheck.fish
+  powershell:  labcheck completions powershell >> $PROFILE")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output.
+    #[command(after_help = "Install:
+  mkdir -p ~/.local/share/man/man1 && labcheck man > ~/.local/share/man/man1/labcheck.1
+  man labcheck")]
+    Man,
+}
+
+#[derive(Args)]
+struct StatusArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    format: ListFormat,
+    /// The account whose results to show (default: the `account` parameter,
+    /// else the account checked most recently).
+    #[arg(long, value_name = "ID")]
+    account: Option<String>,
+}
+
+#[derive(Args)]
+struct WatchArgs {
+    /// Step ids (s3, cache, rds, project, eb) or check ids (s3.cors); none means all.
+    #[arg(value_name = "STEP|CHECK")]
+    names: Vec<String>,
+    /// Grade again every SECS seconds even when no file changed (AWS state).
+    #[arg(long, value_name = "SECS", default_value_t = 15)]
+    interval: u64,
+    /// Exit 0 as soon as every selected check passes.
+    #[arg(long)]
+    exit_on_pass: bool,
+    /// Longest time one check may take, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    timeout: u64,
+    /// Do NOT verify the cache's TLS certificate (see `labcheck check --help`).
+    #[arg(long)]
+    insecure: bool,
 }
 
 #[derive(Args)]
@@ -301,6 +369,10 @@ fn main() -> ExitCode {
         match &cli.command {
             Command::Check(args) => check(&cli.common, args, color).await,
             Command::List(args) => list(&cli.common, args),
+            Command::Status(args) => status(&cli.common, args),
+            Command::Watch(args) => watch(&cli.common, args, color).await,
+            Command::Completions { shell } => completions(*shell),
+            Command::Man => man(),
             Command::Policy(args) => policy(&cli.common, args),
             Command::Cohort(cmd) => cohort(&cli.common, cmd).await,
             Command::Cleanup(args) => cleanup(&cli.common, args).await,
@@ -364,6 +436,9 @@ async fn check(common: &Common, args: &CheckArgs, color: bool) -> Result<u8, Fai
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    if let Err(e) = labcheck::state::record(&report) {
+        eprintln!("warning: this run was not recorded for `labcheck status`: {e}");
+    }
 
     let text = report::render(&report, args.format, color && args.output.is_none());
     match &args.output {
@@ -378,7 +453,9 @@ async fn check(common: &Common, args: &CheckArgs, color: bool) -> Result<u8, Fai
                 report.count(Status::Fail)
             );
         }
-        None => print!("{text}"),
+        None => {
+            print(&text)?;
+        }
     }
     Ok(report.verdict() as u8)
 }
@@ -454,88 +531,97 @@ fn progress_bar(len: u64, wanted: bool) -> Option<indicatif::ProgressBar> {
 fn list(common: &Common, args: &ListArgs) -> Result<u8, Failure> {
     let course = load_course(common)?;
     let lab = course.lab(common.lab.as_deref()).map_err(Failure::usage)?;
-    match args.format {
-        ListFormat::Json => {
-            let steps: Vec<_> = lab
-                .steps
-                .iter()
-                .map(|s| {
-                    serde_json::json!({
-                        "id": s.id, "title": s.title,
-                        "checks": s.checks.iter().map(|c| serde_json::json!({
-                            "id": c.id, "title": c.title, "kind": c.kind, "points": c.points, "needs": c.needs,
-                        })).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            let labs: Vec<_> = course
-                .labs
-                .iter()
-                .map(|l| serde_json::json!({"id": l.id, "title": l.title}))
-                .collect();
-            let quizzes: Vec<_> = course
-                .quizzes
-                .iter()
-                .map(|q| serde_json::json!({"id": q.id, "title": q.title, "questions": q.questions.len()}))
-                .collect();
-            let doc = serde_json::json!({"labs": labs, "lab": lab.id, "steps": steps, "quizzes": quizzes});
-            println!("{}", serde_json::to_string_pretty(&doc).expect("serializes"));
-        }
-        ListFormat::Human => {
-            let bold = console::Style::new().bold();
-            let dim = console::Style::new().dim();
-            println!(
-                "{} {}",
-                bold.apply_to(&lab.title),
-                dim.apply_to(format!("({})", lab.id))
-            );
-            let width = lab.checks().map(|(_, c)| c.id.len()).max().unwrap_or(0);
-            for step in &lab.steps {
-                let points: u32 = step.checks.iter().map(|c| c.points).sum();
-                println!(
-                    "\n{}  {}  {}",
-                    bold.apply_to(&step.id),
-                    step.title,
-                    dim.apply_to(format!("{points} points"))
-                );
-                if step.checks.is_empty() {
-                    println!("  {}", dim.apply_to("(no graded checks)"));
-                }
-                for c in &step.checks {
-                    let needs = if c.needs.is_empty() {
-                        String::new()
-                    } else {
-                        format!("needs {}", c.needs.join(", "))
-                    };
-                    println!(
-                        "  {:width$}  {:2} pt  {}  {}",
-                        c.id,
-                        c.points,
-                        c.title,
-                        dim.apply_to(needs)
-                    );
-                }
-            }
-            if course.labs.len() > 1 {
-                let others: Vec<&str> = course
-                    .labs
-                    .iter()
-                    .map(|l| l.id.as_str())
-                    .filter(|id| *id != lab.id)
-                    .collect();
-                println!("\nother labs: {}", others.join(", "));
-            }
-            if !course.quizzes.is_empty() {
-                println!("\n{}", bold.apply_to("quizzes"));
-                let width = course.quizzes.iter().map(|q| q.id.len()).max().unwrap_or(0);
-                for q in &course.quizzes {
-                    println!("  {:width$}  {:2} questions  {}", q.id, q.questions.len(), q.title);
-                }
-            }
-            println!("\nGrade with `labcheck check [STEP|CHECK ...]`; take a quiz with `labcheck quiz ID`.");
-        }
+    print(&match args.format {
+        ListFormat::Json => labcheck::list::json(&course, lab),
+        ListFormat::Human => labcheck::list::human(&course, lab),
+    })
+}
+
+/// `labcheck status`: recorded results, quiz scores, what next.
+fn status(common: &Common, args: &StatusArgs) -> Result<u8, Failure> {
+    let course = load_course(common)?;
+    let lab = course.lab(common.lab.as_deref()).map_err(Failure::usage)?;
+    let env = |var: &str| std::env::var(var).ok();
+    let params = Params::gather(config_path(common).as_deref(), &common.set, &env).map_err(Failure::usage)?;
+    let account = args
+        .account
+        .clone()
+        .or_else(|| params.explicit("account").map(str::to_string));
+    let overview = labcheck::status::gather(lab, account.as_deref());
+    for w in &overview.warnings {
+        eprintln!("warning: {w}");
     }
-    Ok(0)
+    print(&match args.format {
+        ListFormat::Json => serde_json::to_string_pretty(&overview.to_json(&course, lab)).expect("serializes") + "\n",
+        ListFormat::Human => overview.to_human(&course, lab),
+    })
+}
+
+/// `labcheck watch`: grade again on file changes and every few seconds.
+async fn watch(common: &Common, args: &WatchArgs, color: bool) -> Result<u8, Failure> {
+    let course = load_course(common)?;
+    let lab = course.lab(common.lab.as_deref()).map_err(Failure::usage)?;
+    let selected = engine::select(lab, &args.names).map_err(Failure::usage)?;
+    // The first connection finds bad input (a bad config, a bad Region) before the loop.
+    let first = connect(common, args.insecure).await?;
+    let project_dir = PathBuf::from(first.param("project_dir")).join("");
+    let project_dir = if project_dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        project_dir
+    };
+    let opts = labcheck::watch::Options {
+        selected,
+        names: args.names.clone(),
+        interval: Duration::from_secs(args.interval.max(1)),
+        exit_on_pass: args.exit_on_pass,
+        run: RunOptions {
+            timeout: Duration::from_secs(args.timeout.max(1)),
+            ..RunOptions::default()
+        },
+        color,
+    };
+    let first = std::sync::Mutex::new(Some(first));
+    labcheck::watch::run(lab, &opts, &project_dir, || {
+        let reuse = first.lock().expect("lock").take();
+        async move {
+            match reuse {
+                Some(account) => Ok(account),
+                None => connect(common, args.insecure)
+                    .await
+                    .map_err(|f| labcheck::watch::WatchError {
+                        code: f.code,
+                        message: f.message,
+                    }),
+            }
+        }
+    })
+    .await
+    .map_err(|e| Failure {
+        code: e.code,
+        message: e.message,
+    })
+}
+
+/// `labcheck completions SHELL`: a completion script.
+fn completions(shell: clap_complete::Shell) -> Result<u8, Failure> {
+    let mut buf = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "labcheck",
+        &mut buf,
+    );
+    print(&String::from_utf8_lossy(&buf))
+}
+
+/// `labcheck man`: the man page, roff.
+fn man() -> Result<u8, Failure> {
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+        .render(&mut buf)
+        .map_err(Failure::usage)?;
+    print(&String::from_utf8_lossy(&buf))
 }
 
 /// `labcheck cleanup`: what of the lab still costs money.
@@ -555,8 +641,7 @@ async fn cleanup(common: &Common, args: &CleanupArgs) -> Result<u8, Failure> {
         }
         ListFormat::Human => labcheck::cleanup::render(&found),
     };
-    print!("{}", redactor.clean(&text));
-    Ok(0)
+    print(&redactor.clean(&text))
 }
 
 /// `labcheck policy`: the IAM policy derived from the check kinds the lab
@@ -641,7 +726,7 @@ async fn book(common: &Common, cmd: &BookCommand) -> Result<u8, Failure> {
         .await
         .map_err(|e| Failure::usage(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
     let addr = listener.local_addr().map_err(Failure::usage)?;
-    println!("Serving the book at http://{addr}/ (Ctrl-C to stop)");
+    print(&format!("Serving the book at http://{addr}/ (Ctrl-C to stop)\n"))?;
     tokio::select! {
         r = labcheck::book::serve::serve(listener, dir) => r.map_err(Failure::usage).map(|_| 0),
         _ = tokio::signal::ctrl_c() => Ok(0),
@@ -652,9 +737,47 @@ async fn book(common: &Common, cmd: &BookCommand) -> Result<u8, Failure> {
 fn mdbook(args: &MdbookArgs) -> Result<u8, Failure> {
     match &args.command {
         Some(MdbookCommand::Supports { renderer }) => Ok(if labcheck::book::supports(renderer) { 0 } else { 1 }),
-        None => labcheck::book::protocol::run(std::io::stdin().lock(), std::io::stdout().lock())
-            .map(|()| 0)
-            .map_err(|e| Failure::usage(format!("labcheck preprocessor: {e:#}"))),
+        None => {
+            let out = TrackedStdout::default();
+            let failed = out.failed.clone();
+            // Standard output is buffered: a write error may only show at the flush.
+            let result = labcheck::book::protocol::run(std::io::stdin().lock(), out).and_then(|()| {
+                use std::io::Write;
+                std::io::stdout().flush().inspect_err(|e| failed.set(Some(e.kind())))?;
+                Ok(())
+            });
+            match result {
+                Ok(()) => Ok(0),
+                Err(e) => match failed.take() {
+                    Some(std::io::ErrorKind::BrokenPipe) => Ok(0),
+                    Some(kind) => Err(Failure {
+                        code: 1,
+                        message: format!("cannot write to standard output: {}", std::io::Error::from(kind)),
+                    }),
+                    None => Err(Failure::usage(format!("labcheck preprocessor: {e:#}"))),
+                },
+            }
+        }
+    }
+}
+
+/// Standard output that remembers why a write failed, so that a closed pipe
+/// can end the preprocessor quietly.
+#[derive(Default)]
+struct TrackedStdout {
+    failed: std::rc::Rc<std::cell::Cell<Option<std::io::ErrorKind>>>,
+}
+
+impl std::io::Write for TrackedStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::io::stdout()
+            .write(buf)
+            .inspect_err(|e| self.failed.set(Some(e.kind())))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stdout()
+            .flush()
+            .inspect_err(|e| self.failed.set(Some(e.kind())))
     }
 }
 

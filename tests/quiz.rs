@@ -171,7 +171,7 @@ fn all_right_answers_score_full_marks_whatever_the_seed() {
         assert_eq!(doc["mode"], "scripted");
         assert_eq!(doc["seed"], seed.parse::<u64>().unwrap());
         assert_eq!(doc["score"], kc.questions.len());
-        assert_eq!(doc["max"], kc.questions.len());
+        assert_eq!(doc["max_score"], kc.questions.len());
         let questions = doc["questions"].as_array().unwrap();
         assert_eq!(questions.len(), kc.questions.len());
         for (q, item) in kc.questions.iter().zip(questions) {
@@ -212,7 +212,7 @@ fn all_wrong_answers_score_zero_and_exit_1() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let doc = json_of(&out);
     assert_eq!(doc["score"], 0);
-    assert_eq!(doc["max"], kc.questions.len());
+    assert_eq!(doc["max_score"], kc.questions.len());
     for item in doc["questions"].as_array().unwrap() {
         assert_eq!(item["correct"], false, "{item:#}");
         assert_ne!(item["given"], item["expected"]);
@@ -255,7 +255,7 @@ fn mixed_answers_from_json_score_what_is_right() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let doc = json_of(&out);
     assert_eq!(doc["score"], 2);
-    assert_eq!(doc["max"], 6);
+    assert_eq!(doc["max_score"], 6);
     let by_id = |id: &str| {
         doc["questions"]
             .as_array()
@@ -358,7 +358,7 @@ fn listing_shows_each_quiz_and_the_best_score() {
         .iter()
         .find(|q| q["id"] == "knowledge-check")
         .unwrap();
-    assert_eq!(entry["best"], json!({"score": n, "max": n}));
+    assert_eq!(entry["best"], json!({"score": n, "max_score": n}));
     assert_eq!(entry["attempts"], 3);
     assert_eq!(entry["questions"], n);
     assert_eq!(doc["quizzes"][0]["best"], Value::Null);
@@ -562,6 +562,6 @@ fn interactive_quiz_in_a_terminal() {
     let attempts = &progress(data.path())["quizzes"]["mini"]["attempts"];
     assert_eq!(attempts[0]["mode"], "interactive");
     assert_eq!(attempts[0]["score"], 2);
-    assert_eq!(attempts[0]["max"], 3);
+    assert_eq!(attempts[0]["max_score"], 3);
     assert_eq!(attempts[0]["seed"], seed);
 }

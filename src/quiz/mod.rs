@@ -24,7 +24,7 @@
 //! ```json
 //! { "schema": "labcheck/quiz-result-v1", "quiz": "knowledge-check",
 //!   "title": "...", "mode": "scripted|interactive", "seed": 42,
-//!   "score": 2, "max": 3, "finished_at": "RFC 3339",
+//!   "score": 2, "max_score": 3, "finished_at": "RFC 3339",
 //!   "questions": [ { "id": "kc-redeploy", "correct": true,
 //!       "given": "`eb deploy`" | ["..", ".."] | null,
 //!       "expected": "`eb deploy`" | ["..", ".."],
@@ -92,7 +92,7 @@ pub struct QuizResult {
     pub mode: Mode,
     pub seed: u64,
     pub score: u32,
-    pub max: u32,
+    pub max_score: u32,
     pub finished_at: String,
     pub questions: Vec<Answered>,
 }
@@ -139,7 +139,7 @@ pub fn result(quiz: &Quiz, mode: Mode, seed: u64, questions: Vec<Answered>) -> Q
         mode,
         seed,
         score: questions.iter().filter(|q| q.correct).count() as u32,
-        max: questions.len() as u32,
+        max_score: questions.len() as u32,
         finished_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         questions,
     }
@@ -157,7 +157,7 @@ pub fn run_scripted(quiz: &Quiz, seed: u64, answers: &answers::Answers) -> QuizR
 
 impl QuizResult {
     pub fn all_correct(&self) -> bool {
-        self.score == self.max
+        self.score == self.max_score
     }
 
     /// The JSON result (schema `labcheck/quiz-result-v1`, see the module doc).
@@ -185,7 +185,7 @@ impl QuizResult {
             mode: self.mode.as_str(),
             seed: self.seed,
             score: self.score,
-            max: self.max,
+            max_score: self.max_score,
             finished_at: &self.finished_at,
             questions: self
                 .questions
@@ -231,9 +231,9 @@ impl QuizResult {
             "{} {}/{}  {}\n",
             bold.apply_to("Score"),
             self.score,
-            self.max,
+            self.max_score,
             match self.score {
-                s if s == self.max => "— all right!".to_string(),
+                s if s == self.max_score => "— all right!".to_string(),
                 _ => {
                     let wrong: Vec<&str> = self
                         .questions
@@ -257,7 +257,7 @@ struct JsonDoc<'a> {
     mode: &'a str,
     seed: u64,
     score: u32,
-    max: u32,
+    max_score: u32,
     finished_at: &'a str,
     questions: Vec<JsonQuestion<'a>>,
 }
@@ -438,6 +438,8 @@ pub enum Error {
     Usage(String),
     #[error("quiz left before the end; this attempt was not recorded")]
     Abandoned,
+    #[error("cannot write to standard output: {0}")]
+    Output(std::io::Error),
 }
 
 impl Error {
@@ -445,6 +447,7 @@ impl Error {
         match self {
             Error::Usage(_) => 2,
             Error::Abandoned => 130,
+            Error::Output(_) => 1,
         }
     }
 }
@@ -498,18 +501,17 @@ pub fn run(course: &crate::course::Course, opts: &Options) -> Result<u8, Error> 
         Ok(_) => {}
         Err(e) => eprintln!("warning: this attempt was not recorded: {e}"),
     }
-    match opts.format {
-        Format::Json => println!("{}", result.to_json_string()),
-        Format::Human => print!(
-            "{}",
-            result.to_human(result.mode == Mode::Scripted, width_of(&console::Term::stdout()))
-        ),
-    }
+    let text = match opts.format {
+        Format::Json => result.to_json_string() + "\n",
+        Format::Human => result.to_human(result.mode == Mode::Scripted, width_of(&console::Term::stdout())),
+    };
+    crate::report::print_stdout(&text).map_err(Error::Output)?;
     Ok(if result.all_correct() { 0 } else { 1 })
 }
 
 /// The quizzes of the course with their size and the learner's best score.
 fn list(course: &crate::course::Course, format: Format) -> Result<u8, Error> {
+    use std::fmt::Write;
     let (store, warning) = match progress::load() {
         Ok(p) => (p, None),
         Err(e) => (progress::Progress::default(), Some(e.to_string())),
@@ -517,20 +519,24 @@ fn list(course: &crate::course::Course, format: Format) -> Result<u8, Error> {
     if let Some(w) = &warning {
         eprintln!("warning: {w}");
     }
+    let mut out = String::new();
     match format {
         Format::Json => {
             let quizzes: Vec<_> = course
                 .quizzes
                 .iter()
                 .map(|q| {
-                    let best = store.best(&q.id).map(|a| json!({"score": a.score, "max": a.max}));
+                    let best = store
+                        .best(&q.id)
+                        .map(|a| json!({"score": a.score, "max_score": a.max_score}));
                     json!({
                         "id": q.id, "title": q.title, "questions": q.questions.len(),
                         "attempts": store.attempts(&q.id).len(), "best": best,
                     })
                 })
                 .collect();
-            println!(
+            let _ = writeln!(
+                out,
                 "{}",
                 serde_json::to_string_pretty(&json!({ "quizzes": quizzes })).expect("serializes")
             );
@@ -545,7 +551,8 @@ fn list(course: &crate::course::Course, format: Format) -> Result<u8, Error> {
                 .map(|q| q.title.chars().count())
                 .max()
                 .unwrap_or(0);
-            println!(
+            let _ = writeln!(
+                out,
                 "{}",
                 bold.apply_to(format!(
                     "{:width$}  {:title_width$}  {:>9}  best",
@@ -554,25 +561,28 @@ fn list(course: &crate::course::Course, format: Format) -> Result<u8, Error> {
             );
             for q in &course.quizzes {
                 let best = match store.best(&q.id) {
-                    Some(a) => format!("{}/{}", a.score, a.max),
+                    Some(a) => format!("{}/{}", a.score, a.max_score),
                     None => dim.apply_to("not taken").to_string(),
                 };
-                println!(
+                let _ = writeln!(
+                    out,
                     "{:width$}  {:title_width$}  {:>9}  {best}",
                     q.id,
                     q.title,
                     q.questions.len()
                 );
             }
-            match course.quizzes.first() {
-                None => println!("{}", dim.apply_to("(this course has no quizzes)")),
-                Some(first) => println!(
+            let _ = match course.quizzes.first() {
+                None => writeln!(out, "{}", dim.apply_to("(this course has no quizzes)")),
+                Some(first) => writeln!(
+                    out,
                     "\nTake one with `labcheck quiz QUIZ` (for example `labcheck quiz {}`).",
                     first.id
                 ),
-            }
+            };
         }
     }
+    crate::report::print_stdout(&out).map_err(Error::Output)?;
     Ok(0)
 }
 
@@ -656,7 +666,7 @@ context = "because"
         let r = result(&quiz, Mode::Scripted, 3, graded);
         let j = r.to_json();
         assert_eq!(j["score"], 1);
-        assert_eq!(j["max"], 3);
+        assert_eq!(j["max_score"], 3);
         assert_eq!(j["questions"][0]["given"], "`a`");
         assert_eq!(j["questions"][0]["expected"], "`a`");
         assert_eq!(j["questions"][1]["given"], json!(["x"]));

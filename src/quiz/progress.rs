@@ -4,7 +4,9 @@
 //! Where: `$LABCHECK_DATA_DIR/progress.json` when that variable is set, else
 //! `$XDG_DATA_HOME/labcheck/progress.json` (an absolute `XDG_DATA_HOME`), else
 //! `~/.local/share/labcheck/progress.json`. It is rewritten atomically
-//! (a temporary file renamed over it), so a reader never sees half of it.
+//! (a temporary file renamed over it), so a reader never sees half of it,
+//! under an exclusive lock on `progress.json.lock` held from reading to the
+//! rename, so two quizzes finishing at once both land.
 //!
 //! Format (JSON, schema `labcheck/progress-v1`):
 //!
@@ -13,10 +15,11 @@
 //!   "quizzes": {
 //!     "knowledge-check": {
 //!       "attempts": [
-//!         { "score": 4, "max": 5, "finished_at": "2025-05-01T10:00:00Z",
+//!         { "score": 4, "max_score": 5, "finished_at": "2025-05-01T10:00:00Z",
 //!           "mode": "interactive", "seed": 123456 } ] } } }
 //! ```
 //!
+//! Files written before `max_score` was the name say `max`; both are read.
 //! Attempts are appended in the order they finished; the best score of a quiz
 //! is the attempt with the highest score/max (the latest among equals), worked
 //! out by the reader. Top-level keys and per-quiz keys this version does not
@@ -25,7 +28,6 @@
 //! recorded and a warning says which file to fix or remove.
 
 use super::QuizResult;
-use crate::report::output::write_atomic;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -68,7 +70,8 @@ pub struct QuizProgress {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attempt {
     pub score: u32,
-    pub max: u32,
+    #[serde(rename = "max_score", alias = "max")]
+    pub max_score: u32,
     /// RFC 3339, UTC.
     pub finished_at: String,
     /// `interactive` or `scripted`.
@@ -100,8 +103,8 @@ impl Progress {
     pub fn best(&self, quiz: &str) -> Option<&Attempt> {
         self.attempts(quiz).iter().max_by(|a, b| {
             // a.score/a.max vs b.score/b.max without floats; max 0 counts as 0.
-            let lhs = u64::from(a.score) * u64::from(b.max.max(1));
-            let rhs = u64::from(b.score) * u64::from(a.max.max(1));
+            let lhs = u64::from(a.score) * u64::from(b.max_score.max(1));
+            let rhs = u64::from(b.score) * u64::from(a.max_score.max(1));
             lhs.cmp(&rhs).then(a.score.cmp(&b.score))
         })
     }
@@ -136,31 +139,48 @@ pub fn load() -> Result<Progress, ProgressError> {
     }
 }
 
-/// Appends an attempt to the progress file, atomically. Returns the file's path.
+/// Appends an attempt to the progress file, atomically and under the file's
+/// lock. Returns the file's path.
 pub fn record(result: &QuizResult) -> Result<PathBuf, ProgressError> {
-    let mut progress = load()?;
-    progress
-        .quizzes
-        .entry(result.quiz.clone())
-        .or_default()
-        .attempts
-        .push(Attempt {
-            score: result.score,
-            max: result.max,
-            finished_at: result.finished_at.clone(),
-            mode: result.mode.as_str().to_string(),
-            seed: result.seed,
-        });
     let path = path()?;
-    let dir = path.parent().expect("a file in a folder").to_path_buf();
-    std::fs::create_dir_all(&dir).map_err(|source| ProgressError::Write { path: dir, source })?;
-    let mut text = serde_json::to_string_pretty(&progress).expect("serializes");
-    text.push('\n');
-    write_atomic(&path, text.as_bytes()).map_err(|source| ProgressError::Write {
-        path: path.clone(),
-        source,
+    let attempt = Attempt {
+        score: result.score,
+        max_score: result.max_score,
+        finished_at: result.finished_at.clone(),
+        mode: result.mode.as_str().to_string(),
+        seed: result.seed,
+    };
+    crate::state::locked_update::<ProgressError>(&path, |text| {
+        let mut progress = match text {
+            Some(text) => serde_json::from_str::<Progress>(text).map_err(|source| ProgressError::Corrupt {
+                path: path.clone(),
+                source,
+            })?,
+            None => Progress::default(),
+        };
+        progress
+            .quizzes
+            .entry(result.quiz.clone())
+            .or_default()
+            .attempts
+            .push(attempt);
+        let mut text = serde_json::to_string_pretty(&progress).expect("serializes");
+        text.push('\n');
+        Ok(text)
     })?;
     Ok(path)
+}
+
+impl From<crate::state::StateError> for ProgressError {
+    fn from(e: crate::state::StateError) -> Self {
+        use crate::state::StateError as S;
+        match e {
+            S::NoStateDir => ProgressError::NoDataDir,
+            S::Read { path, source } => ProgressError::Read { path, source },
+            S::Corrupt { path, source } => ProgressError::Corrupt { path, source },
+            S::Write { path, source } => ProgressError::Write { path, source },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -170,7 +190,7 @@ mod tests {
     fn attempt(score: u32, max: u32, at: &str) -> Attempt {
         Attempt {
             score,
-            max,
+            max_score: max,
             finished_at: at.into(),
             mode: "scripted".into(),
             seed: 1,
@@ -188,6 +208,17 @@ mod tests {
         ];
         assert_eq!(p.best("q").unwrap().finished_at, "d");
         assert!(p.best("other").is_none());
+    }
+
+    #[test]
+    fn reads_old_max_and_writes_max_score() {
+        let text =
+            r#"{"quizzes":{"q":{"attempts":[{"score":2,"max":3,"finished_at":"t","mode":"scripted","seed":1}]}}}"#;
+        let p: Progress = serde_json::from_str(text).unwrap();
+        assert_eq!(p.best("q").unwrap().max_score, 3);
+        let back = serde_json::to_value(&p).unwrap();
+        assert_eq!(back["quizzes"]["q"]["attempts"][0]["max_score"], 3);
+        assert!(back["quizzes"]["q"]["attempts"][0].get("max").is_none());
     }
 
     #[test]
