@@ -53,11 +53,14 @@ impl Redactor {
     }
 
     /// Returns `text` with secrets redacted and control sequences removed.
+    /// A secret is replaced where it stands as a whole token only, not
+    /// inside a longer word: a password `postgres` must not turn
+    /// `django.db.backends.postgresql` into nonsense.
     pub fn clean(&self, text: &str) -> String {
         let mut out = strip_control(text);
         for secret in &self.secrets {
             if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), REDACTED);
+                out = replace_tokens(&out, secret, REDACTED);
             }
         }
         SIGNED_QUERY_PARAM
@@ -74,6 +77,26 @@ impl Redactor {
             _ => {}
         }
     }
+}
+
+/// Replaces each occurrence of `needle` in `text` that is not part of a
+/// longer run of letters and digits.
+fn replace_tokens(text: &str, needle: &str, with: &str) -> String {
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let starts_word = word(needle.chars().next());
+    let ends_word = word(needle.chars().next_back());
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(needle) {
+        let before = rest[..at].chars().next_back().or_else(|| out.chars().next_back());
+        let after = rest[at + needle.len()..].chars().next();
+        let glued = (starts_word && word(before)) || (ends_word && word(after));
+        out.push_str(&rest[..at]);
+        out.push_str(if glued { needle } else { with });
+        rest = &rest[at + needle.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Removes terminal control sequences, keeping newlines and tabs.
@@ -118,6 +141,17 @@ mod tests {
         assert_eq!(
             r.clean("pw=hunter2-long and hunter2 ab"),
             "pw=[redacted] and [redacted] ab"
+        );
+    }
+
+    #[test]
+    fn secrets_inside_longer_words_are_left_alone() {
+        let mut r = Redactor::new();
+        r.add_secret("postgres");
+        r.add_secret("s3cret-Pass!");
+        assert_eq!(
+            r.clean("engine django.db.backends.postgresql, user postgres, pw=postgres; s3cret-Pass!x"),
+            "engine django.db.backends.postgresql, user [redacted], pw=[redacted]; [redacted]x"
         );
     }
 

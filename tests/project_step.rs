@@ -150,6 +150,12 @@ fn collectstatic(dir: &Path) {
     assert!(out.status.success(), "collectstatic failed:\n{}", text(&out));
 }
 
+/// The line number of the first line of `path` holding `needle`.
+fn line_of(path: &Path, needle: &str) -> usize {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines().position(|l| l.contains(needle)).expect("needle in file") + 1
+}
+
 fn lab_hint(report: &Value, id: &str) -> String {
     check(report, id)["hint"].as_str().unwrap_or_default().to_string()
 }
@@ -172,17 +178,21 @@ fn the_reference_project_passes_every_project_check() {
     assert_eq!(
         check(&report, "project.settings")["message"],
         format!(
-            "DEBUG is off; ALLOWED_HOSTS admits .elasticbeanstalk.com; media on S3 (bucket pets-project-us-west-2-{account}); \
+            "settings pets_project.settings (from manage.py): \
+             DEBUG is off; ALLOWED_HOSTS admits .elasticbeanstalk.com; media on S3 (bucket pets-project-us-west-2-{account}); \
              sessions in Redis over TLS (rediss://127.0.0.1:26380/0); database mysql pets on 127.0.0.1; \
-             no password or AWS key in pets_project/settings.py"
+             no password, secret key or AWS key written in pets_project/settings.py"
         )
     );
     let effective = &check(&report, "project.settings")["evidence"]["effective"];
     assert_eq!(effective["databases"]["default"]["password_set"], true);
-    assert_eq!(effective["django_version"], "5.2.19");
+    assert_eq!(
+        check(&report, "project.settings")["evidence"]["django_version"],
+        "5.2.19"
+    );
     assert_eq!(
         check(&report, "project.ebextensions")["message"],
-        ".ebextensions/django.config: WSGIPath pets_project.wsgi:application names a module of the project; static files /static → static"
+        ".ebextensions/django.config: WSGIPath pets_project.wsgi:application names a module of the bundle; static files: /static → static"
     );
     assert_eq!(
         check(&report, "project.requirements")["message"],
@@ -227,7 +237,7 @@ fn local_development_settings_fail_settings() {
     assert_eq!(s["status"], "fail");
     assert_eq!(
         s["message"],
-        "DEBUG is True; \
+        "settings pets_project.settings (from manage.py): DEBUG is True; \
          STORAGES['default'] is django.core.files.storage.FileSystemStorage, not S3 (storages.backends.s3.S3Storage); \
          SESSION_ENGINE is django.contrib.sessions.backends.db: sessions are not kept in the cache (django.contrib.sessions.backends.cache); \
          DATABASES['default'] is SQLite (db.sqlite3), not the RDS database"
@@ -252,7 +262,7 @@ fn hosts_and_a_plain_redis_url_fail_settings_without_showing_its_password() {
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(
         check(&report, "project.settings")["message"],
-        "ALLOWED_HOSTS ['localhost'] does not admit .elasticbeanstalk.com; \
+        "settings pets_project.settings (from manage.py): ALLOWED_HOSTS ['localhost'] does not admit .elasticbeanstalk.com; \
          the cache LOCATION redis://***@127.0.0.1:26379/0 does not use TLS: ElastiCache serverless needs rediss://"
     );
     assert!(!all.contains(cache_password), "the cache password leaked:\n{all}");
@@ -280,8 +290,9 @@ fn a_password_in_the_source_fails_settings_and_never_shows() {
     assert_eq!(
         s["message"],
         format!(
-            "pets_project/settings.py:{line}: the database PASSWORD is written in the source; \
-             pets_project/settings_local.py:2: AWS_ACCESS_KEY_ID is written in the source"
+            "settings pets_project.settings (from manage.py): \
+             pets_project/settings_local.py:2: AWS_ACCESS_KEY_ID is written in the source; \
+             pets_project/settings.py:{line}: DATABASES['default']['PASSWORD'] is written in the source, and is the value the settings use"
         )
     );
     assert!(
@@ -314,7 +325,14 @@ fn a_missing_environment_variable_cannot_be_evaluated() {
     assert_eq!(s["status"], "error", "{report:#}");
     assert_eq!(
         s["message"],
-        "reading the settings (manage.py shell) stopped: the settings need RDS_USER_PASSWORD from the environment, and it is not set where labcheck runs"
+        format!(
+            "reading the settings pets_project.settings stopped at pets_project/settings.py:{}: \
+             the settings need RDS_USER_PASSWORD from the environment, and it is not set where labcheck runs",
+            line_of(
+                &dir.path().join("pets_project/settings.py"),
+                "os.environ[\"RDS_USER_PASSWORD\"]"
+            )
+        )
     );
     assert!(s["hint"].as_str().unwrap().contains("source ~/pets-lab.env"), "{s}");
     for id in ["project.static", "project.deploy-check"] {
@@ -334,7 +352,7 @@ fn no_manage_py_fails_and_says_to_set_project_dir() {
     assert_eq!(
         s["message"],
         format!(
-            "no manage.py in {}: this is not the Django project folder",
+            "no manage.py in {} nor in the folders up to two levels below it: labcheck cannot find the Django project",
             dir.display()
         )
     );
@@ -441,9 +459,9 @@ fn a_wrong_wsgi_path_and_static_folder_fail_ebextensions() {
     assert_eq!(
         e["message"],
         ".ebextensions/django.config:3: option_settings → aws:elasticbeanstalk:container:python → WSGIPath is \
-         pets_project.wsgii:application, but pets_project/wsgii.py does not exist in the project; \
+         pets_project.wsgii:application, but pets_project/wsgii.py does not exist in the source bundle; \
          .ebextensions/django.config:5: aws:elasticbeanstalk:environment:proxy:staticfiles → /static is staticfiles, \
-         but STATIC_ROOT is static: the proxy would serve a folder collectstatic does not fill"
+         but STATIC_ROOT is static in the source bundle: the proxy would serve a folder collectstatic does not fill"
     );
     assert!(
         lab_hint(&report, "project.ebextensions").contains("module:callable"),
@@ -513,7 +531,7 @@ fn an_empty_or_incomplete_static_root_fails_static() {
     let (_, report, _) = json_check(dir.path(), &["project.static"], &[]);
     assert_eq!(
         check(&report, "project.static")["message"],
-        "STATIC_ROOT static/ does not exist: collectstatic has not run"
+        "STATIC_ROOT static/ does not exist: collectstatic has not run, and no container command runs it on deployment"
     );
 }
 

@@ -1,18 +1,32 @@
-//! Running a program for a check: standard input closed, output captured,
-//! and the program's whole process group killed when it outlives its time
-//! limit or the check is dropped (the engine's timeout), so nothing a check
-//! starts outlives it.
+//! Running a program for a check: standard input closed, output captured
+//! up to a cap, and the program's whole process group killed when it
+//! outlives its time limit, prints more than the cap, finishes (a detached
+//! grandchild that kept the pipes open would otherwise hold the check), or
+//! the check is dropped (the engine's timeout). Nothing a check starts
+//! outlives it.
 
 use std::process::Stdio;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// Most bytes kept of a program's standard output, and of its standard error.
+pub const OUTPUT_CAP: usize = 8 << 20;
+
+/// How long the pipes may stay open once the program itself has exited
+/// (its process group has been killed by then; only a process that left the
+/// group can still hold them).
+const DRAIN: Duration = Duration::from_millis(500);
 
 /// What a finished program printed.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Ran {
     pub success: bool,
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
+    /// The program printed more than [`OUTPUT_CAP`] bytes and was stopped:
+    /// the output above is cut.
+    pub cut: bool,
 }
 
 /// Why a program did not run to its end.
@@ -27,8 +41,8 @@ pub enum RunError {
 /// Kills a process group when dropped while it may still run.
 struct ProcessGroup(Option<u32>);
 
-impl Drop for ProcessGroup {
-    fn drop(&mut self) {
+impl ProcessGroup {
+    fn kill(&self) {
         if let Some(pgid) = self.0 {
             // SAFETY: killpg only sends a signal; a group that has already
             // exited makes it fail with ESRCH, which is fine to ignore.
@@ -39,32 +53,190 @@ impl Drop for ProcessGroup {
     }
 }
 
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Reads a pipe to its end, keeping at most `cap` bytes; returns what it
+/// kept and whether there was more.
+async fn read_capped(pipe: Option<impl AsyncRead + Unpin>, cap: usize) -> (Vec<u8>, bool) {
+    let Some(mut pipe) = pipe else {
+        return (Vec::new(), false);
+    };
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match pipe.read(&mut buf).await {
+            Ok(0) | Err(_) => return (out, false),
+            Ok(n) => {
+                let room = cap - out.len();
+                if n > room {
+                    out.extend_from_slice(&buf[..room]);
+                    return (out, true);
+                }
+                out.extend_from_slice(&buf[..n]);
+            }
+        }
+    }
+}
+
+fn spawn_reader<R: AsyncRead + Unpin + Send + 'static>(
+    pipe: Option<R>,
+    cap: usize,
+    overflow: tokio::sync::mpsc::Sender<()>,
+) -> tokio::task::JoinHandle<(Vec<u8>, bool)> {
+    tokio::spawn(async move {
+        let (bytes, cut) = read_capped(pipe, cap).await;
+        if cut {
+            let _ = overflow.send(()).await;
+        }
+        (bytes, cut)
+    })
+}
+
 /// Runs `cmd` in a process group of its own, waiting at most `limit`.
-pub async fn run(mut cmd: tokio::process::Command, limit: Option<Duration>) -> Result<Ran, RunError> {
+pub async fn run(cmd: tokio::process::Command, limit: Option<Duration>) -> Result<Ran, RunError> {
+    run_capped(cmd, limit, OUTPUT_CAP).await
+}
+
+/// [`run`] with a cap of `cap` bytes on each of stdout and stderr.
+pub async fn run_capped(
+    mut cmd: tokio::process::Command,
+    limit: Option<Duration>,
+    cap: usize,
+) -> Result<Ran, RunError> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .process_group(0);
-    let child = cmd.spawn().map_err(|e| match e.kind() {
+    let mut child = cmd.spawn().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => RunError::NotFound(e.to_string()),
         _ => RunError::Other(e.to_string()),
     })?;
-    let mut group = ProcessGroup(child.id());
-    let waiting = child.wait_with_output();
-    let finished = match limit {
-        Some(limit) => tokio::time::timeout(limit, waiting)
-            .await
-            .map_err(|_| RunError::TimedOut)?,
-        None => waiting.await,
+    let group = ProcessGroup(child.id());
+    let (out_pipe, err_pipe) = (child.stdout.take(), child.stderr.take());
+    // The readers run as their own tasks, so that the pipes keep draining
+    // while the program runs, and an overflow can stop it at once.
+    let (overflow_tx, mut overflow_rx) = tokio::sync::mpsc::channel::<()>(2);
+    let out_task = spawn_reader(out_pipe, cap, overflow_tx.clone());
+    let err_task = spawn_reader(err_pipe, cap, overflow_tx);
+
+    enum End {
+        Exited(std::io::Result<std::process::ExitStatus>),
+        Overflow,
+        TimedOut,
+    }
+    let deadline = async {
+        match limit {
+            Some(limit) => tokio::time::sleep(limit).await,
+            None => std::future::pending().await,
+        }
     };
-    // It ended by itself (or failed to be waited for): nothing to kill.
-    group.0 = None;
-    let out = finished.map_err(|e| RunError::Other(e.to_string()))?;
+    let end = tokio::select! {
+        status = child.wait() => End::Exited(status),
+        Some(()) = overflow_rx.recv() => End::Overflow,
+        () = deadline => End::TimedOut,
+    };
+    // Whatever happened, nothing of the group may go on running.
+    group.kill();
+    let status = match end {
+        End::Exited(status) => Some(status.map_err(|e| RunError::Other(e.to_string()))?),
+        End::Overflow => child.wait().await.ok(),
+        End::TimedOut => {
+            let _ = child.wait().await;
+            out_task.abort();
+            err_task.abort();
+            return Err(RunError::TimedOut);
+        }
+    };
+    let collect = |task: tokio::task::JoinHandle<(Vec<u8>, bool)>| async move {
+        let abort = task.abort_handle();
+        match tokio::time::timeout(DRAIN, task).await {
+            Ok(Ok(got)) => got,
+            _ => {
+                abort.abort();
+                (Vec::new(), false)
+            }
+        }
+    };
+    let ((stdout, out_cut), (stderr, err_cut)) = tokio::join!(collect(out_task), collect(err_task));
+    let cut = out_cut || err_cut;
     Ok(Ran {
-        success: out.status.success(),
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        success: !cut && status.is_some_and(|s| s.success()),
+        code: status.and_then(|s| s.code()),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        cut,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn sh(script: &str) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new("sh");
+        cmd.arg("-c").arg(script);
+        cmd
+    }
+
+    #[tokio::test]
+    async fn output_past_the_cap_stops_the_program() {
+        let started = Instant::now();
+        let ran = run_capped(sh("yes labcheck"), Some(Duration::from_secs(20)), 100_000)
+            .await
+            .unwrap();
+        assert!(ran.cut && !ran.success, "{:?}", (ran.cut, ran.code));
+        assert_eq!(ran.stdout.len(), 100_000);
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn a_detached_grandchild_does_not_hold_the_run() {
+        // The grandchild keeps stdout open for 30 s; the run must end with
+        // its parent, and the grandchild must be gone.
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let started = Instant::now();
+        let ran = run(
+            sh(&format!("sleep 30 & echo $! > {}; echo done", pid_file.display())),
+            Some(Duration::from_secs(60)),
+        )
+        .await
+        .unwrap();
+        assert!(ran.success, "{ran:?}");
+        assert_eq!(ran.stdout, "done\n");
+        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+        let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+        let mut alive = true;
+        for _ in 0..50 {
+            // SAFETY: signal 0 only asks whether the process exists.
+            alive = unsafe { libc::kill(pid, 0) } == 0
+                && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "));
+            if !alive {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(!alive, "sleep {pid} outlived the run");
+    }
+
+    #[tokio::test]
+    async fn a_process_that_left_the_group_cannot_hold_the_pipes() {
+        // setsid puts the grandchild in a session of its own, out of reach
+        // of the group kill; the run still ends promptly.
+        if std::process::Command::new("setsid").arg("--version").output().is_err() {
+            return;
+        }
+        let started = Instant::now();
+        let ran = run(sh("setsid sleep 5 & echo ok"), Some(Duration::from_secs(60)))
+            .await
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+        assert!(ran.success, "{ran:?}");
+    }
 }

@@ -1,21 +1,28 @@
 //! The `project` step: the learner's Django project, read from `project_dir`
-//! without calling AWS. The effective settings come from running the
-//! learner's own Python on the project (`manage.py shell`), so what is graded
-//! is what the app would use, with the environment labcheck runs in; the
-//! configuration files (`.ebextensions/*.config`, `requirements.txt`) are
-//! parsed here; `manage.py check --deploy` runs as Django's own checklist.
+//! without calling AWS. The source bundle (`.ebextensions/`,
+//! `requirements.txt`, `Procfile`) and the Django project (`manage.py`) are
+//! found from there ([`layout`]), each file graded where it is. One run of
+//! the learner's own Python ([`probe`], started by whichever check asks
+//! first) reads the effective settings with the settings module the
+//! environment would use, lists what collectstatic would gather, and runs
+//! Django's deployment checklist; the configuration files are parsed here.
 
 mod deploy;
 mod ebextensions;
+mod files;
+mod layout;
+mod probe;
+mod procfile;
 mod requirements;
 mod settings;
+mod static_files;
 
 pub use requirements::pinned_version;
-pub use settings::{Effective, effective_settings};
 
 use super::CheckKind;
 use super::process::{Ran, RunError};
 use crate::engine::account::Account;
+use crate::engine::outcome::Outcome;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
@@ -52,7 +59,7 @@ pub const STATIC: CheckKind = CheckKind {
     passes: "the STATIC_ROOT folder holds every file collectstatic gathers (the admin's among them)",
     iam_actions: &[],
     data_plane: false,
-    run: |a, _| Box::pin(settings::static_files(a)),
+    run: |a, _| Box::pin(static_files::check(a)),
 };
 
 pub const DEPLOY_CHECK: CheckKind = CheckKind {
@@ -64,8 +71,13 @@ pub const DEPLOY_CHECK: CheckKind = CheckKind {
     run: |a, _| Box::pin(deploy::check(a)),
 };
 
-/// How long one run of the learner's Python may take before it is killed.
-const PYTHON_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the one run of the learner's Python may take before it is killed.
+const PYTHON_TIMEOUT: Duration = Duration::from_secs(45);
+
+/// An outcome with a fix command for this project in place of the lab's.
+fn with_fix(outcome: Outcome, fix: &str) -> Outcome {
+    outcome.fix(fix)
+}
 
 /// The project folder as given (`project_dir`), made absolute.
 fn project_dir(acc: &Account) -> PathBuf {
@@ -125,12 +137,13 @@ pub struct Python {
 }
 
 /// The `python` parameter if set; else the active virtualenv; else a
-/// `.venv` or `venv` folder in the project; else `python3` from PATH.
-fn resolve_python(acc: &Account, project: &Path) -> Python {
-    resolve_python_from(&acc.param("python"), std::env::var_os("VIRTUAL_ENV"), project)
+/// `.venv` or `venv` folder in the Django folder or the bundle root; else
+/// `python3` from PATH.
+fn resolve_python(acc: &Account, folders: &[&Path]) -> Python {
+    resolve_python_from(&acc.param("python"), std::env::var_os("VIRTUAL_ENV"), folders)
 }
 
-fn resolve_python_from(param: &str, virtual_env: Option<std::ffi::OsString>, project: &Path) -> Python {
+fn resolve_python_from(param: &str, virtual_env: Option<std::ffi::OsString>, folders: &[&Path]) -> Python {
     let param = param.trim();
     if !param.is_empty() {
         // A relative path is relative to where labcheck runs; a bare name is
@@ -154,13 +167,15 @@ fn resolve_python_from(param: &str, virtual_env: Option<std::ffi::OsString>, pro
             };
         }
     }
-    for (folder, source) in [(".venv", "the project's .venv"), ("venv", "the project's venv")] {
-        let candidate = project.join(folder).join("bin/python");
-        if candidate.exists() {
-            return Python {
-                program: candidate,
-                source,
-            };
+    for project in folders {
+        for (folder, source) in [(".venv", "the project's .venv"), ("venv", "the project's venv")] {
+            let candidate = project.join(folder).join("bin/python");
+            if candidate.exists() {
+                return Python {
+                    program: candidate,
+                    source,
+                };
+            }
         }
     }
     Python {
@@ -169,143 +184,54 @@ fn resolve_python_from(param: &str, virtual_env: Option<std::ffi::OsString>, pro
     }
 }
 
-/// Runs the learner's Python in the project folder with labcheck's own
-/// environment (the settings read it), killing it and its children when
-/// it outlives `limit` or the check is dropped.
-async fn run_python(python: &Python, dir: &Path, args: &[&str], limit: Duration) -> Result<Ran, RunError> {
+/// Runs the learner's Python in `dir` with labcheck's own environment (the
+/// settings read it) plus `env`, killing it and its children when it
+/// outlives `limit`, prints too much, or the check is dropped.
+async fn run_python(
+    python: &Python,
+    dir: &Path,
+    args: &[&str],
+    env: &[(String, String)],
+    limit: Duration,
+) -> Result<Ran, RunError> {
     let mut cmd = tokio::process::Command::new(&python.program);
     cmd.args(args)
         .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         // Leave no __pycache__ folders behind in the learner's project.
         .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONIOENCODING", "utf-8");
+        .env("PYTHONIOENCODING", "utf-8")
+        // Django's deprecation warnings are not the learner's concern here.
+        .env("PYTHONWARNINGS", "ignore");
     super::process::run(cmd, Some(limit)).await
 }
 
-/// The last line of a Python traceback: the exception and its message.
-fn exception_line(stderr: &str) -> Option<&str> {
-    stderr
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('^') && !l.starts_with('~'))
-}
-
-/// A Python run that failed, in the learner's terms: whether it is the
-/// learner's project (`fail`) or the environment labcheck runs in (`error`).
+/// Something that kept a check from grading the project as it should: the
+/// learner's project (`fail`) or the environment labcheck runs in (`error`,
+/// "could not be checked", with the fix).
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Trouble {
     Fail { message: String, hint: String },
     Error { message: String, hint: String },
 }
 
-const VENV_HINT: &str = "Point labcheck at the project's virtual environment: activate it (source .venv/bin/activate) before running labcheck, or pass --set python=.venv/bin/python.";
-
-/// Explains why `manage.py ARGS` did not run to the end.
-fn explain_python_failure(what: &str, python: &Python, failure: Result<&Ran, &RunError>) -> Trouble {
-    let program = python.program.display();
-    match failure {
-        Err(RunError::NotFound(e)) => Trouble::Error {
-            message: format!("cannot run Python {program} (from {}): {e}", python.source),
-            hint: VENV_HINT.to_string(),
-        },
-        Err(RunError::Other(e)) => Trouble::Error {
-            message: format!("cannot run {what} with {program}: {e}"),
-            hint: VENV_HINT.to_string(),
-        },
-        Err(RunError::TimedOut) => Trouble::Error {
-            message: format!(
-                "{what} did not finish within {} s and was stopped",
-                PYTHON_TIMEOUT.as_secs()
-            ),
-            hint: "Run the same command in the project folder to see where it hangs: settings that connect to a server at import time are a common cause.".to_string(),
-        },
-        Ok(ran) => {
-            let last = exception_line(&ran.stderr).unwrap_or("").to_string();
-            let code = ran.code.map_or("a signal".to_string(), |c| format!("status {c}"));
-            if let Some(module) = missing_module(&last) {
-                let first = module.split('.').next().unwrap_or(module);
-                if first == "django" {
-                    return Trouble::Error {
-                        message: format!("Django is not importable with {program} (from {})", python.source),
-                        hint: VENV_HINT.to_string(),
-                    };
-                }
-                return Trouble::Error {
-                    message: format!(
-                        "{what} stopped: the project imports {module}, which is not installed for {program}"
-                    ),
-                    hint: format!(
-                        "Install the project's packages into the Python labcheck uses (pip install -r requirements.txt), or point labcheck at the right virtual environment. {VENV_HINT}"
-                    ),
-                };
-            }
-            if last.contains("Couldn't import Django") || last.contains("Django is not importable") {
-                return Trouble::Error {
-                    message: format!("Django is not importable with {program} (from {})", python.source),
-                    hint: VENV_HINT.to_string(),
-                };
-            }
-            if let Some(var) = missing_env_var(&last).or_else(|| unset_var_in_config_error(&last)) {
-                return Trouble::Error {
-                    message: format!(
-                        "{what} stopped: the settings need {var} from the environment, and it is not set where labcheck runs"
-                    ),
-                    hint: format!(
-                        "Run labcheck from a shell where the app's variables are set (source ~/pets-lab.env, or export {var}=...), as on the servers."
-                    ),
-                };
-            }
-            Trouble::Fail {
-                message: if last.is_empty() {
-                    format!("{what} exited with {code}")
-                } else {
-                    format!("{what} stopped: {last}")
-                },
-                hint: "Run the same command in the project folder to see the whole traceback, and fix what it names.".to_string(),
-            }
+impl Trouble {
+    fn message(&self) -> &str {
+        match self {
+            Trouble::Fail { message, .. } | Trouble::Error { message, .. } => message,
         }
     }
-}
 
-/// `No module named 'x'` → x.
-fn missing_module(line: &str) -> Option<&str> {
-    let rest = line.split("No module named ").nth(1)?;
-    Some(rest.trim().trim_matches(|c| c == '\'' || c == '"'))
-}
-
-/// `KeyError: 'RDS_USER_PASSWORD'` → RDS_USER_PASSWORD, when it looks like
-/// an environment variable.
-fn missing_env_var(line: &str) -> Option<&str> {
-    let rest = line.strip_prefix("KeyError: ")?;
-    let name = rest.trim().trim_matches(|c| c == '\'' || c == '"');
-    (!name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
-    .then_some(name)
-}
-
-/// `ImproperlyConfigured: DJANGO_SECRET_KEY is not set ...` (or
-/// django-environ's `Set the X environment variable`) → the first
-/// UPPER_SNAKE name in the message that is not set where labcheck runs.
-fn unset_var_in_config_error(line: &str) -> Option<&str> {
-    let (_, message) = line.split_once("ImproperlyConfigured")?;
-    let lower = message.to_ascii_lowercase();
-    if !(lower.contains("environment") || lower.contains("not set")) {
-        return None;
+    fn outcome(&self) -> Outcome {
+        let (o, hint) = match self {
+            Trouble::Fail { message, hint } => (Outcome::fail(message), hint),
+            Trouble::Error { message, hint } => (Outcome::error(message), hint),
+        };
+        if hint.is_empty() { o } else { o.hint(hint) }
     }
-    message
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .filter(|w| {
-            w.len() > 2
-                && w.contains('_')
-                && w.starts_with(|c: char| c.is_ascii_uppercase())
-                && w.chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-        })
-        .find(|w| std::env::var_os(w).is_none_or(|v| v.is_empty()))
 }
+
+const VENV_HINT: &str = "Point labcheck at the project's virtual environment: activate it (source .venv/bin/activate) before running labcheck, or pass --set python=.venv/bin/python.";
 
 #[cfg(test)]
 mod tests {
@@ -321,100 +247,31 @@ mod tests {
         std::fs::create_dir_all(project.join("venv/bin")).unwrap();
         std::fs::write(project.join("venv/bin/python"), "").unwrap();
 
-        let p = resolve_python_from("/usr/bin/python3.11", Some(venv.clone().into()), &project);
+        let p = resolve_python_from("/usr/bin/python3.11", Some(venv.clone().into()), &[&project]);
         assert_eq!(
             (p.program, p.source),
             (PathBuf::from("/usr/bin/python3.11"), "the python parameter")
         );
-        let p = resolve_python_from("", Some(venv.clone().into()), &project);
+        let p = resolve_python_from("", Some(venv.clone().into()), &[&project]);
         assert_eq!((p.program, p.source), (venv.join("bin/python"), "$VIRTUAL_ENV"));
-        let p = resolve_python_from("", None, &project);
+        let p = resolve_python_from("", None, &[&project]);
         assert_eq!(
             (p.program, p.source),
             (project.join("venv/bin/python"), "the project's venv")
         );
         std::fs::create_dir_all(project.join(".venv/bin")).unwrap();
         std::fs::write(project.join(".venv/bin/python"), "").unwrap();
-        let p = resolve_python_from("", Some("".into()), &project);
+        let p = resolve_python_from("", Some("".into()), &[&project]);
         assert_eq!(p.program, project.join(".venv/bin/python"));
-        let p = resolve_python_from("", None, &dir.path().join("elsewhere"));
+        // The bundle root's venv when the Django folder has none.
+        let web = project.join("web");
+        let p = resolve_python_from("", None, &[&web, &project]);
+        assert_eq!(p.program, project.join(".venv/bin/python"));
+        let p = resolve_python_from("", None, &[&dir.path().join("elsewhere")]);
         assert_eq!((p.program, p.source), (PathBuf::from("python3"), "PATH"));
         // A relative path is taken from where labcheck runs.
-        let p = resolve_python_from(".venv/bin/python", None, &project);
+        let p = resolve_python_from(".venv/bin/python", None, &[&project]);
         assert!(p.program.is_absolute() && p.program.ends_with(".venv/bin/python"));
-    }
-
-    #[test]
-    fn python_failures_are_told_apart() {
-        let python = Python {
-            program: PathBuf::from("/v/bin/python"),
-            source: "the python parameter",
-        };
-        let ran = |stderr: &str| Ran {
-            success: false,
-            code: Some(1),
-            stdout: String::new(),
-            stderr: stderr.to_string(),
-        };
-        let t = explain_python_failure("x", &python, Ok(&ran("Traceback...\nKeyError: 'RDS_USER_PASSWORD'\n")));
-        assert!(
-            matches!(&t, Trouble::Error { message, .. } if message.contains("need RDS_USER_PASSWORD from the environment")),
-            "{t:?}"
-        );
-        let t = explain_python_failure(
-            "x",
-            &python,
-            Ok(&ran(
-                "django.core.exceptions.ImproperlyConfigured: LABCHECK_TEST_UNSET_KEY is not set. Export it.",
-            )),
-        );
-        assert!(
-            matches!(&t, Trouble::Error { message, .. } if message == "x stopped: the settings need LABCHECK_TEST_UNSET_KEY from the environment, and it is not set where labcheck runs"),
-            "{t:?}"
-        );
-        let t = explain_python_failure(
-            "x",
-            &python,
-            Ok(&ran(
-                "django.core.exceptions.ImproperlyConfigured: Set the LABCHECK_TEST_UNSET_KEY environment variable",
-            )),
-        );
-        assert!(matches!(&t, Trouble::Error { .. }), "{t:?}");
-        // A configuration error about a setting, not a variable, is the project's.
-        let t = explain_python_failure(
-            "x",
-            &python,
-            Ok(&ran(
-                "django.core.exceptions.ImproperlyConfigured: The SECRET_KEY setting must not be empty.",
-            )),
-        );
-        assert!(matches!(&t, Trouble::Fail { .. }), "{t:?}");
-        let t = explain_python_failure(
-            "x",
-            &python,
-            Ok(&ran("ModuleNotFoundError: No module named 'storages'")),
-        );
-        assert!(
-            matches!(&t, Trouble::Error { message, .. } if message.contains("imports storages")),
-            "{t:?}"
-        );
-        let t = explain_python_failure("x", &python, Ok(&ran("ModuleNotFoundError: No module named 'django'")));
-        assert!(matches!(&t, Trouble::Error { message, .. } if message.starts_with("Django is not importable")));
-        let t = explain_python_failure(
-            "x",
-            &python,
-            Ok(&ran("  File \"s.py\", line 3\nNameError: name 'Path' is not defined")),
-        );
-        assert_eq!(
-            t,
-            Trouble::Fail {
-                message: "x stopped: NameError: name 'Path' is not defined".into(),
-                hint: "Run the same command in the project folder to see the whole traceback, and fix what it names."
-                    .into(),
-            }
-        );
-        let t = explain_python_failure("x", &python, Err(&RunError::NotFound("No such file".into())));
-        assert!(matches!(&t, Trouble::Error { hint, .. } if hint.contains("--set python=.venv/bin/python")));
     }
 
     #[tokio::test]
@@ -427,7 +284,7 @@ mod tests {
         };
         let script = format!("sleep 30 & echo $! > {}; wait", pid_file.display());
         let started = std::time::Instant::now();
-        let result = run_python(&sh, dir.path(), &["-c", &script], Duration::from_millis(500)).await;
+        let result = run_python(&sh, dir.path(), &["-c", &script], &[], Duration::from_millis(500)).await;
         assert!(matches!(result, Err(RunError::TimedOut)), "{result:?}");
         assert!(started.elapsed() < Duration::from_secs(10));
         let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
@@ -447,21 +304,22 @@ mod tests {
         let ran = run_python(
             &sh,
             dir.path(),
-            &["-c", "echo out; echo err >&2; exit 3"],
+            &["-c", "echo out $LABCHECK_T; echo err >&2; exit 3"],
+            &[("LABCHECK_T".into(), "t".into())],
             Duration::from_secs(5),
         )
         .await
         .unwrap();
         assert_eq!(
             (ran.success, ran.code, ran.stdout.as_str(), ran.stderr.as_str()),
-            (false, Some(3), "out\n", "err\n")
+            (false, Some(3), "out t\n", "err\n")
         );
         let missing = Python {
             program: PathBuf::from("/nonexistent/python"),
             source: "PATH",
         };
         assert!(matches!(
-            run_python(&missing, dir.path(), &[], Duration::from_secs(5)).await,
+            run_python(&missing, dir.path(), &[], &[], Duration::from_secs(5)).await,
             Err(RunError::NotFound(_))
         ));
     }

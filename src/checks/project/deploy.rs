@@ -1,8 +1,10 @@
-//! `project.deploy-check`: Django's own deployment checklist,
-//! `manage.py check --deploy`, run with the learner's Python. Only the
-//! parsed issues (level, id, message) are reported, never the raw output.
+//! `project.deploy-check`: Django's own deployment checklist, what
+//! `manage.py check --deploy` reports, run by the probe
+//! (`call_command("check", deploy=True)`, output captured). Only the parsed
+//! issues (level, id, message) are reported, never the raw output.
 
-use super::{PYTHON_TIMEOUT, Trouble, explain_python_failure, project_dir, resolve_python, run_python};
+use super::probe::{Probe, probe};
+use super::with_fix;
 use crate::engine::account::Account;
 use crate::engine::outcome::{CheckResult, Outcome};
 use regex::Regex;
@@ -108,18 +110,37 @@ fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
-pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
-    let project = project_dir(&acc);
-    let python = resolve_python(&acc, &project);
-    let what = "manage.py check --deploy";
-    let ran = match run_python(&python, &project, &["manage.py", "check", "--deploy"], PYTHON_TIMEOUT).await {
-        Ok(ran) => ran,
-        Err(e) => return Ok(trouble(explain_python_failure(what, &python, Err(&e)))),
+fn fix_for(p: &Probe) -> String {
+    let prefix = match &p.module {
+        Some(m) if m.from != "manage.py" => format!("DJANGO_SETTINGS_MODULE={} ", m.name),
+        _ => String::new(),
     };
-    let issues = parse_check_output(&format!("{}\n{}", ran.stdout, ran.stderr));
+    format!("cd {} && {prefix}python manage.py check --deploy", p.django().display())
+}
+
+pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
+    let p = match probe(&acc).await {
+        Ok(p) => p,
+        Err(t) => return Ok(t.outcome()),
+    };
+    let fix = fix_for(&p);
+    let what = "manage.py check --deploy";
+    if let Err(t) = p.setup() {
+        return Ok(with_fix(t.outcome(), &fix));
+    }
+    let deploy = match (&p.out.deploy, &p.out.deploy_error) {
+        (_, Some(f)) => return Ok(with_fix(p.classify(what, f).outcome(), &fix)),
+        (Some(d), None) => d,
+        (None, None) => {
+            return Ok(Outcome::error("the probe did not run the deployment checklist"));
+        }
+    };
+    let mut issues = parse_check_output(&deploy.output);
+    let mut seen = std::collections::BTreeSet::new();
+    issues.retain(|i| seen.insert((i.id.clone(), i.object.clone())));
     let errors: Vec<&Issue> = issues.iter().filter(|i| i.level == Level::Error).collect();
     let warnings: Vec<&Issue> = issues.iter().filter(|i| i.level == Level::Warning).collect();
-    let evidence = json!({ "exit_code": ran.code, "issues": issues });
+    let evidence = json!({ "issues": issues, "settings_module": p.module });
     if !errors.is_empty() {
         let listed: Vec<String> = errors.iter().map(|i| format!("{} {}", i.id, i.message)).collect();
         let hint = errors
@@ -132,15 +153,23 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
             listed.join("; ")
         ))
         .evidence(evidence);
-        return Ok(if hint.is_empty() {
-            outcome
-        } else {
-            outcome.hint(hint.join(" "))
-        });
+        return Ok(with_fix(
+            if hint.is_empty() {
+                outcome
+            } else {
+                outcome.hint(hint.join(" "))
+            },
+            &fix,
+        ));
     }
-    if !ran.success {
-        // It stopped without a check report: a traceback.
-        return Ok(trouble(explain_python_failure(what, &python, Ok(&ran))).evidence(evidence));
+    if deploy.serious {
+        return Ok(with_fix(
+            Outcome::fail(format!(
+                "{what} stopped with a system check error labcheck could not read"
+            ))
+            .evidence(evidence),
+            &fix,
+        ));
     }
     Ok(Outcome::pass(if warnings.is_empty() {
         format!("{what} reports no error and no warning")
@@ -152,13 +181,6 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
         )
     })
     .evidence(evidence))
-}
-
-fn trouble(t: Trouble) -> Outcome {
-    match t {
-        Trouble::Fail { message, hint } => Outcome::fail(message).hint(hint),
-        Trouble::Error { message, hint } => Outcome::error(message).hint(hint),
-    }
 }
 
 #[cfg(test)]

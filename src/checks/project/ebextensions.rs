@@ -1,8 +1,14 @@
-//! `project.ebextensions`: the `.ebextensions/*.config` files (YAML) that
-//! tell Elastic Beanstalk which WSGI callable to start and which folder the
-//! proxy serves at `/static`.
+//! `project.ebextensions`: the `.ebextensions/*.config` files (YAML) at the
+//! root of the source bundle, with the Procfile: how Beanstalk starts the
+//! app (the Procfile's web process when there is one, else WSGIPath) and
+//! what serves the static files (the proxy's `/static` mapping, WhiteNoise,
+//! or an S3 storage).
 
-use super::{project_dir, relative_to, shown};
+use super::files::{MAX_FILE, read_text};
+use super::layout::{Layout, layout};
+use super::probe::{Probe, probe};
+use super::procfile::{self, Web};
+use super::{relative_to, shown};
 use crate::engine::account::Account;
 use crate::engine::outcome::{CheckResult, Outcome};
 use serde_json::json;
@@ -10,12 +16,18 @@ use serde_norway::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-const PYTHON_NS: &str = "aws:elasticbeanstalk:container:python";
-const STATIC_NS: &str = "aws:elasticbeanstalk:environment:proxy:staticfiles";
+pub(super) const PYTHON_NS: &str = "aws:elasticbeanstalk:container:python";
+pub(super) const STATIC_NS: &str = "aws:elasticbeanstalk:environment:proxy:staticfiles";
 /// The static files namespace of the retired Amazon Linux AMI platform.
 const OLD_STATIC_NS: &str = "aws:elasticbeanstalk:container:python:staticfiles";
-/// Where an option without a namespace goes (the list form allows that).
-const DEFAULT_NS: &str = "aws:elasticbeanstalk:application:environment";
+/// Environment properties; also where an option without a namespace goes.
+pub(super) const ENV_NS: &str = "aws:elasticbeanstalk:application:environment";
+/// Where the bundle lands on the instances.
+pub(super) const APP_ROOT: &str = "/var/app/current";
+/// More `.config` files than this is not a project labcheck grades.
+const MAX_CONFIGS: usize = 100;
+/// YAML nested deeper than this is refused (Beanstalk's own files are 3 deep).
+const MAX_DEPTH: usize = 32;
 
 /// One option setting, where it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,11 +40,79 @@ pub(super) struct OptionSetting {
 }
 
 impl OptionSetting {
-    fn at(&self) -> String {
+    pub fn at(&self) -> String {
         match self.line {
             Some(n) => format!("{}:{n}", self.file),
             None => self.file.clone(),
         }
+    }
+}
+
+/// A `commands` or `container_commands` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Command {
+    pub file: String,
+    pub line: Option<usize>,
+    pub name: String,
+    pub command: String,
+}
+
+impl Command {
+    pub fn at(&self) -> String {
+        match self.line {
+            Some(n) => format!("{}:{n}", self.file),
+            None => self.file.clone(),
+        }
+    }
+}
+
+/// Everything read from `.ebextensions`.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Configs {
+    /// The folder exists (as a folder).
+    pub exists: bool,
+    /// The folder exists but could not be listed.
+    pub unreadable: Option<String>,
+    pub settings: Vec<OptionSetting>,
+    pub commands: Vec<Command>,
+    pub errors: Vec<String>,
+    pub files: Vec<String>,
+    pub ignored: Vec<String>,
+}
+
+impl Configs {
+    /// The last setting of an option (later files override earlier ones).
+    pub fn last(&self, ns: &str, name: &str) -> Option<&OptionSetting> {
+        self.settings.iter().rev().find(|s| s.namespace == ns && s.name == name)
+    }
+
+    /// Environment properties, the last value of each name.
+    pub fn env(&self) -> Vec<&OptionSetting> {
+        let mut out: Vec<&OptionSetting> = Vec::new();
+        for s in self.settings.iter().filter(|s| s.namespace == ENV_NS) {
+            out.retain(|o| o.name != s.name);
+            out.push(s);
+        }
+        out
+    }
+
+    /// Folders of the bundle that PYTHONPATH (an environment property) adds.
+    pub fn python_path(&self) -> Vec<PathBuf> {
+        let Some(p) = self.last(ENV_NS, "PYTHONPATH") else {
+            return Vec::new();
+        };
+        p.value
+            .split(':')
+            .filter_map(|entry| {
+                let rel = entry.trim().strip_prefix(APP_ROOT)?;
+                Some(PathBuf::from(rel.trim_start_matches('/')))
+            })
+            .collect()
+    }
+
+    /// A command that runs collectstatic on each deployment.
+    pub fn collectstatic(&self) -> Option<&Command> {
+        self.commands.iter().find(|c| c.command.contains("collectstatic"))
     }
 }
 
@@ -43,6 +123,15 @@ fn scalar(v: &Value) -> Option<String> {
         Value::Bool(b) => Some(b.to_string()),
         Value::Tagged(t) => scalar(&t.value),
         _ => None,
+    }
+}
+
+fn depth(v: &Value) -> usize {
+    match v {
+        Value::Sequence(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Mapping(m) => 1 + m.values().map(depth).max().unwrap_or(0),
+        Value::Tagged(t) => depth(&t.value),
+        _ => 0,
     }
 }
 
@@ -73,15 +162,19 @@ pub(super) fn option_settings(file: &str, text: &str, doc: &Value) -> Result<Vec
         Value::Mapping(namespaces) => {
             for (ns, options) in namespaces {
                 let ns = scalar(ns).unwrap_or_default();
-                let Some(options) = options.as_mapping() else {
-                    return Err(format!("option_settings → {ns} must map option names to values"));
-                };
-                for (name, value) in options {
-                    push(
-                        &ns,
-                        &scalar(name).unwrap_or_default(),
-                        scalar(value).unwrap_or_default(),
-                    );
+                match options {
+                    Value::Mapping(options) => {
+                        for (name, value) in options {
+                            push(
+                                &ns,
+                                &scalar(name).unwrap_or_default(),
+                                scalar(value).unwrap_or_default(),
+                            );
+                        }
+                    }
+                    // `namespace:` with nothing under it sets nothing.
+                    Value::Null => {}
+                    _ => return Err(format!("option_settings → {ns} must map option names to values")),
                 }
             }
         }
@@ -91,7 +184,7 @@ pub(super) fn option_settings(file: &str, text: &str, doc: &Value) -> Result<Vec
                 let Some(name) = get("option_name") else {
                     return Err(format!("option_settings item {} has no option_name", i + 1));
                 };
-                let ns = get("namespace").unwrap_or_else(|| DEFAULT_NS.to_string());
+                let ns = get("namespace").unwrap_or_else(|| ENV_NS.to_string());
                 push(&ns, &name, get("value").unwrap_or_default());
             }
         }
@@ -101,26 +194,91 @@ pub(super) fn option_settings(file: &str, text: &str, doc: &Value) -> Result<Vec
     Ok(out)
 }
 
-/// Parses every `.ebextensions/*.config`, in the order Beanstalk applies
-/// them (by name). Errors name the file, line and column.
-fn read_configs(project: &Path) -> (Vec<OptionSetting>, Vec<String>, Vec<String>, Vec<String>) {
-    let dir = project.join(".ebextensions");
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect())
-        .unwrap_or_default();
+/// The `commands` and `container_commands` of one parsed file.
+fn commands(file: &str, text: &str, doc: &Value) -> Vec<Command> {
+    let mut out = Vec::new();
+    for key in ["commands", "container_commands"] {
+        let Some(Value::Mapping(entries)) = doc.as_mapping().and_then(|m| m.get(key)) else {
+            continue;
+        };
+        for (name, entry) in entries {
+            let name = scalar(name).unwrap_or_default();
+            let command = match entry {
+                Value::Mapping(m) => match m.get("command") {
+                    Some(Value::Sequence(words)) => words.iter().filter_map(scalar).collect::<Vec<_>>().join(" "),
+                    Some(v) => scalar(v).unwrap_or_default(),
+                    None => String::new(),
+                },
+                v => scalar(v).unwrap_or_default(),
+            };
+            out.push(Command {
+                file: file.to_string(),
+                line: line_of(text, &name),
+                name,
+                command,
+            });
+        }
+    }
+    out
+}
+
+/// Parses every `.ebextensions/*.config` of the bundle, in the order
+/// Beanstalk applies them (by name). Errors name the file, line and column.
+pub(super) fn read_configs(bundle: &Path) -> Configs {
+    let dir = bundle.join(".ebextensions");
+    let mut c = Configs::default();
+    match std::fs::symlink_metadata(&dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return c,
+        Err(e) => {
+            c.unreadable = Some(e.to_string());
+            return c;
+        }
+        Ok(_) => {}
+    }
+    match std::fs::metadata(&dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            c.unreadable = Some("it is a file, not a folder".into());
+            return c;
+        }
+        Err(e) => {
+            c.unreadable = Some(e.to_string());
+            return c;
+        }
+    }
+    c.exists = true;
+    let mut names: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect(),
+        Err(e) => {
+            c.unreadable = Some(e.to_string());
+            return c;
+        }
+    };
     names.sort();
-    let (mut settings, mut errors, mut files, mut ignored) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for path in names {
-        let name = shown(&path, project);
+        let name = shown(&path, bundle);
         if path.extension().is_none_or(|x| x != "config") {
-            ignored.push(name);
+            c.ignored.push(name);
             continue;
         }
-        files.push(name.clone());
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
+        if c.files.len() >= MAX_CONFIGS {
+            c.errors.push(format!(
+                ".ebextensions holds more than {MAX_CONFIGS} .config files: the rest were not read"
+            ));
+            break;
+        }
+        c.files.push(name.clone());
+        let text = match read_text(&path, MAX_FILE) {
+            Ok(t) if t.cut => {
+                c.errors.push(format!(
+                    "{name}: larger than {} KB: not read (the input was cut)",
+                    MAX_FILE / 1024
+                ));
+                continue;
+            }
+            Ok(t) => t.text,
             Err(e) => {
-                errors.push(format!("{name}: cannot read: {e}"));
+                c.errors.push(format!("{name}: cannot read: {e}"));
                 continue;
             }
         };
@@ -137,70 +295,156 @@ fn read_configs(project: &Path) -> (Vec<OptionSetting>, Vec<String>, Vec<String>
                 } else {
                     ""
                 };
-                errors.push(format!("{at}: not valid YAML: {reason}{tabs}"));
+                c.errors.push(format!("{at}: not valid YAML: {reason}{tabs}"));
                 continue;
             }
         };
-        match option_settings(&name, &text, &doc) {
-            Ok(s) => settings.extend(s),
-            Err(e) => errors.push(format!("{name}: {e}")),
+        if depth(&doc) > MAX_DEPTH {
+            c.errors
+                .push(format!("{name}: nests deeper than {MAX_DEPTH} levels: not read"));
+            continue;
         }
+        match option_settings(&name, &text, &doc) {
+            Ok(s) => c.settings.extend(s),
+            Err(e) => c.errors.push(format!("{name}: {e}")),
+        }
+        c.commands.extend(commands(&name, &text, &doc));
     }
-    (settings, errors, files, ignored)
+    c
 }
 
-/// The last setting of an option (later files override earlier ones).
-fn last<'a>(settings: &'a [OptionSetting], ns: &str, name: &str) -> Option<&'a OptionSetting> {
-    settings.iter().rev().find(|s| s.namespace == ns && s.name == name)
+/// The `.ebextensions` of this run's bundle, read once.
+pub(super) async fn configs(acc: &Account) -> Arc<Configs> {
+    let l = layout(acc).await;
+    acc.memo
+        .once(
+            "project:ebextensions",
+            || async move { Arc::new(read_configs(&l.bundle)) },
+        )
+        .await
 }
 
-/// What the WSGIPath says is wrong, if anything: the module (before `:`)
-/// must be a file of the project, and the callable (after it, `application`
-/// by default) must be named in that file.
-pub(super) fn check_wsgi_path(project: &Path, s: &OptionSetting) -> Result<String, String> {
-    let key = format!("{}: option_settings → {PYTHON_NS} → WSGIPath", s.at());
-    let value = s.value.trim();
-    if value.contains('/') || value.ends_with(".py") {
-        let suggestion = value.trim_end_matches(".py").trim_start_matches("./").replace('/', ".");
-        return Err(format!(
-            "{key} is {value}, a file path (the retired Amazon Linux AMI form); the platform's gunicorn needs a module: {suggestion}:application"
-        ));
-    }
+/// Whether `module[:callable]`, imported with `bases` on the path (folders
+/// relative to the bundle), names a file of the bundle that defines the
+/// callable. `key` says where the value was written.
+pub(super) fn check_app(bundle: &Path, bases: &[PathBuf], key: &str, value: &str) -> Result<String, String> {
+    let value = value.trim();
     let (module, callable) = value.split_once(':').unwrap_or((value, "application"));
+    let callable = callable.trim_end_matches("()");
     if module.is_empty()
         || !module
             .split('.')
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'))
     {
         return Err(format!(
-            "{key} is {value:?}, not a Python module path such as pets_project.wsgi:application"
+            "{key} is {value:?}, not a Python module path such as mysite.wsgi:application"
         ));
     }
-    let base = module.replace('.', "/");
-    let file = [format!("{base}.py"), format!("{base}/__init__.py")]
-        .into_iter()
-        .map(|f| project.join(f))
+    let rel = module.replace('.', "/");
+    let file = bases
+        .iter()
+        .flat_map(|b| {
+            [
+                bundle.join(b).join(format!("{rel}.py")),
+                bundle.join(b).join(&rel).join("__init__.py"),
+            ]
+        })
         .find(|p| p.is_file());
     let Some(file) = file else {
-        return Err(format!("{key} is {value}, but {base}.py does not exist in the project"));
+        let looked: Vec<String> = bases
+            .iter()
+            .map(|b| {
+                let p = b.join(format!("{rel}.py"));
+                p.display().to_string()
+            })
+            .collect();
+        return Err(format!(
+            "{key} is {value}, but {} does not exist in the source bundle",
+            looked.join(" or ")
+        ));
     };
-    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    let text = read_text(&file, MAX_FILE).map(|t| t.text).unwrap_or_default();
+    let first = callable.split('.').next().unwrap_or(callable);
     let defines = text.lines().any(|l| {
         let l = l.trim_start();
-        l.starts_with(&format!("def {callable}("))
-            || l.strip_prefix(callable)
+        l.starts_with(&format!("def {first}("))
+            || l.strip_prefix(first)
                 .is_some_and(|rest| rest.trim_start().starts_with('=') && !rest.trim_start().starts_with("=="))
             || (l.starts_with("from ") || l.starts_with("import "))
                 && l.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .any(|w| w == callable)
+                    .any(|w| w == first)
     });
     if !defines {
         return Err(format!(
-            "{key} is {value}, but {} defines no {callable}",
-            shown(&file, project)
+            "{key} is {value}, but {} defines no {first}",
+            shown(&file, bundle)
         ));
     }
     Ok(value.to_string())
+}
+
+/// How the platform starts the app, judged.
+fn judge_start(l: &Layout, c: &Configs, web: Option<&Web>) -> (Result<String, String>, Vec<String>) {
+    let mut notes = Vec::new();
+    let wsgi = c.last(PYTHON_NS, "WSGIPath");
+    let env_path = c.python_path();
+    if let Some(web) = web {
+        if let Some(w) = wsgi {
+            notes.push(format!(
+                "{}: WSGIPath {} is not used: the Procfile's web process starts the app",
+                w.at(),
+                w.value
+            ));
+        }
+        let mut bases = web.bases.clone();
+        bases.extend(env_path);
+        let start = match (&web.app, &web.unread) {
+            (Some(app), _) => {
+                let key = format!("{} ({})", web.at, web.server);
+                check_app(&l.bundle, &bases, &key, app).map(|v| format!("the Procfile starts {v} with {}", web.server))
+            }
+            (None, Some(why)) => {
+                notes.push(format!("{}: {why}", web.at));
+                Ok(format!("the Procfile's web process ({})", web.command))
+            }
+            (None, None) => Ok(format!("the Procfile's web process ({})", web.command)),
+        };
+        return (start, notes);
+    }
+    let mut bases = vec![PathBuf::new()];
+    bases.extend(env_path);
+    match wsgi {
+        Some(s) => {
+            let key = format!("{}: option_settings → {PYTHON_NS} → WSGIPath", s.at());
+            let value = s.value.trim();
+            if value.contains('/') || value.ends_with(".py") {
+                let module = value.trim_end_matches(".py").trim_start_matches("./").replace('/', ".");
+                let (module, callable) = module.split_once(':').unwrap_or((&module, "application"));
+                return (
+                    Err(format!(
+                        "{key} is {value}, a file path (the retired Amazon Linux AMI form); the platform's gunicorn needs a module: {module}:{callable}"
+                    )),
+                    notes,
+                );
+            }
+            (
+                check_app(&l.bundle, &bases, &key, value).map(|v| format!("WSGIPath {v}")),
+                notes,
+            )
+        }
+        None => {
+            // The platform's default is application:application.
+            match check_app(&l.bundle, &bases, "the platform's default WSGIPath", "application") {
+                Ok(_) => (Ok("application.py (the platform's default WSGIPath)".into()), notes),
+                Err(_) => (
+                    Err(format!(
+                        "no Procfile, and no .ebextensions/*.config sets option_settings → {PYTHON_NS} → WSGIPath (the platform would look for application.py, which the bundle lacks)"
+                    )),
+                    notes,
+                ),
+            }
+        }
+    }
 }
 
 /// A folder as written in a mapping, for comparison: no `./`, no trailing `/`.
@@ -216,139 +460,247 @@ pub(super) fn static_prefix(static_url: Option<&str>) -> Option<String> {
     if url.contains("://") || url.starts_with("//") {
         return None;
     }
-    let path = format!("/{}", url.trim_matches('/'));
-    Some(path)
+    Some(format!("/{}", url.trim_matches('/')))
 }
 
-/// What is wrong with the static files mapping. `static_root` is the
-/// effective STATIC_ROOT relative to the project (`Some(Err(abs))` when it
-/// is outside), or None when the settings could not be read.
-pub(super) fn check_static(
-    project: &Path,
-    settings: &[OptionSetting],
-    prefix: &str,
-    static_root: Option<Result<String, String>>,
-) -> Result<String, String> {
-    let mapping = settings
+/// A mapping of the proxy that serves `prefix`: its URL path is `prefix`
+/// or a parent of it; returns the mapping and the folder (relative to the
+/// bundle) that answers `prefix`.
+fn mapping_for<'a>(c: &'a Configs, prefix: &str) -> Option<(&'a OptionSetting, String)> {
+    c.settings
         .iter()
         .rev()
-        .find(|s| s.namespace == STATIC_NS && s.name.trim_end_matches('/') == prefix);
-    let Some(m) = mapping else {
-        if let Some(old) = settings.iter().find(|s| s.namespace == OLD_STATIC_NS) {
+        .filter(|s| s.namespace == STATIC_NS)
+        .find_map(|s| {
+            let path = format!("/{}", s.name.trim().trim_matches('/'));
+            let rest = if path == prefix {
+                ""
+            } else if path == "/" {
+                prefix.trim_start_matches('/')
+            } else {
+                prefix.strip_prefix(&format!("{path}/"))?
+            };
+            let folder = clean_folder(&s.value);
+            let folder = match (folder.as_str(), rest) {
+                (_, "") => folder,
+                (".", r) => r.to_string(),
+                (f, r) => format!("{f}/{r}"),
+            };
+            Some((s, folder))
+        })
+}
+
+/// What serves the static files, judged. `Ok(None)` when it cannot be told
+/// (the settings could not be read).
+fn judge_static(l: &Layout, c: &Configs, probe: Option<&Probe>) -> Result<Option<String>, String> {
+    let settings = probe.and_then(|p| p.settings().ok());
+    if let Some(s) = settings {
+        let st = &s.staticfiles_storage;
+        if st.is_s3 == Some(true) {
+            return Ok(Some(format!(
+                "static files go to S3 ({} is {})",
+                st.source,
+                st.backend.as_deref().unwrap_or("")
+            )));
+        }
+    }
+    let Some(prefix) = static_prefix(settings.and_then(|s| s.static_url.as_deref())) else {
+        return Ok(Some(
+            "STATIC_URL points at another host: no proxy mapping needed".into(),
+        ));
+    };
+    let whitenoise = settings.is_some_and(|s| s.middleware.iter().any(|m| m.starts_with("whitenoise.")));
+    let Some((m, folder)) = mapping_for(c, &prefix) else {
+        if whitenoise {
+            return Ok(Some(format!("WhiteNoise serves {prefix}/ from STATIC_ROOT")));
+        }
+        if let Some(old) = c.settings.iter().find(|s| s.namespace == OLD_STATIC_NS) {
             return Err(format!(
                 "{}: {OLD_STATIC_NS} is the namespace of the retired Amazon Linux AMI platform; map {prefix} under {STATIC_NS}",
                 old.at()
             ));
         }
+        if settings.is_none() {
+            return Ok(None);
+        }
         return Err(format!(
-            "no option_settings → {STATIC_NS} maps {prefix} to a folder, so nothing serves the static files"
+            "no option_settings → {STATIC_NS} maps {prefix} to a folder, and no WhiteNoise in MIDDLEWARE: nothing serves the static files"
         ));
     };
-    let folder = clean_folder(&m.value);
     let key = format!("{}: {STATIC_NS} → {}", m.at(), m.name);
-    match static_root {
-        Some(Ok(root)) if clean_folder(&root) == folder => Ok(format!("{prefix} → {folder}")),
-        Some(Ok(root)) => Err(format!(
-            "{key} is {}, but STATIC_ROOT is {root}: the proxy would serve a folder collectstatic does not fill",
+    let Some(probe) = probe.filter(|_| settings.is_some()) else {
+        return Ok(None);
+    };
+    let root = match probe.static_root() {
+        None => return Err(format!("{key} is {}, but STATIC_ROOT is not set", m.value)),
+        Some(abs) => match relative_to(&abs, &l.bundle) {
+            Some(r) => clean_folder(&r.display().to_string()),
+            None => {
+                return Err(format!(
+                    "STATIC_ROOT {} is outside the source bundle, so the bundle does not carry it; {key} is {}",
+                    abs.display(),
+                    m.value
+                ));
+            }
+        },
+    };
+    if root == folder {
+        Ok(Some(format!("{prefix} → {folder}")))
+    } else {
+        Err(format!(
+            "{key} is {}, but STATIC_ROOT is {root} in the source bundle: the proxy would serve a folder collectstatic does not fill",
             m.value
-        )),
-        Some(Err(outside)) => Err(format!(
-            "STATIC_ROOT {outside} is outside the project folder, so the source bundle does not carry it; {key} is {}",
-            m.value
-        )),
-        None if project.join(&folder).is_dir() => Ok(format!("{prefix} → {folder}")),
-        None => Err(format!(
-            "{key} is {}, a folder that does not exist in the project (run collectstatic)",
-            m.value
-        )),
+        ))
     }
 }
 
-pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
-    let project = project_dir(&acc);
-    if !project.join(".ebextensions").is_dir() {
-        return Ok(Outcome::fail(format!(
-            "no .ebextensions folder in {}",
-            project.display()
-        )));
+/// The fix for this project: its own wsgi module and static folder.
+fn fix_for(l: &Layout, probe: Option<&Probe>) -> Option<String> {
+    let probe = probe?;
+    let module = probe.settings_module()?;
+    let package = module.split('.').next()?;
+    let django = l.django.as_ref()?;
+    if !django.join(package).join("wsgi.py").is_file() {
+        return None;
     }
-    let (settings, errors, files, ignored) = read_configs(&project);
-    let evidence = |wsgi: Option<&str>, stat: Option<&str>| {
+    let root = probe
+        .static_root()
+        .and_then(|r| relative_to(&r, &l.bundle))
+        .map(|r| clean_folder(&r.display().to_string()))
+        .unwrap_or_else(|| "static".into());
+    let path = if l.split() {
+        format!(
+            "\\n  {ENV_NS}:\\n    PYTHONPATH: {APP_ROOT}/{}:$PYTHONPATH",
+            l.django_shown().unwrap_or_default()
+        )
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "mkdir -p {b}/.ebextensions && printf 'option_settings:\\n  {PYTHON_NS}:\\n    WSGIPath: {package}.wsgi:application\\n  {STATIC_NS}:\\n    /static: {root}{path}\\n' > {b}/.ebextensions/django.config",
+        b = l.bundle.display()
+    ))
+}
+
+pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
+    let l = layout(&acc).await;
+    let c = configs(&acc).await;
+    let web = match procfile::read(&l.bundle) {
+        Ok(w) => w,
+        Err(e) => return Ok(Outcome::fail(e)),
+    };
+    let probed = probe(&acc).await;
+    let probe = probed.as_ref().ok().map(Arc::as_ref);
+    let fix = fix_for(&l, probe);
+    let with_fix = |o: Outcome| match &fix {
+        Some(f) => super::with_fix(o, f),
+        None => o,
+    };
+    if let Some(why) = &c.unreadable {
+        return Ok(Outcome::error(format!(
+            "cannot read {}: {why}",
+            l.bundle.join(".ebextensions").display()
+        ))
+        .hint("Make the folder readable (ls -la .ebextensions shows its owner and mode), then run labcheck again."));
+    }
+    let evidence = |start: Option<&str>, stat: Option<&str>, notes: &[String]| {
         json!({
-            "files": files,
-            "ignored": ignored,
-            "option_settings": settings.iter().map(|s| json!({
+            "bundle": l.bundle.display().to_string(),
+            "django_project": l.django_shown(),
+            "files": c.files,
+            "ignored": c.ignored,
+            "procfile": web.as_ref().map(|w| json!({"at": w.at, "command": w.command, "app": w.app})),
+            "option_settings": c.settings.iter().filter(|s| s.namespace != ENV_NS).map(|s| json!({
                 "file": s.file, "line": s.line, "namespace": s.namespace, "option": s.name, "value": s.value,
             })).collect::<Vec<_>>(),
-            "wsgi_path": wsgi,
+            "environment_properties": c.env().iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+            "starts": start,
             "static": stat,
+            "notes": notes,
         })
     };
-    if !errors.is_empty() {
-        return Ok(Outcome::fail(errors.join("; ")).evidence(evidence(None, None)));
+    if !c.exists && web.is_none() {
+        let mut message = format!("no .ebextensions folder in {}", l.bundle.display());
+        if l.given != l.bundle || l.split() {
+            message.push_str(&format!(" ({})", l.describe()));
+        }
+        return Ok(with_fix(Outcome::fail(message)));
     }
-    if files.is_empty() {
-        let also = if ignored.is_empty() {
+    if !c.errors.is_empty() {
+        return Ok(with_fix(Outcome::fail(c.errors.join("; ")).evidence(evidence(
+            None,
+            None,
+            &[],
+        ))));
+    }
+    if c.exists && c.files.is_empty() && web.is_none() {
+        let also = if c.ignored.is_empty() {
             String::new()
         } else {
             format!(
                 " ({} ignored: Beanstalk reads only files ending in .config)",
-                ignored.join(", ")
+                c.ignored.join(", ")
             )
         };
-        return Ok(Outcome::fail(format!(".ebextensions holds no .config file{also}")).evidence(evidence(None, None)));
+        return Ok(with_fix(
+            Outcome::fail(format!(".ebextensions holds no .config file{also}")).evidence(evidence(None, None, &[])),
+        ));
     }
+    let (start, notes) = judge_start(&l, &c, web.as_ref());
+    let stat = judge_static(&l, &c, probe);
     let mut problems = Vec::new();
-    let wsgi = match last(&settings, PYTHON_NS, "WSGIPath") {
-        None => {
-            problems.push(format!(
-                "no .ebextensions/*.config sets option_settings → {PYTHON_NS} → WSGIPath"
-            ));
-            None
-        }
-        Some(s) => match check_wsgi_path(&project, s) {
-            Ok(v) => Some(v),
-            Err(p) => {
-                problems.push(p);
-                None
-            }
-        },
-    };
-    let effective = super::effective_settings(&acc).await;
-    let prefix = match &effective {
-        Some(e) => static_prefix(e.raw.static_url.as_deref()),
-        None => static_prefix(None),
-    };
-    let stat = match prefix {
-        None => Some("STATIC_URL points at another host: no proxy mapping needed".to_string()),
-        Some(prefix) => {
-            let root = effective.as_ref().map(|e| match e.static_root() {
-                None => Ok("not set".to_string()),
-                Some(abs) => relative_to(&abs, &project)
-                    .map(|r| r.display().to_string())
-                    .ok_or_else(|| abs.display().to_string()),
-            });
-            match check_static(&project, &settings, &prefix, root) {
-                Ok(v) => Some(v),
-                Err(p) => {
-                    problems.push(p);
-                    None
-                }
-            }
-        }
-    };
-    let ev = evidence(wsgi.as_deref(), stat.as_deref());
-    Ok(if problems.is_empty() {
-        Outcome::pass(format!(
-            "{}: WSGIPath {} names a module of the project; static files {}",
-            files.join(", "),
-            wsgi.unwrap_or_default(),
-            stat.unwrap_or_default()
-        ))
-        .evidence(ev)
+    if let Err(p) = &start {
+        problems.push(p.clone());
+    }
+    if let Err(p) = &stat {
+        problems.push(p.clone());
+    }
+    let ev = evidence(
+        start.as_ref().ok().map(String::as_str),
+        stat.as_ref().ok().and_then(|s| s.as_deref()),
+        &notes,
+    );
+    let where_ = if l.split() {
+        format!(" ({})", l.describe())
     } else {
-        Outcome::fail(problems.join("; ")).evidence(ev)
-    })
+        String::new()
+    };
+    let noted = if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" (note: {})", notes.join("; "))
+    };
+    if !problems.is_empty() {
+        return Ok(with_fix(
+            Outcome::fail(format!("{}{where_}{noted}", problems.join("; "))).evidence(ev),
+        ));
+    }
+    let files = if c.files.is_empty() {
+        "Procfile".to_string()
+    } else {
+        c.files.join(", ")
+    };
+    match stat {
+        Ok(Some(stat)) => Ok(Outcome::pass(format!(
+            "{files}: {} names a module of the bundle; static files: {stat}{where_}{noted}",
+            start.unwrap_or_default()
+        ))
+        .evidence(ev)),
+        _ => {
+            // The settings could not be read: the mapping cannot be compared
+            // with STATIC_ROOT.
+            let why = match &probed {
+                Err(t) => t.message().to_string(),
+                Ok(p) => p.settings().err().map(|t| t.message().to_string()).unwrap_or_default(),
+            };
+            Ok(Outcome::error(format!(
+                "{}; the static files mapping cannot be compared with STATIC_ROOT, since the settings could not be read: {why}",
+                start.unwrap_or_default()
+            ))
+            .hint("project.settings says why the settings could not be read; fix that, then run labcheck again.")
+            .evidence(ev))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -360,118 +712,133 @@ mod tests {
         option_settings(".ebextensions/django.config", text, &doc).unwrap()
     }
 
-    fn project() -> tempfile::TempDir {
+    fn configs_of(text: &str) -> Configs {
+        Configs {
+            exists: true,
+            settings: settings_of(text),
+            files: vec![".ebextensions/django.config".into()],
+            ..Configs::default()
+        }
+    }
+
+    fn bundle() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("pets_project")).unwrap();
+        std::fs::create_dir_all(dir.path().join("mysite")).unwrap();
         std::fs::write(
-            dir.path().join("pets_project/wsgi.py"),
+            dir.path().join("mysite/wsgi.py"),
             "import os\nfrom django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n",
         )
         .unwrap();
-        std::fs::create_dir_all(dir.path().join("static")).unwrap();
+        std::fs::write(dir.path().join("manage.py"), "").unwrap();
         dir
     }
 
     #[test]
     fn both_forms_of_option_settings_are_read() {
-        let mapping = settings_of(
+        let mapping = configs_of(
             "option_settings:\n  aws:elasticbeanstalk:container:python:\n    WSGIPath: pets_project.wsgi:application\n  aws:elasticbeanstalk:environment:proxy:staticfiles:\n    /static: static\n",
         );
-        let list = settings_of(
+        let list = configs_of(
             "option_settings:\n  - namespace: aws:elasticbeanstalk:container:python\n    option_name: WSGIPath\n    value: pets_project.wsgi:application\n  - namespace: aws:elasticbeanstalk:environment:proxy:staticfiles\n    option_name: /static\n    value: static\n  - option_name: DJANGO_DEBUG\n    value: 0\n",
         );
-        for s in [&mapping, &list] {
-            let w = last(s, PYTHON_NS, "WSGIPath").unwrap();
+        for c in [&mapping, &list] {
+            let w = c.last(PYTHON_NS, "WSGIPath").unwrap();
             assert_eq!(w.value, "pets_project.wsgi:application");
             assert_eq!(w.line, Some(3));
-            assert_eq!(last(s, STATIC_NS, "/static").unwrap().value, "static");
+            assert_eq!(c.last(STATIC_NS, "/static").unwrap().value, "static");
         }
-        assert_eq!(list[2].namespace, DEFAULT_NS);
-        assert_eq!(list[2].value, "0");
+        assert_eq!(list.env()[0].name, "DJANGO_DEBUG");
+        assert_eq!(list.env()[0].value, "0");
         let doc: Value = serde_norway::from_str("option_settings: 3").unwrap();
         assert!(option_settings("f", "", &doc).is_err());
         let doc: Value = serde_norway::from_str("packages:\n  yum: {}\n").unwrap();
         assert_eq!(option_settings("f", "", &doc).unwrap(), vec![]);
     }
 
-    fn wsgi(value: &str) -> OptionSetting {
-        OptionSetting {
-            file: ".ebextensions/django.config".into(),
-            line: Some(3),
-            namespace: PYTHON_NS.into(),
-            name: "WSGIPath".into(),
-            value: value.into(),
-        }
+    #[test]
+    fn python_path_and_commands_are_read() {
+        let text = "option_settings:\n  aws:elasticbeanstalk:application:environment:\n    PYTHONPATH: \"/var/app/current/web:$PYTHONPATH\"\ncontainer_commands:\n  01_migrate:\n    command: \"python web/manage.py migrate\"\n    leader_only: true\n  02_collectstatic:\n    command: \"python web/manage.py collectstatic --noinput\"\n";
+        let doc: Value = serde_norway::from_str(text).unwrap();
+        let mut c = configs_of(text);
+        c.commands = commands(".ebextensions/django.config", text, &doc);
+        assert_eq!(c.python_path(), vec![PathBuf::from("web")]);
+        let cs = c.collectstatic().unwrap();
+        assert_eq!((cs.name.as_str(), cs.line), ("02_collectstatic", Some(8)));
     }
 
     #[test]
-    fn wsgi_path_must_name_a_module_of_the_project() {
-        let dir = project();
+    fn apps_must_name_a_module_of_the_bundle() {
+        let dir = bundle();
         let p = dir.path();
+        let base = [PathBuf::new()];
         assert_eq!(
-            check_wsgi_path(p, &wsgi("pets_project.wsgi:application")),
-            Ok("pets_project.wsgi:application".into())
+            check_app(p, &base, "k", "mysite.wsgi:application"),
+            Ok("mysite.wsgi:application".into())
         );
-        assert!(check_wsgi_path(p, &wsgi("pets_project.wsgi")).is_ok());
+        assert!(check_app(p, &base, "k", "mysite.wsgi").is_ok());
         assert_eq!(
-            check_wsgi_path(p, &wsgi("pets.wsgi:application")),
-            Err(".ebextensions/django.config:3: option_settings → aws:elasticbeanstalk:container:python → WSGIPath is pets.wsgi:application, but pets/wsgi.py does not exist in the project".into())
-        );
-        assert_eq!(
-            check_wsgi_path(p, &wsgi("pets_project/wsgi.py")),
-            Err(".ebextensions/django.config:3: option_settings → aws:elasticbeanstalk:container:python → WSGIPath is pets_project/wsgi.py, a file path (the retired Amazon Linux AMI form); the platform's gunicorn needs a module: pets_project.wsgi:application".into())
+            check_app(p, &base, "k", "pets.wsgi:application"),
+            Err("k is pets.wsgi:application, but pets/wsgi.py does not exist in the source bundle".into())
         );
         assert!(
-            check_wsgi_path(p, &wsgi("pets_project.wsgi:app"))
+            check_app(p, &base, "k", "mysite.wsgi:app")
                 .unwrap_err()
-                .ends_with("but pets_project/wsgi.py defines no app")
+                .ends_with("but mysite/wsgi.py defines no app")
         );
-        assert!(check_wsgi_path(p, &wsgi("pets project:x")).is_err());
+        assert!(check_app(p, &base, "k", "my site:x").is_err());
+        // Found through a second base (PYTHONPATH, --chdir).
+        std::fs::create_dir_all(p.join("web/core")).unwrap();
+        std::fs::write(p.join("web/core/wsgi.py"), "application = 1\n").unwrap();
+        assert!(check_app(p, &[PathBuf::new(), PathBuf::from("web")], "k", "core.wsgi:application").is_ok());
     }
 
     #[test]
-    fn static_mapping_must_match_static_root() {
-        let dir = project();
-        let p = dir.path();
-        let s = settings_of(
-            "option_settings:\n  aws:elasticbeanstalk:environment:proxy:staticfiles:\n    /static/: ./static/\n",
+    fn the_procfile_wins_over_wsgi_path() {
+        let dir = bundle();
+        let l = super::super::layout::find(dir.path());
+        let c = configs_of(
+            "option_settings:\n  aws:elasticbeanstalk:container:python:\n    WSGIPath: wrong.wsgi:application\n",
         );
+        let web = procfile::parse("web: gunicorn --bind :8000 mysite.wsgi:application\n");
+        let (start, notes) = judge_start(&l, &c, web.as_ref());
         assert_eq!(
-            check_static(p, &s, "/static", Some(Ok("static".into()))),
-            Ok("/static → static".into())
+            start,
+            Ok("the Procfile starts mysite.wsgi:application with gunicorn".into())
         );
+        assert!(
+            notes[0].contains("WSGIPath wrong.wsgi:application is not used"),
+            "{notes:?}"
+        );
+        let (start, _) = judge_start(&l, &c, None);
+        assert!(start.unwrap_err().contains("wrong/wsgi.py does not exist"));
+        let old =
+            configs_of("option_settings:\n  aws:elasticbeanstalk:container:python:\n    WSGIPath: mysite/wsgi.py\n");
         assert_eq!(
-            check_static(p, &s, "/static", Some(Ok("staticfiles".into()))),
-            Err(".ebextensions/django.config:3: aws:elasticbeanstalk:environment:proxy:staticfiles → /static/ is ./static/, but STATIC_ROOT is staticfiles: the proxy would serve a folder collectstatic does not fill".into())
+            judge_start(&l, &old, None).0,
+            Err(".ebextensions/django.config:3: option_settings → aws:elasticbeanstalk:container:python → WSGIPath is mysite/wsgi.py, a file path (the retired Amazon Linux AMI form); the platform's gunicorn needs a module: mysite.wsgi:application".into())
+        );
+        let none = configs_of(
+            "option_settings:\n  aws:elasticbeanstalk:environment:proxy:staticfiles:\n    /static: static\n",
         );
         assert!(
-            check_static(p, &s, "/static", Some(Err("/srv/static".into())))
+            judge_start(&l, &none, None)
+                .0
                 .unwrap_err()
-                .starts_with("STATIC_ROOT /srv/static is outside the project folder")
+                .starts_with("no Procfile, and no .ebextensions")
         );
-        // Without settings, an existing folder will do.
-        assert!(check_static(p, &s, "/static", None).is_ok());
-        let s = settings_of(
-            "option_settings:\n  aws:elasticbeanstalk:environment:proxy:staticfiles:\n    /static: assets\n",
+    }
+
+    #[test]
+    fn mappings_serve_a_prefix_or_its_parent() {
+        let c = configs_of(
+            "option_settings:\n  aws:elasticbeanstalk:environment:proxy:staticfiles:\n    /static/: ./www/static/\n    /assets: public\n",
         );
-        assert!(
-            check_static(p, &s, "/static", None)
-                .unwrap_err()
-                .ends_with("a folder that does not exist in the project (run collectstatic)")
+        assert_eq!(mapping_for(&c, "/static").map(|(_, f)| f), Some("www/static".into()));
+        assert_eq!(
+            mapping_for(&c, "/assets/static").map(|(_, f)| f),
+            Some("public/static".into())
         );
-        let old = settings_of(
-            "option_settings:\n  aws:elasticbeanstalk:container:python:staticfiles:\n    /static/: static/\n",
-        );
-        assert!(
-            check_static(p, &old, "/static", None)
-                .unwrap_err()
-                .contains("retired Amazon Linux AMI platform")
-        );
-        assert!(
-            check_static(p, &[], "/static", None)
-                .unwrap_err()
-                .starts_with("no option_settings")
-        );
+        assert_eq!(mapping_for(&c, "/staticfiles").map(|(_, f)| f), None);
     }
 
     #[test]
@@ -483,8 +850,8 @@ mod tests {
     }
 
     #[test]
-    fn yaml_errors_name_file_line_and_column() {
-        let dir = project();
+    fn yaml_errors_name_file_line_and_column_and_deep_nesting_is_refused() {
+        let dir = bundle();
         std::fs::create_dir_all(dir.path().join(".ebextensions")).unwrap();
         std::fs::write(
             dir.path().join(".ebextensions/django.config"),
@@ -492,16 +859,38 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.path().join(".ebextensions/notes.yml"), "x: 1\n").unwrap();
-        let (_, errors, files, ignored) = read_configs(dir.path());
-        assert_eq!(files, vec![".ebextensions/django.config"]);
-        assert_eq!(ignored, vec![".ebextensions/notes.yml"]);
-        assert!(
-            errors[0].starts_with(".ebextensions/django.config:3:1: not valid YAML: "),
-            "{errors:?}"
+        std::fs::write(
+            dir.path().join(".ebextensions/deep.config"),
+            format!("x: {}{}\n", "[".repeat(40), "]".repeat(40)),
+        )
+        .unwrap();
+        let c = read_configs(dir.path());
+        assert_eq!(
+            c.files,
+            vec![".ebextensions/deep.config", ".ebextensions/django.config"]
+        );
+        assert_eq!(c.ignored, vec![".ebextensions/notes.yml"]);
+        assert_eq!(
+            c.errors[0],
+            ".ebextensions/deep.config: nests deeper than 32 levels: not read"
         );
         assert!(
-            errors[0].ends_with("(the file holds tab characters: YAML indents with spaces only)"),
-            "{errors:?}"
+            c.errors[1].starts_with(".ebextensions/django.config:3:1: not valid YAML: "),
+            "{:?}",
+            c.errors
         );
+        assert!(c.errors[1].ends_with("(the file holds tab characters: YAML indents with spaces only)"));
+    }
+
+    #[test]
+    fn an_unreadable_folder_is_not_an_empty_one() {
+        let dir = tempfile::tempdir().unwrap();
+        // A symlink to itself cannot be listed, even by root.
+        std::os::unix::fs::symlink(".ebextensions", dir.path().join(".ebextensions")).unwrap();
+        let c = read_configs(dir.path());
+        assert!(!c.exists);
+        assert!(c.unreadable.is_some(), "{c:?}");
+        let none = read_configs(&dir.path().join("nowhere"));
+        assert!(!none.exists && none.unreadable.is_none());
     }
 }

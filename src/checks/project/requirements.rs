@@ -1,17 +1,22 @@
-//! `project.requirements`: what pip installs on the Beanstalk instances.
+//! `project.requirements`: what pip installs on the Beanstalk instances,
+//! from `requirements.txt` at the root of the source bundle.
 //!
-//! pip's requirements-file syntax is read the way pip reads it: line
-//! continuations are joined first, then comments (`#` at the start or after
-//! whitespace) are removed; `-r`/`--requirement` includes are followed
-//! (relative to the including file, with cycle protection); other options
-//! are ignored. Each requirement line is a PEP 508 specifier, parsed by
-//! `pep508_rs` (names come out normalized per PEP 503).
+//! The file is read the way pip reads it: a UTF-8 or UTF-16 byte order mark
+//! is honoured (PowerShell's `pip freeze >` writes UTF-16); line
+//! continuations are joined, then comments (`#` at the start or after
+//! whitespace) removed; `-r` includes (relative to the including file) and
+//! `-c` constraints are followed, with cycles stopped, depth and size
+//! bounded; `-e`, index and other options pip accepts are accepted; local
+//! archives and URLs are named from their file name or `#egg=`; each other
+//! line is a PEP 508 specifier (`pep508_rs`), its environment markers
+//! evaluated for the platform's Python on Amazon Linux.
 
-use super::project_dir;
+use super::files::{MAX_FILE, ReadError, read_text};
+use super::layout::layout;
 use crate::engine::account::Account;
 use crate::engine::outcome::{CheckResult, Outcome};
 use pep508_rs::pep440_rs::Operator;
-use pep508_rs::{Requirement, VersionOrUrl};
+use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, Requirement, VersionOrUrl};
 use regex::Regex;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -27,21 +32,28 @@ pub(super) struct Req {
     pub written: String,
     pub file: String,
     pub line: usize,
-    /// The exact version when pinned with `==` (or `===`).
+    /// The exact version when pinned with `==` (or `===`), or what a
+    /// direct reference (URL, archive) names.
     pub pinned: Option<String>,
     /// The version specifier as written, or `@ URL`.
     pub spec: String,
     pub marker: Option<String>,
+    /// The marker is false on the platform: pip skips the line there.
+    pub skipped: bool,
 }
 
 #[derive(Debug, Default)]
 pub(super) struct Parsed {
     pub reqs: Vec<Req>,
+    /// Pins from `-c` constraint files.
+    pub constraints: Vec<Req>,
     /// `file:line: ...` problems that make the file wrong.
     pub problems: Vec<String>,
     /// `file:line: ...` lines that were not read as requirements.
     pub ignored: Vec<String>,
     pub files: Vec<String>,
+    /// How each file was encoded, when not plain UTF-8.
+    pub encodings: Vec<String>,
 }
 
 /// pip's comment rule: `#` at the start of a line or after whitespace.
@@ -50,6 +62,51 @@ static COMMENT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(^|\s+)#.*$").ex
 static REQ_OPTIONS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\s+(--hash|--config-settings|--global-option|--install-option|-C)\b.*$").expect("regex")
 });
+/// `name-1.2.3.tar.gz`, `name-1.2.3-py3-none-any.whl`, `name-1.2.3.zip`.
+static ARCHIVE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^([A-Za-z0-9][A-Za-z0-9._]*?)-(\d[A-Za-z0-9.+!]*?)(?:-[^/]*)?\.(?:whl|zip|tar\.gz|tgz|tar\.bz2|tbz|tar\.xz|txz|tar)$").expect("regex")
+});
+
+/// `name @ URL` (PEP 508 direct reference), with optional extras.
+static DIRECT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@").expect("regex"));
+
+/// The Python of the lab's Beanstalk platform (Amazon Linux 2023).
+pub(super) const PLATFORM_PYTHON: &str = "3.11";
+
+/// The marker environment of the platform's Python on Amazon Linux.
+fn platform(python: &str) -> Option<MarkerEnvironment> {
+    let full = format!("{python}.0");
+    MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
+        implementation_name: "cpython",
+        implementation_version: &full,
+        os_name: "posix",
+        platform_machine: "x86_64",
+        platform_python_implementation: "CPython",
+        platform_release: "6.1.0",
+        platform_system: "Linux",
+        platform_version: "#1 SMP",
+        python_full_version: &full,
+        python_version: python,
+        sys_platform: "linux",
+    })
+    .ok()
+}
+
+/// Options pip accepts in a requirements file that take a value.
+const OPTIONS_WITH_VALUE: &[&str] = &[
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "--trusted-host",
+    "--only-binary",
+    "--no-binary",
+    "--use-feature",
+];
+/// ... and that take none.
+const FLAGS: &[&str] = &["--no-index", "--pre", "--prefer-binary", "--require-hashes"];
 
 /// PEP 503 normalization.
 pub(super) fn normalize(name: &str) -> String {
@@ -108,55 +165,112 @@ fn logical_lines(text: &str) -> Vec<(usize, String)> {
         .collect()
 }
 
-/// The argument of `-r FILE`, `-rFILE`, `--requirement FILE`, `--requirement=FILE`.
-fn include_target(line: &str) -> Option<&str> {
-    let rest = if let Some(r) = line.strip_prefix("--requirement") {
+/// The argument of an option that takes a file (`-r FILE`, `-rFILE`,
+/// `--requirement FILE`, `--requirement=FILE`), for `short`/`long`.
+fn option_arg<'a>(line: &'a str, short: &str, long: &str) -> Option<&'a str> {
+    let rest = if let Some(r) = line.strip_prefix(long) {
+        if !(r.starts_with('=') || r.starts_with(char::is_whitespace)) {
+            return None;
+        }
         r.trim_start_matches('=')
     } else {
-        line.strip_prefix("-r")?
+        line.strip_prefix(short)?
     };
     let target = rest.trim();
     (!target.is_empty()).then_some(target)
 }
 
-const MAX_INCLUDE_DEPTH: usize = 16;
+/// Nested includes deeper than this are refused.
+const MAX_INCLUDE_DEPTH: usize = 8;
+/// More included files than this are refused.
+const MAX_FILES: usize = 50;
+
+/// The requirements of the bundle, read without complaint (for telling a
+/// missing package from a missing app).
+pub(super) fn quick(bundle: &Path) -> Vec<Req> {
+    let mut parsed = Parsed::default();
+    let shown = |p: &Path| p.display().to_string();
+    let _ = parse_file(
+        &bundle.join("requirements.txt"),
+        &shown,
+        bundle,
+        &mut parsed,
+        &mut Vec::new(),
+        Kind::Requirements,
+    );
+    parsed.reqs
+}
 
 /// The version of `package` pinned with `==` in the project's
 /// requirements.txt (and what it includes), if any.
 pub fn pinned_version(project_dir: &Path, package: &str) -> Option<String> {
-    let mut parsed = Parsed::default();
-    let shown = |p: &Path| p.display().to_string();
-    parse_file(
-        &project_dir.join("requirements.txt"),
-        &shown,
-        &mut parsed,
-        &mut Vec::new(),
-    )
-    .ok()?;
+    let l = super::layout::find(project_dir);
     let wanted = normalize(package);
-    parsed
-        .reqs
+    quick(&l.bundle)
         .into_iter()
-        .find(|r| r.name == wanted)
+        .find(|r| r.name == wanted && !r.skipped)
         .and_then(|r| r.pinned)
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Requirements,
+    Constraints,
+}
+
+/// A requirement named by a local archive, a URL or an editable VCS line.
+fn named_reference(target: &str) -> Option<(String, Option<String>)> {
+    if let Some(egg) = target.split("#egg=").nth(1) {
+        let name = egg.split(['&', '[']).next().unwrap_or(egg);
+        let pinned = target.contains('@').then(|| "a VCS reference".to_string());
+        return Some((name.to_string(), pinned.or(Some("a direct URL".into()))));
+    }
+    let file = target.split(['?', '#']).next()?.rsplit('/').next()?;
+    let c = ARCHIVE.captures(file)?;
+    Some((c[1].to_string(), Some(c[2].to_string())))
+}
+
+fn looks_like_path(s: &str) -> bool {
+    s.starts_with('.') || s.starts_with('/') || s.starts_with('~') || s.contains('/') || ARCHIVE.is_match(s)
+}
+
 /// Reads `file` (and what it includes) into `parsed`. `shown` turns a path
-/// into the name used in messages; `stack` holds the files being read, to
-/// stop include cycles.
+/// into the name used in messages; `bundle` is where pip runs on the
+/// instances (local paths are relative to it); `stack` holds the files
+/// being read, to stop include cycles.
 pub(super) fn parse_file(
     file: &Path,
     shown: &dyn Fn(&Path) -> String,
+    bundle: &Path,
     parsed: &mut Parsed,
     stack: &mut Vec<PathBuf>,
-) -> std::io::Result<()> {
-    let text = std::fs::read_to_string(file)?;
+    kind: Kind,
+) -> Result<(), ReadError> {
+    let read = read_text(file, MAX_FILE)?;
     let name = shown(file);
     parsed.files.push(name.clone());
+    if read.encoding != "UTF-8" {
+        parsed.encodings.push(format!("{name}: {}", read.encoding));
+    }
+    if read.cut {
+        parsed.problems.push(format!(
+            "{name} is larger than {} KB: only its beginning was read (the input was cut)",
+            MAX_FILE / 1024
+        ));
+    }
+    let env = platform(PLATFORM_PYTHON);
     stack.push(file.canonicalize().unwrap_or_else(|_| file.to_path_buf()));
-    for (n, line) in logical_lines(&text) {
+    for (n, line) in logical_lines(&read.text) {
         let at = format!("{name}:{n}");
-        if let Some(target) = include_target(&line) {
+        let include = option_arg(&line, "-r", "--requirement")
+            .map(|t| (t, Kind::Requirements))
+            .or_else(|| option_arg(&line, "-c", "--constraint").map(|t| (t, Kind::Constraints)));
+        if let Some((target, include_kind)) = include {
+            let include_kind = if kind == Kind::Constraints {
+                Kind::Constraints
+            } else {
+                include_kind
+            };
             let path = file.parent().unwrap_or(Path::new(".")).join(target);
             let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
             if stack.contains(&canonical) {
@@ -167,29 +281,90 @@ pub(super) fn parse_file(
                 parsed
                     .problems
                     .push(format!("{at}: includes nest deeper than {MAX_INCLUDE_DEPTH} files"));
-            } else if let Err(e) = parse_file(&path, shown, parsed, stack) {
+            } else if parsed.files.len() >= MAX_FILES {
+                parsed.problems.push(format!(
+                    "{at}: more than {MAX_FILES} included files: {target} was not read"
+                ));
+            } else if let Err(e) = parse_file(&path, shown, bundle, parsed, stack, include_kind) {
                 parsed
                     .problems
                     .push(format!("{at}: cannot read the included file {target}: {e}"));
             }
             continue;
         }
+        let option = line.split(|c: char| c.is_whitespace() || c == '=').next().unwrap_or("");
+        if let Some(target) = option_arg(&line, "-e", "--editable") {
+            match named_reference(target) {
+                Some((written, pinned)) if !looks_like_path(target) || target.contains("#egg=") => {
+                    parsed.reqs.push(Req {
+                        name: normalize(&written),
+                        written,
+                        file: name.clone(),
+                        line: n,
+                        pinned,
+                        spec: "@ URL".into(),
+                        marker: None,
+                        skipped: false,
+                    });
+                }
+                _ => parsed
+                    .ignored
+                    .push(format!("{at}: -e {target}, installed from the bundle")),
+            }
+            continue;
+        }
         if line.starts_with('-') {
-            // --index-url, -c constraints, -e editable installs, --hash ...
-            parsed
-                .ignored
-                .push(format!("{at}: option {}", line.split_whitespace().next().unwrap_or("")));
+            if OPTIONS_WITH_VALUE.contains(&option)
+                || FLAGS.contains(&option)
+                || option.starts_with("-i")
+                || option.starts_with("-f")
+            {
+                parsed.ignored.push(format!("{at}: option {option}"));
+            } else {
+                parsed.problems.push(format!(
+                    "{at}: {option} is not an option pip accepts in a requirements file: pip on the instances would stop"
+                ));
+            }
             continue;
         }
         let spec_text = REQ_OPTIONS.replace(&line, "");
         let spec_text = spec_text.trim();
-        if spec_text.starts_with('.')
-            || spec_text.starts_with('/')
-            || (spec_text.contains("://") && !spec_text.contains('@'))
-        {
-            parsed
-                .ignored
-                .push(format!("{at}: a path or URL, not a named requirement"));
+        let (target, marker_text) = match spec_text.split_once(';') {
+            Some((t, m)) if !spec_text.contains(" @ ") && !spec_text.contains("://") => (t.trim(), Some(m.trim())),
+            _ => (spec_text, None),
+        };
+        let named_direct = DIRECT.is_match(target);
+        let is_url = !named_direct && (target.contains("://") || target.starts_with("file:"));
+        if !named_direct && (is_url || looks_like_path(target)) {
+            // A URL, or a local path pip installs from the bundle.
+            if !is_url && !target.starts_with('~') {
+                let local = if Path::new(target).is_absolute() {
+                    PathBuf::from(target)
+                } else {
+                    bundle.join(target)
+                };
+                if !local.exists() {
+                    parsed.problems.push(format!(
+                        "{at}: {target} is not in the source bundle: pip on the instances would stop"
+                    ));
+                    continue;
+                }
+            }
+            match named_reference(target) {
+                Some((written, pinned)) => parsed.reqs.push(Req {
+                    name: normalize(&written),
+                    written,
+                    file: name.clone(),
+                    line: n,
+                    pinned,
+                    spec: format!("@ {target}"),
+                    marker: marker_text.map(str::to_string),
+                    skipped: false,
+                }),
+                None => parsed
+                    .ignored
+                    .push(format!("{at}: {target}, a path or URL that names no package")),
+            }
             continue;
         }
         match Requirement::<pep508_rs::VerbatimUrl>::from_str(spec_text) {
@@ -209,12 +384,13 @@ pub(super) fn parse_file(
                     Some(VersionOrUrl::Url(_)) => (Some("a direct URL".to_string()), "@ URL".to_string()),
                 };
                 let marker = req.marker.contents().map(|m| m.to_string());
+                let skipped = env.as_ref().is_some_and(|env| !req.evaluate_markers(env, &[]));
                 let written = spec_text
                     .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
                     .next()
                     .unwrap_or_default()
                     .to_string();
-                parsed.reqs.push(Req {
+                let r = Req {
                     name: normalize(req.name.as_ref()),
                     written,
                     file: name.clone(),
@@ -222,7 +398,13 @@ pub(super) fn parse_file(
                     pinned,
                     spec,
                     marker,
-                });
+                    skipped,
+                };
+                if kind == Kind::Constraints {
+                    parsed.constraints.push(r);
+                } else {
+                    parsed.reqs.push(r);
+                }
             }
             Err(e) => {
                 let reason = e.message.to_string();
@@ -294,6 +476,11 @@ const NEEDED: &[Needed] = &[
 /// Development tools that must not be installed on the servers.
 const DEV_ONLY: &[&str] = &["awsebcli"];
 
+/// Packages that install only on Windows (what `pip freeze` on Windows
+/// lists): pip on the Linux instances stops at them, unless a marker
+/// keeps them to Windows.
+const WINDOWS_ONLY: &[&str] = &["pywin32", "pypiwin32", "pywinpty", "pywin32-ctypes-win"];
+
 #[derive(Debug, Default, PartialEq)]
 pub(super) struct Verdict {
     pub missing: Vec<String>,
@@ -307,15 +494,29 @@ pub(super) fn judge(parsed: &Parsed) -> Verdict {
         problems: parsed.problems.clone(),
         ..Verdict::default()
     };
+    // What pip installs on the platform: lines whose marker is false are
+    // skipped there; a constraint's == pin pins an unpinned requirement.
+    let reqs: Vec<Req> = parsed
+        .reqs
+        .iter()
+        .filter(|r| !r.skipped)
+        .map(|r| {
+            let mut r = r.clone();
+            if r.pinned.is_none()
+                && let Some(c) = parsed
+                    .constraints
+                    .iter()
+                    .find(|c| c.name == r.name && c.pinned.is_some() && !c.skipped)
+            {
+                r.pinned = c.pinned.clone();
+            }
+            r
+        })
+        .collect();
     for need in NEEDED {
-        let found: Vec<&Req> = parsed
-            .reqs
-            .iter()
-            .filter(|r| need.any_of.contains(&r.name.as_str()))
-            .collect();
+        let found: Vec<&Req> = reqs.iter().filter(|r| need.any_of.contains(&r.name.as_str())).collect();
         let found = if found.is_empty() {
-            let others: Vec<&Req> = parsed
-                .reqs
+            let others: Vec<&Req> = reqs
                 .iter()
                 .filter(|r| need.other_ok.contains(&r.name.as_str()))
                 .collect();
@@ -358,11 +559,17 @@ pub(super) fn judge(parsed: &Parsed) -> Verdict {
             ));
         }
     }
-    for r in &parsed.reqs {
+    for r in &reqs {
         if DEV_ONLY.contains(&r.name.as_str()) {
             v.problems.push(format!(
                 "{}:{}: {} is a development tool: remove it",
                 r.file, r.line, r.name
+            ));
+        }
+        if WINDOWS_ONLY.contains(&r.name.as_str()) {
+            v.problems.push(format!(
+                "{}:{}: {} installs only on Windows, so pip on the Linux instances would stop: remove it, or add ; sys_platform == \"win32\"",
+                r.file, r.line, r.written
             ));
         }
     }
@@ -371,34 +578,64 @@ pub(super) fn judge(parsed: &Parsed) -> Verdict {
 }
 
 pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
-    let project = project_dir(&acc);
-    let file = project.join("requirements.txt");
-    if !file.is_file() {
-        return Ok(Outcome::fail(format!("no requirements.txt in {}", project.display())).hint(
-            "Create it from the project's virtual environment with pip freeze > requirements.txt, in the project folder (next to manage.py); if labcheck looks in the wrong folder, set project_dir.",
+    let l = layout(&acc).await;
+    let file = l.bundle.join("requirements.txt");
+    if !file.exists() {
+        let elsewhere = l
+            .django
+            .as_ref()
+            .filter(|d| **d != l.bundle && d.join("requirements.txt").is_file());
+        let message = match elsewhere {
+            Some(d) => format!(
+                "no requirements.txt at the root of the source bundle {}: the one in {}/ is not read, since Beanstalk installs only the bundle root's",
+                l.bundle.display(),
+                super::shown(d, &l.bundle)
+            ),
+            None => format!("no requirements.txt in {}", l.bundle.display()),
+        };
+        return Ok(Outcome::fail(message).hint(
+            "Create it from the project's virtual environment with pip freeze > requirements.txt, at the root of the source bundle (next to .ebextensions); if labcheck looks in the wrong folder, set project_dir.",
         ));
     }
-    let shown = |p: &Path| super::shown(p, &project);
+    let shown = |p: &Path| super::shown(p, &l.bundle);
     let mut parsed = Parsed::default();
-    if let Err(e) = parse_file(&file, &shown, &mut parsed, &mut Vec::new()) {
-        return Ok(Outcome::error(format!("cannot read {}: {e}", file.display())));
+    if let Err(e) = parse_file(
+        &file,
+        &shown,
+        &l.bundle,
+        &mut parsed,
+        &mut Vec::new(),
+        Kind::Requirements,
+    ) {
+        return Ok(match e {
+            ReadError::NotText => Outcome::fail(format!(
+                "requirements.txt is {e}, so pip on the instances cannot read it"
+            ))
+            .hint("Save it as UTF-8: pip freeze | Out-File -Encoding utf8 requirements.txt in PowerShell, or pip freeze > requirements.txt in a Linux or macOS shell."),
+            e => Outcome::error(format!("cannot read {}: {e}", file.display())),
+        });
     }
     let v = judge(&parsed);
     let evidence = json!({
+        "bundle": l.bundle.display().to_string(),
         "files": parsed.files,
+        "encodings": parsed.encodings,
+        "platform_python": PLATFORM_PYTHON,
         "requirements": parsed.reqs.iter().map(|r| json!({
             "name": r.name, "file": r.file, "line": r.line, "pinned": r.pinned,
-            "spec": r.spec, "marker": r.marker,
+            "spec": r.spec, "marker": r.marker, "skipped_on_platform": r.skipped,
         })).collect::<Vec<_>>(),
         "missing": v.missing,
         "problems": v.problems,
         "ignored": parsed.ignored,
         "notes": v.notes,
     });
-    let notes = if v.notes.is_empty() {
+    let mut notes = v.notes.clone();
+    notes.extend(parsed.encodings.iter().map(|e| format!("{e}, which pip reads")));
+    let notes = if notes.is_empty() {
         String::new()
     } else {
-        format!(" (note: {})", v.notes.join("; "))
+        format!(" (note: {})", notes.join("; "))
     };
     if v.missing.is_empty() && v.problems.is_empty() {
         let files = if parsed.files.len() > 1 {
@@ -427,7 +664,15 @@ mod tests {
     fn parse(dir: &Path) -> Parsed {
         let shown = |p: &Path| p.strip_prefix(dir).unwrap().display().to_string();
         let mut parsed = Parsed::default();
-        parse_file(&dir.join("requirements.txt"), &shown, &mut parsed, &mut Vec::new()).unwrap();
+        parse_file(
+            &dir.join("requirements.txt"),
+            &shown,
+            dir,
+            &mut parsed,
+            &mut Vec::new(),
+            Kind::Requirements,
+        )
+        .unwrap();
         parsed
     }
 
@@ -477,6 +722,7 @@ mod tests {
                 ("gunicorn", 8, None),
                 ("django-storages", 9, Some("1.14.6")),
                 ("pillow", 10, None),
+                ("pkg", 11, Some("a direct URL")),
                 ("boto3", 13, Some("a direct URL")),
             ]
         );
@@ -484,7 +730,7 @@ mod tests {
         assert_eq!(p.reqs[1].written, "PyMySQL");
         assert_eq!(p.reqs[2].spec, ">=22");
         assert!(p.problems.is_empty(), "{:?}", p.problems);
-        assert_eq!(p.ignored.len(), 3, "{:?}", p.ignored);
+        assert_eq!(p.ignored.len(), 2, "{:?}", p.ignored);
     }
 
     #[test]

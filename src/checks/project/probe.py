@@ -1,0 +1,402 @@
+"""labcheck's probe of a learner's Django project, run once per check run.
+
+labcheck runs this file with the project's own Python, in the folder that
+holds manage.py, with DJANGO_SETTINGS_MODULE set to the module the
+environment would use. It sets Django up once and prints one JSON line
+(after a marker) with:
+
+- the effective settings the project step grades, never a secret value:
+  only whether one is set, and whether it is a literal of the settings'
+  source (found with ast, compared here);
+- the files collectstatic would gather (listed through the finders; nothing
+  is written);
+- what `manage.py check --deploy` prints (call_command, output captured).
+
+Every part is guarded: when one fails, the others still report, and the
+failure is described by its exception, the file and line in the project
+where it happened, and the module that was missing, if any.
+
+The syntax stays within Python 2.7 and 3.5, so that projects on Django 1.11
+can be read too. Logging is not configured (Django's LOGGING could open
+files), and no bytecode is written (PYTHONDONTWRITEBYTECODE).
+"""
+
+from __future__ import print_function
+
+import ast
+import json
+import os
+import re
+import sys
+import traceback
+
+MARKER = "LABCHECK-PROBE "
+MAX_STATIC_FILES = 50000
+CWD = os.path.abspath(os.getcwd())
+OUT = {"cwd": CWD, "python_version": sys.version.split()[0]}
+
+try:
+    from io import StringIO
+except ImportError:  # pragma: no cover - Python 2
+    from StringIO import StringIO
+
+try:
+    text_type = unicode  # noqa: F821 - Python 2
+except NameError:
+    text_type = str
+
+SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "PRIVATE", "CREDENTIAL", "_KEY")
+
+
+def text(v):
+    if v is None:
+        return None
+    try:
+        return text_type(v)
+    except Exception:
+        return repr(v)
+
+
+def secret_values():
+    """Values of secret-looking environment variables, to mask in messages."""
+    out = []
+    for name, value in os.environ.items():
+        if len(value) >= 6 and any(w in name.upper() for w in SECRET_WORDS):
+            out.append(value)
+    return sorted(out, key=len, reverse=True)
+
+
+URL_AUTH = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@")
+
+
+def mask(message):
+    """Masks credentials in an exception message, in this message only."""
+    message = URL_AUTH.sub(r"\1***@", text(message) or "")
+    for value in secret_values():
+        message = message.replace(value, "[redacted]")
+    return message[:2000]
+
+
+def in_project(path):
+    if not path or path.startswith("<") or not os.path.isfile(path):
+        return False
+    path = os.path.abspath(path)
+    return path.startswith(CWD + os.sep) and "site-packages" not in path
+
+
+def failure(e):
+    """An exception in terms the learner can act on."""
+    tb = traceback.extract_tb(sys.exc_info()[2])
+    frames = [(f[0], f[1]) for f in tb]
+    where = None
+    for filename, line in reversed(frames):
+        if in_project(filename):
+            where = "%s:%d" % (os.path.relpath(filename, CWD), line)
+            break
+    last = frames[-1] if frames else ("", 0)
+    out = {
+        "type": type(e).__name__,
+        "message": mask(e),
+        "where": where,
+        "raised_in_project": bool(frames) and in_project(last[0]),
+        "raised_at": ("%s:%d" % (os.path.relpath(last[0], CWD) if in_project(last[0]) else last[0], last[1]))
+        if frames
+        else None,
+    }
+    name = getattr(e, "name", None)
+    if isinstance(e, ImportError):
+        if not name:
+            m = re.search(r"No module named '?([\w.]+)'?", text(e) or "")
+            name = m.group(1) if m else None
+        out["module"] = name
+    return out
+
+
+def files_of_settings(before):
+    """The project's modules the settings import brought in."""
+    files = []
+    for name, module in list(sys.modules.items()):
+        if name in before or module is None:
+            continue
+        filename = getattr(module, "__file__", None)
+        if filename and in_project(filename):
+            if filename.endswith((".pyc", ".pyo")):
+                filename = filename[:-1]
+            files.append(os.path.relpath(filename, CWD))
+    return sorted(set(files))
+
+
+def literal_lines(files, wanted):
+    """Where a string literal equal to one of `wanted` appears in `files`:
+    {value: "file:line"}; the values themselves never leave this process."""
+    found = {}
+    wanted = set(w for w in wanted if w)
+    if not wanted:
+        return found
+    for rel in files:
+        try:
+            with open(os.path.join(CWD, rel), "rb") as f:
+                source = f.read(1 << 20)
+            tree = ast.parse(source)
+        except Exception:
+            continue
+        for node in ast.walk(tree):
+            kind = type(node).__name__
+            if kind == "Constant":
+                value = node.value
+            elif kind == "Str":
+                value = node.s
+            else:
+                continue
+            if isinstance(value, bytes) and not isinstance(value, text_type):
+                try:
+                    value = value.decode("utf-8")
+                except Exception:
+                    continue
+            if value in wanted and value not in found:
+                found[value] = "%s:%d" % (rel, getattr(node, "lineno", 0))
+    return found
+
+
+def class_info(path):
+    """Whether a storage class is an S3 storage, by its class hierarchy."""
+    info = {"backend": path, "is_s3": None, "class_bucket": None, "error": None}
+    if not path:
+        return info
+    try:
+        from django.utils.module_loading import import_string
+
+        cls = import_string(path)
+        names = set(c.__module__ + "." + c.__name__ for c in cls.__mro__)
+        info["is_s3"] = bool(
+            names
+            & {
+                "storages.backends.s3.S3Storage",
+                "storages.backends.s3boto3.S3Boto3Storage",
+                "storages.backends.s3boto.S3BotoStorage",
+            }
+        )
+        bucket = getattr(cls, "bucket_name", None)
+        if isinstance(bucket, (str, text_type)):
+            info["class_bucket"] = bucket
+    except Exception as e:
+        info["error"] = failure(e)
+    return info
+
+
+def storage(s, alias, old_setting, default_backend):
+    """The backend of one storage, where the Django in use reads it from."""
+    import django
+
+    storages = getattr(s, "STORAGES", None)
+    if django.VERSION >= (4, 2) and isinstance(storages, dict) and alias in storages:
+        conf = storages.get(alias) or {}
+        options = conf.get("OPTIONS") or {}
+        info = class_info(text(conf.get("BACKEND")))
+        info["source"] = "STORAGES['%s']" % alias
+        info["bucket_name"] = text(options.get("bucket_name"))
+        info["location"] = text(options.get("location"))
+        return info
+    backend = getattr(s, old_setting, None) or default_backend
+    info = class_info(text(backend))
+    info["source"] = old_setting
+    info["bucket_name"] = None
+    info["location"] = None
+    return info
+
+
+def locations(v):
+    try:
+        from urllib.parse import urlsplit
+    except ImportError:  # pragma: no cover - Python 2
+        from urlparse import urlsplit
+    out = []
+    for item in v if isinstance(v, (list, tuple)) else [v]:
+        if item is None or item == "":
+            continue
+        item = text(item)
+        try:
+            u = urlsplit(item)
+            if u.scheme and u.netloc:
+                host = u.hostname or ""
+                if ":" in host:
+                    host = "[" + host + "]"
+                port = ":" + str(u.port) if u.port else ""
+                auth = "***@" if (u.username or u.password) else ""
+                item = u.scheme + "://" + auth + host + port + u.path
+        except Exception:
+            item = "(unreadable location)"
+        out.append(item)
+    return out
+
+
+def overridden(s, name):
+    try:
+        return bool(s.is_overridden(name))
+    except Exception:
+        return False
+
+
+def read_settings(s, files):
+    middleware = list(getattr(s, "MIDDLEWARE", None) or getattr(s, "MIDDLEWARE_CLASSES", None) or [])
+    secrets = {}
+    key = getattr(s, "SECRET_KEY", None)
+    key = key if isinstance(key, (str, text_type)) else None
+    secrets["SECRET_KEY"] = key
+    for alias, db in (s.DATABASES or {}).items():
+        secrets["DATABASES['%s']['PASSWORD']" % alias] = text(db.get("PASSWORD")) or None
+    for name in ("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "EMAIL_HOST_PASSWORD"):
+        value = getattr(s, name, None)
+        secrets[name] = value if isinstance(value, (str, text_type)) and value else None
+    where = literal_lines(files, secrets.values())
+    literals = {}
+    for name, value in secrets.items():
+        if value and value in where:
+            literals[name] = where[value]
+    caches = {}
+    for alias, c in (getattr(s, "CACHES", None) or {}).items():
+        caches[alias] = {"backend": text(c.get("BACKEND")), "location": locations(c.get("LOCATION"))}
+    databases = {}
+    for alias, d in (s.DATABASES or {}).items():
+        databases[alias] = {
+            "engine": text(d.get("ENGINE")),
+            "host": text(d.get("HOST")),
+            "port": text(d.get("PORT")),
+            "name": text(d.get("NAME")),
+            "user": text(d.get("USER")),
+            "password_set": bool(d.get("PASSWORD")),
+        }
+    return {
+        "debug": bool(s.DEBUG),
+        "allowed_hosts": [text(h) for h in s.ALLOWED_HOSTS],
+        "default_storage": storage(s, "default", "DEFAULT_FILE_STORAGE", "django.core.files.storage.FileSystemStorage"),
+        "staticfiles_storage": storage(
+            s,
+            "staticfiles",
+            "STATICFILES_STORAGE",
+            "django.contrib.staticfiles.storage.StaticFilesStorage",
+        ),
+        "default_file_storage_set": overridden(s, "DEFAULT_FILE_STORAGE"),
+        "storages_set": overridden(s, "STORAGES"),
+        "session_engine": text(s.SESSION_ENGINE),
+        "session_cache_alias": text(getattr(s, "SESSION_CACHE_ALIAS", "default")),
+        "caches": caches,
+        "databases": databases,
+        "static_root": text(s.STATIC_ROOT) if s.STATIC_ROOT else None,
+        "static_url": text(s.STATIC_URL),
+        "aws_storage_bucket_name": text(getattr(s, "AWS_STORAGE_BUCKET_NAME", None)),
+        "aws_s3_region_name": text(getattr(s, "AWS_S3_REGION_NAME", None)),
+        "installed_apps": [text(a) for a in s.INSTALLED_APPS],
+        "middleware": [text(m) for m in middleware],
+        "secret_key_set": bool(key),
+        "secret_literals": literals,
+    }
+
+
+def static_sources(s):
+    if "django.contrib.staticfiles" not in s.INSTALLED_APPS:
+        return None
+    from django.contrib.staticfiles.finders import get_finders
+
+    seen = set()
+    for finder in get_finders():
+        for path, store in finder.list(["CVS", ".*", "*~"]):
+            prefix = getattr(store, "prefix", None)
+            if prefix:
+                path = os.path.join(prefix, path)
+            seen.add(path.replace(os.sep, "/"))
+            if len(seen) > MAX_STATIC_FILES:
+                raise RuntimeError("more than %d static files" % MAX_STATIC_FILES)
+    return sorted(seen)
+
+
+def deploy_check():
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    buf = StringIO()
+    try:
+        call_command("check", deploy=True, stdout=buf, stderr=buf)
+        return {"output": buf.getvalue(), "serious": False}
+    except SystemCheckError as e:
+        return {"output": buf.getvalue() + "\n" + text(e), "serious": True}
+
+
+def run_manage_py():
+    """manage.py's module-level code (sys.path changes, .env loading), not
+    its main(): imported under another name, so `if __name__ ...` is false."""
+    import runpy
+
+    wanted = os.environ.get("DJANGO_SETTINGS_MODULE")
+    saved_argv = sys.argv
+    sys.argv = ["manage.py", "help"]
+    try:
+        runpy.run_path(os.path.join(CWD, "manage.py"), run_name="labcheck_manage")
+    except BaseException as e:  # a SystemExit from a bare main() call too
+        OUT["manage_py_error"] = failure(e)
+    finally:
+        sys.argv = saved_argv
+        if wanted:
+            os.environ["DJANGO_SETTINGS_MODULE"] = wanted
+
+
+def main():
+    if CWD not in sys.path and "" not in sys.path:
+        sys.path.insert(0, CWD)
+    try:
+        import django
+    except Exception as e:
+        OUT["import_error"] = failure(e)
+        return
+    OUT["django_version"] = django.get_version()
+    OUT["django_path"] = os.path.dirname(django.__file__)
+    if os.path.isfile(os.path.join(CWD, "manage.py")):
+        run_manage_py()
+    OUT["settings_module"] = os.environ.get("DJANGO_SETTINGS_MODULE")
+
+    from django.conf import settings as s
+
+    before = set(sys.modules)
+    try:
+        getattr(s, "INSTALLED_APPS")  # noqa: B009 - the first access imports the settings module
+    except Exception as e:
+        OUT["settings_error"] = failure(e)
+        OUT["settings_files"] = files_of_settings(before)
+        return
+    files = files_of_settings(before)
+    OUT["settings_files"] = files
+    module = sys.modules.get(s.SETTINGS_MODULE)
+    OUT["settings_file"] = getattr(module, "__file__", None)
+
+    # Django's own setup, without its logging configuration.
+    try:
+        import django.utils.log
+
+        django.utils.log.configure_logging = lambda *args, **kwargs: None
+        django.setup()
+    except Exception as e:
+        OUT["setup_error"] = failure(e)
+
+    try:
+        OUT["settings"] = read_settings(s, files)
+    except Exception as e:
+        OUT["settings_error"] = failure(e)
+    if "setup_error" in OUT:
+        return
+    try:
+        OUT["static_sources"] = static_sources(s)
+    except Exception as e:
+        OUT["static_error"] = failure(e)
+    try:
+        OUT["deploy"] = deploy_check()
+    except Exception as e:
+        OUT["deploy_error"] = failure(e)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BaseException as e:
+        OUT["probe_error"] = failure(e)
+    sys.stdout.write("\n" + MARKER + json.dumps(OUT, default=text) + "\n")
+    sys.stdout.flush()
