@@ -374,6 +374,7 @@ fn diag(file: &str, line: usize, col: usize, message: String, snippet: Option<St
         col,
         message,
         snippet,
+        snippet_from: 0,
     }
 }
 

@@ -273,6 +273,7 @@ pub fn check_unique_ids(quizzes: &[Quiz], sources: &HashMap<String, String>) -> 
                             col,
                             message,
                             snippet: None,
+                            snippet_from: 0,
                         },
                     });
                 }
