@@ -112,9 +112,10 @@ WSGI_APPLICATION = "pets_project.wsgi.application"
 
 
 # --- Database -----------------------------------------------------------
-# RDS for MySQL when RDS_HOSTNAME is set (these are the names Elastic
-# Beanstalk uses for an attached database, and the names the lab guide sets
-# as environment properties). Otherwise a SQLite file for local work.
+# RDS for MySQL when RDS_HOSTNAME is set. The RDS_* names are the course's
+# own convention, set by the lab guide as environment properties; Beanstalk's
+# integrated database shares three of them but calls the other two
+# RDS_USERNAME and RDS_PASSWORD. Otherwise a SQLite file for local work.
 
 if os.environ.get("RDS_HOSTNAME"):
     DATABASES = {
