@@ -556,8 +556,14 @@ mod tests {
         assert!(Params::gather(None, &["network=outside".into()], &no_env).is_ok());
         // A name that is empty names nothing: bad input, not a missing bucket.
         let err = Params::gather(None, &["bucket=".into()], &no_env).unwrap_err();
-        assert!(err.to_string().starts_with("--set bucket: parameter `bucket` is empty"), "{err}");
-        assert!(Params::gather(None, &["site_url=".into()], &no_env).is_ok(), "an optional value may be empty");
+        assert!(
+            err.to_string().starts_with("--set bucket: parameter `bucket` is empty"),
+            "{err}"
+        );
+        assert!(
+            Params::gather(None, &["site_url=".into()], &no_env).is_ok(),
+            "an optional value may be empty"
+        );
     }
 
     #[test]

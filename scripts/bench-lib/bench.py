@@ -80,14 +80,12 @@ class LatencyProxy:
 
 def timed(cmd: list, env: dict, **kw) -> tuple[float, int, subprocess.CompletedProcess]:
     """Wall seconds, peak RSS (KiB) of the command, and its result."""
-    wrapped = ["/usr/bin/time", "-f", "%M", "-o", "/dev/fd/3"] + cmd
-    r, w = os.pipe()
-    start = time.perf_counter()
-    proc = subprocess.run(wrapped, env=env, pass_fds=(w,), capture_output=True, **kw)
-    wall = time.perf_counter() - start
-    os.close(w)
-    with os.fdopen(r) as f:
-        rss = int((f.read().strip().splitlines() or ["0"])[-1])
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as out:
+        start = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name] + cmd,
+                              env=env, capture_output=True, **kw)
+        wall = time.perf_counter() - start
+        rss = int((Path(out.name).read_text().strip().splitlines() or ["0"])[-1])
     return wall, rss, proc
 
 
@@ -164,7 +162,8 @@ def main() -> int:
     c.add_argument("--latency-ms", type=int, default=50)
     ap.add_argument("--bin", required=True, help="the labcheck binary")
     args = ap.parse_args()
-    resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if args.what == "cohort":
         return bench_cohort(args.bin, args.learners, args.loop, args.latency_ms)
     return 2

@@ -314,8 +314,7 @@ async fn private(acc: Arc<Account>) -> CheckResult {
         ));
     }
 
-    let acl = acl
-        .map_err(|e| AwsError::from_sdk("s3:GetBucketAcl", e))?;
+    let acl = acl.map_err(|e| AwsError::from_sdk("s3:GetBucketAcl", e))?;
     let public_grants: Vec<String> = acl
         .grants()
         .iter()
