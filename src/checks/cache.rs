@@ -11,15 +11,19 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What finding the cache calls: every cache check reads its answer (the
+/// endpoint, the encryption, the security groups), so each declares it.
+const DESCRIBE: &[&str] = &[
+    "elasticache:DescribeServerlessCaches",
+    "elasticache:DescribeReplicationGroups",
+    "elasticache:DescribeCacheClusters",
+];
+
 pub const EXISTS: CheckKind = CheckKind {
     id: "cache.exists",
     title: "The cache is available",
     passes: "a serverless cache (or a replication group or cluster) with engine Redis or Valkey is available",
-    iam_actions: &[
-        "elasticache:DescribeServerlessCaches",
-        "elasticache:DescribeReplicationGroups",
-        "elasticache:DescribeCacheClusters",
-    ],
+    iam_actions: DESCRIBE,
     data_plane: false,
     run: |a, _| Box::pin(exists(a)),
 };
@@ -28,7 +32,7 @@ pub const TLS: CheckKind = CheckKind {
     id: "cache.tls",
     title: "The cache encrypts traffic in transit",
     passes: "encryption in transit is on, so the app connects with `rediss://`",
-    iam_actions: &[],
+    iam_actions: DESCRIBE,
     data_plane: false,
     run: |a, _| Box::pin(tls(a)),
 };
@@ -37,7 +41,7 @@ pub const REACHABLE: CheckKind = CheckKind {
     id: "cache.reachable",
     title: "The cache answers over TLS",
     passes: "a TLS connection to the cache endpoint, with a verified certificate, answers PING",
-    iam_actions: &[],
+    iam_actions: DESCRIBE,
     data_plane: true,
     run: |a, _| Box::pin(reachable(a)),
 };
@@ -46,7 +50,7 @@ pub const SESSIONS: CheckKind = CheckKind {
     id: "cache.sessions",
     title: "Django sessions are stored in the cache",
     passes: "keys written by Django's cache session backend are present (counted, never read)",
-    iam_actions: &[],
+    iam_actions: DESCRIBE,
     data_plane: true,
     run: |a, _| Box::pin(sessions(a)),
 };
@@ -56,6 +60,9 @@ pub const NETWORK: CheckKind = CheckKind {
     title: "The cache's security group admits the app",
     passes: "an inbound rule of the cache's security group admits TCP 6379 from the Elastic Beanstalk or IDE security group",
     iam_actions: &[
+        "elasticache:DescribeServerlessCaches",
+        "elasticache:DescribeReplicationGroups",
+        "elasticache:DescribeCacheClusters",
         "ec2:DescribeSecurityGroups",
         "elasticbeanstalk:DescribeConfigurationSettings",
     ],

@@ -29,7 +29,7 @@ pub const REACHABLE: CheckKind = CheckKind {
     id: "rds.reachable",
     title: "The app's credentials open a connection",
     passes: "a connection with the lab's user and password (from RDS_USER_PASSWORD) succeeds, over TLS when the server offers it",
-    iam_actions: &[],
+    iam_actions: &["rds:DescribeDBInstances"],
     data_plane: true,
     run: |a, _| Box::pin(reachable(a)),
 };
@@ -38,7 +38,7 @@ pub const MIGRATED: CheckKind = CheckKind {
     id: "rds.migrated",
     title: "Django's migrations are applied",
     passes: "every migration of the project is recorded in django_migrations and the lab's five tables exist",
-    iam_actions: &[],
+    iam_actions: &["rds:DescribeDBInstances"],
     data_plane: true,
     run: |a, _| Box::pin(migrated(a)),
 };
@@ -47,7 +47,7 @@ pub const DATA: CheckKind = CheckKind {
     id: "rds.data",
     title: "The lab's tables hold data",
     passes: "each of the lab's five tables holds at least one row",
-    iam_actions: &[],
+    iam_actions: &["rds:DescribeDBInstances"],
     data_plane: true,
     run: |a, _| Box::pin(data(a)),
 };
@@ -56,7 +56,7 @@ pub const SUPERUSER: CheckKind = CheckKind {
     id: "rds.superuser",
     title: "A Django superuser exists",
     passes: "auth_user holds an active superuser",
-    iam_actions: &[],
+    iam_actions: &["rds:DescribeDBInstances"],
     data_plane: true,
     run: |a, _| Box::pin(superuser(a)),
 };
@@ -66,6 +66,7 @@ pub const NETWORK: CheckKind = CheckKind {
     title: "The database's security group admits the app",
     passes: "an inbound rule of the DB security group admits the database port from the Elastic Beanstalk or IDE security group",
     iam_actions: &[
+        "rds:DescribeDBInstances",
         "ec2:DescribeSecurityGroups",
         "elasticbeanstalk:DescribeConfigurationSettings",
     ],

@@ -24,7 +24,7 @@ pub const STATIC: CheckKind = CheckKind {
     id: "eb.static",
     title: "Static files are served",
     passes: "a stylesheet under /static/ answers 200 with a CSS content type",
-    iam_actions: &[],
+    iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
     data_plane: false,
     run: |a, _| Box::pin(static_files(a)),
 };
@@ -33,7 +33,7 @@ pub const MEDIA: CheckKind = CheckKind {
     id: "eb.media",
     title: "Pictures come from S3 through presigned URLs",
     passes: "the pet list shows pictures through presigned S3 URLs, and one of them downloads",
-    iam_actions: &[],
+    iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
     data_plane: false,
     run: |a, _| Box::pin(media(a)),
 };
@@ -42,7 +42,7 @@ pub const DEBUG_OFF: CheckKind = CheckKind {
     id: "eb.debug-off",
     title: "Debug mode is off on the site",
     passes: "an unknown URL answers 404 without Django's debug page",
-    iam_actions: &[],
+    iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
     data_plane: false,
     run: |a, _| Box::pin(debug_off(a)),
 };
