@@ -179,10 +179,15 @@ pub fn html(book: &Gradebook) -> String {
 
     // The checks the cohort fails most first: what to teach next.
     let mut stats: Vec<_> = book.checks.iter().collect();
+    // Checks nobody could be graded on (not reachable from the grader) last.
     stats.sort_by(|a, b| {
-        a.pass_rate
-            .partial_cmp(&b.pass_rate)
-            .unwrap_or(std::cmp::Ordering::Equal)
+        (a.graded == 0)
+            .cmp(&(b.graded == 0))
+            .then(
+                a.pass_rate
+                    .partial_cmp(&b.pass_rate)
+                    .unwrap_or(std::cmp::Ordering::Equal),
+            )
             .then(a.id.cmp(&b.id))
     });
     b.push_str("<h2>Checks across the cohort</h2>\n<p class=\"meta\">Lowest pass rate first: what the cohort finds hardest.</p>\n");
@@ -190,7 +195,7 @@ pub fn html(book: &Gradebook) -> String {
     for s in stats {
         let _ = writeln!(
             b,
-            "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\" data-v=\"{}\">{}</td><td><div class=\"bar\"><div style=\"width:{}%\"></div></div></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}{}</td></tr>",
+            "<tr><td><code>{}</code></td><td class=\"wide\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td><div class=\"bar\"><div style=\"width:{}%\"></div></div></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}{}</td></tr>",
             escape(&s.id),
             escape(&s.title),
             if s.graded == 0 { -1.0 } else { s.pass_rate },

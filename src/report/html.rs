@@ -13,7 +13,7 @@ const STYLE: &str = r#"
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--fg);
   font: 16px/1.55 "Open Sans", -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 1100px; margin: 0 auto; padding: 24px 28px 64px; }
+main { max-width: 1240px; margin: 0 auto; padding: 24px 28px 64px; }
 h1 { font-size: 1.9em; margin: 0.4em 0 0.2em; } h2 { font-size: 1.35em; margin: 1.6em 0 0.5em;
   padding-bottom: 0.2em; border-bottom: 1px solid var(--line); }
 .meta { color: var(--muted); font-size: 0.92em; }
@@ -26,6 +26,7 @@ th, td { text-align: left; padding: 0.35em 0.6em; border-bottom: 1px solid var(-
 th { background: var(--panel); font-weight: 600; white-space: nowrap; }
 th.sortable { cursor: pointer; user-select: none; } th.sortable::after { content: " ↕"; color: var(--muted); font-weight: 400; }
 th[aria-sort="ascending"]::after { content: " ↑"; } th[aria-sort="descending"]::after { content: " ↓"; }
+td.wide { min-width: 12em; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .badge { display: inline-block; min-width: 3.6em; text-align: center; font-size: 0.78em; font-weight: 700;
   letter-spacing: 0.03em; text-transform: uppercase; border-radius: 3px; padding: 0.1em 0.4em; color: #fff; }
@@ -36,7 +37,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .check.s-error { border-left-color: var(--error); } .check.s-skip { border-left-color: var(--skip); }
 .check .title { font-weight: 600; } .check .id { color: var(--muted); font-size: 0.9em; margin-left: 0.4em; }
 .label { font-weight: 600; margin-right: 0.3em; }
-.bar { background: var(--panel); border: 1px solid var(--line); border-radius: 3px; height: 0.9em; min-width: 120px; }
+.bar { background: var(--panel); border: 1px solid var(--line); border-radius: 3px; height: 0.9em; min-width: 80px; }
 .bar > div { background: var(--pass); height: 100%; }
 .note { background: #f1f6fb; border-left: 4px solid var(--link); padding: 0.5em 0.8em; margin: 0.6em 0; }
 details > summary { cursor: pointer; }
