@@ -679,3 +679,125 @@ fn serde_norway_from(yaml: &str) -> Value {
     let out = child.wait_with_output().unwrap();
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+#[test]
+fn ctrl_c_writes_the_gradebook_of_what_is_done_and_exits_130() {
+    let c = cohort("490000000000", 12);
+    let proxy = Proxy::start(24603, &["--latency-ms", "60", "--fault-rate", "0"]);
+    let book = c.path("partial.json");
+    let journal = c.path("journal.jsonl");
+    let mut child = instructor()
+        .env("AWS_ENDPOINT_URL", &proxy.url)
+        .args(["cohort", "grade"])
+        .arg(&c.roster)
+        .args([
+            "--jobs",
+            "1",
+            "--format",
+            "json",
+            "-o",
+            book.to_str().unwrap(),
+            "--journal",
+        ])
+        .arg(&journal)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = |p: &Path| std::fs::read_to_string(p).map(|t| t.lines().count()).unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while lines(&journal) < 3 {
+        assert!(Instant::now() < deadline, "the journal never reached 2 learners");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: sending SIGINT to a child process we started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted: graded"), "{stderr}");
+    let partial = read_json(&book);
+    let done = partial["learners"].as_array().unwrap().len();
+    assert!(
+        (2..12).contains(&done),
+        "the gradebook holds what was done: {done} learners"
+    );
+    assert_eq!(done, lines(&journal) - 1, "the same learners as the journal");
+}
+
+#[test]
+fn learners_own_reports_fill_in_what_the_grader_cannot_reach() {
+    let c = cohort("495000000000", 12);
+    let reports = c.path("reports");
+    std::fs::create_dir_all(&reports).unwrap();
+    let manifest = c.manifest.as_object().unwrap();
+    let solved: Vec<(&String, &str)> = manifest
+        .iter()
+        .filter(|(_, v)| v["state"] == "solved")
+        .map(|(k, v)| (k, v["account"].as_str().unwrap()))
+        .take(2)
+        .collect();
+    // The first learner's own report, from their IDE (inside the VPC: the
+    // sandbox's endpoints are on this machine).
+    let (ada, ada_account) = solved[0];
+    let own = instructor()
+        .env("AWS_ACCESS_KEY_ID", ada_account)
+        .args(["check", "cache", "rds", "--format", "json"])
+        .output()
+        .unwrap();
+    std::fs::write(reports.join(format!("{ada}.json")), &own.stdout).unwrap();
+    // The second hands in somebody else's report.
+    let (grace, _) = solved[1];
+    std::fs::write(reports.join(format!("{grace}.json")), &own.stdout).unwrap();
+
+    let book_path = c.path("book.json");
+    let out = grade(
+        &c.roster,
+        &[
+            "--format",
+            "json",
+            "-o",
+            book_path.to_str().unwrap(),
+            "--reports",
+            reports.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", common::text(&out));
+    let book = read_json(&book_path);
+    let row = |name: &str| {
+        book["learners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["learner"] == name)
+            .unwrap()
+            .clone()
+    };
+    let ada_row = row(ada);
+    let filled: Vec<&str> = ada_row["self_reported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        filled,
+        [
+            "cache.reachable",
+            "cache.sessions",
+            "rds.reachable",
+            "rds.migrated",
+            "rds.data",
+            "rds.superuser"
+        ]
+    );
+    let reach = common::check(&ada_row["report"], "cache.reachable");
+    assert_eq!(reach["status"], "pass");
+    assert!(reach["message"].as_str().unwrap().starts_with("self-reported: "));
+    assert_eq!(ada_row["report"]["score"], ada_row["report"]["max_score"]);
+    let grace_row = row(grace);
+    assert!(grace_row.get("self_reported").is_none(), "{grace_row:#}");
+    let notes = grace_row["notes"].to_string();
+    assert!(notes.contains("self-report ignored: it is for account"), "{notes}");
+    assert_eq!(common::check(&grace_row["report"], "cache.reachable")["ungraded"], true);
+}
