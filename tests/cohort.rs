@@ -686,7 +686,7 @@ fn ctrl_c_writes_the_gradebook_of_what_is_done_and_exits_130() {
     let proxy = Proxy::start(24603, &["--latency-ms", "60", "--fault-rate", "0"]);
     let book = c.path("partial.json");
     let journal = c.path("journal.jsonl");
-    let mut child = instructor()
+    let child = instructor()
         .env("AWS_ENDPOINT_URL", &proxy.url)
         .args(["cohort", "grade"])
         .arg(&c.roster)
