@@ -111,10 +111,7 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 fn fix_for(p: &Probe) -> String {
-    let prefix = match &p.module {
-        Some(m) if m.from != "manage.py" => format!("DJANGO_SETTINGS_MODULE={} ", m.name),
-        _ => String::new(),
-    };
+    let prefix = p.dsm_prefix();
     format!("cd {} && {prefix}python manage.py check --deploy", p.django().display())
 }
 

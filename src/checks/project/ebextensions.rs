@@ -383,6 +383,35 @@ pub(super) fn check_app(bundle: &Path, bases: &[PathBuf], key: &str, value: &str
     Ok(value.to_string())
 }
 
+/// The file of the WSGI module the platform starts (the Procfile's app,
+/// else WSGIPath's module), with its name for messages.
+pub(super) fn wsgi_file(l: &Layout, c: &Configs) -> Option<(PathBuf, String)> {
+    let web = procfile::read(&l.bundle).ok().flatten();
+    let (value, mut bases) = match &web {
+        Some(w) => (w.app.clone()?, w.bases.clone()),
+        None => (c.last(PYTHON_NS, "WSGIPath")?.value.clone(), vec![PathBuf::new()]),
+    };
+    bases.extend(c.python_path());
+    if let Some(d) = l.django_shown().filter(|d| d != ".") {
+        bases.push(PathBuf::from(d));
+    }
+    let module = value
+        .split(':')
+        .next()?
+        .trim()
+        .trim_end_matches(".py")
+        .replace('.', "/");
+    let module = module.trim_start_matches("./").to_string();
+    bases
+        .iter()
+        .map(|b| l.bundle.join(b).join(format!("{module}.py")))
+        .find(|p| p.is_file())
+        .map(|p| {
+            let name = shown(&p, &l.bundle);
+            (p, name)
+        })
+}
+
 /// How the platform starts the app, judged.
 fn judge_start(l: &Layout, c: &Configs, web: Option<&Web>) -> (Result<String, String>, Vec<String>) {
     let mut notes = Vec::new();

@@ -162,11 +162,14 @@ static SETDEFAULT: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The settings module the environment would use: an environment property
 /// set in `.ebextensions` (Beanstalk sets it before anything runs), else
-/// DJANGO_SETTINGS_MODULE where labcheck runs, else manage.py's default.
+/// DJANGO_SETTINGS_MODULE where labcheck runs, else the default of the WSGI
+/// module the platform starts (`wsgi`: its file and its name for
+/// messages), else manage.py's default.
 pub(super) fn settings_module(
     django: &Path,
     ebextensions_value: Option<(&str, String)>,
     env: Option<String>,
+    wsgi: Option<(PathBuf, String)>,
 ) -> Option<SettingsModule> {
     if let Some((value, at)) = ebextensions_value.filter(|(v, _)| !v.trim().is_empty()) {
         return Some(SettingsModule {
@@ -178,6 +181,15 @@ pub(super) fn settings_module(
         return Some(SettingsModule {
             name: v.trim().to_string(),
             from: "DJANGO_SETTINGS_MODULE where labcheck runs".into(),
+        });
+    }
+    if let Some((file, name)) = wsgi
+        && let Ok(text) = read_text(&file, MAX_FILE)
+        && let Some(c) = SETDEFAULT.captures(&text.text)
+    {
+        return Some(SettingsModule {
+            name: c[1].to_string(),
+            from: name,
         });
     }
     let manage = read_text(&django.join("manage.py"), MAX_FILE).ok()?;
@@ -210,6 +222,7 @@ async fn run(acc: &Account) -> Result<Arc<Probe>, Trouble> {
         c.last(ENV_NS, "DJANGO_SETTINGS_MODULE")
             .map(|s| (s.value.as_str(), s.at())),
         std::env::var("DJANGO_SETTINGS_MODULE").ok(),
+        super::ebextensions::wsgi_file(&l, &c),
     );
     let python = resolve_python(acc, &[&django, &l.bundle]);
 
@@ -419,6 +432,20 @@ impl Probe {
             .settings_module
             .as_deref()
             .or(self.module.as_ref().map(|m| m.name.as_str()))
+    }
+
+    /// `DJANGO_SETTINGS_MODULE=x ` for commands run with manage.py, when
+    /// the module graded is not manage.py's own default.
+    pub fn dsm_prefix(&self) -> String {
+        let Some(m) = &self.module else {
+            return String::new();
+        };
+        let managed = settings_module(self.django(), None, None, None);
+        if managed.is_some_and(|d| d.name == m.name) {
+            String::new()
+        } else {
+            format!("DJANGO_SETTINGS_MODULE={} ", m.name)
+        }
     }
 
     /// "settings mysite.settings (from manage.py)", for messages.
@@ -791,14 +818,24 @@ mod tests {
             "import os\n# os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'old.settings')\ndef main():\n    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings.dev')\n",
         )
         .unwrap();
-        let m = settings_module(dir.path(), None, None).unwrap();
+        let m = settings_module(dir.path(), None, None, None).unwrap();
         assert_eq!((m.name.as_str(), m.from.as_str()), ("mysite.settings.dev", "manage.py"));
-        let m = settings_module(dir.path(), None, Some("mysite.settings.ci".into())).unwrap();
+        // The WSGI module the platform starts comes before manage.py.
+        std::fs::write(
+            dir.path().join("wsgi.py"),
+            "os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"mysite.settings.prod\")\n",
+        )
+        .unwrap();
+        let wsgi = Some((dir.path().join("wsgi.py"), "wsgi.py".to_string()));
+        let m = settings_module(dir.path(), None, None, wsgi.clone()).unwrap();
+        assert_eq!((m.name.as_str(), m.from.as_str()), ("mysite.settings.prod", "wsgi.py"));
+        let m = settings_module(dir.path(), None, Some("mysite.settings.ci".into()), wsgi).unwrap();
         assert_eq!(m.name, "mysite.settings.ci");
         let m = settings_module(
             dir.path(),
             Some(("mysite.settings.production", ".ebextensions/django.config:4".into())),
             Some("mysite.settings.ci".into()),
+            None,
         )
         .unwrap();
         assert_eq!(
@@ -813,6 +850,6 @@ mod tests {
             "os.environ[\"DJANGO_SETTINGS_MODULE\"] = \"a.b\"\n",
         )
         .unwrap();
-        assert_eq!(settings_module(dir.path(), None, None).unwrap().name, "a.b");
+        assert_eq!(settings_module(dir.path(), None, None, None).unwrap().name, "a.b");
     }
 }

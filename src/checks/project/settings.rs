@@ -221,6 +221,8 @@ pub(super) struct Finding {
     pub certain: bool,
 }
 
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\{[a-z_]+\}").expect("regex"));
+
 static STR: &str = r#"[rRuUbB]?(?:"([^"\n]+)"|'([^'\n]+)')"#;
 
 static DICT_PASSWORD: LazyLock<Regex> =
@@ -429,7 +431,21 @@ fn compare_with_params(acc: &Account, s: &Settings) {
             continue;
         };
         let checked = acc.param(param);
-        if !checked.is_empty() && !checked.contains('{') && value != checked {
+        if checked.is_empty() || value == checked {
+            continue;
+        }
+        if checked.contains('{') {
+            // Not known yet (the account, without AWS): compare with the
+            // default's pattern.
+            let pattern = format!("^{}$", regex::escape(&checked).replace(r"\{", "{").replace(r"\}", "}"));
+            let pattern = PLACEHOLDER.replace_all(&pattern, "[^/]+");
+            if Regex::new(&pattern).is_ok_and(|re| re.is_match(&value)) {
+                continue;
+            }
+            acc.note(format!(
+                "the settings use {param} `{value}`, but labcheck's default is `{checked}`; set `{param} = \"{value}\"` in labcheck.toml"
+            ));
+        } else {
             acc.note(format!(
                 "the settings use {param} `{value}`, but labcheck checked `{checked}`; set `{param} = \"{value}\"` in labcheck.toml"
             ));
@@ -441,12 +457,8 @@ const SECRET_HINT: &str = "Read secrets from the environment, as in SECRET_KEY =
 
 /// The fix for this project: diffsettings with its own settings module.
 fn fix_for(p: &Probe) -> Option<String> {
-    let m = p.module.as_ref()?;
-    let prefix = if m.from == "manage.py" {
-        String::new()
-    } else {
-        format!("DJANGO_SETTINGS_MODULE={} ", m.name)
-    };
+    p.module.as_ref()?;
+    let prefix = p.dsm_prefix();
     Some(format!(
         "cd {} && {prefix}python manage.py diffsettings | grep -E '^(DEBUG|ALLOWED_HOSTS|SESSION_ENGINE|STORAGES|DEFAULT_FILE_STORAGE|DATABASES) '",
         p.django().display()
@@ -475,6 +487,7 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
             c.last(super::ebextensions::ENV_NS, "DJANGO_SETTINGS_MODULE")
                 .map(|s| (s.value.as_str(), s.at())),
             std::env::var("DJANGO_SETTINGS_MODULE").ok(),
+            super::ebextensions::wsgi_file(&l, &c),
         )
         .map(|m| m.name)
     });

@@ -64,10 +64,7 @@ fn hook_with_collectstatic(bundle: &Path) -> Option<String> {
 }
 
 fn fix_for(p: &Probe) -> String {
-    let prefix = match &p.module {
-        Some(m) if m.from != "manage.py" => format!("DJANGO_SETTINGS_MODULE={} ", m.name),
-        _ => String::new(),
-    };
+    let prefix = p.dsm_prefix();
     format!(
         "cd {} && {prefix}python manage.py collectstatic --noinput",
         p.django().display()
