@@ -7,6 +7,12 @@ measured).
           process per account (20 of them, extrapolated). Goals: <= 60 s wall,
           peak RSS <= 300 MB, >= 20x faster than the loop.
 
+  lab     the whole lab for one account, the AWS steps alone, a sequential
+          boto3 script making the same calls (scripts/bench-lib/sequential.py)
+          and the floor (`manage.py check --deploy` in one interpreter), each
+          the median of several runs, with 50 ms added to every AWS call.
+          Goals: whole lab <= 1.5x the floor; AWS steps <= 0.15x the script.
+
 Run through scripts/bench, which brings the sandbox up and builds labcheck.
 """
 
@@ -83,7 +89,7 @@ def timed(cmd: list, env: dict, **kw) -> tuple[float, int, subprocess.CompletedP
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as out:
         start = time.perf_counter()
         proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name] + cmd,
-                              env=env, capture_output=True, **kw)
+                              check=False, env=env, capture_output=True, **kw)
         wall = time.perf_counter() - start
         rss = int((Path(out.name).read_text().strip().splitlines() or ["0"])[-1])
     return wall, rss, proc
@@ -152,6 +158,51 @@ def bench_cohort(binary: str, learners: int, loop: int, latency: int) -> int:
     return 0
 
 
+def median_time(cmd: list, env: dict, runs: int, cwd=None, ok=(0,)) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, check=False)
+        times.append(time.perf_counter() - start)
+        if proc.returncode not in ok:
+            sys.stderr.write(proc.stderr.decode()[-2000:])
+            raise SystemExit(f"{' '.join(cmd[:3])}... exited {proc.returncode}")
+    times.sort()
+    return times[len(times) // 2]
+
+
+def bench_lab(binary: str, runs: int, latency: int) -> int:
+    env = sandbox_env()
+    proxy = LatencyProxy(env, latency)
+    try:
+        penv = dict(env, AWS_ENDPOINT_URL=proxy.url)
+        log(f"whole lab, {runs} runs")
+        whole = median_time([binary, "check", "--format", "json"], penv, runs)
+        log(f"AWS steps alone, {runs} runs")
+        aws = median_time([binary, "check", "s3", "cache", "rds", "eb", "--format", "json"], penv, runs)
+        log(f"sequential boto3 script, {runs} runs")
+        script = median_time([sys.executable, str(ROOT / "scripts/bench-lib/sequential.py")], penv, runs)
+        log(f"floor: manage.py check --deploy, {runs} runs")
+        project = Path(env["LABCHECK_PROJECT_DIR"])
+        floor = median_time([env["LABCHECK_PYTHON"], "manage.py", "check", "--deploy"], env, runs,
+                            cwd=project, ok=(0, 1))
+    finally:
+        proxy.stop()
+    rows = [
+        ("whole lab (labcheck check)", f"{whole:.2f} s", f"{whole / floor:.2f}x floor", "<= 1.5x", whole / floor <= 1.5),
+        ("AWS steps alone (s3 cache rds eb)", f"{aws:.2f} s", f"{aws / script:.2f}x script", "<= 0.15x",
+         aws / script <= 0.15),
+        ("sequential boto3 script, same calls", f"{script:.2f} s", "", "", None),
+        ("floor: manage.py check --deploy", f"{floor:.2f} s", "", "", None),
+    ]
+    print(f"\nlabcheck lab benchmark: median of {runs}, +{latency} ms per AWS call, "
+          f"{os.cpu_count()} cores, {Path(binary).parent.name} build\n")
+    for name, value, ratio, goal, ok in rows:
+        mark = "" if ok is None else ("  ok" if ok else "  MISSED")
+        print(f"  {name:<38} {value:>9}  {ratio:>14}  {goal:>8}{mark}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -160,12 +211,17 @@ def main() -> int:
     c.add_argument("--learners", type=int, default=1000)
     c.add_argument("--loop", type=int, default=20)
     c.add_argument("--latency-ms", type=int, default=50)
+    lab = sub.add_parser("lab", help="one account's lab against its floors")
+    lab.add_argument("--runs", type=int, default=5)
+    lab.add_argument("--latency-ms", type=int, default=50)
     ap.add_argument("--bin", required=True, help="the labcheck binary")
     args = ap.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if args.what == "cohort":
         return bench_cohort(args.bin, args.learners, args.loop, args.latency_ms)
+    if args.what == "lab":
+        return bench_lab(args.bin, args.runs, args.latency_ms)
     return 2
 
 
