@@ -357,7 +357,26 @@ impl Failure {
 
 fn main() -> ExitCode {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => e.exit(),
+        // --help and --version: printed like any command's output, so a closed
+        // pipe is quiet and a failed write is an error.
+        Err(e) => {
+            let text = if std::io::stdout().is_terminal() {
+                e.render().ansi().to_string()
+            } else {
+                e.render().to_string()
+            };
+            return match labcheck::report::print_stdout(&text) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("error: cannot write to standard output: {err}");
+                    ExitCode::from(1)
+                }
+            };
+        }
+    };
     let color = use_color(cli.common.color);
     console::set_colors_enabled(color);
     console::set_colors_enabled_stderr(color);

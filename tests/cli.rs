@@ -164,6 +164,9 @@ fn printing_commands(dir: &std::path::Path) -> Vec<(String, std::process::Comman
         cmd.args(args).stdin(Stdio::null());
         cmd
     };
+    add("help", plain(&["--help"]), 0);
+    add("check help", plain(&["check", "--help"]), 0);
+    add("version", plain(&["--version"]), 0);
     add("list", plain(&["list"]), 0);
     add("list json", plain(&["list", "--format", "json"]), 0);
     add("quiz list", plain(&["quiz"]), 0);
