@@ -16,4 +16,5 @@ pub mod redact;
 pub mod report;
 pub mod state;
 pub mod status;
+pub mod textfile;
 pub mod watch;

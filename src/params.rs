@@ -296,7 +296,7 @@ impl Params {
 
     fn read_config(&mut self, path: &Path) -> Result<(), ParamError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ParamError::Read {
+        let text = crate::textfile::read_capped(path, crate::textfile::SMALL).map_err(|source| ParamError::Read {
             file: file.clone(),
             source,
         })?;

@@ -130,7 +130,8 @@ pub fn page(quiz: &Quiz) -> PageQuiz {
 
 /// Reads and parses a quiz file.
 pub fn load(path: &Path, shown_as: &str) -> Result<PageQuiz, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read quiz {shown_as}: {e}"))?;
+    let text = crate::textfile::read_capped(path, crate::textfile::COURSE)
+        .map_err(|e| format!("cannot read quiz {shown_as}: {e}"))?;
     let id = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())

@@ -281,7 +281,7 @@ pub fn merge(parts: &[PathBuf], format: Format, output: Option<&Path>) -> Result
     let mut books = Vec::new();
     for part in parts {
         let name = part.display().to_string();
-        let text = read_capped(part, 512 * 1024 * 1024).map_err(|e| bad(format!("{name}: {e}")))?;
+        let text = crate::textfile::read_capped(part, 512 << 20).map_err(|e| bad(format!("{name}: {e}")))?;
         let book: Gradebook = serde_json::from_str(&text).map_err(|e| {
             bad(format!(
                 "{name}:{}:{}: not a labcheck/gradebook-v1 JSON file ({e}); merge the shards' `--format json` gradebooks",
@@ -315,16 +315,6 @@ pub fn merge(parts: &[PathBuf], format: Format, output: Option<&Path>) -> Result
             exit::SOME_NOT_GRADED
         },
     )
-}
-
-fn read_capped(path: &Path, cap: u64) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut text = String::new();
-    std::fs::File::open(path)?.take(cap + 1).read_to_string(&mut text)?;
-    if text.len() as u64 > cap {
-        return Err(std::io::Error::other("too large"));
-    }
-    Ok(text)
 }
 
 fn write_out(output: Option<&Path>, text: &str) -> Result<Option<String>, CommandError> {

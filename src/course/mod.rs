@@ -54,7 +54,7 @@ impl Course {
     pub fn from_dir(dir: &Path) -> Result<Course, CourseError> {
         let labs_dir = dir.join("labs");
         let read = |path: &Path| {
-            std::fs::read_to_string(path).map_err(|source| CourseError::Read {
+            crate::textfile::read_capped(path, crate::textfile::COURSE).map_err(|source| CourseError::Read {
                 path: path.to_path_buf(),
                 source,
             })
@@ -109,9 +109,11 @@ impl Course {
         for entry in entries {
             let path = entry.map_err(read_err)?.path();
             if path.extension().is_some_and(|e| e == "toml") {
-                let text = std::fs::read_to_string(&path).map_err(|source| CourseError::Read {
-                    path: path.clone(),
-                    source,
+                let text = crate::textfile::read_capped(&path, crate::textfile::COURSE).map_err(|source| {
+                    CourseError::Read {
+                        path: path.clone(),
+                        source,
+                    }
                 })?;
                 files.push((path.display().to_string(), text));
             }

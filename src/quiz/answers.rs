@@ -46,7 +46,7 @@ pub enum AnswersError {
 
 /// Reads and checks an answers file against a quiz.
 pub fn load(path: &Path, quiz: &Quiz) -> Result<Answers, AnswersError> {
-    let text = std::fs::read_to_string(path).map_err(|source| AnswersError::Read {
+    let text = crate::textfile::read_capped(path, crate::textfile::SMALL).map_err(|source| AnswersError::Read {
         path: path.display().to_string(),
         source,
     })?;
