@@ -84,3 +84,10 @@ fn bad_regions_and_empty_names_are_bad_input() {
         );
     }
 }
+
+#[test]
+fn terminal_escapes_from_flags_never_reach_the_terminal() {
+    let out = run(&["check", "project", "--set", "account=\u{1b}]0;owned\u{7}123"]);
+    let all = text(&out);
+    assert!(!all.contains('\u{1b}') && !all.contains('\u{7}'), "{all:?}");
+}

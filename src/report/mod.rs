@@ -134,6 +134,8 @@ impl Report {
     pub fn sanitize(&mut self, redactor: &Redactor) {
         let clean = |s: &mut String| *s = redactor.clean(s);
         clean(&mut self.identity);
+        clean(&mut self.account);
+        clean(&mut self.region);
         self.notes.iter_mut().for_each(clean);
         for step in &mut self.steps {
             clean(&mut step.title);
