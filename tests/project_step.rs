@@ -335,8 +335,9 @@ fn a_missing_environment_variable_cannot_be_evaluated() {
         )
     );
     assert!(s["hint"].as_str().unwrap().contains("source ~/pets-lab.env"), "{s}");
+    // They need the settings to load, not to pass: here they cannot load.
     for id in ["project.static", "project.deploy-check"] {
-        assert_eq!(check(&report, id)["status"], "skip", "{id}");
+        assert_eq!(check(&report, id)["status"], "error", "{id}");
     }
     // Nothing failed: the checks that could run passed, the rest is unknown.
     assert_eq!(code, 3, "{report:#}");
@@ -357,7 +358,7 @@ fn no_manage_py_fails_and_says_to_set_project_dir() {
         )
     );
     assert!(s["hint"].as_str().unwrap().contains("--set project_dir=PATH"), "{s}");
-    assert_eq!(check(&report, "project.static")["status"], "skip");
+    assert_eq!(check(&report, "project.static")["status"], "fail");
 }
 
 #[test]
@@ -930,4 +931,17 @@ fn a_project_that_prints_forever_is_stopped_and_says_so() {
     assert_eq!(s["status"], "error");
     assert!(s["message"].as_str().unwrap().contains("(the output was cut)"), "{s}");
     assert!(started.elapsed() < std::time::Duration::from_secs(40));
+}
+
+/// collectstatic and Django's checklist need the settings to load, not to be
+/// ready for production: with development settings they still run.
+#[test]
+fn static_and_deploy_check_run_when_settings_load_but_fail() {
+    let dir = reference_copy();
+    collectstatic(dir.path());
+    let (_, report, _) = json_check(dir.path(), &["project"], &[("DJANGO_DEBUG", "1")]);
+    assert_eq!(check(&report, "project.settings")["status"], "fail", "{report:#}");
+    assert_eq!(check(&report, "project.static")["status"], "pass", "{report:#}");
+    let deploy = check(&report, "project.deploy-check");
+    assert_ne!(deploy["status"], "skip", "{report:#}");
 }
