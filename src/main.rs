@@ -646,10 +646,8 @@ fn man() -> Result<u8, Failure> {
 /// `labcheck cleanup`: what of the lab still costs money.
 async fn cleanup(common: &Common, args: &CleanupArgs) -> Result<u8, Failure> {
     let account = connect(common, false).await?;
-    account
-        .identity()
-        .await
-        .map_err(|short| Failure::unavailable(account.notes().first().cloned().unwrap_or(short)))?;
+    account.aws_ready_advice().await.map_err(Failure::unavailable)?;
+    account.identity().await.map_err(Failure::unavailable)?;
     let found = labcheck::cleanup::leftovers(&account)
         .await
         .map_err(Failure::unavailable)?;

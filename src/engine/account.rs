@@ -57,7 +57,8 @@ pub struct Account {
     params: RwLock<Params>,
     notes: Mutex<Vec<String>>,
     redactor: RwLock<Redactor>,
-    ready: OnceCell<Result<(), String>>,
+    /// Whether AWS can be called: the short reason and the full advice.
+    ready: OnceCell<Result<(), (String, String)>>,
     identity: OnceCell<Result<Known, String>>,
 }
 
@@ -127,6 +128,16 @@ impl Account {
     /// Whether AWS can be called at all: a Region and credentials. Settled
     /// once; the credentials' secret parts are registered for redaction.
     pub async fn aws_ready(&self) -> Result<(), String> {
+        self.readiness().await.map_err(|(short, _)| short)
+    }
+
+    /// Like [`Account::aws_ready`], with the full advice on failure (what is
+    /// missing and how to set each up), for a note or an error message.
+    pub async fn aws_ready_advice(&self) -> Result<(), String> {
+        self.readiness().await.map_err(|(_, advice)| advice)
+    }
+
+    async fn readiness(&self) -> Result<(), (String, String)> {
         self.ready
             .get_or_init(|| async {
                 match aws::credentials(&self.sdk, !self.region.is_empty()).await {
@@ -136,10 +147,7 @@ impl Account {
                         }
                         Ok(())
                     }
-                    Err(e) => {
-                        self.note(e.to_string());
-                        Err(e.short().to_string())
-                    }
+                    Err(e) => Err((e.short().to_string(), e.to_string())),
                 }
             })
             .await
@@ -165,7 +173,8 @@ impl Account {
                         Ok(known)
                     }
                     Err(ConnectError::Identity(e)) => Err(format!(
-                        "cannot identify the AWS account: {e}{}",
+                        "cannot identify the AWS account: {}{}",
+                        e.message,
                         e.hint().map(|h| format!("; {h}")).unwrap_or_default()
                     )),
                     Err(e) => Err(e.to_string()),

@@ -279,6 +279,9 @@ async fn run_one(
         None => Outcome::error(format!("unknown check kind `{}`", spec.kind)),
         Some(kind) if !kind.iam_actions.is_empty() && account.aws_ready().await.is_err() => {
             // The note at the end says how to fix it, once for every check.
+            if let Err(advice) = account.aws_ready_advice().await {
+                account.note(advice);
+            }
             Outcome::error(account.aws_ready().await.err().unwrap_or_default()).hint("")
         }
         Some(kind) => {

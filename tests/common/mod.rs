@@ -215,6 +215,12 @@ pub fn labcheck() -> Command {
         }
     }
     cmd.env("NO_COLOR", "1");
+    // What `check` records for `status` goes to the build's scratch folder,
+    // never to the home folder of whoever runs the tests.
+    cmd.env(
+        "LABCHECK_STATE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("labcheck-state"),
+    );
     cmd
 }
 
