@@ -27,11 +27,9 @@ from pathlib import Path
 import guide
 
 # --- The AWS CLI, without the network -----------------------------------------
-
 from awscli import clidriver
-from awscli.botocore.awsrequest import AWSResponse
 from awscli.botocore import waiter as botocore_waiter
-
+from awscli.botocore.awsrequest import AWSResponse
 
 # Requests that passed botocore's parameter validation and were answered locally.
 ANSWERED = []
@@ -53,7 +51,7 @@ def _wait_once(self, **kwargs):
 
 # The CLI may load its botocore under two names (`botocore` and
 # `awscli.botocore`): patch the waiter of each.
-import botocore.waiter  # noqa: E402
+import botocore.waiter
 
 for _module in {botocore_waiter, botocore.waiter}:
     _module.Waiter.wait = _wait_once
@@ -126,9 +124,9 @@ def unknown_options(words, names):
 # --- The EB CLI's parser, without running anything ----------------------------
 
 logging.getLogger("cement").setLevel(logging.ERROR)
-from cement.core.controller import CementBaseController  # noqa: E402
-from ebcli.core import ebcore, hooks  # noqa: E402
-from ebcli.core.abstractcontroller import AbstractBaseController  # noqa: E402
+from cement.core.controller import CementBaseController
+from ebcli.core import ebcore, hooks
+from ebcli.core.abstractcontroller import AbstractBaseController
 
 _parsed = []
 

@@ -71,7 +71,7 @@ exec REAL_CURL "$@"
 def sandbox_env():
     """AWS_ENDPOINT_URL and the secret key from sandbox/env."""
     text = (ROOT / "sandbox" / "env").read_text()
-    found = dict(re.findall(r"^export (AWS_ENDPOINT_URL|AWS_SECRET_ACCESS_KEY)=(\S+)$", text, re.M))
+    found = dict(re.findall(r"^export (AWS_ENDPOINT_URL|AWS_SECRET_ACCESS_KEY)=(\S+)$", text, re.MULTILINE))
     return found["AWS_ENDPOINT_URL"], found["AWS_SECRET_ACCESS_KEY"]
 
 
@@ -98,7 +98,7 @@ def runnable(block, only):
 
 class Walkthrough(unittest.TestCase):
     def setUp(self):
-        status = subprocess.run([ROOT / "sandbox" / "status"], capture_output=True, text=True)
+        status = subprocess.run([ROOT / "sandbox" / "status"], capture_output=True, text=True, check=False)
         if status.returncode != 0:
             self.fail(
                 "the sandbox is not up: start it with `sandbox/up` (scripts/test does), then run the "
@@ -148,7 +148,8 @@ class Walkthrough(unittest.TestCase):
         self.tmp.cleanup()
 
     def aws(self, *args):
-        out = subprocess.run(["aws", *args], env=self.env, capture_output=True, text=True, timeout=60)
+        out = subprocess.run(["aws", *args], env=self.env, capture_output=True, text=True, timeout=60,
+                             check=False)
         self.assertEqual(out.returncode, 0, f"aws {' '.join(args)}: {out.stderr}")
         return out.stdout.strip()
 
@@ -156,7 +157,7 @@ class Walkthrough(unittest.TestCase):
         prelude = "if [ -f ~/pets-lab.env ]; then source ~/pets-lab.env; fi\n"
         return subprocess.run(
             ["bash", "-euo", "pipefail", "-c", prelude + text],
-            cwd=self.project, env=self.env, capture_output=True, text=True, timeout=timeout,
+            cwd=self.project, env=self.env, capture_output=True, text=True, timeout=timeout, check=False,
         )
 
     def test_the_guide_as_written_builds_what_its_checks_grade(self):

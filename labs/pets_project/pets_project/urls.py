@@ -22,7 +22,7 @@ urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 if settings.SERVE_STATIC:
     urlpatterns += [
         re_path(
-            r"^%s(?P<path>.*)$" % settings.STATIC_URL.lstrip("/"),
+            rf"^{settings.STATIC_URL.lstrip('/')}(?P<path>.*)$",
             serve,
             {"document_root": settings.STATIC_ROOT},
         )
