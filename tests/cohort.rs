@@ -443,6 +443,44 @@ fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
     }
 }
 
+/// Starts a slow cohort run (one learner at a time, behind `proxy`) that
+/// journals to `journal` and writes its gradebook to `book`.
+fn slow_grade(c: &Cohort, proxy: &Proxy, book: &Path, journal: &Path) -> std::process::Child {
+    instructor()
+        .env("AWS_ENDPOINT_URL", &proxy.url)
+        .args(["cohort", "grade"])
+        .arg(&c.roster)
+        .args(["--jobs", "1", "--format", "json", "-o"])
+        .arg(book)
+        .arg("--journal")
+        .arg(journal)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Lines in the journal (its header included).
+fn journal_lines(journal: &Path) -> usize {
+    std::fs::read_to_string(journal).map(|t| t.lines().count()).unwrap_or(0)
+}
+
+/// Waits until `learners` learners are journaled, while `child` runs.
+fn wait_for_journal(child: &mut std::process::Child, journal: &Path, learners: usize) {
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while journal_lines(journal) < learners + 1 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be stopped"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the journal never reached {learners} learners"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn transient_faults_never_change_a_grade() {
     let c = cohort("430000000000", 12);
@@ -492,37 +530,11 @@ fn a_killed_run_resumes_to_the_same_gradebook_and_shards_merge_to_it() {
     let proxy = Proxy::start(24602, &["--latency-ms", "60", "--fault-rate", "0"]);
     let journal = c.path("journal.jsonl");
     let resumed = c.path("resumed.json");
-    let mut child = instructor()
-        .env("AWS_ENDPOINT_URL", &proxy.url)
-        .args(["cohort", "grade"])
-        .arg(&c.roster)
-        .args([
-            "--jobs",
-            "1",
-            "--format",
-            "json",
-            "-o",
-            resumed.to_str().unwrap(),
-            "--journal",
-        ])
-        .arg(&journal)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = |p: &Path| std::fs::read_to_string(p).map(|t| t.lines().count()).unwrap_or(0);
-    let deadline = Instant::now() + Duration::from_secs(240);
-    while lines(&journal) < 4 {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before it could be killed"
-        );
-        assert!(Instant::now() < deadline, "the journal never reached 3 learners");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child = slow_grade(&c, &proxy, &resumed, &journal);
+    wait_for_journal(&mut child, &journal, 3);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let before = lines(&journal) - 1;
+    let before = journal_lines(&journal) - 1;
     assert!(before < 12, "killed midway, {before} learners journaled");
     assert!(!resumed.exists(), "no gradebook from the killed run");
 
@@ -686,30 +698,8 @@ fn ctrl_c_writes_the_gradebook_of_what_is_done_and_exits_130() {
     let proxy = Proxy::start(24603, &["--latency-ms", "60", "--fault-rate", "0"]);
     let book = c.path("partial.json");
     let journal = c.path("journal.jsonl");
-    let child = instructor()
-        .env("AWS_ENDPOINT_URL", &proxy.url)
-        .args(["cohort", "grade"])
-        .arg(&c.roster)
-        .args([
-            "--jobs",
-            "1",
-            "--format",
-            "json",
-            "-o",
-            book.to_str().unwrap(),
-            "--journal",
-        ])
-        .arg(&journal)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = |p: &Path| std::fs::read_to_string(p).map(|t| t.lines().count()).unwrap_or(0);
-    let deadline = Instant::now() + Duration::from_secs(240);
-    while lines(&journal) < 3 {
-        assert!(Instant::now() < deadline, "the journal never reached 2 learners");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child = slow_grade(&c, &proxy, &book, &journal);
+    wait_for_journal(&mut child, &journal, 2);
     // SAFETY: sending SIGINT to a child process we started.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
@@ -722,7 +712,7 @@ fn ctrl_c_writes_the_gradebook_of_what_is_done_and_exits_130() {
         (2..12).contains(&done),
         "the gradebook holds what was done: {done} learners"
     );
-    assert_eq!(done, lines(&journal) - 1, "the same learners as the journal");
+    assert_eq!(done, journal_lines(&journal) - 1, "the same learners as the journal");
 }
 
 #[test]

@@ -319,21 +319,9 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML content and attribute values (one escaper for
+/// every page labcheck writes).
+pub use crate::report::html::escape;
 
 /// Builds the book of the course in `course_dir` (its `book/` folder) with
 /// the preprocessor in process; returns the folder the HTML went to.

@@ -96,26 +96,7 @@ pub fn junit(book: &Gradebook) -> String {
             }
             Some(r) => {
                 for check in r.checks() {
-                    let status = match check.status {
-                        Status::Pass => TestCaseStatus::success(),
-                        Status::Skip => {
-                            let mut s = TestCaseStatus::skipped();
-                            s.set_message(check.message.clone());
-                            s
-                        }
-                        Status::Fail | Status::Error => {
-                            let mut s = TestCaseStatus::non_success(if check.status == Status::Fail {
-                                NonSuccessKind::Failure
-                            } else {
-                                NonSuccessKind::Error
-                            });
-                            s.set_message(check.message.clone());
-                            if !check.hint.is_empty() {
-                                s.set_description(format!("hint: {}", check.hint));
-                            }
-                            s
-                        }
-                    };
+                    let status = crate::report::junit::case_status(check);
                     let mut case = TestCase::new(check.id.clone(), status);
                     case.set_classname(format!("{}.{}", l.learner, check.id.split('.').next().unwrap_or("")));
                     case.set_time(Duration::from_millis(check.duration_ms));

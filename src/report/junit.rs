@@ -1,8 +1,37 @@
 //! JUnit XML: one test suite per step, one test case per check.
 
-use super::{Report, Status};
+use super::{CheckReport, Report, Status};
 use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
+
+/// A check's JUnit status: fail is a failure, error an error, skip skipped;
+/// the message, hint and fix go with it (the cohort's JUnit uses it too).
+pub fn case_status(check: &CheckReport) -> TestCaseStatus {
+    let detail = if check.hint.is_empty() {
+        check.message.clone()
+    } else {
+        format!("{}\nhint: {}\nfix: {}", check.message, check.hint, check.fix)
+    };
+    match check.status {
+        Status::Pass => TestCaseStatus::success(),
+        Status::Skip => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(check.message.clone());
+            s
+        }
+        Status::Fail | Status::Error => {
+            let kind = if check.status == Status::Fail {
+                NonSuccessKind::Failure
+            } else {
+                NonSuccessKind::Error
+            };
+            let mut s = TestCaseStatus::non_success(kind);
+            s.set_message(check.message.clone());
+            s.set_description(detail);
+            s
+        }
+    }
+}
 
 pub fn render(report: &Report) -> String {
     let mut junit = Junit::new(format!("labcheck {}", report.lab));
@@ -10,30 +39,7 @@ pub fn render(report: &Report) -> String {
     for step in &report.steps {
         let mut suite = TestSuite::new(step.id.clone());
         for check in &step.checks {
-            let detail = if check.hint.is_empty() {
-                check.message.clone()
-            } else {
-                format!("{}\nhint: {}\nfix: {}", check.message, check.hint, check.fix)
-            };
-            let status = match check.status {
-                Status::Pass => TestCaseStatus::success(),
-                Status::Skip => {
-                    let mut s = TestCaseStatus::skipped();
-                    s.set_message(check.message.clone());
-                    s
-                }
-                Status::Fail | Status::Error => {
-                    let kind = if check.status == Status::Fail {
-                        NonSuccessKind::Failure
-                    } else {
-                        NonSuccessKind::Error
-                    };
-                    let mut s = TestCaseStatus::non_success(kind);
-                    s.set_message(check.message.clone());
-                    s.set_description(detail);
-                    s
-                }
-            };
+            let status = case_status(check);
             let mut case = TestCase::new(check.id.clone(), status);
             case.set_classname(format!("{}.{}", report.lab, step.id));
             case.set_time(Duration::from_millis(check.duration_ms));
