@@ -135,10 +135,9 @@ impl Grader {
                 true,
             ),
             Ok(Err((status, transient))) => (error(status), transient),
-            Ok(Ok((mut report, notes))) => {
+            Ok(Ok(mut report)) => {
                 let mut result = LearnerResult {
                     graded_at: now(),
-                    notes,
                     ..base.clone()
                 };
                 if let Some(dir) = &self.opts.reports {
@@ -156,7 +155,7 @@ impl Grader {
 
     /// AssumeRole, then the lab. Err is the grading status and whether the
     /// fault was transient.
-    async fn grade_in_account(&self, entry: &Entry, region: &str) -> Result<(Report, Vec<String>), (String, bool)> {
+    async fn grade_in_account(&self, entry: &Entry, region: &str) -> Result<Report, (String, bool)> {
         let role_arn = self.role_arn(entry);
         let external_id = entry.external_id.clone().or_else(|| self.opts.external_id.clone());
         let assumed = self
@@ -219,7 +218,7 @@ impl Grader {
             ungradable: Some(ungradable(self.opts.inside, entry.project_dir.is_some())),
         };
         let report = engine::run(&self.lab, &selected, account, &run).await;
-        Ok((report, Vec::new()))
+        Ok(report)
     }
 
     /// The grading status when AssumeRole fails: what AWS said, and what the
@@ -418,16 +417,15 @@ where
     let jobs = grader.opts.jobs.max(1);
     let mut results = Vec::new();
     let mut again = Vec::new();
+    let mut batch = todo;
     for round in 0..2 {
-        let batch = if round == 0 {
-            std::mem::take(&mut { todo.clone() })
-        } else {
-            std::mem::take(&mut again)
-        };
+        if round == 1 {
+            batch = std::mem::take(&mut again);
+        }
         if batch.is_empty() {
             break;
         }
-        let mut stream = futures::stream::iter(batch.into_iter().map(|entry| {
+        let mut stream = futures::stream::iter(std::mem::take(&mut batch).into_iter().map(|entry| {
             let grader = grader.clone();
             async move {
                 let (result, transient) = grader.grade_one(&entry).await;
