@@ -1,8 +1,7 @@
 //! The `s3` step against the sandbox: each check passes on the solved state
 //! and fails on the fault that concerns it, with its message and hint.
 
-mod common;
-use common::{check, learner, statuses};
+use crate::common::{check, learner, statuses};
 
 fn pair(id: &str, status: &str) -> (String, String) {
     (id.to_string(), status.to_string())

@@ -4,9 +4,7 @@
 //! account; faults injected by a real proxy in front of moto; a killed run
 //! resumed; shards merged; a command check that sees the learner's account.
 
-mod common;
-
-use common::{labcheck, repo, sandbox_env};
+use crate::common::{SandboxTurn, labcheck, repo, sandbox_env};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,12 +16,18 @@ struct Cohort {
     dir: tempfile::TempDir,
     roster: PathBuf,
     manifest: Value,
+    _turn: SandboxTurn,
 }
 
 /// Provisions `n` learner accounts from `first` in mixed states, and writes
 /// their roster (with the sandbox's project for everybody, so the project
 /// checks are graded too).
 fn cohort(first: &str, n: usize) -> Cohort {
+    cohort_with(first, n, SandboxTurn::shared())
+}
+
+/// As [`cohort`], holding `turn` while the cohort is in use.
+fn cohort_with(first: &str, n: usize, turn: SandboxTurn) -> Cohort {
     let dir = tempfile::tempdir().unwrap();
     let manifest = dir.path().join("manifest.json");
     let out = Command::new(repo().join("sandbox/cohort"))
@@ -32,7 +36,11 @@ fn cohort(first: &str, n: usize) -> Cohort {
         .envs(sandbox_env())
         .output()
         .expect("run sandbox/cohort");
-    assert!(out.status.success(), "sandbox/cohort failed:\n{}", common::text(&out));
+    assert!(
+        out.status.success(),
+        "sandbox/cohort failed:\n{}",
+        crate::common::text(&out)
+    );
     let project = &sandbox_env()["LABCHECK_PROJECT_DIR"];
     let mut roster = String::new();
     for (i, line) in String::from_utf8(out.stdout).unwrap().lines().enumerate() {
@@ -50,6 +58,7 @@ fn cohort(first: &str, n: usize) -> Cohort {
         dir,
         roster: path,
         manifest,
+        _turn: turn,
     }
 }
 
@@ -177,7 +186,7 @@ fn a_bad_roster_names_line_and_column_and_grades_nobody() {
     )
     .unwrap();
     let out = grade(&roster, &["--format", "json"]);
-    let text = common::text(&out);
+    let text = crate::common::text(&out);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(
         text.contains("roster.csv:3:7: account `4100000` is not a 12-digit AWS account id"),
@@ -191,7 +200,7 @@ fn a_bad_roster_names_line_and_column_and_grades_nobody() {
     std::fs::write(&roster, "").unwrap();
     let out = grade(&roster, &[]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(common::text(&out).contains("roster.csv:1:1: the roster is empty"));
+    assert!(crate::common::text(&out).contains("roster.csv:1:1: the roster is empty"));
 }
 
 /// The IAM action a request recorded by moto stands for, when it was made
@@ -259,13 +268,18 @@ fn recorder(step: &str) -> String {
         .args(["-sS", "-X", method, &format!("{endpoint}/moto-api/recorder/{step}")])
         .output()
         .expect("curl");
-    assert!(out.status.success(), "moto recorder {step}: {}", common::text(&out));
+    assert!(
+        out.status.success(),
+        "moto recorder {step}: {}",
+        crate::common::text(&out)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
 fn each_learner_is_graded_as_labcheck_check_grades_that_account() {
-    let c = cohort("420000000000", 12);
+    // The recorder sees every account's calls: no other test may run meanwhile.
+    let c = cohort_with("420000000000", 12, SandboxTurn::exclusive());
     let book_path = c.path("gradebook.json");
     recorder("start-recording");
     let out = grade(&c.roster, &["--format", "json", "-o", book_path.to_str().unwrap()]);
@@ -294,7 +308,7 @@ fn each_learner_is_graded_as_labcheck_check_grades_that_account() {
         denied.is_empty(),
         "calls the grader role's policy does not allow: {denied:?}\nallowed: {allowed:?}"
     );
-    let text = common::text(&out);
+    let text = crate::common::text(&out);
     assert_eq!(
         out.status.code(),
         Some(3),
@@ -328,8 +342,8 @@ fn each_learner_is_graded_as_labcheck_check_grades_that_account() {
             .args(["check", "--format", "json", "--set", "network=outside"])
             .output()
             .unwrap();
-        let theirs: Value =
-            serde_json::from_slice(&alone.stdout).unwrap_or_else(|e| panic!("{name}: {e}\n{}", common::text(&alone)));
+        let theirs: Value = serde_json::from_slice(&alone.stdout)
+            .unwrap_or_else(|e| panic!("{name}: {e}\n{}", crate::common::text(&alone)));
         assert_eq!(statuses(ours), statuses(&theirs), "{name} ({state})");
         assert_eq!(
             (&ours["score"], &ours["max_score"]),
@@ -349,7 +363,7 @@ fn each_learner_is_graded_as_labcheck_check_grades_that_account() {
             assert!(!failed.is_empty(), "{name} ({state}) should fail a check");
         }
         // Data-plane checks are not graded from here, and leave the maximum.
-        let reach = common::check(ours, "cache.reachable");
+        let reach = crate::common::check(ours, "cache.reachable");
         assert_eq!(
             (reach["status"].as_str(), reach["ungraded"].as_bool()),
             (Some("skip"), Some(true))
@@ -437,7 +451,7 @@ fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
         if Instant::now() > deadline {
             let _ = child.kill();
             let out = child.wait_with_output().unwrap();
-            panic!("did not finish within {limit:?}:\n{}", common::text(&out));
+            panic!("did not finish within {limit:?}:\n{}", crate::common::text(&out));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -486,7 +500,7 @@ fn transient_faults_never_change_a_grade() {
     let c = cohort("430000000000", 12);
     let clean = c.path("clean.json");
     let out = grade(&c.roster, &["--format", "json", "-o", clean.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(3), "{}", common::text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", crate::common::text(&out));
 
     // 5 % of calls: a 500, throttling, a reset connection or a stall.
     let proxy = Proxy::start(
@@ -510,7 +524,12 @@ fn transient_faults_never_change_a_grade() {
         .args(["--format", "json", "-o", faulty.to_str().unwrap()]);
     let out = run_bounded(cmd, Duration::from_secs(300));
     let stats = proxy.stats();
-    assert_eq!(out.status.code(), Some(3), "{}\nproxy: {stats}", common::text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}\nproxy: {stats}",
+        crate::common::text(&out)
+    );
     let injected: Value = serde_json::from_str(&stats).unwrap_or_default();
     assert!(
         injected["faults_total"].as_u64().unwrap_or(0) > 0,
@@ -524,7 +543,7 @@ fn a_killed_run_resumes_to_the_same_gradebook_and_shards_merge_to_it() {
     let c = cohort("440000000000", 12);
     let fresh = c.path("fresh.json");
     let out = grade(&c.roster, &["--format", "json", "-o", fresh.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(3), "{}", common::text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", crate::common::text(&out));
 
     // Slow every call down, grade one learner at a time, and kill -9 midway.
     let proxy = Proxy::start(24602, &["--latency-ms", "60", "--fault-rate", "0"]);
@@ -550,7 +569,7 @@ fn a_killed_run_resumes_to_the_same_gradebook_and_shards_merge_to_it() {
             "--resume",
         ],
     );
-    let text = common::text(&out);
+    let text = crate::common::text(&out);
     assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(
         text.contains(&format!("resuming: {before} of 12 learners already graded")),
@@ -584,7 +603,11 @@ fn a_killed_run_resumes_to_the_same_gradebook_and_shards_merge_to_it() {
                 &format!("{i}/3"),
             ],
         );
-        assert!(matches!(out.status.code(), Some(0 | 3)), "{}", common::text(&out));
+        assert!(
+            matches!(out.status.code(), Some(0 | 3)),
+            "{}",
+            crate::common::text(&out)
+        );
         parts.push(part);
     }
     let merged = c.path("merged.json");
@@ -594,7 +617,7 @@ fn a_killed_run_resumes_to_the_same_gradebook_and_shards_merge_to_it() {
         .args(["--format", "json", "-o", merged.to_str().unwrap()])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", common::text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", crate::common::text(&out));
     assert_same_gradebook(&merged, &fresh, "merged shards");
 }
 
@@ -607,7 +630,7 @@ fn a_command_check_runs_with_the_learners_credentials() {
         "# A scripted lab\n\n## Who am I {{#whoami}}\n\n```check\nid = \"whoami.account\"\ntitle = \"The script sees the learner's account\"\nkind = \"command\"\npoints = 1\nhint = \"The grader passes the learner's credentials to scripts.\"\nrun = '''{} -c \"import boto3, os; a = boto3.client('sts').get_caller_identity()['Account']; r = os.environ.get('AWS_REGION'); print('FAIL: ' + a + ' in ' + str(r) if a != '{{account}}' or r != '{{region}}' else 'account ' + a)\"'''\n```\n",
         python.display()
     );
-    common::write(course.path(), "labs/sts-lab.md", &lab);
+    crate::common::write(course.path(), "labs/sts-lab.md", &lab);
     let book = c.path("book.json");
     let out = instructor()
         .args(["--course-dir"])
@@ -617,10 +640,10 @@ fn a_command_check_runs_with_the_learners_credentials() {
         .args(["--format", "json", "-o", book.to_str().unwrap()])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", crate::common::text(&out));
     let book = read_json(&book);
     for l in book["learners"].as_array().unwrap() {
-        let check = common::check(&l["report"], "whoami.account");
+        let check = crate::common::check(&l["report"], "whoami.account");
         assert_eq!(check["status"], "pass", "{check:#}");
         assert_eq!(check["message"], format!("account {}", l["account"].as_str().unwrap()));
     }
@@ -640,7 +663,7 @@ fn a_command_check_runs_with_the_learners_credentials() {
         .output()
         .unwrap();
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let check = common::check(&report, "whoami.account");
+    let check = crate::common::check(&report, "whoami.account");
     assert_eq!(check["status"], "fail", "{check:#}");
     assert!(
         check["message"]
@@ -664,7 +687,7 @@ fn the_role_template_passes_cfn_lint_and_grants_only_the_policy() {
         lint.display()
     );
     let out = Command::new(&lint).arg(&template).output().unwrap();
-    assert!(out.status.success(), "cfn-lint:\n{}", common::text(&out));
+    assert!(out.status.success(), "cfn-lint:\n{}", crate::common::text(&out));
 
     let policy: Value = serde_json::from_slice(&labcheck().arg("policy").output().unwrap().stdout).unwrap();
     let doc: Value = serde_norway_from(&String::from_utf8(std::fs::read(&template).unwrap()).unwrap());
@@ -752,7 +775,7 @@ fn learners_own_reports_fill_in_what_the_grader_cannot_reach() {
             reports.to_str().unwrap(),
         ],
     );
-    assert_eq!(out.status.code(), Some(3), "{}", common::text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", crate::common::text(&out));
     let book = read_json(&book_path);
     let row = |name: &str| {
         book["learners"]
@@ -781,7 +804,7 @@ fn learners_own_reports_fill_in_what_the_grader_cannot_reach() {
             "rds.superuser"
         ]
     );
-    let reach = common::check(&ada_row["report"], "cache.reachable");
+    let reach = crate::common::check(&ada_row["report"], "cache.reachable");
     assert_eq!(reach["status"], "pass");
     assert!(reach["message"].as_str().unwrap().starts_with("self-reported: "));
     assert_eq!(ada_row["report"]["score"], ada_row["report"]["max_score"]);
@@ -789,5 +812,8 @@ fn learners_own_reports_fill_in_what_the_grader_cannot_reach() {
     assert!(grace_row.get("self_reported").is_none(), "{grace_row:#}");
     let notes = grace_row["notes"].to_string();
     assert!(notes.contains("self-report ignored: it is for account"), "{notes}");
-    assert_eq!(common::check(&grace_row["report"], "cache.reachable")["ungraded"], true);
+    assert_eq!(
+        crate::common::check(&grace_row["report"], "cache.reachable")["ungraded"],
+        true
+    );
 }

@@ -5,7 +5,8 @@
 //! by `sandbox/provision --account ID`, so tests run in parallel without
 //! stepping on each other. A test that finds the sandbox down fails and says
 //! how to start it.
-#![allow(dead_code)]
+mod turn;
+pub use turn::SandboxTurn;
 
 use serde_json::Value;
 use std::collections::HashMap;
@@ -52,9 +53,12 @@ pub fn sandbox_env() -> &'static HashMap<String, String> {
     })
 }
 
-/// A sandbox account holding the solved lab state.
+/// A sandbox account holding the solved lab state, and the test's turn at
+/// the sandbox (shared with other tests, or the whole sandbox for a test
+/// that breaks what every account shares).
 pub struct Learner {
     pub account: String,
+    _turn: SandboxTurn,
 }
 
 /// A 12-digit account id derived from a test's name (FNV-1a), so reruns
@@ -68,43 +72,73 @@ fn account_id(first: char, test_name: &str) -> String {
 
 /// An account with nothing in it (never provisioned).
 pub fn empty_account(test_name: &str) -> Learner {
+    let turn = SandboxTurn::shared();
     sandbox_env();
     Learner {
         account: account_id('8', test_name),
+        _turn: turn,
     }
 }
 
 /// A fresh account for one test: the id is derived from the test's name so
 /// reruns reuse it, and `provision` repairs whatever a previous run broke.
+/// The test shares the sandbox with others while it holds the learner.
 pub fn learner(test_name: &str) -> Learner {
-    let learner = Learner {
-        account: account_id('9', test_name),
-    };
-    learner.sandbox(&["provision", "--account", &learner.account.clone()]);
-    learner
+    provisioned(test_name, SandboxTurn::shared())
+}
+
+/// As [`learner`], for a test that has the whole sandbox to itself: it may
+/// break what every account shares, or read moto's recorder.
+pub fn learner_alone(test_name: &str) -> Learner {
+    provisioned(test_name, SandboxTurn::exclusive())
+}
+
+/// A learner account several tests share: provisioned by the first of them
+/// (in this process), used read-only by all.
+pub fn shared_learner(name: &str) -> Learner {
+    static PROVISIONED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let turn = SandboxTurn::shared();
+    let account = account_id('9', name);
+    let mut done = PROVISIONED.lock().unwrap_or_else(|p| p.into_inner());
+    if !done.contains(&account) {
+        provision(&account);
+        done.push(account.clone());
+    }
+    Learner { account, _turn: turn }
+}
+
+fn provisioned(test_name: &str, turn: SandboxTurn) -> Learner {
+    let account = account_id('9', test_name);
+    provision(&account);
+    Learner { account, _turn: turn }
+}
+
+fn provision(account: &str) {
+    run_sandbox(&["provision", "--account", account]);
+}
+
+/// Runs a sandbox script (`provision`, `break`, `cohort`) with the sandbox's
+/// environment, and fails the test with its output if it fails.
+pub fn run_sandbox(args: &[&str]) -> Output {
+    let out = Command::new(repo().join("sandbox").join(args[0]))
+        .args(&args[1..])
+        .envs(sandbox_env())
+        .output()
+        .expect("run sandbox script");
+    assert!(
+        out.status.success(),
+        "sandbox/{} failed:\n{}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 impl Learner {
-    /// Runs a sandbox script (`provision`, `break`) for this account.
-    pub fn sandbox(&self, args: &[&str]) {
-        let env = sandbox_env();
-        let out = Command::new(repo().join("sandbox").join(args[0]))
-            .args(&args[1..])
-            .envs(env)
-            .output()
-            .expect("run sandbox script");
-        assert!(
-            out.status.success(),
-            "sandbox/{} failed:\n{}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
     /// Introduces one named fault in this account.
     pub fn break_(&self, scenario: &str) {
-        self.sandbox(&["break", scenario, "--account", &self.account]);
+        run_sandbox(&["break", scenario, "--account", &self.account]);
     }
 
     /// labcheck, pointed at this account in the sandbox.
@@ -182,13 +216,6 @@ impl Learner {
     pub fn bucket(&self) -> String {
         format!("pets-project-us-west-2-{}", self.account)
     }
-}
-
-/// Serializes tests that change state every sandbox account shares (the
-/// Redis and MariaDB servers); each such test repairs with `sandbox/up`.
-pub fn shared_state_lock() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Runs `sandbox/up`, which repairs every fault.

@@ -4,8 +4,7 @@
 //! `dist` tool: scripts/test installs it (a prebuilt one, from PyPI) into
 //! target/tools/dist; `DIST=PATH` points at another.
 
-mod common;
-use common::{repo, text};
+use crate::common::{repo, text};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,10 +1,9 @@
 //! The `eb` step against the sandbox's Beanstalk stand-in (moto) and the
 //! live site (nginx + gunicorn + the pets project): each check passes on the
 //! solved state and fails on the fault that concerns it. Faults in the
-//! running site itself are in tests/shared_faults.rs.
+//! running site itself are in tests/it/shared_faults.rs.
 
-mod common;
-use common::{check, learner, statuses, text};
+use crate::common::{check, learner, statuses, text};
 
 #[test]
 fn solved_account_passes_every_eb_check() {

@@ -4,21 +4,18 @@
 //! no AWS calls, but `labcheck check` identifies the account first, so they
 //! run against a sandbox learner.
 
-mod common;
-use common::{Learner, check, learner, repo, text, write};
+use crate::common::{Learner, check, repo, shared_learner, text, write};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 /// A long, varied key, so that `check --deploy` does not warn about it.
 const SECRET_KEY: &str = "labcheck-test-Zq8vK2mX9pL4wN7rT1yB6cF3hJ5dG0sA-not-a-real-key";
 
 /// One sandbox account for the whole file: the project checks only need an
 /// identity, and never change the account.
-fn the_learner() -> &'static Learner {
-    static L: OnceLock<Learner> = OnceLock::new();
-    L.get_or_init(|| learner("project_step"))
+fn the_learner() -> Learner {
+    shared_learner("project_step")
 }
 
 fn python() -> PathBuf {

@@ -3,8 +3,7 @@
 //! quizzes, and the interactive quiz driven through a pseudo-terminal (tmux).
 //! None of these tests needs the sandbox.
 
-mod common;
-use common::{labcheck, repo, text, write};
+use crate::common::{labcheck, repo, text, write};
 use labcheck::course::Course;
 use labcheck::course::quiz::{Kind, Quiz};
 use serde_json::{Value, json};

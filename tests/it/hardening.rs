@@ -1,8 +1,7 @@
 //! Hostile or broken input: every case is bad input with a clear message and
 //! exit 2, never a panic, a hang or unbounded memory or output.
 
-mod common;
-use common::{labcheck, text, write};
+use crate::common::{labcheck, text, write};
 
 fn run(args: &[&str]) -> std::process::Output {
     labcheck()

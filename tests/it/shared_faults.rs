@@ -1,17 +1,15 @@
 //! Faults in the servers every sandbox account shares (Redis, MariaDB):
 //! each test breaks one thing, checks that exactly its checks turn red, and
 //! repairs with `sandbox/up`, which must turn them green again. The tests of
-//! this file take turns (a lock), and `cargo test` runs test files one after
-//! another, so no other test sees these faults.
+//! this file have the sandbox to themselves (`learner_alone`), so no other
+//! test sees these faults.
 
-mod common;
-use common::{check, learner, repair_sandbox, shared_state_lock, statuses};
+use crate::common::{check, learner_alone, repair_sandbox, statuses};
 
 /// Breaks `scenario`, runs `step` (one or more names separated by spaces),
 /// asserts the red checks, repairs, asserts green.
 fn fault(test: &str, scenario: &str, step: &str, red: &[&str], extra: &[&str]) -> serde_json::Value {
-    let _turn = shared_state_lock();
-    let l = learner(test);
+    let l = learner_alone(test);
     l.break_(scenario);
     let mut args: Vec<&str> = step.split(' ').collect();
     args.extend_from_slice(extra);
@@ -83,7 +81,7 @@ fn db_down_fails_reachable() {
 
 #[test]
 fn missing_migration_fails_migrated() {
-    let project = common::repo().join("labs/pets_project");
+    let project = crate::common::repo().join("labs/pets_project");
     let dir = format!("project_dir={}", project.display());
     let report = fault(
         "missing_migration_fails_migrated",

@@ -1,8 +1,7 @@
 //! The command-line contract: exit codes, errors that name file and line,
 //! help that teaches, output files, report formats.
 
-mod common;
-use common::{labcheck, learner, text, write};
+use crate::common::{labcheck, learner, text, write};
 use std::process::Stdio;
 
 /// labcheck on a machine with no AWS configuration at all (no files, no
@@ -138,7 +137,7 @@ fn dev_full() -> Stdio {
 fn printing_commands(dir: &std::path::Path) -> Vec<(String, std::process::Command, i32)> {
     let l = learner("printing_commands_and_closed_pipes");
     let answers = write(dir, "answers.toml", "");
-    let book = common::repo().join("tests/fixtures/book");
+    let book = crate::common::repo().join("tests/fixtures/book");
     let ctx = mdbook_preprocessor::PreprocessorContext::new(
         book.clone(),
         mdbook_preprocessor::config::Config::default(),
@@ -508,14 +507,14 @@ fn command_checks_run_scripts_from_the_lab() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(common::check(&report, "s3.named")["status"], "pass");
+    assert_eq!(crate::common::check(&report, "s3.named")["status"], "pass");
     assert_eq!(
-        common::check(&report, "s3.named")["message"],
+        crate::common::check(&report, "s3.named")["message"],
         format!("bucket is {}", l.bucket())
     );
-    assert_eq!(common::check(&report, "s3.script-fails")["status"], "fail");
+    assert_eq!(crate::common::check(&report, "s3.script-fails")["status"], "fail");
     assert_eq!(
-        common::check(&report, "s3.script-fails")["message"],
+        crate::common::check(&report, "s3.script-fails")["message"],
         format!("no widgets in {}", l.bucket())
     );
 }
@@ -545,7 +544,7 @@ fn a_check_that_times_out_is_an_error_and_exits_3() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let slow = common::check(&report, "s3.slow");
+    let slow = crate::common::check(&report, "s3.slow");
     assert_eq!(slow["status"], "error");
     assert_eq!(slow["message"], "timed out after 1s");
     assert!(slow["hint"].as_str().unwrap().contains("--timeout"), "{slow}");
@@ -596,7 +595,7 @@ fn cleanup_lists_what_still_costs_money_in_deletion_order() {
 
 #[test]
 fn cleanup_of_an_empty_account_finds_nothing() {
-    let l = common::empty_account("cleanup_of_an_empty_account_finds_nothing");
+    let l = crate::common::empty_account("cleanup_of_an_empty_account_finds_nothing");
     let out = l.labcheck().arg("cleanup").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(

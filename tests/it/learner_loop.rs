@@ -3,8 +3,7 @@
 //! `labcheck watch` (non-terminal mode) re-grading until green, on a file
 //! change and on its interval.
 
-mod common;
-use common::{Learner, labcheck, learner, text, write};
+use crate::common::{Learner, labcheck, learner, text, write};
 use labcheck::course::Course;
 use labcheck::course::quiz::Kind;
 use serde_json::Value;
@@ -152,7 +151,7 @@ fn status_shows_checks_quizzes_and_what_next() {
     assert!(human.contains("not taken"), "{human}");
 
     // Repaired and checked again: the step is done, the next step comes next.
-    l.sandbox(&["provision", "--account", &l.account]);
+    crate::common::run_sandbox(&["provision", "--account", &l.account]);
     let out = h.check(&l, &["s3"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let st = h.status(&l.account);
@@ -340,7 +339,7 @@ fn watch_exits_on_pass_once_the_bucket_is_repaired() {
     watch.wait_for("run 2 (interval)", Duration::from_secs(60));
     assert!(watch.child.try_wait().unwrap().is_none());
 
-    l.sandbox(&["provision", "--account", &l.account]);
+    crate::common::run_sandbox(&["provision", "--account", &l.account]);
     let code = watch.exit_code(Duration::from_secs(120));
     assert_eq!(code, Some(0), "lines:\n{}", watch.seen.join("\n"));
     let last = watch.seen.last().unwrap();

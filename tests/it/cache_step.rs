@@ -1,8 +1,7 @@
 //! The `cache` step against the sandbox's real TLS Redis: each check passes
 //! on the solved state and fails on the fault that concerns it.
 
-mod common;
-use common::{check, learner, statuses, text};
+use crate::common::{check, learner, statuses, text};
 
 fn pair(id: &str, status: &str) -> (String, String) {
     (id.to_string(), status.to_string())

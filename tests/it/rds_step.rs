@@ -1,8 +1,7 @@
 //! The `rds` step against the sandbox's real MariaDB: each check passes on
 //! the solved state and fails on the fault that concerns it.
 
-mod common;
-use common::{check, learner, statuses, text};
+use crate::common::{check, learner, statuses, text};
 
 #[test]
 fn solved_account_passes_every_rds_check() {
@@ -52,7 +51,7 @@ fn solved_account_passes_every_rds_check() {
 #[test]
 fn migrations_of_the_project_are_compared_when_it_is_at_hand() {
     let l = learner("migrations_of_the_project_are_compared");
-    let project = common::repo().join("labs/pets_project");
+    let project = crate::common::repo().join("labs/pets_project");
     let (code, report) = l.check_json(&["rds.migrated", "--set", &format!("project_dir={}", project.display())]);
     assert_eq!(code, 0, "{report:#}");
     let migrated = check(&report, "rds.migrated");
@@ -65,8 +64,8 @@ fn migrations_of_the_project_are_compared_when_it_is_at_hand() {
     );
     // A migration the database has not seen is named.
     let dir = tempfile::tempdir().unwrap();
-    common::write(dir.path(), "pets_app/migrations/0001_initial.py", "");
-    common::write(dir.path(), "pets_app/migrations/0002_vetvisit_weight.py", "");
+    crate::common::write(dir.path(), "pets_app/migrations/0001_initial.py", "");
+    crate::common::write(dir.path(), "pets_app/migrations/0002_vetvisit_weight.py", "");
     let (code, report) = l.check_json(&[
         "rds.migrated",
         "--set",

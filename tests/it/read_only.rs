@@ -1,8 +1,7 @@
 //! Proof from moto's recorder that a full `labcheck check` only reads, and
 //! makes each AWS call once however many checks need its answer.
 
-mod common;
-use common::learner;
+use crate::common::learner_alone;
 use std::collections::HashMap;
 
 const ENDPOINT: &str = "http://127.0.0.1:24566";
@@ -58,7 +57,7 @@ fn made_by(entry: &serde_json::Value, account: &str) -> bool {
 
 #[tokio::test]
 async fn a_full_run_only_reads_and_calls_each_action_once() {
-    let l = learner("a_full_run_only_reads_and_calls_each_action_once");
+    let l = learner_alone("a_full_run_only_reads_and_calls_each_action_once");
     let http = reqwest::Client::new();
     for step in ["reset-recording", "start-recording"] {
         let r = http

@@ -1,0 +1,21 @@
+//! labcheck's integration tests: one binary (one link), a module per area.
+//! Tests that use the sandbox take a turn at it (`common::SandboxTurn`), so
+//! they run side by side under `cargo test` and `cargo nextest run` alike.
+
+mod common;
+
+mod book;
+mod cache_step;
+mod cli;
+mod cohort;
+mod course;
+mod eb_step;
+mod hardening;
+mod learner_loop;
+mod packaging;
+mod project_step;
+mod quiz;
+mod rds_step;
+mod read_only;
+mod s3_step;
+mod shared_faults;
