@@ -7,8 +7,10 @@ pub const LABS: &[(&str, &str)] = &[(
     include_str!("../../labs/deploy-django-eb.md"),
 )];
 
-/// Quiz files, in the order `labcheck quiz` lists them: the pre-assessment,
-/// one per chapter of the book, then the end-of-week knowledge check.
+/// Quiz files, in the order `labcheck quiz` lists them: the order the book
+/// places them (the pre-assessment, one per chapter, then the end-of-week
+/// knowledge check). Each file holds its own title; the tests below fail when
+/// this list misses a file of `quizzes/` or leaves the book's order.
 pub const QUIZZES: &[(&str, &str)] = &[
     (
         "quizzes/pre-assessment.toml",
@@ -31,3 +33,76 @@ pub const QUIZZES: &[(&str, &str)] = &[
         include_str!("../../quizzes/knowledge-check.toml"),
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    //! The embedded list is the one list of quiz files the code keeps (the
+    //! compiler needs each path); these tests fail when it drifts from the
+    //! course folder or from the book.
+
+    use std::path::Path;
+
+    fn root() -> &'static Path {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn stem(path: &str) -> &str {
+        Path::new(path)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("a file name")
+    }
+
+    #[test]
+    fn every_quiz_file_is_embedded() {
+        let mut on_disk: Vec<String> = std::fs::read_dir(root().join("quizzes"))
+            .expect("quizzes/")
+            .map(|e| e.expect("an entry").file_name().to_string_lossy().to_string())
+            .filter(|name| name.ends_with(".toml"))
+            .map(|name| format!("quizzes/{name}"))
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = super::QUIZZES.iter().map(|(p, _)| p.to_string()).collect();
+        embedded.sort();
+        assert_eq!(
+            embedded, on_disk,
+            "src/course/embedded.rs lists every quizzes/*.toml, and only them"
+        );
+    }
+
+    #[test]
+    fn quizzes_come_in_the_order_of_the_book() {
+        // The pages in SUMMARY.md order, each with the quizzes its source places.
+        let summary = std::fs::read_to_string(root().join("book/src/SUMMARY.md")).expect("SUMMARY.md");
+        let mut in_book = Vec::new();
+        for line in summary.lines() {
+            let Some(page) = line.split("](").nth(1).and_then(|rest| rest.split(')').next()) else {
+                continue;
+            };
+            let Ok(source) = std::fs::read_to_string(root().join("book/src").join(page)) else {
+                continue;
+            };
+            for directive in source.split("{{#quiz ").skip(1) {
+                let path = directive.split("}}").next().expect("a closed directive").trim();
+                in_book.push(stem(path).to_string());
+            }
+        }
+        let embedded: Vec<&str> = super::QUIZZES.iter().map(|(p, _)| stem(p)).collect();
+        assert_eq!(
+            embedded, in_book,
+            "`labcheck quiz` lists the quizzes in the order the book places them, once each"
+        );
+    }
+
+    #[test]
+    fn every_course_quiz_writes_its_title() {
+        for (path, text) in super::QUIZZES {
+            let doc: toml::Table = text.parse().expect("valid TOML");
+            let title = doc.get("title").and_then(|t| t.as_str());
+            assert!(
+                title.is_some_and(|t| !t.trim().is_empty()),
+                "{path} has no `title`: the quiz file is where its title lives"
+            );
+        }
+    }
+}
