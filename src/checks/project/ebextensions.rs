@@ -24,6 +24,8 @@ const OLD_STATIC_NS: &str = "aws:elasticbeanstalk:container:python:staticfiles";
 pub(super) const ENV_NS: &str = "aws:elasticbeanstalk:application:environment";
 /// Where the bundle lands on the instances.
 pub(super) const APP_ROOT: &str = "/var/app/current";
+/// The same on the retired Amazon Linux AMI platform.
+const AMI_APP_ROOT: &str = "/opt/python/current/app";
 /// More `.config` files than this is not a project labcheck grades.
 const MAX_CONFIGS: usize = 100;
 /// YAML nested deeper than this is refused (Beanstalk's own files are 3 deep).
@@ -104,7 +106,10 @@ impl Configs {
         p.value
             .split(':')
             .filter_map(|entry| {
-                let rel = entry.trim().strip_prefix(APP_ROOT)?;
+                let entry = entry.trim();
+                let rel = entry
+                    .strip_prefix(APP_ROOT)
+                    .or_else(|| entry.strip_prefix(AMI_APP_ROOT))?;
                 Some(PathBuf::from(rel.trim_start_matches('/')))
             })
             .collect()
@@ -331,11 +336,7 @@ pub(super) fn check_app(bundle: &Path, bases: &[PathBuf], key: &str, value: &str
     let value = value.trim();
     let (module, callable) = value.split_once(':').unwrap_or((value, "application"));
     let callable = callable.trim_end_matches("()");
-    if module.is_empty()
-        || !module
-            .split('.')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'))
-    {
+    if module.is_empty() || !module.split('.').all(procfile::module_part) {
         return Err(format!(
             "{key} is {value:?}, not a Python module path such as mysite.wsgi:application"
         ));
@@ -351,13 +352,13 @@ pub(super) fn check_app(bundle: &Path, bases: &[PathBuf], key: &str, value: &str
         })
         .find(|p| p.is_file());
     let Some(file) = file else {
-        let looked: Vec<String> = bases
-            .iter()
-            .map(|b| {
-                let p = b.join(format!("{rel}.py"));
-                p.display().to_string()
-            })
-            .collect();
+        let mut looked: Vec<String> = Vec::new();
+        for b in bases {
+            let p = b.join(format!("{rel}.py")).display().to_string();
+            if !looked.contains(&p) {
+                looked.push(p);
+            }
+        }
         return Err(format!(
             "{key} is {value}, but {} does not exist in the source bundle",
             looked.join(" or ")
@@ -412,6 +413,39 @@ pub(super) fn wsgi_file(l: &Layout, c: &Configs) -> Option<(PathBuf, String)> {
         })
 }
 
+/// The module a WSGIPath file path names (`/opt/python/current/app/web/
+/// site/wsgi.py` → `site.wsgi:application`), counted from the folder of
+/// `bases` (the bundle root, PYTHONPATH) or the Django folder that holds
+/// it; the Django folder is returned when it must be added to PYTHONPATH.
+fn module_of_wsgi_file(value: &str, bases: &[PathBuf], django: Option<&str>) -> (String, Option<String>) {
+    let (path, callable) = value.split_once(':').unwrap_or((value, "application"));
+    let mut path = path.trim();
+    for root in [
+        "/opt/python/current/app/",
+        "/opt/python/bundle/current/app/",
+        "/var/app/current/",
+    ] {
+        path = path.strip_prefix(root).unwrap_or(path);
+    }
+    let path = path.trim_start_matches("./").trim_end_matches(".py");
+    let under = |base: &str| path.strip_prefix(base).and_then(|r| r.strip_prefix('/'));
+    let from_base = bases
+        .iter()
+        .filter_map(|b| b.to_str())
+        .filter(|b| !b.is_empty())
+        .filter_map(|b| under(b.trim_end_matches('/')))
+        .min_by_key(|r| r.len());
+    let (rel, pythonpath) = match (from_base, django.filter(|d| *d != ".")) {
+        (Some(r), _) => (r, None),
+        (None, Some(d)) => match under(d) {
+            Some(r) => (r, Some(d.to_string())),
+            None => (path, None),
+        },
+        (None, None) => (path, None),
+    };
+    (format!("{}:{callable}", rel.replace('/', ".")), pythonpath)
+}
+
 /// How the platform starts the app, judged.
 fn judge_start(l: &Layout, c: &Configs, web: Option<&Web>) -> (Result<String, String>, Vec<String>) {
     let mut notes = Vec::new();
@@ -447,11 +481,13 @@ fn judge_start(l: &Layout, c: &Configs, web: Option<&Web>) -> (Result<String, St
             let key = format!("{}: option_settings → {PYTHON_NS} → WSGIPath", s.at());
             let value = s.value.trim();
             if value.contains('/') || value.ends_with(".py") {
-                let module = value.trim_end_matches(".py").trim_start_matches("./").replace('/', ".");
-                let (module, callable) = module.split_once(':').unwrap_or((&module, "application"));
+                let (module, pythonpath) = module_of_wsgi_file(value, &bases, l.django_shown().as_deref());
+                let also = pythonpath
+                    .map(|d| format!(", with PYTHONPATH: \"{APP_ROOT}/{d}:$PYTHONPATH\" in {ENV_NS}"))
+                    .unwrap_or_default();
                 return (
                     Err(format!(
-                        "{key} is {value}, a file path (the retired Amazon Linux AMI form); the platform's gunicorn needs a module: {module}:{callable}"
+                        "{key} is {value}, a file path (the retired Amazon Linux AMI form); the platform's gunicorn needs a module: {module}{also}"
                     )),
                     notes,
                 );
@@ -532,6 +568,10 @@ fn judge_static(l: &Layout, c: &Configs, probe: Option<&Probe>) -> Result<Option
                 st.backend.as_deref().unwrap_or("")
             )));
         }
+        if st.is_s3.is_none() && st.error.is_some() && mapping_for(c, "/static").is_none() {
+            // Its class did not import here: it may be the S3 storage that serves them.
+            return Ok(None);
+        }
     }
     let Some(prefix) = static_prefix(settings.and_then(|s| s.static_url.as_deref())) else {
         return Ok(Some(
@@ -552,8 +592,25 @@ fn judge_static(l: &Layout, c: &Configs, probe: Option<&Probe>) -> Result<Option
         if settings.is_none() {
             return Ok(None);
         }
+        // The Python platform serves the bundle's static/ folder at /static
+        // when no mapping says otherwise.
+        let root = probe
+            .and_then(|p| p.static_root())
+            .and_then(|abs| relative_to(&abs, &l.bundle))
+            .map(|r| clean_folder(&r.display().to_string()));
+        if prefix == "/static" && root.as_deref() == Some("static") {
+            return Ok(Some(
+                "/static → static (no mapping: the Python platform's default, which STATIC_ROOT static/ matches)"
+                    .into(),
+            ));
+        }
+        let default = if prefix == "/static" {
+            " (the platform's default mapping serves static/, which is not STATIC_ROOT)"
+        } else {
+            ""
+        };
         return Err(format!(
-            "no option_settings → {STATIC_NS} maps {prefix} to a folder, and no WhiteNoise in MIDDLEWARE: nothing serves the static files"
+            "no option_settings → {STATIC_NS} maps {prefix} to a folder{default}, and no WhiteNoise in MIDDLEWARE: nothing serves the static files"
         ));
     };
     let key = format!("{}: {STATIC_NS} → {}", m.at(), m.name);
@@ -719,11 +776,27 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
             // The settings could not be read: the mapping cannot be compared
             // with STATIC_ROOT.
             let why = match &probed {
-                Err(t) => t.message().to_string(),
-                Ok(p) => p.settings().err().map(|t| t.message().to_string()).unwrap_or_default(),
+                Err(t) => format!("the settings could not be read: {}", t.message()),
+                Ok(p) => match p.settings() {
+                    Err(t) => format!("the settings could not be read: {}", t.message()),
+                    Ok(s) => {
+                        let st = &s.staticfiles_storage;
+                        let e = st
+                            .error
+                            .as_ref()
+                            .map(|e| format!("{}: {}", e.kind, e.message))
+                            .unwrap_or_default();
+                        format!(
+                            "{} {} could not be imported here ({}), so whether it sends them to S3 is unknown",
+                            st.source,
+                            st.backend.as_deref().unwrap_or(""),
+                            e.lines().next().unwrap_or("")
+                        )
+                    }
+                },
             };
             Ok(Outcome::error(format!(
-                "{}; the static files mapping cannot be compared with STATIC_ROOT, since the settings could not be read: {why}",
+                "{}; labcheck cannot tell what serves the static files, since {why}",
                 start.unwrap_or_default()
             ))
             .hint("project.settings says why the settings could not be read; fix that, then run labcheck again.")
@@ -748,6 +821,46 @@ mod tests {
             files: vec![".ebextensions/django.config".into()],
             ..Configs::default()
         }
+    }
+
+    #[test]
+    fn ami_file_paths_are_turned_into_the_module_gunicorn_loads() {
+        let root = [PathBuf::new()];
+        // Absolute, below a Django folder that PYTHONPATH does not name.
+        assert_eq!(
+            module_of_wsgi_file("/opt/python/current/app/web/hepcat/wsgi.py", &root, Some("web")),
+            ("hepcat.wsgi:application".into(), Some("web".into()))
+        );
+        // Below a folder PYTHONPATH names: no PYTHONPATH advice.
+        assert_eq!(
+            module_of_wsgi_file(
+                "web/hepcat/wsgi.py",
+                &[PathBuf::new(), PathBuf::from("web")],
+                Some("web")
+            ),
+            ("hepcat.wsgi:application".into(), None)
+        );
+        assert_eq!(
+            module_of_wsgi_file("./mysite/wsgi.py:app", &root, Some(".")),
+            ("mysite.wsgi:app".into(), None)
+        );
+    }
+
+    #[test]
+    fn module_paths_are_taken_as_importlib_takes_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        std::fs::create_dir_all(p.join("ERP-Template")).unwrap();
+        std::fs::write(p.join("ERP-Template/wsgi.py"), "application = 1\n").unwrap();
+        let root = [PathBuf::new(), PathBuf::new()];
+        assert!(check_app(p, &root, "k", "ERP-Template.wsgi:application").is_ok());
+        assert!(check_app(p, &root, "k", "-x.wsgi:application").is_err());
+        // Each file looked for is named once, however often its folder is listed.
+        let e = check_app(p, &root, "k", "nosuch.wsgi:application").unwrap_err();
+        assert_eq!(
+            e,
+            "k is nosuch.wsgi:application, but nosuch/wsgi.py does not exist in the source bundle"
+        );
     }
 
     fn bundle() -> tempfile::TempDir {

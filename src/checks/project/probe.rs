@@ -217,13 +217,19 @@ async fn run(acc: &Account) -> Result<Arc<Probe>, Trouble> {
         return Err(Trouble::Fail { message, hint });
     };
     let c = configs(acc).await;
-    let module = settings_module(
+    let mut module = settings_module(
         &django,
         c.last(ENV_NS, "DJANGO_SETTINGS_MODULE")
             .map(|s| (s.value.as_str(), s.at())),
         std::env::var("DJANGO_SETTINGS_MODULE").ok(),
         super::ebextensions::wsgi_file(&l, &c),
     );
+    // Name manage.py from the bundle root, as the other files are named.
+    if let (Some(m), Some(d)) = (module.as_mut(), l.django_shown().filter(|_| l.split()))
+        && m.from == "manage.py"
+    {
+        m.from = format!("{d}/manage.py");
+    }
     let python = resolve_python(acc, &[&django, &l.bundle]);
 
     let mut env: Vec<(String, String)> = Vec::new();
@@ -246,6 +252,12 @@ async fn run(acc: &Account) -> Result<Arc<Probe>, Trouble> {
         .iter()
         .map(|p| l.bundle.join(p).display().to_string())
         .collect();
+    // The web process runs from the bundle root, which gunicorn puts on
+    // sys.path: modules named from there (`web.storage_backends` when
+    // manage.py is in web/) import on the servers, so they must here.
+    if l.split() {
+        path.push(l.bundle.display().to_string());
+    }
     if !path.is_empty() {
         path.extend(std::env::var("PYTHONPATH").ok().filter(|p| !p.is_empty()));
         env.push(("PYTHONPATH".into(), path.join(":")));

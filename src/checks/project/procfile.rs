@@ -106,7 +106,14 @@ const GUNICORN_FLAGS: &[&str] = &[
 fn is_app(word: &str) -> bool {
     let (module, callable) = word.split_once(':').unwrap_or((word, "application"));
     let ident = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_');
-    module.split('.').all(ident) && callable.split('.').all(|p| ident(p.trim_end_matches("()")))
+    module.split('.').all(module_part) && callable.split('.').all(|p| ident(p.trim_end_matches("()")))
+}
+
+/// A part of a module path as importlib takes it: a folder named
+/// `ERP-Template` imports by that name (gunicorn and Django use
+/// importlib.import_module), though no `import` statement could name it.
+pub(super) fn module_part(p: &str) -> bool {
+    !p.is_empty() && !p.starts_with('-') && p.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
 /// Reads the `web` line of a Procfile's text.

@@ -100,6 +100,22 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
         ))
         .evidence(json!({"staticfiles_storage": st, "collectstatic_at_deploy": at_deploy})));
     }
+    if st.is_s3.is_none()
+        && let Some(e) = &st.error
+    {
+        // Its class did not import here: saying "not S3" would be a guess.
+        return Ok(with_fix(
+            Outcome::error(format!(
+                "{} {} could not be imported here ({}: {}): labcheck cannot tell whether collectstatic sends the static files to S3",
+                st.source,
+                st.backend.as_deref().unwrap_or(""),
+                e.kind,
+                e.message.lines().next().unwrap_or("")
+            ))
+            .hint("Run python manage.py collectstatic --dry-run --noinput in the Django folder, with the servers' variables set, to see the error."),
+            &fix,
+        ));
+    }
     let Some(root) = p.static_root() else {
         return Ok(with_fix(
             Outcome::fail("STATIC_ROOT is not set: collectstatic has nowhere to gather the files")
