@@ -99,22 +99,18 @@ fn the_real_book_builds_with_quizzes_callouts_reference_and_search() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let dest = dest.path();
 
-    // Every chapter quiz: its page embeds the quiz file's questions.
-    for name in [
-        "pre-assessment",
-        "production",
-        "media-s3",
-        "sessions-cache",
-        "data-rds",
-        "deploy-eb",
-        "security-network",
-        "knowledge-check",
-    ] {
+    // Every quiz of the course: the page of the same name embeds the quiz
+    // file's questions under the file's title.
+    let course = labcheck::course::Course::embedded().unwrap();
+    assert!(!course.quizzes.is_empty());
+    for q in &course.quizzes {
+        let name = q.id.as_str();
         let html = read(dest.join(format!("{name}.html")));
         let quizzes = embedded_quizzes(&html);
         assert_eq!(quizzes.len(), 1, "{name}.html embeds its quiz");
         let quiz = &quizzes[0];
         assert_eq!(quiz["id"], name);
+        assert_eq!(quiz["title"], q.title.as_str(), "{name}");
         let file = read(root().join(format!("quizzes/{name}.toml")));
         let expected = file.lines().filter(|l| l.trim() == "[[questions]]").count();
         assert_eq!(quiz["questions"].as_array().unwrap().len(), expected, "{name}");
