@@ -1,6 +1,8 @@
-//! The interactive quiz: one question at a time on the terminal (standard
-//! error, where dialoguer draws), with right/wrong and the explanation after
-//! each answer.
+//! The interactive quiz: one question at a time on the terminal's standard
+//! error (standard output keeps the result), with right/wrong and the
+//! explanation after each answer. Options are chosen in labcheck's own
+//! picker (`picker.rs`); short answers are typed into dialoguer's
+//! `Input`.
 //!
 //! Keys: single answer — ↑/↓ (or j/k) then Enter, or the option's number;
 //! select all that apply — ↑/↓ or a number to move and tick, Space to tick,
@@ -58,10 +60,7 @@ pub fn run(quiz: &Quiz, seed: u64) -> Result<QuizResult, Error> {
                     .map_err(|e| Error::Usage(format!("the terminal stopped answering: {e}")))?
                 {
                     super::picker::Picked::Chosen(picked) => picked,
-                    super::picker::Picked::Left => {
-                        let _ = term.show_cursor();
-                        return Err(Error::Abandoned);
-                    }
+                    super::picker::Picked::Left => return Err(Error::Abandoned),
                 };
                 Given::Choices(picked.into_iter().map(|k| choices[k].text.clone()).collect())
             }
@@ -81,7 +80,9 @@ pub fn run(quiz: &Quiz, seed: u64) -> Result<QuizResult, Error> {
             console::style("Not quite.").red().bold()
         };
         let _ = term.write_line(&format!("{} {verdict}", mark(graded.correct)));
-        // dialoguer has already echoed the choice; short answers are shown again.
+        // The answer is already on screen (the picker leaves the chosen
+        // options on its prompt line, dialoguer the typed text), so the
+        // feedback leaves it out.
         let _ = term.write_str(&feedback(&graded, false, width));
         answered.push(graded);
     }
