@@ -16,6 +16,7 @@ use std::path::Path;
 pub struct PageQuiz {
     /// The quiz id: the file's stem (`media-s3`).
     pub id: String,
+    /// The quiz file's `title`, shown above the questions.
     pub title: String,
     pub questions: Vec<PageQuestion>,
 }
@@ -33,8 +34,8 @@ pub struct PageQuestion {
     /// MultipleChoice: the options are in the quiz's order (`answerIndex`,
     /// `sortAnswers`); otherwise the script shuffles them.
     pub fixed: bool,
-    /// MultipleChoice: the options (answers first, then distractors; the
-    /// script orders them).
+    /// MultipleChoice: the options: answers first, then distractors, for the
+    /// script to shuffle; when `fixed`, already in the order to show.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<PageOption>,
     /// ShortAnswer: the accepted answers, normalized as `labcheck quiz` does

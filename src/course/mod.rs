@@ -33,7 +33,8 @@ pub enum CourseError {
 /// All labs and quizzes of a course, validated.
 pub struct Course {
     pub labs: Vec<Lab>,
-    /// Quizzes, in the order of [`embedded::QUIZZES`] (by file name for a course folder).
+    /// Quizzes, in the order of [`embedded::QUIZZES`]; a course folder's
+    /// other quizzes come after them, by file name.
     pub quizzes: Vec<Quiz>,
 }
 

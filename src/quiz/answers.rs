@@ -7,7 +7,7 @@
 //!
 //! ```toml
 //! kc-models-data = "Amazon RDS"
-//! kc-session-services = ["Amazon ElastiCache", "Amazon MemoryDB for Redis"]
+//! kc-session-services = ["Amazon ElastiCache", "Amazon MemoryDB"]
 //! kc-redeploy = "eb deploy"        # Markdown marks and case do not matter
 //! ```
 //!

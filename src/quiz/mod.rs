@@ -1,7 +1,8 @@
 //! `labcheck quiz`: the quizzes in the terminal.
 //!
 //! - [`run`] is the command: list the quizzes, or run one — interactively
-//!   ([`interactive`], dialoguer prompts) or from an answers file
+//!   ([`interactive`]: a picker for options, a dialoguer prompt for short
+//!   answers) or from an answers file
 //!   ([`answers`]) — then print the result and record it ([`progress`]).
 //! - Options are shown in an order shuffled from a seed ([`options`]):
 //!   `--seed N` makes it reproducible; without it the seed is random and is
