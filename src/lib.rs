@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod book;
+pub mod check;
 pub mod checks;
 pub mod cleanup;
 pub mod cohort;
@@ -11,6 +12,7 @@ pub mod course;
 pub mod engine;
 pub mod list;
 pub mod params;
+pub mod policy;
 pub mod quiz;
 pub mod redact;
 pub mod report;

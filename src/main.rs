@@ -6,7 +6,7 @@ use labcheck::aws::{self, AwsOptions};
 use labcheck::course::Course;
 use labcheck::engine::{self, RunOptions, account::Account};
 use labcheck::params::{Params, Source};
-use labcheck::report::{self, Format, Status, output::write_atomic};
+use labcheck::report::Format;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -436,47 +436,17 @@ async fn check(common: &Common, args: &CheckArgs, color: bool) -> Result<u8, Fai
     let lab = course.lab(common.lab.as_deref()).map_err(Failure::usage)?;
     let selected = engine::select(lab, &args.names).map_err(Failure::usage)?;
     let account = connect(common, args.insecure).await?;
-
-    let progress = progress_bar(
-        selected.len() as u64,
-        args.format == Format::Human && args.output.is_none(),
-    );
-    let mut opts = RunOptions {
+    let opts = labcheck::check::Options {
+        selected,
+        format: args.format,
+        output: args.output.clone(),
         timeout: Duration::from_secs(args.timeout.max(1)),
-        ..RunOptions::default()
+        color,
     };
-    if let Some(bar) = progress.clone() {
-        opts.on_done = Some(Arc::new(move |id: &str, _status: Status| {
-            bar.set_message(id.to_string());
-            bar.inc(1);
-        }));
-    }
-    let report = engine::run(lab, &selected, account, &opts).await;
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
-    if let Err(e) = labcheck::state::record(&report) {
-        eprintln!("warning: this run was not recorded for `labcheck status`: {e}");
-    }
-
-    let text = report::render(&report, args.format, color && args.output.is_none());
-    match &args.output {
-        Some(path) => {
-            write_atomic(path, text.as_bytes())
-                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
-            eprintln!(
-                "wrote {} ({}/{} points, {} failed)",
-                path.display(),
-                report.score,
-                report.max_score,
-                report.count(Status::Fail)
-            );
-        }
-        None => {
-            print(&text)?;
-        }
-    }
-    Ok(report.verdict() as u8)
+    labcheck::check::run(lab, account, &opts).await.map_err(|e| Failure {
+        code: e.exit_code(),
+        message: e.to_string(),
+    })
 }
 
 /// Builds the context checks run in: parameters, SDK clients, secrets to
@@ -532,18 +502,6 @@ async fn connect(common: &Common, insecure: bool) -> Result<Arc<Account>, Failur
         }
     }
     Ok(account)
-}
-
-fn progress_bar(len: u64, wanted: bool) -> Option<indicatif::ProgressBar> {
-    if !wanted || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(len);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} checking {pos}/{len} {wide_msg}").expect("valid template"),
-    );
-    bar.enable_steady_tick(Duration::from_millis(100));
-    Some(bar)
 }
 
 /// `labcheck list`: the lab's steps and checks.
@@ -661,22 +619,11 @@ async fn cleanup(common: &Common, args: &CleanupArgs) -> Result<u8, Failure> {
     print(&redactor.clean(&text))
 }
 
-/// `labcheck policy`: the IAM policy derived from the check kinds the lab
-/// uses, or the CloudFormation template of the cohort grader role.
+/// `labcheck policy`: the read-only policy, or the grader role's template.
 fn policy(common: &Common, args: &PolicyArgs) -> Result<u8, Failure> {
     let course = load_course(common)?;
     let lab = course.lab(common.lab.as_deref()).map_err(Failure::usage)?;
-    let actions = labcheck::checks::policy_actions(lab);
-    let text = if args.role_template {
-        labcheck::cohort::template::role_template(&actions)
-    } else {
-        let doc = serde_json::json!({
-            "Version": "2012-10-17",
-            "Statement": [{ "Sid": "LabcheckReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*" }],
-        });
-        serde_json::to_string_pretty(&doc).expect("serializes") + "\n"
-    };
-    print(&text)
+    print(&labcheck::policy::render(lab, args.role_template))
 }
 
 /// `labcheck cohort grade|merge`.
@@ -739,62 +686,23 @@ async fn book(common: &Common, cmd: &BookCommand) -> Result<u8, Failure> {
         .map_err(Failure::usage)?;
     eprintln!("built the book in {}", dir.display());
     let Some(port) = port else { return Ok(0) };
-    let listener = labcheck::book::serve::bind(port)
+    labcheck::book::serve::until_interrupted(dir, port)
         .await
-        .map_err(|e| Failure::usage(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
-    let addr = listener.local_addr().map_err(Failure::usage)?;
-    print(&format!("Serving the book at http://{addr}/ (Ctrl-C to stop)\n"))?;
-    tokio::select! {
-        r = labcheck::book::serve::serve(listener, dir) => r.map_err(Failure::usage).map(|_| 0),
-        _ = tokio::signal::ctrl_c() => Ok(0),
-    }
+        .map(|()| 0)
+        .map_err(|e| Failure {
+            code: e.exit_code(),
+            message: e.to_string(),
+        })
 }
 
 /// `labcheck mdbook [supports RENDERER]`: the mdBook preprocessor protocol.
 fn mdbook(args: &MdbookArgs) -> Result<u8, Failure> {
     match &args.command {
         Some(MdbookCommand::Supports { renderer }) => Ok(if labcheck::book::supports(renderer) { 0 } else { 1 }),
-        None => {
-            let out = TrackedStdout::default();
-            let failed = out.failed.clone();
-            // Standard output is buffered: a write error may only show at the flush.
-            let result = labcheck::book::protocol::run(std::io::stdin().lock(), out).and_then(|()| {
-                use std::io::Write;
-                std::io::stdout().flush().inspect_err(|e| failed.set(Some(e.kind())))?;
-                Ok(())
-            });
-            match result {
-                Ok(()) => Ok(0),
-                Err(e) => match failed.take() {
-                    Some(std::io::ErrorKind::BrokenPipe) => Ok(0),
-                    Some(kind) => Err(Failure {
-                        code: 1,
-                        message: format!("cannot write to standard output: {}", std::io::Error::from(kind)),
-                    }),
-                    None => Err(Failure::usage(format!("labcheck preprocessor: {e:#}"))),
-                },
-            }
-        }
-    }
-}
-
-/// Standard output that remembers why a write failed, so that a closed pipe
-/// can end the preprocessor quietly.
-#[derive(Default)]
-struct TrackedStdout {
-    failed: std::rc::Rc<std::cell::Cell<Option<std::io::ErrorKind>>>,
-}
-
-impl std::io::Write for TrackedStdout {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        std::io::stdout()
-            .write(buf)
-            .inspect_err(|e| self.failed.set(Some(e.kind())))
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        std::io::stdout()
-            .flush()
-            .inspect_err(|e| self.failed.set(Some(e.kind())))
+        None => labcheck::book::protocol::run_stdio().map(|()| 0).map_err(|e| Failure {
+            code: e.exit_code(),
+            message: e.to_string(),
+        }),
     }
 }
 

@@ -23,3 +23,62 @@ pub fn run(input: impl Read, mut output: impl Write) -> anyhow::Result<()> {
     output.flush()?;
     Ok(())
 }
+
+/// Why the preprocessor failed between standard input and output.
+#[derive(Debug, thiserror::Error)]
+pub enum StdioError {
+    #[error("cannot write to standard output: {0}")]
+    Output(std::io::Error),
+    #[error("labcheck preprocessor: {0:#}")]
+    Failed(anyhow::Error),
+}
+
+impl StdioError {
+    /// Exit code: 1 when standard output failed, 2 for bad input.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StdioError::Output(_) => 1,
+            StdioError::Failed(_) => 2,
+        }
+    }
+}
+
+/// [`run`] between standard input and standard output, as mdBook calls it. A
+/// closed standard output (mdBook has gone) ends it quietly.
+pub fn run_stdio() -> Result<(), StdioError> {
+    let out = TrackedStdout::default();
+    let failed = out.failed.clone();
+    // Standard output is buffered: a write error may only show at the flush.
+    let result = run(std::io::stdin().lock(), out).and_then(|()| {
+        std::io::stdout().flush().inspect_err(|e| failed.set(Some(e.kind())))?;
+        Ok(())
+    });
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => match failed.take() {
+            Some(std::io::ErrorKind::BrokenPipe) => Ok(()),
+            Some(kind) => Err(StdioError::Output(std::io::Error::from(kind))),
+            None => Err(StdioError::Failed(e)),
+        },
+    }
+}
+
+/// Standard output that remembers why a write failed, so that a closed pipe
+/// can be told from a broken book.
+#[derive(Default)]
+struct TrackedStdout {
+    failed: std::rc::Rc<std::cell::Cell<Option<std::io::ErrorKind>>>,
+}
+
+impl Write for TrackedStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::io::stdout()
+            .write(buf)
+            .inspect_err(|e| self.failed.set(Some(e.kind())))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stdout()
+            .flush()
+            .inspect_err(|e| self.failed.set(Some(e.kind())))
+    }
+}

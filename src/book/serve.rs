@@ -15,6 +15,40 @@ pub async fn bind(port: u16) -> std::io::Result<TcpListener> {
     TcpListener::bind(("127.0.0.1", port)).await
 }
 
+/// Why `labcheck book serve` stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind { port: u16, source: std::io::Error },
+    #[error("cannot write to standard output: {0}")]
+    Output(std::io::Error),
+    #[error("{0}")]
+    Serve(std::io::Error),
+}
+
+impl ServeError {
+    /// Exit code: 1 when standard output failed, else 2.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ServeError::Output(_) => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// `labcheck book serve`: serves the built book in `dir` on
+/// 127.0.0.1:`port`, saying where on standard output, until Ctrl-C.
+pub async fn until_interrupted(dir: PathBuf, port: u16) -> Result<(), ServeError> {
+    let listener = bind(port).await.map_err(|source| ServeError::Bind { port, source })?;
+    let addr = listener.local_addr().map_err(ServeError::Serve)?;
+    crate::report::print_stdout(&format!("Serving the book at http://{addr}/ (Ctrl-C to stop)\n"))
+        .map_err(ServeError::Output)?;
+    tokio::select! {
+        r = serve(listener, dir) => r.map_err(ServeError::Serve),
+        _ = tokio::signal::ctrl_c() => Ok(()),
+    }
+}
+
 /// Serves the files under `root` until the task is dropped.
 pub async fn serve(listener: TcpListener, root: PathBuf) -> std::io::Result<()> {
     let root = Arc::new(root);
