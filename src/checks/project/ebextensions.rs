@@ -57,6 +57,9 @@ pub(super) struct Command {
     pub line: Option<usize>,
     pub name: String,
     pub command: String,
+    /// Under `container_commands` (run in the extracted bundle), not
+    /// `commands` (run before the bundle is extracted, outside it).
+    pub container: bool,
 }
 
 impl Command {
@@ -115,9 +118,20 @@ impl Configs {
             .collect()
     }
 
-    /// A command that runs collectstatic on each deployment.
+    /// A container command that runs collectstatic on each deployment.
     pub fn collectstatic(&self) -> Option<&Command> {
-        self.commands.iter().find(|c| c.command.contains("collectstatic"))
+        self.commands
+            .iter()
+            .find(|c| c.container && c.command.contains("collectstatic"))
+    }
+
+    /// A `commands` entry that runs collectstatic: it runs before the
+    /// bundle is extracted, outside the app's folder, so it does not
+    /// collect the app's files.
+    pub fn collectstatic_too_early(&self) -> Option<&Command> {
+        self.commands
+            .iter()
+            .find(|c| !c.container && c.command.contains("collectstatic"))
     }
 }
 
@@ -221,6 +235,7 @@ fn commands(file: &str, text: &str, doc: &Value) -> Vec<Command> {
                 line: line_of(text, &name),
                 name,
                 command,
+                container: key == "container_commands",
             });
         }
     }
@@ -460,7 +475,22 @@ fn judge_start(l: &Layout, c: &Configs, web: Option<&Web>) -> (Result<String, St
             ));
         }
         let mut bases = web.bases.clone();
-        bases.extend(env_path);
+        bases.extend(env_path.clone());
+        if web.runserver {
+            // The app the server should start: WSGIPath's, when it names one.
+            let mut root = vec![PathBuf::new()];
+            root.extend(env_path);
+            let app = wsgi
+                .and_then(|w| check_app(&l.bundle, &root, "WSGIPath", &w.value).ok())
+                .unwrap_or_else(|| "mysite.wsgi:application".into());
+            return (
+                Err(format!(
+                    "{} runs Django's development server ({}), which Django says not to use in production (it has had no security audit or performance testing): start the app with gunicorn, web: gunicorn --bind :8000 {app}",
+                    web.at, web.command
+                )),
+                notes,
+            );
+        }
         let start = match (&web.app, &web.unread) {
             (Some(app), _) => {
                 let key = format!("{} ({})", web.at, web.server);
@@ -604,10 +634,10 @@ fn judge_static(l: &Layout, c: &Configs, probe: Option<&Probe>) -> Result<Option
                     .into(),
             ));
         }
-        let default = if prefix == "/static" {
-            " (the platform's default mapping serves static/, which is not STATIC_ROOT)"
-        } else {
-            ""
+        let default = match (prefix.as_str(), &root) {
+            ("/static", Some(_)) => " (the platform's default mapping serves static/, which is not STATIC_ROOT)",
+            ("/static", None) => " (the platform's default mapping serves static/, and STATIC_ROOT is not set)",
+            _ => "",
         };
         return Err(format!(
             "no option_settings → {STATIC_NS} maps {prefix} to a folder{default}, and no WhiteNoise in MIDDLEWARE: nothing serves the static files"
@@ -906,6 +936,15 @@ mod tests {
         assert_eq!(c.python_path(), vec![PathBuf::from("web")]);
         let cs = c.collectstatic().unwrap();
         assert_eq!((cs.name.as_str(), cs.line), ("02_collectstatic", Some(8)));
+        // Under `commands`, it runs before the bundle is extracted.
+        let text = "commands:\n  02_collectstatic:\n    command: \"python manage.py collectstatic --noinput\"\n    ignoreErrors: true\n";
+        let doc: Value = serde_norway::from_str(text).unwrap();
+        c.commands = commands(".ebextensions/django.config", text, &doc);
+        assert!(c.collectstatic().is_none());
+        assert_eq!(
+            c.collectstatic_too_early().map(|c| c.at()).as_deref(),
+            Some(".ebextensions/django.config:2")
+        );
     }
 
     #[test]
@@ -953,6 +992,15 @@ mod tests {
         );
         let (start, _) = judge_start(&l, &c, None);
         assert!(start.unwrap_err().contains("wrong/wsgi.py does not exist"));
+        // The development server is no way to serve the app.
+        let good = configs_of(
+            "option_settings:\n  aws:elasticbeanstalk:container:python:\n    WSGIPath: mysite.wsgi:application\n",
+        );
+        let dev = procfile::parse("web: python manage.py runserver 0.0.0.0:$PORT\n");
+        assert_eq!(
+            judge_start(&l, &good, dev.as_ref()).0,
+            Err("Procfile:1 runs Django's development server (python manage.py runserver 0.0.0.0:$PORT), which Django says not to use in production (it has had no security audit or performance testing): start the app with gunicorn, web: gunicorn --bind :8000 mysite.wsgi:application".into())
+        );
         let old =
             configs_of("option_settings:\n  aws:elasticbeanstalk:container:python:\n    WSGIPath: mysite/wsgi.py\n");
         assert_eq!(

@@ -241,6 +241,10 @@ async fn run(acc: &Account) -> Result<Arc<Probe>, Trouble> {
             || p.name.contains('=')
             || p.name.contains('\0')
             || p.value.contains('\0')
+            // A dynamic reference (`{{resolve:ssm:NAME}}`) is resolved by
+            // CloudFormation on deployment: its text is not the value the
+            // settings get, so they read the variable as they do here.
+            || p.value.trim_start().starts_with("{{resolve:")
         {
             continue;
         }

@@ -21,6 +21,8 @@ pub(super) struct Web {
     pub bases: Vec<PathBuf>,
     /// Why the app could not be read, when it could not.
     pub unread: Option<String>,
+    /// The web process is Django's development server (`manage.py runserver`).
+    pub runserver: bool,
 }
 
 /// Whether `w` is an ordinary word (not a `;`, `&`, `|` separator).
@@ -130,6 +132,7 @@ pub(super) fn parse(text: &str) -> Option<Web> {
         app: None,
         bases: vec![PathBuf::new()],
         unread: None,
+        runserver: false,
     };
     // `cd DIR && SERVER ...`: the folder the server starts in.
     let mut i = 0;
@@ -165,6 +168,14 @@ pub(super) fn parse(text: &str) -> Option<Web> {
         .unwrap_or_default();
     web.server = server.clone();
     let args = &rest[1..];
+    // `python manage.py runserver`, `./manage.py runserver`, `django-admin runserver`.
+    let manage = |w: &str| w.ends_with("manage.py") || w == "django-admin" || w == "django-admin.py";
+    let runs_manage = manage(program) || server.starts_with("python") && args.first().is_some_and(|a| manage(a));
+    if runs_manage && rest.contains(&"runserver") {
+        web.runserver = true;
+        web.server = "manage.py runserver".into();
+        return Some(web);
+    }
     match server.as_str() {
         "gunicorn" => {
             let mut positional = Vec::new();
@@ -279,5 +290,9 @@ mod tests {
         let w = parse("web: uwsgi --http :8000 --module x.wsgi\n").unwrap();
         assert!(w.unread.unwrap().contains("uwsgi"));
         assert_eq!(parse("worker: celery -A x worker\n"), None);
+        let w = parse("web: python manage.py runserver 0.0.0.0:$PORT\n").unwrap();
+        assert!(w.runserver && w.app.is_none() && w.unread.is_none(), "{w:?}");
+        assert!(parse("web: cd src && ./manage.py runserver\n").unwrap().runserver);
+        assert!(!parse("web: python -m gunicorn app.wsgi\n").unwrap().runserver);
     }
 }

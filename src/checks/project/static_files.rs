@@ -13,7 +13,7 @@ use super::{relative_to, shown, with_fix};
 use crate::engine::account::Account;
 use crate::engine::outcome::{CheckResult, Outcome};
 use serde_json::json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -39,8 +39,118 @@ fn files_under(root: &Path, limit: usize) -> BTreeSet<String> {
     out
 }
 
+/// The rules of a Makefile: target → (prerequisites, recipe lines).
+fn make_rules(text: &str) -> BTreeMap<String, (Vec<String>, Vec<String>)> {
+    let mut rules: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    let mut current: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if let Some(recipe) = line.strip_prefix('\t') {
+            for t in &current {
+                rules.entry(t.clone()).or_default().1.push(recipe.to_string());
+            }
+            continue;
+        }
+        current.clear();
+        let line = line.split('#').next().unwrap_or("");
+        let Some((targets, prereqs)) = line.split_once(':') else {
+            continue;
+        };
+        // Not a rule: an assignment (`X := y`, `X ?= y`) or a conditional.
+        if prereqs.starts_with('=') || targets.contains('=') || targets.trim().is_empty() {
+            continue;
+        }
+        let prereqs: Vec<String> = prereqs.split_whitespace().map(str::to_string).collect();
+        for t in targets.split_whitespace() {
+            rules.entry(t.to_string()).or_default().0.extend(prereqs.clone());
+            current.push(t.to_string());
+        }
+    }
+    rules
+}
+
+/// Whether `make TARGET` runs collectstatic with these rules: through its
+/// recipe, its prerequisites, `$(MAKE) OTHER` in the recipe, or a pattern
+/// rule such as `%: %-default` (what generated Makefiles use for
+/// overridable targets).
+fn make_target_collects(rules: &BTreeMap<String, (Vec<String>, Vec<String>)>, target: &str, depth: usize) -> bool {
+    if depth > 8 {
+        return false;
+    }
+    let rule = rules.get(target);
+    let mut next: Vec<String> = Vec::new();
+    match rule {
+        Some((prereqs, recipe)) => {
+            if recipe.iter().any(|l| l.contains("collectstatic")) {
+                return true;
+            }
+            next.extend(prereqs.iter().cloned());
+            for l in recipe {
+                let words: Vec<&str> = l.split_whitespace().collect();
+                for (i, w) in words.iter().enumerate() {
+                    if matches!(*w, "$(MAKE)" | "${MAKE}" | "make") {
+                        next.extend(
+                            words[i + 1..]
+                                .iter()
+                                .take_while(|w| !matches!(**w, ";" | "&&" | "||"))
+                                .filter(|w| !w.starts_with('-') && !w.contains('='))
+                                .map(|w| w.to_string()),
+                        );
+                    }
+                }
+            }
+        }
+        None => {
+            // A pattern rule `%: %SUFFIX` stands for `TARGET: TARGETSUFFIX`.
+            for (pattern, (prereqs, _)) in rules {
+                if pattern == "%" {
+                    next.extend(
+                        prereqs
+                            .iter()
+                            .filter_map(|p| p.strip_prefix('%'))
+                            .map(|sfx| format!("{target}{sfx}")),
+                    );
+                }
+            }
+        }
+    }
+    next.iter()
+        .any(|t| t != target && make_target_collects(rules, t, depth + 1))
+}
+
+/// Whether a hook's line runs collectstatic through the bundle's Makefile
+/// (`make static`).
+fn make_runs_collectstatic(bundle: &Path, line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let Some(at) = words.iter().position(|w| *w == "make" || w.ends_with("/make")) else {
+        return false;
+    };
+    let targets: Vec<&str> = words[at + 1..]
+        .iter()
+        .take_while(|w| !matches!(**w, ";" | "&&" | "||" | "|"))
+        .filter(|w| !w.starts_with('-') && !w.contains('='))
+        .copied()
+        .collect();
+    let Ok(text) = read_text(&bundle.join("Makefile"), MAX_FILE) else {
+        return false;
+    };
+    let rules = make_rules(&text.text);
+    let targets = if targets.is_empty() {
+        // The first rule that is not a pattern or a special target.
+        text.text
+            .lines()
+            .filter(|l| !l.starts_with('\t'))
+            .filter_map(|l| l.split_once(':').map(|(t, _)| t.trim()))
+            .find(|t| !t.is_empty() && !t.contains(['%', '.', '=', '$', ' ']))
+            .into_iter()
+            .collect()
+    } else {
+        targets
+    };
+    targets.iter().any(|t| make_target_collects(&rules, t, 0))
+}
+
 /// A platform hook (`.platform/hooks/*/`, `.platform/confighooks/*/`) that
-/// runs collectstatic, as `file:line`.
+/// runs collectstatic, itself or through `make`, as `file:line`.
 fn hook_with_collectstatic(bundle: &Path) -> Option<String> {
     for kind in ["hooks", "confighooks"] {
         for stage in ["prebuild", "predeploy", "postdeploy"] {
@@ -50,11 +160,10 @@ fn hook_with_collectstatic(bundle: &Path) -> Option<String> {
             files.sort();
             for f in files.into_iter().take(50) {
                 let Ok(text) = read_text(&f, MAX_FILE) else { continue };
-                if let Some(n) = text
-                    .text
-                    .lines()
-                    .position(|l| l.contains("collectstatic") && !l.trim_start().starts_with('#'))
-                {
+                if let Some(n) = text.text.lines().position(|l| {
+                    !l.trim_start().starts_with('#')
+                        && (l.contains("collectstatic") || make_runs_collectstatic(bundle, l))
+                }) {
                     return Some(format!("{}:{}", shown(&f, bundle), n + 1));
                 }
             }
@@ -88,10 +197,21 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
         .collectstatic()
         .map(|cmd| format!("{} ({})", cmd.at(), cmd.name))
         .or_else(|| hook_with_collectstatic(&l.bundle));
+    // collectstatic under `commands:` runs before the bundle is extracted.
+    let too_early = c.collectstatic_too_early().map(|cmd| {
+        format!(
+            " ({} ({}) runs it under commands:, which run before the bundle is extracted, outside the app's folder: it belongs under container_commands)",
+            cmd.at(),
+            cmd.name
+        )
+    });
+    let too_early = too_early.as_deref().unwrap_or("");
     if st.is_s3 == Some(true) {
         let when = match &at_deploy {
             Some(at) => format!("collectstatic runs on each deployment ({at}) and uploads them"),
-            None => "collectstatic uploads them when it runs; labcheck cannot see the bucket from here, eb.static checks them on the site".into(),
+            None => format!(
+                "collectstatic uploads them when it runs; labcheck cannot see the bucket from here, eb.static checks them on the site{too_early}"
+            ),
         };
         return Ok(Outcome::pass(format!(
             "static files go to S3 ({} is {}): {when}",
@@ -147,7 +267,7 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
     if !root.is_dir() {
         return Ok(with_fix(
             Outcome::fail(format!(
-                "STATIC_ROOT {name} does not exist: collectstatic has not run, and no container command runs it on deployment"
+                "STATIC_ROOT {name} does not exist: collectstatic has not run, and no container command runs it on deployment{too_early}"
             ))
             .evidence(json!({"static_root": root.display().to_string()})),
             &fix,
@@ -239,5 +359,35 @@ mod tests {
             Some(".platform/hooks/postdeploy/01_django.sh:4")
         );
         assert_eq!(hook_with_collectstatic(&dir.path().join("none")), None);
+    }
+
+    #[test]
+    fn a_hook_that_runs_make_is_followed_into_the_makefile() {
+        let dir = tempfile::tempdir().unwrap();
+        let hooks = dir.path().join(".platform/hooks/predeploy");
+        std::fs::create_dir_all(&hooks).unwrap();
+        std::fs::write(
+            hooks.join("00_static.sh"),
+            "#!/usr/bin/env bash\nmkdir -p /var/app/current/static\nsource /var/app/venv/*/bin/activate && make static\n",
+        )
+        .unwrap();
+        // Overridable targets: `make static` runs static-default, whose
+        // prerequisite django-static runs django-static-default.
+        let makefile = "X := 1\n%: %-default\n\t@true\n\ndjango-static-default:\n\tpython manage.py collectstatic --noinput\nstatic-default: django-static\nlint-default:\n\truff check\n";
+        std::fs::write(dir.path().join("Makefile"), makefile).unwrap();
+        assert_eq!(
+            hook_with_collectstatic(dir.path()).as_deref(),
+            Some(".platform/hooks/predeploy/00_static.sh:3")
+        );
+        let rules = make_rules(makefile);
+        assert!(!make_target_collects(&rules, "lint", 0));
+        std::fs::write(
+            dir.path().join("Makefile"),
+            "static:\n\t$(MAKE) -C . assets\nassets:\n\tpython manage.py collectstatic\n",
+        )
+        .unwrap();
+        assert!(hook_with_collectstatic(dir.path()).is_some());
+        std::fs::write(dir.path().join("Makefile"), "static:\n\tnpm run build\n").unwrap();
+        assert_eq!(hook_with_collectstatic(dir.path()), None);
     }
 }
