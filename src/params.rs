@@ -311,8 +311,9 @@ impl Params {
         })?;
         let mut errors = Vec::new();
         // Spans of keys are found by searching the text: toml::Table keeps no spans.
+        let offsets = key_offsets(&text);
         for (key, value) in table.get_ref() {
-            let offset = find_key(&text, key);
+            let offset = offsets.get(key.as_str()).copied().unwrap_or(0);
             let (line, _) = index.locate(offset);
             if def(key).is_none() {
                 errors.push(index.diagnostic_at(
@@ -461,18 +462,27 @@ pub fn placeholders(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Byte offset of `key =` at the start of a line (top-level keys).
-fn find_key(text: &str, key: &str) -> usize {
+/// Where each key of a config file is first written (the offset of its
+/// line's first non-blank), found in one pass over the text: searching the
+/// text again for each key took quadratic time on a file of many keys.
+fn key_offsets(text: &str) -> std::collections::HashMap<&str, usize> {
+    let mut out = std::collections::HashMap::new();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim_start();
-        let bare = trimmed.strip_prefix('"').unwrap_or(trimmed);
-        if bare.starts_with(key) && bare[key.len()..].trim_start_matches('"').trim_start().starts_with('=') {
-            return offset + (line.len() - trimmed.len());
+        let key = match trimmed.strip_prefix('"') {
+            Some(quoted) => quoted
+                .split_once('"')
+                .filter(|(_, rest)| rest.trim_start().starts_with('='))
+                .map(|(key, _)| key),
+            None => trimmed.split_once('=').map(|(key, _)| key.trim_end()),
+        };
+        if let Some(key) = key {
+            out.entry(key).or_insert(offset + line.len() - trimmed.len());
         }
         offset += line.len();
     }
-    0
+    out
 }
 
 #[cfg(test)]
