@@ -22,6 +22,8 @@ pub struct Diagnostic {
 
 /// Characters of a source line shown on each side of the column.
 const HALF_WINDOW: usize = 60;
+/// Characters of a message shown; the rest is cut.
+pub const MAX_MESSAGE: usize = 2000;
 /// Diagnostics shown per file; the rest are counted.
 pub const MAX_PER_FILE: usize = 20;
 
@@ -41,7 +43,14 @@ pub fn window(line: &str, col: usize) -> (String, usize) {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.col, self.message)?;
+        // A message may quote a name from the file: never all of a huge one.
+        let message = if self.message.chars().count() > MAX_MESSAGE {
+            let cut: String = self.message.chars().take(MAX_MESSAGE).collect();
+            format!("{cut}… (cut)")
+        } else {
+            self.message.clone()
+        };
+        write!(f, "{}:{}:{}: {message}", self.file, self.line, self.col)?;
         if let Some(snippet) = &self.snippet {
             // Never more than a window of the line, stripped of control
             // characters (a snippet is text from a stranger's file).

@@ -95,6 +95,7 @@ impl Lab {
         let mut errors = Vec::new();
         let mut title = None;
         let mut steps: Vec<Step> = Vec::new();
+        let mut step_ids: HashSet<String> = HashSet::new();
         // Whether the current level-2 section is a step (it has an id).
         let mut in_step = false;
 
@@ -111,7 +112,7 @@ impl Lab {
                         HeadingLevel::H2 => match heading_id {
                             Some(step_id) => {
                                 let step_id = step_id.to_string();
-                                if steps.iter().any(|s| s.id == step_id) {
+                                if !step_ids.insert(step_id.clone()) {
                                     errors.push(index.diagnostic_at(
                                         file,
                                         range.start,
@@ -399,41 +400,64 @@ fn validate_lab(lab: &Lab, index: &LineIndex, errors: &mut Vec<Diagnostic>) {
             &lab.file,
             line,
             1,
-            format!("`needs` form a cycle: {}", cycle.join(" → ")),
+            format!("`needs` form a cycle: {}", shown_cycle(&cycle)),
         ));
     }
 }
 
-/// A cycle in the `needs` graph, as a list of ids that starts and ends with the same id.
+/// A cycle as `a → b → a`; a long one by its ends (it may run through
+/// every check of a huge file).
+fn shown_cycle(cycle: &[String]) -> String {
+    const ENDS: usize = 5;
+    if cycle.len() <= 3 * ENDS {
+        return cycle.join(" → ");
+    }
+    format!(
+        "{} → … ({} more) … → {}",
+        cycle[..ENDS].join(" → "),
+        cycle.len() - 2 * ENDS,
+        cycle[cycle.len() - ENDS..].join(" → ")
+    )
+}
+
+/// A cycle in the `needs` graph, as a list of ids that starts and ends with
+/// the same id. Depth first, with its own stack: a chain of thousands of
+/// `needs` must not exhaust the thread's.
 fn find_cycle(lab: &Lab) -> Option<Vec<String>> {
     let needs: HashMap<&str, &[String]> = lab.checks().map(|(_, c)| (c.id.as_str(), c.needs.as_slice())).collect();
-    let mut done: HashSet<&str> = HashSet::new();
-    fn visit<'a>(
-        id: &'a str,
-        needs: &HashMap<&'a str, &'a [String]>,
-        path: &mut Vec<&'a str>,
-        done: &mut HashSet<&'a str>,
-    ) -> Option<Vec<String>> {
-        if let Some(pos) = path.iter().position(|p| *p == id) {
-            let mut cycle: Vec<String> = path[pos..].iter().map(|s| s.to_string()).collect();
-            cycle.push(id.to_string());
-            return Some(cycle);
-        }
-        if !done.insert(id) {
-            return None;
-        }
-        path.push(id);
-        for next in needs.get(id).copied().unwrap_or_default() {
-            if let Some(c) = visit(next, needs, path, done) {
-                return Some(c);
-            }
-        }
-        path.pop();
-        None
-    }
+    // false: on the current path; true: done, no cycle through it.
+    let mut state: HashMap<&str, bool> = HashMap::new();
     for (_, check) in lab.checks() {
-        if let Some(c) = visit(&check.id, &needs, &mut Vec::new(), &mut done) {
-            return Some(c);
+        let start = check.id.as_str();
+        if state.contains_key(start) {
+            continue;
+        }
+        state.insert(start, false);
+        // Each entry: a check on the path, and the index of its next need.
+        let mut path: Vec<(&str, usize)> = vec![(start, 0)];
+        while let Some(&(id, i)) = path.last() {
+            let next = needs.get(id).copied().unwrap_or_default().get(i);
+            if let Some(top) = path.last_mut() {
+                top.1 += 1;
+            }
+            let Some(next) = next.map(String::as_str) else {
+                state.insert(id, true);
+                path.pop();
+                continue;
+            };
+            match state.get(next) {
+                Some(true) => {}
+                Some(false) => {
+                    let pos = path.iter().position(|(p, _)| *p == next).unwrap_or(0);
+                    let mut cycle: Vec<String> = path[pos..].iter().map(|(p, _)| p.to_string()).collect();
+                    cycle.push(next.to_string());
+                    return Some(cycle);
+                }
+                None => {
+                    state.insert(next, false);
+                    path.push((next, 0));
+                }
+            }
         }
     }
     None
