@@ -9,6 +9,10 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+/// Quiz files up to this size have every TOML problem reported; a larger one
+/// (a quiz of the course is 10 KB) its first.
+const RECOVER_UP_TO: usize = 64 << 10;
+
 /// Parses and validates a quiz file: see [`Quiz::parse`].
 pub(super) fn parse(id: &str, file: &str, text: &str) -> Result<Quiz, Diagnostics> {
     let mut cx = Cx {
@@ -17,15 +21,26 @@ pub(super) fn parse(id: &str, file: &str, text: &str) -> Result<Quiz, Diagnostic
         errors: Vec::new(),
         ids: Vec::new(),
     };
-    let (doc, parse_errors) = DeTable::parse_recoverable(text);
-    for e in &parse_errors {
-        let at = e.span().map_or(0, |s| s.start);
-        cx.error(at, format!("invalid TOML: {}", e.message().trim_end()));
-    }
-    if !parse_errors.is_empty() {
-        return Err(cx.finish());
-    }
-    let doc = doc.into_inner();
+    // Recovery keeps every TOML problem in memory (megabytes of broken lines
+    // took gigabytes): a file past RECOVER_UP_TO gets its first problem only.
+    let parsed = if text.len() > RECOVER_UP_TO {
+        DeTable::parse(text).map_err(|e| vec![e])
+    } else {
+        match DeTable::parse_recoverable(text) {
+            (doc, errors) if errors.is_empty() => Ok(doc),
+            (_, errors) => Err(errors),
+        }
+    };
+    let doc = match parsed {
+        Ok(doc) => doc.into_inner(),
+        Err(parse_errors) => {
+            for e in &parse_errors {
+                let at = e.span().map_or(0, |s| s.start);
+                cx.error(at, format!("invalid TOML: {}", e.message().trim_end()));
+            }
+            return Err(cx.finish());
+        }
+    };
     let fields = cx.fields(&doc, &["questions", "title"], "at the top level of a quiz");
     let title = fields
         .get("title")
@@ -95,6 +110,9 @@ pub fn check_unique_ids(quizzes: &[Quiz], sources: &HashMap<String, String>) -> 
     let mut seen: HashMap<&str, &Quiz> = HashMap::new();
     let mut errors = Vec::new();
     for quiz in quizzes {
+        // One index per file, not one per problem (a file of many repeated
+        // ids was indexed again for each).
+        let index = sources.get(&quiz.file).map(|text| LineIndex::new(text));
         for q in &quiz.questions {
             match seen.get(q.id.as_str()) {
                 Some(first) if first.id != quiz.id => {
@@ -103,8 +121,8 @@ pub fn check_unique_ids(quizzes: &[Quiz], sources: &HashMap<String, String>) -> 
                         "question id `{}` is already used in {} (question ids must be unique across all quizzes, as in mdbook-quiz)",
                         q.id, first.file
                     );
-                    errors.push(match sources.get(&quiz.file) {
-                        Some(text) => LineIndex::new(text).diagnostic(&quiz.file, line, col, message),
+                    errors.push(match &index {
+                        Some(index) => index.diagnostic(&quiz.file, line, col, message),
                         None => Diagnostic {
                             file: quiz.file.clone(),
                             line,
