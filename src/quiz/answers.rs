@@ -83,18 +83,24 @@ pub fn parse(file: &str, text: &str, quiz: &Quiz) -> Result<Answers, AnswersErro
     };
 
     let mut errors = Vec::new();
+    // Problems past MAX_ERRORS are counted, not kept: each names the
+    // question's options, and a file may hold a hundred thousand.
+    let mut more = 0;
     let mut out = Answers::new();
     for (id, value) in raw {
         let Some(question) = quiz.question(&id) else {
-            errors.push(format!(
-                "{file}: no question `{id}` in quiz {} (its questions: {})",
-                quiz.id,
-                quiz.questions
-                    .iter()
-                    .map(|q| q.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            note(&mut errors, &mut more, || {
+                format!(
+                    "{file}: no question `{}` in quiz {} (its questions: {})",
+                    clip(&id),
+                    quiz.id,
+                    quiz.questions
+                        .iter()
+                        .map(|q| q.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            });
             continue;
         };
         let texts = match value {
@@ -106,9 +112,9 @@ pub fn parse(file: &str, text: &str, quiz: &Quiz) -> Result<Answers, AnswersErro
                 [one] => {
                     out.insert(id, Given::Text(one.clone()));
                 }
-                _ => errors.push(format!(
-                    "{file}: question `{id}` takes a short answer: give one string, not a list"
-                )),
+                _ => note(&mut errors, &mut more, || {
+                    format!("{file}: question `{id}` takes a short answer: give one string, not a list")
+                }),
             },
             Kind::MultipleChoice(mc) => {
                 let options: Vec<&String> = mc.answers.iter().chain(&mc.distractors).collect();
@@ -116,24 +122,50 @@ pub fn parse(file: &str, text: &str, quiz: &Quiz) -> Result<Answers, AnswersErro
                 for given in &texts {
                     match options.iter().find(|o| normalize(o) == normalize(given)) {
                         Some(option) => chosen.push((*option).clone()),
-                        None => errors.push(format!(
-                            "{file}: `{given}` is not an option of question `{id}`; its options are: {}",
-                            options
-                                .iter()
-                                .map(|o| format!("\"{o}\""))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )),
+                        None => note(&mut errors, &mut more, || {
+                            format!(
+                                "{file}: `{}` is not an option of question `{id}`; its options are: {}",
+                                clip(given),
+                                options
+                                    .iter()
+                                    .map(|o| format!("\"{o}\""))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        }),
                     }
                 }
                 out.insert(id, Given::Choices(chosen));
             }
         }
     }
+    if more > 0 {
+        errors.push(format!("{file}: {more} more problems not shown"));
+    }
     if errors.is_empty() {
         Ok(out)
     } else {
         Err(AnswersError::Invalid(errors))
+    }
+}
+
+/// Problems listed per answers file.
+const MAX_ERRORS: usize = crate::course::diagnostic::MAX_PER_FILE;
+/// Characters of an id or an answer quoted in a problem.
+const MAX_QUOTED: usize = 200;
+
+fn note(errors: &mut Vec<String>, more: &mut usize, problem: impl FnOnce() -> String) {
+    if errors.len() < MAX_ERRORS {
+        errors.push(problem());
+    } else {
+        *more += 1;
+    }
+}
+
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(MAX_QUOTED) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
     }
 }
 
