@@ -154,6 +154,44 @@ fn depth(v: &Value) -> usize {
     }
 }
 
+/// How deep `[` and `{` nest in a YAML text, outside quoted scalars and
+/// comments, in one pass.
+fn flow_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut prev = '\n';
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some('"'), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '#') if prev.is_whitespace() => {
+                chars.by_ref().find(|&c| c == '\n');
+                prev = '\n';
+                continue;
+            }
+            // A quoted scalar starts a token, never inside a plain one (it's).
+            (None, '"' | '\'') if prev.is_whitespace() || matches!(prev, '[' | '{' | ',' | ':' | '-') => {
+                quote = Some(c)
+            }
+            (None, '[' | '{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        prev = c;
+    }
+    deepest
+}
+
+/// Settings and commands of one file given a line number.
+const MAX_LOCATED: usize = 200;
+
 /// The first line of `text` that mentions `needle` (serde_norway's values
 /// carry no positions; this is close enough to point the learner at it).
 fn line_of(text: &str, needle: &str) -> Option<usize> {
@@ -171,7 +209,9 @@ pub(super) fn option_settings(file: &str, text: &str, doc: &Value) -> Result<Vec
     let mut push = |namespace: &str, name: &str, value: String| {
         out.push(OptionSetting {
             file: file.to_string(),
-            line: line_of(text, name),
+            // Each search reads the text: the first MAX_LOCATED only (a file
+            // of 35,000 settings took minutes).
+            line: (out.len() < MAX_LOCATED).then(|| line_of(text, name)).flatten(),
             namespace: namespace.to_string(),
             name: name.to_string(),
             value,
@@ -232,7 +272,7 @@ fn commands(file: &str, text: &str, doc: &Value) -> Vec<Command> {
             };
             out.push(Command {
                 file: file.to_string(),
-                line: line_of(text, &name),
+                line: (out.len() < MAX_LOCATED).then(|| line_of(text, &name)).flatten(),
                 name,
                 command,
                 container: key == "container_commands",
@@ -302,6 +342,13 @@ pub(super) fn read_configs(bundle: &Path) -> Configs {
                 continue;
             }
         };
+        // Checked before parsing: the YAML scanner takes quadratic time on
+        // deep flow collections (200 KB of `{a: ` took minutes).
+        if flow_depth(&text) > MAX_DEPTH {
+            c.errors
+                .push(format!("{name}: nests deeper than {MAX_DEPTH} levels: not read"));
+            continue;
+        }
         let doc: Value = match serde_norway::from_str(&text) {
             Ok(v) => v,
             Err(e) => {

@@ -577,6 +577,20 @@ pub(super) fn judge(parsed: &Parsed) -> Verdict {
     v
 }
 
+/// Problems named in the check's message; the rest are counted.
+const MAX_LISTED: usize = 10;
+/// Entries of each list in the evidence.
+const MAX_EVIDENCE: usize = 200;
+/// Characters of one problem (it may quote a huge line).
+const MAX_PROBLEM: usize = 300;
+
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(MAX_PROBLEM) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
 pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
     let l = layout(&acc).await;
     let file = l.bundle.join("requirements.txt");
@@ -616,19 +630,26 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
         });
     }
     let v = judge(&parsed);
+    // A file of a million lines must not make a report of a million lines:
+    // the evidence lists the first MAX_EVIDENCE of each kind, the message the
+    // first MAX_LISTED problems, each cut to MAX_PROBLEM characters.
+    let first = |items: &[String]| -> Vec<String> { items.iter().take(MAX_EVIDENCE).map(|p| clip(p)).collect() };
     let evidence = json!({
         "bundle": l.bundle.display().to_string(),
         "files": parsed.files,
         "encodings": parsed.encodings,
         "platform_python": PLATFORM_PYTHON,
-        "requirements": parsed.reqs.iter().map(|r| json!({
-            "name": r.name, "file": r.file, "line": r.line, "pinned": r.pinned,
-            "spec": r.spec, "marker": r.marker, "skipped_on_platform": r.skipped,
+        "requirements": parsed.reqs.iter().take(MAX_EVIDENCE).map(|r| json!({
+            "name": clip(&r.name), "file": r.file, "line": r.line, "pinned": r.pinned.as_deref().map(clip),
+            "spec": clip(&r.spec), "marker": r.marker.as_deref().map(clip), "skipped_on_platform": r.skipped,
         })).collect::<Vec<_>>(),
+        "requirements_count": parsed.reqs.len(),
         "missing": v.missing,
-        "problems": v.problems,
-        "ignored": parsed.ignored,
-        "notes": v.notes,
+        "problems": first(&v.problems),
+        "problems_count": v.problems.len(),
+        "ignored": first(&parsed.ignored),
+        "ignored_count": parsed.ignored.len(),
+        "notes": first(&v.notes),
     });
     let mut notes = v.notes.clone();
     notes.extend(parsed.encodings.iter().map(|e| format!("{e}, which pip reads")));
@@ -653,7 +674,10 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
     if !v.missing.is_empty() {
         parts.push(format!("requirements.txt does not list {}", v.missing.join(", ")));
     }
-    parts.extend(v.problems.iter().cloned());
+    parts.extend(v.problems.iter().take(MAX_LISTED).map(|p| clip(p)));
+    if v.problems.len() > MAX_LISTED {
+        parts.push(format!("and {} more problems", v.problems.len() - MAX_LISTED));
+    }
     Ok(Outcome::fail(format!("{}{notes}", parts.join("; "))).evidence(evidence))
 }
 
