@@ -10,6 +10,8 @@ pub mod cleanup;
 pub mod cohort;
 pub mod course;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod list;
 pub mod params;
 pub mod policy;

@@ -10,6 +10,8 @@
 mod deploy;
 mod ebextensions;
 mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 mod layout;
 mod probe;
 mod procfile;
