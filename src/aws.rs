@@ -94,6 +94,30 @@ impl ConnectError {
     }
 }
 
+/// Which credentials a run uses when a profile is named (`--profile`) while
+/// the environment holds an access key: the SDK's chain reads the
+/// environment first, so the profile's keys are not used. A one-line note
+/// saying so, or `None` when the profile is used. `env` looks up a variable.
+pub fn profile_note(profile: Option<&str>, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let profile = profile?;
+    let set = |var: &str| env(var).filter(|v| !v.trim().is_empty());
+    let key = set("AWS_ACCESS_KEY_ID")?;
+    set("AWS_SECRET_ACCESS_KEY")?;
+    let tail: String = key
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    Some(format!(
+        "credentials: the access key …{} from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, not the profile `{}` (--profile): the environment comes first; unset both variables to use the profile",
+        crate::redact::strip_control(&tail),
+        crate::redact::strip_control(profile),
+    ))
+}
+
 /// Whether `region` is a well-formed Region name (`us-west-2`, `eu-central-1`,
 /// `us-gov-west-1`, `cn-north-1`, `il-central-1`...).
 pub fn is_valid_region(region: &str) -> bool {
@@ -278,5 +302,30 @@ impl AwsError {
             ),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profile_shadowed_by_environment_keys_is_named() {
+        let env = |var: &str| match var {
+            "AWS_ACCESS_KEY_ID" => Some("AKIAEXAMPLE1234".to_string()),
+            "AWS_SECRET_ACCESS_KEY" => Some("secret".to_string()),
+            _ => None,
+        };
+        let note = profile_note(Some("course\u{1b}]0;x"), &env).expect("a note");
+        assert!(note.contains("…1234") && note.contains("`course"), "{note}");
+        assert!(
+            !note.contains('\u{1b}') && !note.contains("secret") && !note.contains('\n'),
+            "{note}"
+        );
+        // No profile named, or no key in the environment: the profile is what is used.
+        assert_eq!(profile_note(None, &env), None);
+        assert_eq!(profile_note(Some("course"), &|_| None), None);
+        let key_only = |var: &str| (var == "AWS_ACCESS_KEY_ID").then(|| "AKIA".to_string());
+        assert_eq!(profile_note(Some("course"), &key_only), None);
     }
 }

@@ -491,6 +491,9 @@ async fn connect(common: &Common, insecure: bool) -> Result<Arc<Account>, Failur
         }
     }
     let mut account = Account::new(sdk, params);
+    if let Some(note) = aws::profile_note(common.profile.as_deref(), &env) {
+        account.note(note);
+    }
     if insecure {
         account.insecure = true;
         account.note("--insecure: the cache's TLS certificate was NOT verified; a passing cache.reachable proves less");

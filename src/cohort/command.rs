@@ -127,6 +127,9 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
     {
         return Err(bad(format!("`{r}` is not an AWS Region name (like us-west-2)")));
     }
+    if let Some(note) = aws::profile_note(s.profile.as_deref(), &|var| std::env::var(var).ok()) {
+        eprintln!("note: {note}");
+    }
     let sdk = aws::load(&AwsOptions {
         profile: s.profile.clone(),
         region: region.clone(),
