@@ -2,13 +2,73 @@
 //! exit 2, never a panic, a hang or unbounded memory or output.
 
 use crate::common::{labcheck, text, write};
+use std::io::Read;
+use std::process::{Command, Output, Stdio};
 
-fn run(args: &[&str]) -> std::process::Output {
-    labcheck()
-        .args(args)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .unwrap()
+/// The most memory one labcheck run may take, whatever its input.
+const MAX_RSS_BYTES: u64 = 300 << 20;
+/// The most one diagnostic may print.
+const MAX_DIAGNOSTIC_BYTES: usize = 1 << 20;
+
+fn run(args: &[&str]) -> Output {
+    let mut cmd = labcheck();
+    cmd.args(args).env("AWS_EC2_METADATA_DISABLED", "true");
+    bounded(cmd).0
+}
+
+/// Runs `cmd` to its end, and checks what every run on hostile input must
+/// keep to: a peak resident memory (its own, from `wait4`) under 300 MB, and
+/// no diagnostic longer than 1 MB. Returns the output and the peak in bytes.
+// The child is reaped by wait4, which also gives its peak memory.
+#[allow(clippy::zombie_processes)]
+fn bounded(mut cmd: Command) -> (Output, u64) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes).unwrap();
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `child` was spawned here and not waited for yet: wait4 reaps it.
+    let reaped = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(
+        reaped,
+        child.id() as libc::pid_t,
+        "wait4: {}",
+        std::io::Error::last_os_error()
+    );
+    let out = Output {
+        status: std::os::unix::process::ExitStatusExt::from_raw(status),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    // Linux counts ru_maxrss in KiB.
+    let peak = usage.ru_maxrss as u64 * 1024;
+    assert!(
+        peak < MAX_RSS_BYTES,
+        "{cmd:?}: peak memory {} MB, over {} MB",
+        peak >> 20,
+        MAX_RSS_BYTES >> 20
+    );
+    let all = text(&out);
+    let longest = all.split("error: ").map(str::len).max().unwrap_or(0);
+    assert!(
+        longest <= MAX_DIAGNOSTIC_BYTES,
+        "{cmd:?}: a diagnostic of {longest} bytes, over {MAX_DIAGNOSTIC_BYTES}: {}",
+        &all[..all.len().min(2000)]
+    );
+    (out, peak)
 }
 
 #[test]
@@ -89,4 +149,223 @@ fn terminal_escapes_from_flags_never_reach_the_terminal() {
     let out = run(&["check", "project", "--set", "account=\u{1b}]0;owned\u{7}123"]);
     let all = text(&out);
     assert!(!all.contains('\u{1b}') && !all.contains('\u{7}'), "{all:?}");
+}
+
+/// The inputs that once took gigabytes, each at or past what labcheck reads
+/// of such a file: every run ends (no panic, no signal) under 300 MB and
+/// prints no diagnostic over 1 MB, both checked by `bounded`.
+#[test]
+fn hostile_inputs_stay_under_300_mb() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let project = |name: &str, files: &[(&str, String)]| {
+        for (rel, body) in files {
+            write(&d.join(name), rel, body);
+        }
+        format!("project_dir={}", d.join(name).display())
+    };
+    let reqs = project(
+        "reqs",
+        &[(
+            "requirements.txt",
+            (0..60_000).map(|i| format!("package-{i}>={i}\n")).collect(),
+        )],
+    );
+    // A problem on each of 300,000 lines (a report of 34 MB, 500 MB of memory).
+    let bad_lines = project("bad-lines", &[("requirements.txt", "-x\n".repeat(300_000))]);
+    let includes = project(
+        "includes",
+        &[("requirements.txt", "-r /dev/zero\n-c /dev/stdin\n".into())],
+    );
+    let settings: String = (0..35_000).map(|i| format!("    OPTION_{i}: value-{i}\n")).collect();
+    let ebext = project(
+        "ebext",
+        &[
+            (
+                ".ebextensions/01-many.config",
+                format!("option_settings:\n  aws:elasticbeanstalk:application:environment:\n{settings}"),
+            ),
+            (".ebextensions/02-deep.config", "[".repeat(500_000)),
+            (
+                "Procfile",
+                format!("web: gunicorn {}app.wsgi\n", "--x ".repeat(250_000)),
+            ),
+        ],
+    );
+    let course = d.join("course");
+    write(
+        &course,
+        "labs/deploy-django-eb.md",
+        &format!("# Lab\n\n## S {{#s}}\n\n{}\n", "x".repeat(7 << 20)),
+    );
+    let cr_quiz: String = (0..700_000).map(|i| format!("id = {i}\r")).collect();
+    write(&course, "quizzes/cr.toml", &cr_quiz);
+    let answers = write(
+        d,
+        "answers.toml",
+        &format!(
+            "kc-models-data = [{}]\n{}",
+            "\"x\",".repeat(140_000),
+            (0..20_000)
+                .map(|i| format!("unknown-{i} = \"a\"\n"))
+                .collect::<String>()
+        ),
+    );
+    let roster = write(
+        d,
+        "roster.csv",
+        &format!(
+            "learner,account\n{}",
+            (0..600_000).map(|i| format!("l{i},{i}\n")).collect::<String>()
+        ),
+    );
+    let cases: Vec<Vec<String>> = vec![
+        vec!["check".into(), "project.requirements".into(), "--set".into(), reqs],
+        vec!["check".into(), "project.requirements".into(), "--set".into(), includes],
+        vec!["check".into(), "project.requirements".into(), "--set".into(), bad_lines],
+        vec!["check".into(), "project.ebextensions".into(), "--set".into(), ebext],
+        vec!["--course-dir".into(), course.display().to_string(), "list".into()],
+        vec![
+            "quiz".into(),
+            "knowledge-check".into(),
+            "--answers".into(),
+            answers.display().to_string(),
+        ],
+        vec!["cohort".into(), "grade".into(), roster.display().to_string()],
+    ];
+    for args in cases {
+        let mut cmd = labcheck();
+        cmd.args(&args).env("AWS_EC2_METADATA_DISABLED", "true").env("HOME", d);
+        let started = std::time::Instant::now();
+        let (out, peak) = bounded(cmd);
+        let shown: String = text(&out).chars().take(2000).collect();
+        assert!(
+            matches!(out.status.code(), Some(0..=3)),
+            "{args:?}: ended with {:?}: {shown}",
+            out.status
+        );
+        eprintln!(
+            "{}: {} MB, {:.1} s, {} bytes printed",
+            args[..2].join(" "),
+            peak >> 20,
+            started.elapsed().as_secs_f64(),
+            out.stdout.len() + out.stderr.len()
+        );
+    }
+}
+
+/// `--profile NAME` with access keys in the environment: the SDK uses the
+/// keys, and the report says so instead of silently ignoring the profile.
+#[test]
+fn a_profile_shadowed_by_environment_keys_is_named_in_the_report() {
+    let home = tempfile::tempdir().unwrap();
+    let report = |keys: bool| {
+        let mut cmd = labcheck();
+        cmd.args([
+            "check",
+            "project.requirements",
+            "--profile",
+            "course",
+            "--format",
+            "json",
+        ])
+        .arg("--set")
+        .arg(format!("project_dir={}", home.path().display()))
+        .env("HOME", home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+        if keys {
+            cmd.env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE7777")
+                .env("AWS_SECRET_ACCESS_KEY", "not-a-real-secret");
+        }
+        let (out, _) = bounded(cmd);
+        let json: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+        json["notes"].to_string()
+    };
+    let notes = report(true);
+    assert!(
+        notes.contains("…7777") && notes.contains("not the profile `course`"),
+        "{notes}"
+    );
+    assert!(!notes.contains("not-a-real-secret"), "{notes}");
+    assert!(!report(false).contains("profile"), "no keys, no note");
+}
+
+/// Every input a fuzz run once found (a panic, a hang, too much memory or
+/// output; `scripts/fuzz` keeps them minimized) goes through the same parser
+/// as in the fuzz target, with no fuzz build: each stays fixed. The
+/// hand-written seeds go through too, so the targets' bodies stay exercised.
+#[test]
+fn fuzz_findings_stay_fixed() {
+    let root = crate::common::repo();
+    let mut inputs = Vec::new();
+    for folder in ["tests/fixtures/fuzz-regressions", "fuzz/seeds"] {
+        for (target, _) in labcheck::fuzzing::TARGETS {
+            let dir = root.join(folder).join(target);
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                inputs.push((*target, entry.path()));
+            }
+        }
+    }
+    assert!(inputs.len() >= 8, "the seeds are found: {inputs:?}");
+    for (target, path) in inputs {
+        let data = std::fs::read(&path).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let shown = path.display().to_string();
+        std::thread::spawn(move || {
+            let outcome = std::panic::catch_unwind(|| labcheck::fuzzing::run(target, &data));
+            let _ = tx.send(outcome.is_ok());
+        });
+        match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(true) => {}
+            Ok(false) => panic!("{target}: {shown} fails again"),
+            Err(_) => panic!("{target}: {shown} hangs again (more than 30 s)"),
+        }
+    }
+}
+
+/// Runs fuzz target `target` on `input` in a thread of its own (with the
+/// default 2 MB stack), failing after `limit`.
+fn parse_within(target: &'static str, input: String, limit: std::time::Duration) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let len = input.len();
+    std::thread::spawn(move || {
+        let outcome = std::panic::catch_unwind(|| labcheck::fuzzing::run(target, input.as_bytes()));
+        let _ = tx.send(outcome.is_ok());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(true) => {}
+        Ok(false) => panic!("{target}: a {len}-byte input panics"),
+        Err(_) => panic!("{target}: a {len}-byte input takes more than {limit:?}"),
+    }
+}
+
+/// Inputs shaped for the paths that took quadratic time or overflowed the
+/// stack (a fuzzer's short inputs never reach them): deep YAML flow
+/// collections (minutes), a config of many keys, a lab of many steps, and a
+/// long ring of `needs` (a recursive search, and a message naming it all).
+#[test]
+fn big_inputs_take_linear_time() {
+    let limit = std::time::Duration::from_secs(60);
+    parse_within("ebextensions", "{a: ".repeat(50_000), limit);
+    parse_within("ebextensions", "[".repeat(200_000), limit);
+    let settings: String = (0..35_000).map(|i| format!("    O{i}: v\n")).collect();
+    parse_within(
+        "ebextensions",
+        format!("option_settings:\n  aws:elasticbeanstalk:application:environment:\n{settings}"),
+        limit,
+    );
+    parse_within("config", (0..60_000).map(|i| format!("k{i} = 1\n")).collect(), limit);
+    let steps: String = (0..100_000).map(|_| "## Step {#s}\n").collect();
+    parse_within("lab", format!("# Lab\n\n{steps}"), limit);
+    let ring = 20_000;
+    let checks: String = (0..ring)
+        .map(|i| {
+            format!(
+                "```check\nid = \"s.c{i}\"\ntitle = \"t\"\nkind = \"command\"\nrun = \"true\"\nhint = \"h\"\nneeds = [\"s.c{}\"]\n```\n",
+                (i + 1) % ring
+            )
+        })
+        .collect();
+    parse_within("lab", format!("# Lab\n\n## Step {{#s}}\n\n{checks}"), limit);
 }
