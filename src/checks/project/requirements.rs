@@ -367,6 +367,19 @@ pub(super) fn parse_file(
             }
             continue;
         }
+        // pep508_rs panics on a name that ends in `-`, `.` or `_` when more
+        // follows (`django- ==4.2`): that case is named here instead.
+        let name_end = spec_text
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+            .unwrap_or(spec_text.len());
+        if let Some(last @ ('.' | '-' | '_')) = spec_text[..name_end].chars().last()
+            && name_end < spec_text.len()
+        {
+            parsed.problems.push(format!(
+                "{at}: not a valid requirement (a package name ends with a letter or digit, not `{last}`)"
+            ));
+            continue;
+        }
         match Requirement::<pep508_rs::VerbatimUrl>::from_str(spec_text) {
             Ok(req) => {
                 let (pinned, spec) = match &req.version_or_url {
@@ -826,6 +839,24 @@ mod tests {
                 "psycopg2-binary is a PostgreSQL driver: fine if your RDS database runs PostgreSQL; the lab uses MySQL"
             ]
         );
+    }
+
+    #[test]
+    fn a_name_ending_in_a_dash_is_a_problem_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "requirements.txt",
+            "django- ==4.2\npsycopg2-\0binary==2.9\npillow==11.0\n",
+        );
+        let p = parse(dir.path());
+        assert_eq!(p.problems.len(), 2, "{:?}", p.problems);
+        assert!(
+            p.problems[0].contains("requirements.txt:1: not a valid requirement"),
+            "{:?}",
+            p.problems
+        );
+        assert_eq!(p.reqs.len(), 1);
     }
 
     #[test]
