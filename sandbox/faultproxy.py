@@ -25,6 +25,13 @@ their connections alive even though moto closes its end after each answer.
 
 Paths under /moto-api/, /sandbox/ and /faultproxy/ are never faulted or
 delayed; GET /faultproxy/stats answers the counters as JSON (not forwarded).
+
+With --trace, each AWS request (not the control paths) is recorded: when its
+head arrived and when its answer was written (seconds since the epoch), its
+service, action and status. GET /faultproxy/trace?since=N answers the records
+from the N-th on as JSON ({"calls": [...], "next": M}); a client asks with
+the `next` of its previous answer to get only what came after. This is how
+`scripts/bench lab` measures the longest chain of dependent calls in a run.
 Listens on and connects to 127.0.0.1 only. On SIGTERM/SIGINT it prints the
 counters, writes them to --stats FILE (if given; SIGUSR1 writes them too) and
 removes its pid file (.state/faultproxy-PORT.pid).
@@ -75,6 +82,8 @@ class Stats:
         self.client_errors = 0
         self.faults = dict.fromkeys(KINDS, 0)
         self.faults_by_service: dict[str, int] = {}
+        # One record per AWS request when tracing (--trace), else None.
+        self.trace: list[dict] | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -149,6 +158,21 @@ class Request:
         if m:
             return m.group(1).lower()
         return "s3"
+
+    def action(self, body: bytes) -> str:
+        """What the request asks, for the trace: the JSON protocol's target,
+        the query protocol's Action (from the body's start), or for S3 the
+        method, path and subresources."""
+        target = self.header("x-amz-target")
+        if target:
+            return target.rpartition(".")[2]
+        m = re.search(rb"(?:^|&)Action=([A-Za-z0-9]+)", body)
+        if m:
+            return m.group(1).decode()
+        path, _, query = self.target.decode("latin-1").partition("?")
+        keys = sorted(k.partition("=")[0] for k in query.split("&") if k)
+        keys = [k for k in keys if not k.startswith("X-Amz-") and k != "x-id"]
+        return f"{self.method.decode()} {path}" + (f"?{'&'.join(keys)}" if keys else "")
 
     def protocol(self) -> str:
         service = self.service()
@@ -321,6 +345,8 @@ class Proxy:
     async def one_request(self, req, reader, writer, upstream):
         """Answers one request; returns (keep the client connection, upstream)."""
         path = req.target.split(b"?", 1)[0]
+        if path == b"/faultproxy/trace":
+            return await self.answer_trace(req, reader, writer), upstream
         if path == b"/faultproxy/stats":
             body = json.dumps(self.stats.as_dict()).encode()
             await self.discard_body(reader, req)
@@ -332,9 +358,14 @@ class Proxy:
             await writer.drain()
             return keep, upstream
         control = path.startswith(UNFAULTED_PREFIXES)
+        record = None
         if control:
             self.stats.unfaulted_control += 1
         else:
+            if self.stats.trace is not None:
+                record = {"start": time.time(), "service": req.service(), "action": "",
+                          "status": None}
+                reader = _TeeReader(reader)
             if self.args.latency_ms > 0:
                 await asyncio.sleep(self.args.latency_ms / 1000)
             kind = self.pick_fault()
@@ -342,8 +373,45 @@ class Proxy:
                 self.stats.faults[kind] += 1
                 svc = req.service()
                 self.stats.faults_by_service[svc] = self.stats.faults_by_service.get(svc, 0) + 1
-                return await self.inject(kind, req, reader, writer), upstream
-        return await self.forward(req, reader, writer, upstream)
+                if record is not None:
+                    record["status"] = kind
+                try:
+                    return await self.inject(kind, req, reader, writer), upstream
+                finally:
+                    self.end_record(record, req, reader)
+        if record is None:
+            return await self.forward(req, reader, writer, upstream)
+        try:
+            return await self.forward(req, reader, writer, upstream, record)
+        finally:
+            self.end_record(record, req, reader)
+
+    def end_record(self, record, req: Request, reader) -> None:
+        if record is None:
+            return
+        record["end"] = time.time()
+        record["action"] = req.action(reader.seen)
+        self.stats.trace.append(record)
+
+    async def answer_trace(self, req: Request, reader, writer) -> bool:
+        await self.discard_body(reader, req)
+        query = req.target.partition(b"?")[2].decode("latin-1")
+        since = 0
+        for kv in query.split("&"):
+            k, _, v = kv.partition("=")
+            if k == "since" and v.isdigit():
+                since = int(v)
+        calls = self.stats.trace
+        body = json.dumps({"tracing": calls is not None,
+                           "calls": (calls or [])[since:],
+                           "next": len(calls or [])}).encode()
+        keep = req.keep_alive
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     + f"Content-Length: {len(body)}\r\n".encode()
+                     + (b"Connection: keep-alive\r\n" if keep else b"Connection: close\r\n")
+                     + b"\r\n" + (b"" if req.method == b"HEAD" else body))
+        await writer.drain()
+        return keep
 
     async def inject(self, kind: str, req: Request, reader, writer) -> bool:
         if kind == "reset":
@@ -379,7 +447,7 @@ class Proxy:
     async def open_upstream(self):
         return await asyncio.open_connection(self.up_host, self.up_port, limit=HEAD_LIMIT * 2)
 
-    async def forward(self, req: Request, reader, writer, upstream):
+    async def forward(self, req: Request, reader, writer, upstream, record=None):
         if upstream is None or upstream[1].is_closing() or upstream[0].at_eof():
             if upstream is not None:
                 upstream[1].close()
@@ -428,6 +496,8 @@ class Proxy:
                 uwriter.close()
                 raise ConnectionError("client closed mid-body")
             status, rhead, rheaders = await head_task
+            if record is not None:
+                record["status"] = status
             no_body = req.method == b"HEAD" or status in (204, 304)
             te = rheaders.get("transfer-encoding", "").lower()
             length = rheaders.get("content-length")
@@ -472,6 +542,34 @@ class Proxy:
 
 class UpstreamGone(Exception):
     pass
+
+
+class _TeeReader:
+    """A client reader that keeps the first bytes of the body read through
+    it (the query protocol's Action is there), for the trace."""
+
+    KEEP = 4096
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.seen = b""
+
+    def _keep(self, data: bytes) -> bytes:
+        if len(self.seen) < self.KEEP:
+            self.seen += data[: self.KEEP - len(self.seen)]
+        return data
+
+    async def read(self, n: int = -1) -> bytes:
+        return self._keep(await self.inner.read(n))
+
+    async def readuntil(self, separator: bytes = b"\n") -> bytes:
+        return self._keep(await self.inner.readuntil(separator))
+
+    async def readexactly(self, n: int) -> bytes:
+        return self._keep(await self.inner.readexactly(n))
+
+    def at_eof(self) -> bool:
+        return self.inner.at_eof()
 
 
 class _Sink:
@@ -557,6 +655,8 @@ def write_stats(stats: Stats, path: str | None) -> None:
 
 async def serve(args, listen_port: int) -> None:
     proxy = Proxy(args)
+    if args.trace:
+        proxy.stats.trace = []
     server = await asyncio.start_server(proxy.client, LOOPBACK, listen_port,
                                         limit=HEAD_LIMIT, backlog=1024, reuse_address=True)
     STATE.mkdir(parents=True, exist_ok=True)
@@ -611,6 +711,9 @@ def main() -> int:
                     help="how long a stall holds the connection before closing it (default 30)")
     ap.add_argument("--stats", metavar="FILE", help="write the counters as JSON here on exit "
                                                     "(and on SIGUSR1)")
+    ap.add_argument("--trace", action="store_true",
+                    help="record each AWS request's start and end times, service and action, "
+                         "answered by GET /faultproxy/trace?since=N")
     ap.add_argument("--stop", action="store_true",
                     help="stop the proxy listening on --listen (by its pid file) and exit")
     args = ap.parse_args()

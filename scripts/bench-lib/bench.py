@@ -12,6 +12,10 @@ measured).
           and the floor (`manage.py check --deploy` in one interpreter), each
           the median of several runs, with 50 ms added to every AWS call.
           Goals: whole lab <= 1.5x the floor; AWS steps <= 0.15x the script.
+          The proxy records when each AWS call started and ended; from that,
+          the longest chain of calls in a whole-lab run where each started
+          only after the one before it had ended (the run's critical path
+          through AWS, whatever made each call wait). Goal: <= 4.
 
 Run through scripts/bench, which brings the sandbox up and builds labcheck.
 """
@@ -28,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,15 +61,17 @@ def free_port() -> int:
 
 
 class LatencyProxy:
-    """sandbox/faultproxy with latency only, in front of moto."""
+    """sandbox/faultproxy with latency only, in front of moto; with `trace`,
+    it records each call's start and end (see `calls`)."""
 
-    def __init__(self, env: dict, latency_ms: int):
+    def __init__(self, env: dict, latency_ms: int, trace: bool = False):
         self.port = free_port()
         self.proc = subprocess.Popen(
             [str(SANDBOX / "faultproxy"), "--listen", f"127.0.0.1:{self.port}",
              "--upstream", env["AWS_ENDPOINT_URL"], "--latency-ms", str(latency_ms),
-             "--fault-rate", "0"],
+             "--fault-rate", "0"] + (["--trace"] if trace else []),
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.seen = 0
         deadline = time.time() + 20
         while True:
             try:
@@ -75,6 +82,13 @@ class LatencyProxy:
                     raise SystemExit("the latency proxy did not start")
                 time.sleep(0.05)
         self.url = f"http://127.0.0.1:{self.port}"
+
+    def calls(self) -> list[dict]:
+        """The calls recorded since the last time this was asked."""
+        with urllib.request.urlopen(f"{self.url}/faultproxy/trace?since={self.seen}", timeout=10) as r:
+            answer = json.load(r)
+        self.seen = answer["next"]
+        return answer["calls"]
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
@@ -171,13 +185,36 @@ def median_time(cmd: list, env: dict, runs: int, cwd=None, ok=(0,)) -> float:
     return times[len(times) // 2]
 
 
+def longest_chain(calls: list[dict]) -> list[dict]:
+    """The longest sequence of calls in which each started after the one
+    before it had ended: the critical path through a run's AWS calls."""
+    calls = sorted(calls, key=lambda c: c["end"])
+    best: list[list[dict]] = []
+    for i, call in enumerate(calls):
+        before = [best[j] for j in range(i) if calls[j]["end"] <= call["start"]]
+        best.append(max(before, key=len, default=[]) + [call])
+    return max(best, key=len, default=[])
+
+
+def chain_text(chain: list[dict]) -> str:
+    return " -> ".join(f"{c['service']}:{c['action']}" for c in chain)
+
+
 def bench_lab(binary: str, runs: int, latency: int) -> int:
     env = sandbox_env()
-    proxy = LatencyProxy(env, latency)
+    proxy = LatencyProxy(env, latency, trace=True)
     try:
         penv = dict(env, AWS_ENDPOINT_URL=proxy.url)
         log(f"whole lab, {runs} runs")
-        whole = median_time([binary, "check", "--format", "json"], penv, runs)
+        chains = []
+        whole_times = []
+        for _ in range(runs):
+            proxy.calls()
+            whole_times.append(median_time([binary, "check", "--format", "json"], penv, 1))
+            chains.append(longest_chain(proxy.calls()))
+        whole = sorted(whole_times)[len(whole_times) // 2]
+        chain = max(chains, key=len)
+        depth = len(chain)
         log(f"AWS steps alone, {runs} runs")
         aws = median_time([binary, "check", "s3", "cache", "rds", "eb", "--format", "json"], penv, runs)
         log(f"sequential boto3 script, {runs} runs")
@@ -194,12 +231,15 @@ def bench_lab(binary: str, runs: int, latency: int) -> int:
          aws / script <= 0.15),
         ("sequential boto3 script, same calls", f"{script:.2f} s", "", "", None),
         ("floor: manage.py check --deploy", f"{floor:.2f} s", "", "", None),
+        ("longest chain of AWS calls, whole lab", f"{depth}", "calls in a row", "<= 4", depth <= 4),
     ]
     print(f"\nlabcheck lab benchmark: median of {runs}, +{latency} ms per AWS call, "
           f"{os.cpu_count()} cores, {Path(binary).parent.name} build\n")
     for name, value, ratio, goal, ok in rows:
         mark = "" if ok is None else ("  ok" if ok else "  MISSED")
         print(f"  {name:<38} {value:>9}  {ratio:>14}  {goal:>8}{mark}")
+    print(f"\n  longest chain (of {len(chains)} runs; per run {', '.join(str(len(c)) for c in chains)}):"
+          f"\n    {chain_text(chain)}")
     return 0
 
 
