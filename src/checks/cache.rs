@@ -6,6 +6,7 @@ use super::CheckKind;
 use super::network::{self, require_inside};
 use crate::aws::{AwsError, AwsErrorKind};
 use crate::engine::account::Account;
+use crate::engine::memo::MemoKey;
 use crate::engine::outcome::{CheckError, CheckResult, Outcome};
 use serde_json::json;
 use std::sync::Arc;
@@ -104,12 +105,19 @@ struct Cache {
 
 type Found = Result<Option<Cache>, AwsError>;
 
+/// The lab's cache, found once per run.
+#[derive(PartialEq, Eq, Hash)]
+struct TheCache;
+impl MemoKey for TheCache {
+    type Value = Found;
+}
+
 /// Finds the lab's cache once per run: serverless first, then a replication
 /// group, then a cluster; when none has the expected name and exactly one
 /// serverless cache exists, uses it and says so.
 async fn find(acc: &Account) -> Found {
     acc.memo
-        .once("elasticache:cache", || async {
+        .once(TheCache, || async {
             let name = acc.param("cache");
             if let Some(c) = serverless(acc, Some(&name)).await?.into_iter().next() {
                 return Ok(Some(c));
@@ -331,11 +339,18 @@ enum Connected {
     Failed(String, String),
 }
 
+/// The run's connection to the cache (or why there is none).
+#[derive(PartialEq, Eq, Hash)]
+struct TheConnection;
+impl MemoKey for TheConnection {
+    type Value = Connected;
+}
+
 async fn connect(acc: &Account) -> Result<Connected, CheckError> {
     let c = the_cache(acc).await?;
     Ok(acc
         .memo
-        .once("redis:connection", || async {
+        .once(TheConnection, || async {
             let Some((host, port)) = c.endpoint.clone() else {
                 return Connected::Failed(
                     format!("{} {} has no endpoint yet", c.flavour.describe(), c.name),

@@ -6,6 +6,7 @@
 use super::CheckKind;
 use crate::aws::{AwsError, AwsErrorKind};
 use crate::engine::account::Account;
+use crate::engine::memo::MemoKey;
 use crate::engine::outcome::{CheckError, CheckResult, Outcome};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -79,10 +80,17 @@ pub struct Environment {
     pub platform_arn: String,
 }
 
+/// The lab's environment, described once per run.
+#[derive(PartialEq, Eq, Hash)]
+struct TheEnvironment;
+impl MemoKey for TheEnvironment {
+    type Value = Result<Option<Environment>, AwsError>;
+}
+
 /// Describes the lab's environment once per run.
 pub async fn environment(acc: &Account) -> Result<Option<Environment>, AwsError> {
     acc.memo
-        .once("eb:environment", || async {
+        .once(TheEnvironment, || async {
             let out = acc
                 .eb
                 .describe_environments()
@@ -124,11 +132,18 @@ pub struct OptionSetting {
     pub value: String,
 }
 
+/// The environment's option settings, read once per run.
+#[derive(PartialEq, Eq, Hash)]
+struct OptionSettings;
+impl MemoKey for OptionSettings {
+    type Value = Result<Arc<Vec<OptionSetting>>, AwsError>;
+}
+
 /// The environment's option settings, once per run (also read for its
 /// security groups). An environment that does not exist has none.
 pub async fn option_settings(acc: &Account) -> Result<Arc<Vec<OptionSetting>>, AwsError> {
     acc.memo
-        .once("eb:option-settings", || async {
+        .once(OptionSettings, || async {
             let out = match acc
                 .eb
                 .describe_configuration_settings()

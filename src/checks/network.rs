@@ -13,6 +13,7 @@
 
 use crate::aws::AwsError;
 use crate::engine::account::Account;
+use crate::engine::memo::MemoKey;
 use crate::engine::outcome::Outcome;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -32,11 +33,18 @@ pub struct Host {
     pub private_ip: Option<IpAddr>,
 }
 
+/// What IMDS says about this machine, asked once per run.
+#[derive(PartialEq, Eq, Hash)]
+struct ThisHost;
+impl MemoKey for ThisHost {
+    type Value = Option<Host>;
+}
+
 /// Asks IMDS (once per run) about this machine; None when not on EC2 or
 /// when `AWS_EC2_METADATA_DISABLED` is set.
 pub async fn host(acc: &Account) -> Option<Host> {
     acc.memo
-        .once("imds:host", || async {
+        .once(ThisHost, || async {
             if std::env::var("AWS_EC2_METADATA_DISABLED").is_ok_and(|v| v.eq_ignore_ascii_case("true")) {
                 return None;
             }
@@ -161,9 +169,16 @@ pub async fn groups(acc: &Account, ids: &[String]) -> Result<Vec<Group>, AwsErro
     Ok(all.iter().filter(|g| ids.contains(&g.id)).cloned().collect())
 }
 
+/// Every security group of the Region, described once per run.
+#[derive(PartialEq, Eq, Hash)]
+struct AllGroups;
+impl MemoKey for AllGroups {
+    type Value = Result<std::sync::Arc<Vec<Group>>, AwsError>;
+}
+
 async fn all_groups(acc: &Account) -> Result<std::sync::Arc<Vec<Group>>, AwsError> {
     acc.memo
-        .once("ec2:security-groups", || async {
+        .once(AllGroups, || async {
             let mut pages = acc.ec2.describe_security_groups().into_paginator().send();
             let mut found = Vec::new();
             while let Some(page) = pages.next().await {
@@ -216,11 +231,18 @@ pub struct Clients {
     pub addresses: Vec<IpAddr>,
 }
 
+/// The clients of the cache and the database, found once per run.
+#[derive(PartialEq, Eq, Hash)]
+struct TheClients;
+impl MemoKey for TheClients {
+    type Value = Clients;
+}
+
 /// The Elastic Beanstalk environment's security groups (from its
 /// configuration) and, on EC2, this machine's: once per run.
 pub async fn clients(acc: &Account) -> Clients {
     acc.memo
-        .once("network:clients", || async {
+        .once(TheClients, || async {
             let mut clients = Clients::default();
             if let Ok(settings) = super::eb::option_settings(acc).await {
                 let groups = settings

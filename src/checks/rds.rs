@@ -7,6 +7,7 @@ use super::CheckKind;
 use super::network::{self, require_inside};
 use crate::aws::{AwsError, AwsErrorKind};
 use crate::engine::account::Account;
+use crate::engine::memo::MemoKey;
 use crate::engine::outcome::{CheckError, CheckResult, Outcome};
 use serde_json::json;
 use sqlx::{ConnectOptions, mysql, postgres};
@@ -127,11 +128,18 @@ fn from_sdk(db: &aws_sdk_rds::types::DbInstance) -> Instance {
     }
 }
 
+/// The DB instance, found once per run.
+#[derive(PartialEq, Eq, Hash)]
+struct TheInstance;
+impl MemoKey for TheInstance {
+    type Value = Result<Option<Instance>, AwsError>;
+}
+
 /// Finds the DB instance once per run; when the default name is missing and
 /// exactly one instance with a Django engine exists, uses it and says so.
 async fn find(acc: &Account) -> Result<Option<Instance>, AwsError> {
     acc.memo
-        .once("rds:instance", || async {
+        .once(TheInstance, || async {
             let id = acc.param("db_instance");
             match acc.rds.describe_db_instances().db_instance_identifier(&id).send().await {
                 Ok(out) => return Ok(out.db_instances().first().map(from_sdk)),
@@ -230,11 +238,18 @@ enum Connected {
     },
 }
 
+/// The run's connection to the database (or why there is none).
+#[derive(PartialEq, Eq, Hash)]
+struct TheConnection;
+impl MemoKey for TheConnection {
+    type Value = Connected;
+}
+
 async fn connect(acc: &Account) -> Result<Connected, CheckError> {
     let i = the_instance(acc).await?;
     Ok(acc
         .memo
-        .once("sql:connection", || async {
+        .once(TheConnection, || async {
             let Some((host, port)) = i.endpoint.clone() else {
                 return Connected::Failed {
                     message: format!("DB instance {} has no endpoint yet", i.id),

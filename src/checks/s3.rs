@@ -4,6 +4,7 @@
 use super::CheckKind;
 use crate::aws::{AwsError, AwsErrorKind};
 use crate::engine::account::Account;
+use crate::engine::memo::MemoKey;
 use crate::engine::outcome::{CheckError, CheckResult, Outcome};
 use crate::redact::redact_url;
 use serde_json::json;
@@ -79,11 +80,18 @@ enum Missing {
 
 type Found = Result<Result<Bucket, Missing>, AwsError>;
 
+/// The media bucket, found once per run.
+#[derive(PartialEq, Eq, Hash)]
+struct TheBucket;
+impl MemoKey for TheBucket {
+    type Value = Found;
+}
+
 /// Finds the media bucket once per run. When the default name is not there
 /// and exactly one plausible bucket exists, uses it and says so.
 async fn find_bucket(acc: &Account) -> Found {
     acc.memo
-        .once("s3:bucket", || async {
+        .once(TheBucket, || async {
             let name = acc.resolved_param("bucket").await.map_err(|message| AwsError {
                 action: "sts:GetCallerIdentity",
                 code: None,
@@ -380,10 +388,17 @@ struct Object {
     size: i64,
 }
 
+/// The objects of the bucket with this name, listed once per run.
+#[derive(PartialEq, Eq, Hash)]
+struct Objects(String);
+impl MemoKey for Objects {
+    type Value = Result<Arc<(Vec<Object>, bool)>, AwsError>;
+}
+
 /// Lists the bucket once per run (up to [`MAX_LISTED`] objects).
 async fn objects(acc: &Account, bucket: &str) -> Result<Arc<(Vec<Object>, bool)>, AwsError> {
     acc.memo
-        .once(&format!("s3:objects:{bucket}"), || async {
+        .once(Objects(bucket.to_string()), || async {
             let mut pages = acc.s3.list_objects_v2().bucket(bucket).into_paginator().send();
             let mut found = Vec::new();
             let mut truncated = false;

@@ -5,6 +5,7 @@
 use super::CheckKind;
 use super::eb::the_environment;
 use crate::engine::account::Account;
+use crate::engine::memo::MemoKey;
 use crate::engine::outcome::{CheckError, CheckResult, Outcome};
 use crate::redact::redact_url;
 use regex::Regex;
@@ -86,12 +87,19 @@ async fn fetch(acc: &Account, url: &str) -> Result<Page, String> {
     })
 }
 
+/// The site's home page, fetched once per run.
+#[derive(PartialEq, Eq, Hash)]
+struct HomePage;
+impl MemoKey for HomePage {
+    type Value = Result<Page, String>;
+}
+
 /// The home page, fetched once per run.
 async fn home(acc: &Account) -> Result<Result<Page, String>, CheckError> {
     let base = base_url(acc).await?;
     Ok(acc
         .memo
-        .once("site:home", || async move { fetch(acc, &format!("{base}/")).await })
+        .once(HomePage, || async move { fetch(acc, &format!("{base}/")).await })
         .await)
 }
 

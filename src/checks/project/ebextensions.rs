@@ -380,14 +380,18 @@ pub(super) fn read_configs(bundle: &Path) -> Configs {
     c
 }
 
+/// The memo's key for [`configs`].
+#[derive(PartialEq, Eq, Hash)]
+struct TheConfigs;
+impl crate::engine::memo::MemoKey for TheConfigs {
+    type Value = Arc<Configs>;
+}
+
 /// The `.ebextensions` of this run's bundle, read once.
 pub(super) async fn configs(acc: &Account) -> Arc<Configs> {
     let l = layout(acc).await;
     acc.memo
-        .once(
-            "project:ebextensions",
-            || async move { Arc::new(read_configs(&l.bundle)) },
-        )
+        .once(TheConfigs, || async move { Arc::new(read_configs(&l.bundle)) })
         .await
 }
 

@@ -144,10 +144,17 @@ impl Layout {
     }
 }
 
+/// The memo's key for [`layout`].
+#[derive(PartialEq, Eq, Hash)]
+struct TheLayout;
+impl crate::engine::memo::MemoKey for TheLayout {
+    type Value = Arc<Layout>;
+}
+
 /// The layout of this run's project, found once.
 pub(super) async fn layout(acc: &Account) -> Arc<Layout> {
     acc.memo
-        .once("project:layout", || async { Arc::new(find(&project_dir(acc))) })
+        .once(TheLayout, || async { Arc::new(find(&project_dir(acc))) })
         .await
 }
 

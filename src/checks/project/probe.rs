@@ -199,9 +199,16 @@ pub(super) fn settings_module(
     })
 }
 
+/// The memo's key for [`probe`].
+#[derive(PartialEq, Eq, Hash)]
+struct TheProbe;
+impl crate::engine::memo::MemoKey for TheProbe {
+    type Value = Result<Arc<Probe>, Trouble>;
+}
+
 /// The run's probe, made once. Err when it could not run at all.
 pub(super) async fn probe(acc: &Account) -> Result<Arc<Probe>, Trouble> {
-    acc.memo.once("project:probe", || run(acc)).await
+    acc.memo.once(TheProbe, || run(acc)).await
 }
 
 async fn run(acc: &Account) -> Result<Arc<Probe>, Trouble> {
