@@ -22,7 +22,6 @@ const DESCRIBE: &[&str] = &[
 
 pub const EXISTS: CheckKind = CheckKind {
     id: "cache.exists",
-    title: "The cache is available",
     passes: "a serverless cache (or a replication group or cluster) with engine Redis or Valkey is available",
     iam_actions: DESCRIBE,
     data_plane: false,
@@ -31,7 +30,6 @@ pub const EXISTS: CheckKind = CheckKind {
 
 pub const TLS: CheckKind = CheckKind {
     id: "cache.tls",
-    title: "The cache encrypts traffic in transit",
     passes: "encryption in transit is on, so the app connects with `rediss://`",
     iam_actions: DESCRIBE,
     data_plane: false,
@@ -40,7 +38,6 @@ pub const TLS: CheckKind = CheckKind {
 
 pub const REACHABLE: CheckKind = CheckKind {
     id: "cache.reachable",
-    title: "The cache answers over TLS",
     passes: "a TLS connection to the cache endpoint, with a verified certificate, answers PING",
     iam_actions: DESCRIBE,
     data_plane: true,
@@ -49,7 +46,6 @@ pub const REACHABLE: CheckKind = CheckKind {
 
 pub const SESSIONS: CheckKind = CheckKind {
     id: "cache.sessions",
-    title: "Django sessions are stored in the cache",
     passes: "keys written by Django's cache session backend are present (counted, never read)",
     iam_actions: DESCRIBE,
     data_plane: true,
@@ -58,7 +54,6 @@ pub const SESSIONS: CheckKind = CheckKind {
 
 pub const NETWORK: CheckKind = CheckKind {
     id: "cache.network",
-    title: "The cache's security group admits the app",
     passes: "an inbound rule of the cache's security group admits TCP 6379 from the Elastic Beanstalk or IDE security group",
     iam_actions: &[
         "elasticache:DescribeServerlessCaches",

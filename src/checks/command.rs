@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 pub const COMMAND: CheckKind = CheckKind {
     id: "command",
-    title: "A scripted check",
     passes: "the script given as `run` exits with status 0",
     iam_actions: &[],
     data_plane: false,

@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 pub const APP: CheckKind = CheckKind {
     id: "eb.app",
-    title: "The Elastic Beanstalk application exists",
     passes: "the Elastic Beanstalk application exists",
     iam_actions: &["elasticbeanstalk:DescribeApplications"],
     data_plane: false,
@@ -23,7 +22,6 @@ pub const APP: CheckKind = CheckKind {
 
 pub const ENV: CheckKind = CheckKind {
     id: "eb.env",
-    title: "The environment is Ready and Green",
     passes: "the environment's status is Ready and its health is Green",
     iam_actions: &[
         "elasticbeanstalk:DescribeEnvironments",
@@ -36,7 +34,6 @@ pub const ENV: CheckKind = CheckKind {
 
 pub const PLATFORM: CheckKind = CheckKind {
     id: "eb.platform",
-    title: "The platform's Python runs the project's Django",
     passes: "the Python version of the environment's platform is one the pinned Django version supports",
     iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
     data_plane: false,
@@ -45,7 +42,6 @@ pub const PLATFORM: CheckKind = CheckKind {
 
 pub const ENVVARS: CheckKind = CheckKind {
     id: "eb.envvars",
-    title: "The database credentials reach the app",
     passes: "the environment properties hold the database user and password (names shown, values never)",
     iam_actions: &["elasticbeanstalk:DescribeConfigurationSettings"],
     data_plane: false,
@@ -54,7 +50,6 @@ pub const ENVVARS: CheckKind = CheckKind {
 
 pub const ROLE: CheckKind = CheckKind {
     id: "eb.role",
-    title: "The instances may read and write the media bucket",
     passes: "the instance profile's role allows s3:GetObject and s3:PutObject on the media bucket's objects, without s3:* on every resource",
     iam_actions: &[
         "iam:GetInstanceProfile",

@@ -1,6 +1,7 @@
 //! The check kinds labcheck ships: each is a small async function plus its
-//! metadata (title, what passes, the IAM actions it calls, whether it needs a
-//! network path into the VPC). Lab files refer to them by id.
+//! metadata (what passes, the IAM actions it calls, whether it needs a
+//! network path into the VPC). Lab files refer to them by id and give each
+//! check its title.
 
 pub mod cache;
 pub mod command;
@@ -25,8 +26,6 @@ pub type RunFn = fn(Arc<Account>, Arc<CheckSpec>) -> BoxFuture<'static, CheckRes
 /// A built-in check kind and what it needs.
 pub struct CheckKind {
     pub id: &'static str,
-    /// Default title, used by the checker reference.
-    pub title: &'static str,
     /// When the check passes, in one sentence.
     pub passes: &'static str,
     /// IAM actions the check calls (for `labcheck policy`).

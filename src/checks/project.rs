@@ -30,7 +30,6 @@ use std::time::Duration;
 
 pub const EBEXTENSIONS: CheckKind = CheckKind {
     id: "project.ebextensions",
-    title: ".ebextensions tells Beanstalk how to start the app and serve static files",
     passes: "`.ebextensions/*.config` sets a WSGIPath whose module is a file of the project, and maps `/static` to the STATIC_ROOT folder",
     iam_actions: &[],
     data_plane: false,
@@ -39,7 +38,6 @@ pub const EBEXTENSIONS: CheckKind = CheckKind {
 
 pub const REQUIREMENTS: CheckKind = CheckKind {
     id: "project.requirements",
-    title: "requirements.txt pins what the servers must install",
     passes: "`requirements.txt` (with the files it includes) pins django, gunicorn, django-storages, boto3, redis, a MySQL driver and pillow with `==`, and does not list awsebcli",
     iam_actions: &[],
     data_plane: false,
@@ -48,7 +46,6 @@ pub const REQUIREMENTS: CheckKind = CheckKind {
 
 pub const SETTINGS: CheckKind = CheckKind {
     id: "project.settings",
-    title: "The Django settings are ready for production",
     passes: "the effective settings turn DEBUG off, admit .elasticbeanstalk.com, store media on S3, keep sessions in a rediss:// Redis cache and use a database other than SQLite, and the settings files hold no password or AWS key",
     iam_actions: &[],
     data_plane: false,
@@ -57,7 +54,6 @@ pub const SETTINGS: CheckKind = CheckKind {
 
 pub const STATIC: CheckKind = CheckKind {
     id: "project.static",
-    title: "collectstatic has filled STATIC_ROOT",
     passes: "the STATIC_ROOT folder holds every file collectstatic gathers (the admin's among them)",
     iam_actions: &[],
     data_plane: false,
@@ -66,7 +62,6 @@ pub const STATIC: CheckKind = CheckKind {
 
 pub const DEPLOY_CHECK: CheckKind = CheckKind {
     id: "project.deploy-check",
-    title: "Django's deployment checklist finds no error",
     passes: "`manage.py check --deploy` reports no error (warnings are listed)",
     iam_actions: &[],
     data_plane: false,

@@ -19,7 +19,6 @@ use tokio::sync::Mutex;
 
 pub const INSTANCE: CheckKind = CheckKind {
     id: "rds.instance",
-    title: "The database instance is available",
     passes: "the DB instance is available and runs an engine Django supports (MySQL by default)",
     iam_actions: &["rds:DescribeDBInstances"],
     data_plane: false,
@@ -28,7 +27,6 @@ pub const INSTANCE: CheckKind = CheckKind {
 
 pub const REACHABLE: CheckKind = CheckKind {
     id: "rds.reachable",
-    title: "The app's credentials open a connection",
     passes: "a connection with the lab's user and password (from RDS_USER_PASSWORD) succeeds, over TLS when the server offers it",
     iam_actions: &["rds:DescribeDBInstances"],
     data_plane: true,
@@ -37,7 +35,6 @@ pub const REACHABLE: CheckKind = CheckKind {
 
 pub const MIGRATED: CheckKind = CheckKind {
     id: "rds.migrated",
-    title: "Django's migrations are applied",
     passes: "every migration of the project is recorded in django_migrations and the lab's five tables exist",
     iam_actions: &["rds:DescribeDBInstances"],
     data_plane: true,
@@ -46,7 +43,6 @@ pub const MIGRATED: CheckKind = CheckKind {
 
 pub const DATA: CheckKind = CheckKind {
     id: "rds.data",
-    title: "The lab's tables hold data",
     passes: "each of the lab's five tables holds at least one row",
     iam_actions: &["rds:DescribeDBInstances"],
     data_plane: true,
@@ -55,7 +51,6 @@ pub const DATA: CheckKind = CheckKind {
 
 pub const SUPERUSER: CheckKind = CheckKind {
     id: "rds.superuser",
-    title: "A Django superuser exists",
     passes: "auth_user holds an active superuser",
     iam_actions: &["rds:DescribeDBInstances"],
     data_plane: true,
@@ -64,7 +59,6 @@ pub const SUPERUSER: CheckKind = CheckKind {
 
 pub const NETWORK: CheckKind = CheckKind {
     id: "rds.network",
-    title: "The database's security group admits the app",
     passes: "an inbound rule of the DB security group admits the database port from the Elastic Beanstalk or IDE security group",
     iam_actions: &[
         "rds:DescribeDBInstances",

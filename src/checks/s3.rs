@@ -13,7 +13,6 @@ use std::time::Duration;
 
 pub const BUCKET: CheckKind = CheckKind {
     id: "s3.bucket",
-    title: "The media bucket exists",
     passes: "the media bucket exists in the lab's region",
     iam_actions: &["s3:GetBucketLocation", "s3:ListAllMyBuckets"],
     data_plane: false,
@@ -22,7 +21,6 @@ pub const BUCKET: CheckKind = CheckKind {
 
 pub const CORS: CheckKind = CheckKind {
     id: "s3.cors",
-    title: "CORS lets the site load pictures",
     passes: "a CORS rule allows GET from the site's origin (or from `*`)",
     iam_actions: &["s3:GetBucketCORS"],
     data_plane: false,
@@ -31,7 +29,6 @@ pub const CORS: CheckKind = CheckKind {
 
 pub const PRIVATE: CheckKind = CheckKind {
     id: "s3.private",
-    title: "The bucket is private",
     passes: "all four public access block settings are on, and neither the bucket policy nor the ACL makes it public",
     iam_actions: &["s3:GetBucketPublicAccessBlock", "s3:GetBucketPolicy", "s3:GetBucketAcl"],
     data_plane: false,
@@ -40,7 +37,6 @@ pub const PRIVATE: CheckKind = CheckKind {
 
 pub const MEDIA: CheckKind = CheckKind {
     id: "s3.media",
-    title: "Pictures are stored in the bucket",
     passes: "the bucket holds at least one picture (jpg, jpeg, png, gif or webp)",
     iam_actions: &["s3:ListBucket"],
     data_plane: false,
@@ -49,7 +45,6 @@ pub const MEDIA: CheckKind = CheckKind {
 
 pub const PRESIGNED: CheckKind = CheckKind {
     id: "s3.presigned",
-    title: "A presigned URL downloads a picture",
     passes: "a presigned GET URL for one picture downloads it whole",
     iam_actions: &["s3:GetObject"],
     data_plane: false,

@@ -14,7 +14,6 @@ use std::sync::{Arc, LazyLock};
 
 pub const SITE: CheckKind = CheckKind {
     id: "eb.site",
-    title: "The site answers",
     passes: "the environment's URL answers 200",
     iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
     data_plane: false,
@@ -23,7 +22,6 @@ pub const SITE: CheckKind = CheckKind {
 
 pub const STATIC: CheckKind = CheckKind {
     id: "eb.static",
-    title: "Static files are served",
     passes: "a stylesheet under /static/ answers 200 with a CSS content type",
     iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
     data_plane: false,
@@ -32,7 +30,6 @@ pub const STATIC: CheckKind = CheckKind {
 
 pub const MEDIA: CheckKind = CheckKind {
     id: "eb.media",
-    title: "Pictures come from S3 through presigned URLs",
     passes: "the pet list shows pictures through presigned S3 URLs, and one of them downloads",
     iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
     data_plane: false,
@@ -41,7 +38,6 @@ pub const MEDIA: CheckKind = CheckKind {
 
 pub const DEBUG_OFF: CheckKind = CheckKind {
     id: "eb.debug-off",
-    title: "Debug mode is off on the site",
     passes: "an unknown URL answers 404 without Django's debug page",
     iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
     data_plane: false,
