@@ -15,7 +15,10 @@ use std::sync::Arc;
 pub const APP: CheckKind = CheckKind {
     id: "eb.app",
     passes: "the Elastic Beanstalk application exists",
-    iam_actions: &["elasticbeanstalk:DescribeApplications"],
+    iam_actions: &[
+        "elasticbeanstalk:DescribeApplications",
+        "elasticbeanstalk:DescribeEnvironments",
+    ],
     data_plane: false,
     run: |a, _| Box::pin(app(a)),
 };
@@ -172,13 +175,14 @@ pub async fn option_settings(acc: &Account) -> Result<Arc<Vec<OptionSetting>>, A
 
 async fn app(acc: Arc<Account>) -> CheckResult {
     let name = acc.param("eb_app");
-    let out = acc
-        .eb
-        .describe_applications()
-        .application_names(&name)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("elasticbeanstalk:DescribeApplications", e))?;
+    // The environment, which the checks that need this one read, is asked
+    // for at the same time: it does not depend on this answer, and the two
+    // calls would otherwise be made one after the other.
+    let (out, _) = tokio::join!(
+        acc.eb.describe_applications().application_names(&name).send(),
+        environment(&acc)
+    );
+    let out = out.map_err(|e| AwsError::from_sdk("elasticbeanstalk:DescribeApplications", e))?;
     Ok(match out.applications().first() {
         Some(a) => Outcome::pass(format!("application {} exists", a.application_name().unwrap_or(&name)))
             .evidence(json!({"application": name})),

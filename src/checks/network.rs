@@ -282,8 +282,9 @@ pub async fn security_group_outcome(
     if security_groups.is_empty() {
         return Ok(Outcome::fail(format!("{what} has no security group")));
     }
-    let groups = groups(acc, security_groups).await?;
-    let clients = clients(acc).await;
+    // Neither answer needs the other: asked at once.
+    let (groups, clients) = tokio::join!(groups(acc, security_groups), clients(acc));
+    let groups = groups?;
     let evidence = serde_json::json!({
         "security_groups": security_groups,
         "port": port,

@@ -62,7 +62,10 @@ pub type Ungradable = Arc<dyn Fn(&CheckSpec, &checks::CheckKind) -> Option<Strin
 pub struct RunOptions {
     /// Longest a single check may take.
     pub timeout: Duration,
-    /// Checks running at once.
+    /// Checks running at once. A check waiting on a shared answer (the
+    /// project's Python, another check's AWS call) holds its place, so the
+    /// default lets every check of a lab run at once: a lower limit makes
+    /// AWS calls that do not depend on each other wait in line.
     pub concurrency: usize,
     /// Called when each check finishes (for progress display).
     pub on_done: Option<OnDone>,
@@ -74,7 +77,7 @@ impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             timeout: Duration::from_secs(60),
-            concurrency: 8,
+            concurrency: 64,
             on_done: None,
             ungradable: None,
         }
