@@ -20,6 +20,15 @@ const DESCRIBE: &[&str] = &[
     "elasticache:DescribeCacheClusters",
 ];
 
+/// What connecting calls: finding the cache, and its security groups' VPC
+/// (to decide whether it can be reached from here).
+const CONNECT: &[&str] = &[
+    "elasticache:DescribeServerlessCaches",
+    "elasticache:DescribeReplicationGroups",
+    "elasticache:DescribeCacheClusters",
+    "ec2:DescribeSecurityGroups",
+];
+
 pub const EXISTS: CheckKind = CheckKind {
     id: "cache.exists",
     passes: "a serverless cache (or a replication group or cluster) with engine Redis or Valkey is available",
@@ -39,7 +48,7 @@ pub const TLS: CheckKind = CheckKind {
 pub const REACHABLE: CheckKind = CheckKind {
     id: "cache.reachable",
     passes: "a TLS connection to the cache endpoint, with a verified certificate, answers PING",
-    iam_actions: DESCRIBE,
+    iam_actions: CONNECT,
     data_plane: true,
     run: |a, _| Box::pin(reachable(a)),
 };
@@ -47,7 +56,7 @@ pub const REACHABLE: CheckKind = CheckKind {
 pub const SESSIONS: CheckKind = CheckKind {
     id: "cache.sessions",
     passes: "keys written by Django's cache session backend are present (counted, never read)",
-    iam_actions: DESCRIBE,
+    iam_actions: CONNECT,
     data_plane: true,
     run: |a, _| Box::pin(sessions(a)),
 };
