@@ -1,7 +1,13 @@
 """Introduce one named fault into the sandbox.
 
 Run through sandbox/break. SCENARIOS is plain data (name -> description,
-scope and function): write a function taking the account id, add one entry.
+scope, red and function): write a function taking the account id, add one
+entry. `red` lists the checks the fault must turn red in a full
+`labcheck check` of the lab, and nothing else: the integration test
+`scenarios::every_fault_turns_exactly_its_checks_red` breaks each scenario and
+holds it to that list (`sandbox/break --list --json` is how it reads them),
+and `scenarios::every_check_has_a_fault_and_a_pass` fails when a check of the
+lab is in no scenario's list.
 `sandbox/up` repairs every scenario (of the default account; `sandbox/provision
 --account ID` repairs another account's).
 
@@ -352,129 +358,227 @@ def break_bad_wsgipath(account: str) -> str:
     return f"WSGIPath in {conf} now names pets_project.wsgi_missing:application (no such module; the app keeps running)"
 
 
+# ---- whole resources gone: per account (moto) ----------------------------------
+
+
+def break_no_cache(account: str) -> str:
+    c.client("elasticache", account).delete_serverless_cache(ServerlessCacheName=c.CACHE_NAME)
+    return f"deleted the serverless cache {c.CACHE_NAME}"
+
+
+def break_no_db_instance(account: str) -> str:
+    c.client("rds", account).delete_db_instance(DBInstanceIdentifier=c.DB_INSTANCE,
+                                                SkipFinalSnapshot=True)
+    return f"deleted the DB instance {c.DB_INSTANCE} (no final snapshot)"
+
+
+def break_no_eb_app(account: str) -> str:
+    c.client("elasticbeanstalk", account).delete_application(ApplicationName=c.EB_APP,
+                                                             TerminateEnvByForce=True)
+    return f"deleted the Beanstalk application {c.EB_APP} and its environment"
+
+
+# ---- the site and the deployment checklist: global ------------------------------
+
+
+def break_site_down(account: str) -> str:
+    return _stop("nginx", "nginx") + ": the site's URL answers nothing"
+
+
+def break_deploy_check_error(account: str) -> str:
+    settings = _copy_file("pets_project/settings.py")
+    text = settings.read_text()
+    if not text.endswith("\n"):
+        text += "\n"
+    settings.write_text(text + '\nSECURE_REFERRER_POLICY = "same-origin-please"\n')
+    return (f"appended an invalid SECURE_REFERRER_POLICY to {settings}: "
+            "`manage.py check --deploy` reports error security.E023 (the app keeps running)")
+
+
 SCENARIOS = {
     "no-bucket": {
         "description": "the media bucket does not exist (deleted with its objects)",
         "scope": "account",
+        "red": ["s3.bucket"],
         "run": break_no_bucket,
     },
     "no-cors": {
         "description": "the media bucket has no CORS configuration",
         "scope": "account",
+        "red": ["s3.cors"],
         "run": break_no_cors,
     },
     "public-bucket": {
         "description": "public access block off and a policy granting s3:GetObject to everyone",
         "scope": "account",
+        "red": ["s3.private"],
         "run": break_public_bucket,
     },
     "empty-bucket": {
         "description": "the media bucket exists but holds no objects",
         "scope": "account",
+        "red": ["s3.media"],
         "run": break_empty_bucket,
     },
     "archived-media": {
         "description": "every media object is archived (GLACIER), so downloads fail",
         "scope": "account",
+        "red": ["s3.presigned"],
         "run": break_archived_media,
     },
     "cache-no-tls": {
         "description": "the serverless cache is replaced by a replication group with "
                        "encryption in transit off (plain endpoint 127.0.0.1:26379)",
         "scope": "account",
+        "red": ["cache.tls"],
         "run": break_cache_no_tls,
     },
     "cache-sg-closed": {
         "description": "the cache security group no longer admits the cache port (6379 on AWS) from the EB group",
         "scope": "account",
+        "red": ["cache.network"],
         "run": break_cache_sg_closed,
     },
     "db-sg-closed": {
         "description": "the DB security group no longer admits the DB port (3306 on AWS) from the EB group",
         "scope": "account",
+        "red": ["rds.network"],
         "run": break_db_sg_closed,
     },
     "cache-down": {
         "description": "the Redis server is stopped (plain and TLS ports)",
         "scope": "global",
+        "red": ["cache.reachable"],
         "run": break_cache_down,
     },
     "no-sessions": {
         "description": "no Django session key in Redis",
         "scope": "global",
+        "red": ["cache.sessions"],
         "run": break_no_sessions,
     },
     "db-down": {
         "description": "the MariaDB server is stopped",
         "scope": "global",
+        "red": ["rds.reachable", "eb.site"],
         "run": break_db_down,
     },
     "missing-migration": {
         "description": "table pets_app_vetvisit dropped and pets_app 0001_initial unrecorded",
         "scope": "global",
+        "red": ["rds.migrated"],
         "run": break_missing_migration,
     },
     "empty-tables": {
         "description": "the lab tables (breeds, pets, cards, visits) hold no rows",
         "scope": "global",
+        "red": ["rds.data", "eb.media"],
         "run": break_empty_tables,
     },
     "no-superuser": {
         "description": "no Django superuser in auth_user",
         "scope": "global",
+        "red": ["rds.superuser"],
         "run": break_no_superuser,
     },
     "health-red": {
         "description": "the Beanstalk environment's health is Red (Severe, HTTP 5xx cause, an ERROR event)",
         "scope": "account",
+        "red": ["eb.env"],
         "run": break_health_red,
     },
     "no-db-envvars": {
         "description": "the environment properties RDS_USER_NAME and RDS_USER_PASSWORD are gone",
         "scope": "account",
+        "red": ["eb.envvars"],
         "run": break_no_db_envvars,
     },
     "role-no-s3": {
         "description": "the instance role keeps no policy on the media bucket (web tier policy only)",
         "scope": "account",
+        "red": ["eb.role"],
         "run": break_role_no_s3,
     },
     "platform-mismatch": {
         "description": f"the environment runs on \"{c.EB_STACK_OLD}\", too old for Django 5.2",
         "scope": "account",
+        "red": ["eb.platform"],
         "run": break_platform_mismatch,
     },
     "debug-on": {
         "description": "the deployed settings end with DEBUG = True and the app is restarted (debug 404 page)",
         "scope": "global",
+        "red": ["project.settings", "eb.debug-off"],
         "run": break_debug_on,
     },
     "static-missing": {
         "description": "the deployed copy's STATIC_ROOT is empty: /static/ answers 404",
         "scope": "global",
+        "red": ["project.static", "eb.static"],
         "run": break_static_missing,
     },
     "media-local": {
         "description": "the app is restarted without AWS_STORAGE_BUCKET_NAME: pictures from /media/, not S3",
         "scope": "global",
+        "red": ["eb.media"],
         "run": break_media_local,
     },
     "hardcoded-password": {
         "description": "the deployed settings.py holds the database password as a string literal",
         "scope": "global",
+        "red": ["project.settings"],
         "run": break_hardcoded_password,
     },
     "awsebcli-in-requirements": {
         "description": "the deployed requirements.txt lists awsebcli==3.20.10",
         "scope": "global",
+        "red": ["project.requirements"],
         "run": break_awsebcli_in_requirements,
     },
     "bad-wsgipath": {
         "description": "the deployed .ebextensions/django.config names a WSGI module that does not exist",
         "scope": "global",
+        "red": ["project.ebextensions"],
         "run": break_bad_wsgipath,
     },
+    "no-cache": {
+        "description": "the serverless cache does not exist",
+        "scope": "account",
+        "red": ["cache.exists"],
+        "run": break_no_cache,
+    },
+    "no-db-instance": {
+        "description": "the DB instance does not exist",
+        "scope": "account",
+        "red": ["rds.instance"],
+        "run": break_no_db_instance,
+    },
+    "no-eb-app": {
+        "description": "the Beanstalk application (and so its environment) does not exist",
+        "scope": "account",
+        "red": ["eb.app"],
+        "run": break_no_eb_app,
+    },
+    "site-down": {
+        "description": "nginx is stopped: the site's URL answers nothing",
+        "scope": "global",
+        "red": ["eb.site"],
+        "run": break_site_down,
+    },
+    "deploy-check-error": {
+        "description": "the deployed settings hold an invalid SECURE_REFERRER_POLICY (check --deploy: security.E023)",
+        "scope": "global",
+        "red": ["project.deploy-check"],
+        "run": break_deploy_check_error,
+    },
 }
+
+
+def print_json(out=sys.stdout) -> None:
+    rows = [{"name": name, "scope": sc["scope"], "red": sc["red"], "description": sc["description"]}
+            for name, sc in SCENARIOS.items()]
+    json.dump(rows, out, indent=1)
+    print(file=out)
 
 
 def print_list(out=sys.stdout) -> None:
@@ -490,11 +594,13 @@ def main() -> int:
                     "(sandbox/up or sandbox/provision repairs it).")
     ap.add_argument("scenario", nargs="?", help="scenario name (see --list)")
     ap.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    ap.add_argument("--json", action="store_true",
+                    help="with --list: as JSON (name, scope, the checks it turns red, description)")
     ap.add_argument("--account", default=c.DEFAULT_ACCOUNT, type=c.valid_account,
                     help=f"12-digit account id (default {c.DEFAULT_ACCOUNT})")
     args = ap.parse_args()
     if args.list:
-        print_list()
+        print_json() if args.json else print_list()
         return 0
     if args.scenario not in SCENARIOS:
         what = f"unknown scenario {args.scenario!r}" if args.scenario else "no scenario given"

@@ -5,7 +5,9 @@ use crate::course::{Course, lab::Lab};
 use std::fmt::Write;
 
 /// The listing as JSON: `{ "labs", "lab", "steps": [ { "id", "title",
-/// "checks": [ { "id", "title", "kind", "points", "needs" } ] } ], "quizzes" }`.
+/// "checks": [ { "id", "title", "kind", "points", "needs", "iam_actions" } ] } ],
+/// "quizzes" }`. `iam_actions` are those the check's kind declares (none for
+/// a scripted `command` check).
 pub fn json(course: &Course, lab: &Lab) -> String {
     let steps: Vec<_> = lab
         .steps
@@ -15,6 +17,7 @@ pub fn json(course: &Course, lab: &Lab) -> String {
                 "id": s.id, "title": s.title,
                 "checks": s.checks.iter().map(|c| serde_json::json!({
                     "id": c.id, "title": c.title, "kind": c.kind, "points": c.points, "needs": c.needs,
+                    "iam_actions": crate::checks::find(&c.kind).map_or(&[][..], |k| k.iam_actions),
                 })).collect::<Vec<_>>(),
             })
         })

@@ -4,7 +4,7 @@
 //! account; faults injected by a real proxy in front of moto; a killed run
 //! resumed; shards merged; a command check that sees the learner's account.
 
-use crate::common::{SandboxTurn, labcheck, repo, sandbox_env};
+use crate::common::{SandboxTurn, labcheck, recorder, repo, sandbox_env};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -203,85 +203,12 @@ fn a_bad_roster_names_line_and_column_and_grades_nobody() {
     assert!(crate::common::text(&out).contains("roster.csv:1:1: the roster is empty"));
 }
 
-/// The IAM action a request recorded by moto stands for, when it was made
-/// with assumed-role (grader) credentials; None for anybody else's.
-fn grader_action(entry: &Value) -> Option<String> {
-    let method = entry["method"].as_str().unwrap_or_default();
-    let url = url::Url::parse(entry["url"].as_str().unwrap_or_default()).ok()?;
-    let auth = entry["headers"]["Authorization"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let credential = auth.split("Credential=").nth(1).map(str::to_string).or_else(|| {
-        url.query_pairs()
-            .find(|(k, _)| k == "X-Amz-Credential")
-            .map(|(_, v)| v.into_owned())
-    })?;
-    if !credential.starts_with("ASIA") {
-        return None;
-    }
-    let service = credential.split('/').nth(3).unwrap_or_default().to_string();
-    let raw = entry["body"].as_str().unwrap_or_default();
-    let body = if entry["body_encoded"] == true {
-        use base64::Engine;
-        String::from_utf8_lossy(
-            &base64::engine::general_purpose::STANDARD
-                .decode(raw)
-                .unwrap_or_default(),
-        )
-        .into_owned()
-    } else {
-        raw.to_string()
-    };
-    if let Some(a) = body.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
-        return Some(format!("{service}:{a}"));
-    }
-    // S3's REST API: the sub-resource names the action.
-    let segments = url
-        .path()
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .count();
-    let keys: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
-    let has = |k: &str| keys.iter().any(|x| x == k);
-    Some(
-        match (method, segments) {
-            (_, 0) => "s3:ListAllMyBuckets",
-            (_, 1) if has("cors") => "s3:GetBucketCORS",
-            (_, 1) if has("location") => "s3:GetBucketLocation",
-            (_, 1) if has("publicAccessBlock") => "s3:GetBucketPublicAccessBlock",
-            (_, 1) if has("policy") => "s3:GetBucketPolicy",
-            (_, 1) if has("acl") => "s3:GetBucketAcl",
-            ("GET" | "HEAD", 1) => "s3:ListBucket",
-            ("GET" | "HEAD", _) => "s3:GetObject",
-            _ => "s3:(a write)",
-        }
-        .to_string(),
-    )
-}
-
-fn recorder(step: &str) -> String {
-    let endpoint = &sandbox_env()["AWS_ENDPOINT_URL"];
-    let method = if step == "download-recording" { "GET" } else { "POST" };
-    let out = Command::new("curl")
-        .args(["-sS", "-X", method, &format!("{endpoint}/moto-api/recorder/{step}")])
-        .output()
-        .expect("curl");
-    assert!(
-        out.status.success(),
-        "moto recorder {step}: {}",
-        crate::common::text(&out)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn each_learner_is_graded_as_labcheck_check_grades_that_account() {
     // The recorder sees every account's calls: no other test may run meanwhile.
     let c = cohort_with("420000000000", 12, SandboxTurn::exclusive());
     let book_path = c.path("gradebook.json");
-    recorder("start-recording");
+    recorder::start();
     let out = grade(&c.roster, &["--format", "json", "-o", book_path.to_str().unwrap()]);
     // Every call made as a grader is one the grader role's policy allows.
     let policy: Value = serde_json::from_slice(&labcheck().arg("policy").output().unwrap().stdout).unwrap();
@@ -291,10 +218,11 @@ fn each_learner_is_graded_as_labcheck_check_grades_that_account() {
         .iter()
         .map(|a| a.as_str().unwrap().to_ascii_lowercase())
         .collect();
-    let mut made: Vec<String> = recorder("download-recording")
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|e| grader_action(&e))
+    // The grader's calls: those signed with assumed-role credentials.
+    let mut made: Vec<String> = recorder::calls()
+        .into_iter()
+        .filter(|c| c.access_key.starts_with("ASIA"))
+        .map(|c| c.action)
         .collect();
     made.sort();
     made.dedup();

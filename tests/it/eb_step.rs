@@ -1,7 +1,7 @@
 //! The `eb` step against the sandbox's Beanstalk stand-in (moto) and the
 //! live site (nginx + gunicorn + the pets project): each check passes on the
 //! solved state and fails on the fault that concerns it. Faults in the
-//! running site itself are in tests/it/shared_faults.rs.
+//! running site itself, and every fault's red checks, are in tests/it/scenarios.rs.
 
 use crate::common::{check, learner, statuses, text};
 

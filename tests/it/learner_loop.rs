@@ -151,7 +151,7 @@ fn status_shows_checks_quizzes_and_what_next() {
     assert!(human.contains("not taken"), "{human}");
 
     // Repaired and checked again: the step is done, the next step comes next.
-    crate::common::run_sandbox(&["provision", "--account", &l.account]);
+    crate::common::provision(&l.account);
     let out = h.check(&l, &["s3"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let st = h.status(&l.account);
@@ -339,7 +339,7 @@ fn watch_exits_on_pass_once_the_bucket_is_repaired() {
     watch.wait_for("run 2 (interval)", Duration::from_secs(60));
     assert!(watch.child.try_wait().unwrap().is_none());
 
-    crate::common::run_sandbox(&["provision", "--account", &l.account]);
+    crate::common::provision(&l.account);
     let code = watch.exit_code(Duration::from_secs(120));
     assert_eq!(code, Some(0), "lines:\n{}", watch.seen.join("\n"));
     let last = watch.seen.last().unwrap();

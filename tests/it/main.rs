@@ -18,4 +18,4 @@ mod quiz;
 mod rds_step;
 mod read_only;
 mod s3_step;
-mod shared_faults;
+mod scenarios;

@@ -5,6 +5,7 @@
 //! by `sandbox/provision --account ID`, so tests run in parallel without
 //! stepping on each other. A test that finds the sandbox down fails and says
 //! how to start it.
+pub mod recorder;
 mod turn;
 pub use turn::SandboxTurn;
 
@@ -113,8 +114,12 @@ fn provisioned(test_name: &str, turn: SandboxTurn) -> Learner {
     Learner { account, _turn: turn }
 }
 
-fn provision(account: &str) {
-    run_sandbox(&["provision", "--account", account]);
+/// Puts the solved lab state into `account`, from scratch (whatever a
+/// previous run broke is gone): the sandbox's in-process path, which copies
+/// the template account inside moto in a fraction of a second. The path
+/// through the AWS APIs (`--account`) is what `sandbox/up` runs.
+pub fn provision(account: &str) {
+    run_sandbox(&["provision", "--accounts", "1", "--first", account]);
 }
 
 /// Runs a sandbox script (`provision`, `break`, `cohort`) with the sandbox's
