@@ -109,6 +109,35 @@ def timed(cmd: list, env: dict, **kw) -> tuple[float, int, subprocess.CompletedP
     return wall, rss, proc
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process and its live children (a
+    gunicorn master and its workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+                    if p.strip()] if Path(f"/proc/{pid}").exists() else []
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def sandbox_pids(proxy_pid: int) -> dict[str, int]:
+    """The processes that serve a cohort run besides labcheck: moto (every AWS
+    call), the latency proxy in front of it, gunicorn (the learners' site)."""
+    state = SANDBOX / ".state"
+    pids = {"latency proxy": proxy_pid}
+    for name, file in (("moto", "moto.pid"), ("gunicorn (the site)", "app.pid")):
+        try:
+            pids[name] = int((state / file).read_text().strip())
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
 def bench_cohort(binary: str, learners: int, loop: int, latency: int) -> int:
     env = sandbox_env()
     first = 500000000000
@@ -127,8 +156,15 @@ def bench_cohort(binary: str, learners: int, loop: int, latency: int) -> int:
         penv = dict(env, AWS_ENDPOINT_URL=proxy.url)
         log(f"cohort grade: {learners} learners, {latency} ms per AWS call")
         book = work / "gradebook.json"
+        servers = sandbox_pids(proxy.proc.pid)
+        cpu_before = {name: cpu_seconds(pid) for name, pid in servers.items()}
+        own_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall, rss, proc = timed([binary, "cohort", "grade", str(roster), "--format", "json",
                                  "-o", str(book)], penv)
+        own_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in servers.items()}
+        cpu = {"labcheck": (own_after.ru_utime + own_after.ru_stime)
+               - (own_before.ru_utime + own_before.ru_stime), **cpu}
         if proc.returncode not in (0, 3):
             sys.stderr.write(proc.stderr.decode())
             raise SystemExit(f"cohort grade failed with exit {proc.returncode}")
@@ -163,6 +199,18 @@ def bench_cohort(binary: str, learners: int, loop: int, latency: int) -> int:
         (f"loop, extrapolated to {learners}", f"{extrapolated:.0f} s", "", None),
         ("speed-up of cohort grade over the loop", f"{ratio:.1f}x", ">= 20x", ratio >= 20),
     ]
+    # Where the machine's cores went during the cohort run: the figures above
+    # measure the sandbox as much as labcheck, so each process's share is
+    # printed, and the rate labcheck alone could reach on these cores.
+    cores = os.cpu_count() or 1
+    for name, seconds in cpu.items():
+        rows.append((f"CPU during the run: {name}",
+                     f"{seconds:.1f} s ({100 * seconds / wall / cores:.0f}% of {cores} cores)", "", None))
+    own = cpu["labcheck"] / learners
+    if own > 0:
+        rows.append(("labcheck CPU per learner", f"{1000 * own:.1f} ms", "", None))
+        rows.append((f"labcheck alone on {cores} cores, learners per second",
+                     f"{cores / own:.0f}", "", None))
     print(f"\nlabcheck cohort benchmark: {learners} learners, +{latency} ms per AWS call, "
           f"{os.cpu_count()} cores, {Path(binary).parent.name} build\n")
     width = max(len(r[0]) for r in rows)
