@@ -1,8 +1,8 @@
 //! The `project` step: the learner's Django project, read from `project_dir`
 //! without calling AWS. The source bundle (`.ebextensions/`,
 //! `requirements.txt`, `Procfile`) and the Django project (`manage.py`) are
-//! found from there ([`layout`]), each file graded where it is. One run of
-//! the learner's own Python ([`probe`], started by whichever check asks
+//! found from there (`layout.rs`), each file graded where it is. One run of
+//! the learner's own Python (`probe.rs`, started by whichever check asks
 //! first) reads the effective settings with the settings module the
 //! environment would use, lists what collectstatic would gather, and runs
 //! Django's deployment checklist; the configuration files are parsed here.

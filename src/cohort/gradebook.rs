@@ -293,7 +293,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::report::sample;
 
-    pub fn outline() -> Outline {
+    pub(crate) fn outline() -> Outline {
         Outline {
             lab: "deploy-django-eb".into(),
             steps: vec![OutlineStep {
@@ -311,7 +311,7 @@ pub(crate) mod tests {
         }
     }
 
-    pub fn roster_info() -> RosterInfo {
+    pub(crate) fn roster_info() -> RosterInfo {
         RosterInfo {
             file: "roster.csv".into(),
             fingerprint: "f".into(),
@@ -319,7 +319,7 @@ pub(crate) mod tests {
         }
     }
 
-    pub fn learners() -> Vec<LearnerResult> {
+    pub(crate) fn learners() -> Vec<LearnerResult> {
         let graded = |index: usize, name: &str| LearnerResult {
             index,
             learner: name.into(),

@@ -10,14 +10,14 @@ use console::{Key, Style, Term};
 use std::io;
 
 /// What the learner did with the list.
-pub enum Picked {
+pub(super) enum Picked {
     Chosen(Vec<usize>),
     Left,
 }
 
 /// What the picker needs of a terminal: console's [`Term`] when a learner
 /// answers, a recording fake in the tests.
-pub trait Screen {
+pub(super) trait Screen {
     /// Columns: where a long line wraps.
     fn width(&self) -> usize;
     fn write_line(&self, line: &str) -> io::Result<()>;
@@ -53,7 +53,7 @@ impl Screen for Term {
 /// at least one; it wraps where the next character no longer fits, counting
 /// display width: colour codes take no room, a wide character (CJK, most
 /// emoji) two columns, and a multi-byte character like `é` or `❯` one.
-pub fn rows(text: &str, width: usize) -> usize {
+pub(super) fn rows(text: &str, width: usize) -> usize {
     let width = width.max(1);
     let mut buf = [0u8; 4];
     console::strip_ansi_codes(text)
@@ -76,7 +76,7 @@ pub fn rows(text: &str, width: usize) -> usize {
 /// Shows `items` under `prompt` and waits for a choice. The cursor is hidden
 /// while the list is up and shown again however the picker ends, a failed
 /// key read included.
-pub fn pick(term: &impl Screen, prompt: &str, items: &[String], multi: bool) -> io::Result<Picked> {
+pub(super) fn pick(term: &impl Screen, prompt: &str, items: &[String], multi: bool) -> io::Result<Picked> {
     term.hide_cursor()?;
     let result = choose(term, prompt, items, multi);
     let shown = term.show_cursor();

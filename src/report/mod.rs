@@ -191,7 +191,7 @@ pub(crate) mod sample {
     use super::*;
 
     /// A small report with one check of each status, for renderer tests.
-    pub fn report() -> Report {
+    pub(crate) fn report() -> Report {
         let check = |id: &str, status: Status, message: &str| CheckReport {
             id: id.into(),
             title: format!("title of {id}"),

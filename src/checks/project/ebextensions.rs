@@ -42,7 +42,7 @@ pub(super) struct OptionSetting {
 }
 
 impl OptionSetting {
-    pub fn at(&self) -> String {
+    pub(super) fn at(&self) -> String {
         match self.line {
             Some(n) => format!("{}:{n}", self.file),
             None => self.file.clone(),
@@ -63,7 +63,7 @@ pub(super) struct Command {
 }
 
 impl Command {
-    pub fn at(&self) -> String {
+    pub(super) fn at(&self) -> String {
         match self.line {
             Some(n) => format!("{}:{n}", self.file),
             None => self.file.clone(),
@@ -87,12 +87,12 @@ pub(super) struct Configs {
 
 impl Configs {
     /// The last setting of an option (later files override earlier ones).
-    pub fn last(&self, ns: &str, name: &str) -> Option<&OptionSetting> {
+    pub(super) fn last(&self, ns: &str, name: &str) -> Option<&OptionSetting> {
         self.settings.iter().rev().find(|s| s.namespace == ns && s.name == name)
     }
 
     /// Environment properties, the last value of each name.
-    pub fn env(&self) -> Vec<&OptionSetting> {
+    pub(super) fn env(&self) -> Vec<&OptionSetting> {
         let mut out: Vec<&OptionSetting> = Vec::new();
         for s in self.settings.iter().filter(|s| s.namespace == ENV_NS) {
             out.retain(|o| o.name != s.name);
@@ -102,7 +102,7 @@ impl Configs {
     }
 
     /// Folders of the bundle that PYTHONPATH (an environment property) adds.
-    pub fn python_path(&self) -> Vec<PathBuf> {
+    pub(super) fn python_path(&self) -> Vec<PathBuf> {
         let Some(p) = self.last(ENV_NS, "PYTHONPATH") else {
             return Vec::new();
         };
@@ -119,7 +119,7 @@ impl Configs {
     }
 
     /// A container command that runs collectstatic on each deployment.
-    pub fn collectstatic(&self) -> Option<&Command> {
+    pub(super) fn collectstatic(&self) -> Option<&Command> {
         self.commands
             .iter()
             .find(|c| c.container && c.command.contains("collectstatic"))
@@ -128,7 +128,7 @@ impl Configs {
     /// A `commands` entry that runs collectstatic: it runs before the
     /// bundle is extracted, outside the app's folder, so it does not
     /// collect the app's files.
-    pub fn collectstatic_too_early(&self) -> Option<&Command> {
+    pub(super) fn collectstatic_too_early(&self) -> Option<&Command> {
         self.commands
             .iter()
             .find(|c| !c.container && c.command.contains("collectstatic"))

@@ -110,17 +110,17 @@ pub(super) fn find(given: &Path) -> Layout {
 
 impl Layout {
     /// The Django folder relative to the bundle ("." when the same).
-    pub fn django_shown(&self) -> Option<String> {
+    pub(super) fn django_shown(&self) -> Option<String> {
         self.django.as_ref().map(|d| shown(d, &self.bundle))
     }
 
     /// Whether the bundle root and the Django folder differ.
-    pub fn split(&self) -> bool {
+    pub(super) fn split(&self) -> bool {
         self.django.as_ref().is_some_and(|d| *d != self.bundle)
     }
 
     /// "source bundle /p (Django project in web/)", for messages.
-    pub fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match &self.django {
             Some(d) if *d != self.bundle => format!(
                 "source bundle {}, Django project (manage.py) in {}/",
@@ -133,7 +133,7 @@ impl Layout {
     }
 
     /// Why there is no Django folder, for the checks that need one.
-    pub fn no_django(&self) -> (String, String) {
+    pub(super) fn no_django(&self) -> (String, String) {
         (
             format!(
                 "no manage.py in {} nor in the folders up to two levels below it: labcheck cannot find the Django project",

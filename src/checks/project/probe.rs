@@ -446,11 +446,11 @@ fn major_minor(version: &str) -> String {
 }
 
 impl Probe {
-    pub fn django(&self) -> &Path {
+    pub(super) fn django(&self) -> &Path {
         self.layout.django.as_deref().unwrap_or(&self.layout.bundle)
     }
 
-    pub fn settings_module(&self) -> Option<&str> {
+    pub(super) fn settings_module(&self) -> Option<&str> {
         self.out
             .settings_module
             .as_deref()
@@ -459,7 +459,7 @@ impl Probe {
 
     /// `DJANGO_SETTINGS_MODULE=x ` for commands run with manage.py, when
     /// the module graded is not manage.py's own default.
-    pub fn dsm_prefix(&self) -> String {
+    pub(super) fn dsm_prefix(&self) -> String {
         let Some(m) = &self.module else {
             return String::new();
         };
@@ -472,7 +472,7 @@ impl Probe {
     }
 
     /// "settings mysite.settings (from manage.py)", for messages.
-    pub fn settings_named(&self) -> String {
+    pub(super) fn settings_named(&self) -> String {
         match (&self.module, self.settings_module()) {
             (Some(m), _) => format!("settings {} (from {})", m.name, m.from),
             (None, Some(name)) => format!("settings {name}"),
@@ -481,7 +481,7 @@ impl Probe {
     }
 
     /// The effective settings, or why they could not be read.
-    pub fn settings(&self) -> Result<&Settings, Trouble> {
+    pub(super) fn settings(&self) -> Result<&Settings, Trouble> {
         if let Some(f) = &self.out.settings_error {
             let what = match self.settings_module() {
                 Some(m) => format!("reading the settings {m}"),
@@ -502,7 +502,7 @@ impl Probe {
     }
 
     /// Whether Django could be set up (apps loaded), or why not.
-    pub fn setup(&self) -> Result<(), Trouble> {
+    pub(super) fn setup(&self) -> Result<(), Trouble> {
         self.settings()?;
         match &self.out.setup_error {
             Some(f) => Err(self.classify(
@@ -514,7 +514,7 @@ impl Probe {
     }
 
     /// STATIC_ROOT as an absolute path (Python ran in the Django folder).
-    pub fn static_root(&self) -> Option<PathBuf> {
+    pub(super) fn static_root(&self) -> Option<PathBuf> {
         let root = self.out.settings.as_ref()?.static_root.as_deref()?;
         Some(if Path::new(root).is_absolute() {
             absolute(Path::new(root))
@@ -524,7 +524,7 @@ impl Probe {
     }
 
     /// The Django version in use, as (major, minor).
-    pub fn django_version(&self) -> (u32, u32) {
+    pub(super) fn django_version(&self) -> (u32, u32) {
         let v = self.out.django_version.as_deref().unwrap_or("0.0");
         let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
         (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
@@ -558,7 +558,7 @@ impl Probe {
 
     /// A failure of the learner's Python, told as the project's problem or
     /// the environment's.
-    pub fn classify(&self, what: &str, f: &Failure) -> Trouble {
+    pub(super) fn classify(&self, what: &str, f: &Failure) -> Trouble {
         let program = self.python.program.display();
         let django = shown(self.django(), &self.layout.given);
         let at = f.at.as_deref().map(|a| format!(" at {a}")).unwrap_or_default();

@@ -5,9 +5,9 @@
 //! by `sandbox/provision --account ID`, so tests run in parallel without
 //! stepping on each other. A test that finds the sandbox down fails and says
 //! how to start it.
-pub mod recorder;
+pub(crate) mod recorder;
 mod turn;
-pub use turn::SandboxTurn;
+pub(crate) use turn::SandboxTurn;
 
 use serde_json::Value;
 use std::collections::HashMap;
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -28,7 +28,7 @@ fn is_lab_variable(name: &str) -> bool {
 }
 
 /// The variables `sandbox/env` exports, read by sourcing it.
-pub fn sandbox_env() -> &'static HashMap<String, String> {
+pub(crate) fn sandbox_env() -> &'static HashMap<String, String> {
     static ENV: OnceLock<HashMap<String, String>> = OnceLock::new();
     ENV.get_or_init(|| {
         let status = Command::new(repo().join("sandbox/status"))
@@ -57,7 +57,7 @@ pub fn sandbox_env() -> &'static HashMap<String, String> {
 /// A sandbox account holding the solved lab state, and the test's turn at
 /// the sandbox (shared with other tests, or the whole sandbox for a test
 /// that breaks what every account shares).
-pub struct Learner {
+pub(crate) struct Learner {
     pub account: String,
     _turn: SandboxTurn,
 }
@@ -72,7 +72,7 @@ fn account_id(first: char, test_name: &str) -> String {
 }
 
 /// An account with nothing in it (never provisioned).
-pub fn empty_account(test_name: &str) -> Learner {
+pub(crate) fn empty_account(test_name: &str) -> Learner {
     let turn = SandboxTurn::shared();
     sandbox_env();
     Learner {
@@ -84,19 +84,19 @@ pub fn empty_account(test_name: &str) -> Learner {
 /// A fresh account for one test: the id is derived from the test's name so
 /// reruns reuse it, and `provision` repairs whatever a previous run broke.
 /// The test shares the sandbox with others while it holds the learner.
-pub fn learner(test_name: &str) -> Learner {
+pub(crate) fn learner(test_name: &str) -> Learner {
     provisioned(test_name, SandboxTurn::shared())
 }
 
 /// As [`learner`], for a test that has the whole sandbox to itself: it may
 /// break what every account shares, or read moto's recorder.
-pub fn learner_alone(test_name: &str) -> Learner {
+pub(crate) fn learner_alone(test_name: &str) -> Learner {
     provisioned(test_name, SandboxTurn::exclusive())
 }
 
 /// A learner account several tests share: provisioned by the first of them
 /// (in this process), used read-only by all.
-pub fn shared_learner(name: &str) -> Learner {
+pub(crate) fn shared_learner(name: &str) -> Learner {
     static PROVISIONED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let turn = SandboxTurn::shared();
     let account = account_id('9', name);
@@ -118,13 +118,13 @@ fn provisioned(test_name: &str, turn: SandboxTurn) -> Learner {
 /// previous run broke is gone): the sandbox's in-process path, which copies
 /// the template account inside moto in a fraction of a second. The path
 /// through the AWS APIs (`--account`) is what `sandbox/up` runs.
-pub fn provision(account: &str) {
+pub(crate) fn provision(account: &str) {
     run_sandbox(&["provision", "--accounts", "1", "--first", account]);
 }
 
 /// Runs a sandbox script (`provision`, `break`, `cohort`) with the sandbox's
 /// environment, and fails the test with its output if it fails.
-pub fn run_sandbox(args: &[&str]) -> Output {
+pub(crate) fn run_sandbox(args: &[&str]) -> Output {
     let out = Command::new(repo().join("sandbox").join(args[0]))
         .args(&args[1..])
         .envs(sandbox_env())
@@ -142,19 +142,19 @@ pub fn run_sandbox(args: &[&str]) -> Output {
 
 impl Learner {
     /// Introduces one named fault in this account.
-    pub fn break_(&self, scenario: &str) {
+    pub(crate) fn break_(&self, scenario: &str) {
         run_sandbox(&["break", scenario, "--account", &self.account]);
     }
 
     /// labcheck, pointed at this account in the sandbox.
-    pub fn labcheck(&self) -> Command {
+    pub(crate) fn labcheck(&self) -> Command {
         let mut cmd = labcheck();
         cmd.envs(sandbox_env()).env("AWS_ACCESS_KEY_ID", &self.account);
         cmd
     }
 
     /// Runs `labcheck check ARGS --format json` and returns the exit code and report.
-    pub fn check_json(&self, args: &[&str]) -> (i32, Value) {
+    pub(crate) fn check_json(&self, args: &[&str]) -> (i32, Value) {
         let out = self
             .labcheck()
             .arg("check")
@@ -174,7 +174,7 @@ impl Learner {
     }
 
     /// An S3 client acting as this account, to set up unusual states.
-    pub fn s3(&self) -> aws_sdk_s3::Client {
+    pub(crate) fn s3(&self) -> aws_sdk_s3::Client {
         let env = sandbox_env();
         let creds = aws_sdk_s3::config::Credentials::new(&self.account, "sandbox-secret", None, None, "test");
         let config = aws_sdk_s3::config::Builder::new()
@@ -199,32 +199,32 @@ impl Learner {
     }
 
     /// An ElastiCache client acting as this account.
-    pub fn elasticache(&self) -> aws_sdk_elasticache::Client {
+    pub(crate) fn elasticache(&self) -> aws_sdk_elasticache::Client {
         aws_sdk_elasticache::Client::new(&self.sdk_config())
     }
 
     /// An IAM client acting as this account.
-    pub fn iam(&self) -> aws_sdk_iam::Client {
+    pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.sdk_config())
     }
 
     /// An Elastic Beanstalk client acting as this account.
-    pub fn eb(&self) -> aws_sdk_elasticbeanstalk::Client {
+    pub(crate) fn eb(&self) -> aws_sdk_elasticbeanstalk::Client {
         aws_sdk_elasticbeanstalk::Client::new(&self.sdk_config())
     }
 
     /// An RDS client acting as this account.
-    pub fn rds(&self) -> aws_sdk_rds::Client {
+    pub(crate) fn rds(&self) -> aws_sdk_rds::Client {
         aws_sdk_rds::Client::new(&self.sdk_config())
     }
 
-    pub fn bucket(&self) -> String {
+    pub(crate) fn bucket(&self) -> String {
         format!("pets-project-us-west-2-{}", self.account)
     }
 }
 
 /// Runs `sandbox/up`, which repairs every fault.
-pub fn repair_sandbox() {
+pub(crate) fn repair_sandbox() {
     let out = Command::new(repo().join("sandbox/up"))
         .envs(sandbox_env())
         .output()
@@ -239,7 +239,7 @@ pub fn repair_sandbox() {
 
 /// The labcheck binary under test, with a clean environment: no AWS
 /// variables from the machine, no colour.
-pub fn labcheck() -> Command {
+pub(crate) fn labcheck() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_labcheck"));
     for (k, _) in std::env::vars() {
         if is_lab_variable(&k) {
@@ -257,7 +257,7 @@ pub fn labcheck() -> Command {
 }
 
 /// One check's entry in a JSON report.
-pub fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
+pub(crate) fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
     report["steps"]
         .as_array()
         .into_iter()
@@ -268,7 +268,7 @@ pub fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
 }
 
 /// Status of every check in a report, in order.
-pub fn statuses(report: &Value) -> Vec<(String, String)> {
+pub(crate) fn statuses(report: &Value) -> Vec<(String, String)> {
     report["steps"]
         .as_array()
         .into_iter()
@@ -283,7 +283,7 @@ pub fn statuses(report: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-pub fn text(out: &Output) -> String {
+pub(crate) fn text(out: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -291,7 +291,7 @@ pub fn text(out: &Output) -> String {
     )
 }
 
-pub fn write(dir: &Path, rel: &str, contents: &str) -> PathBuf {
+pub(crate) fn write(dir: &Path, rel: &str, contents: &str) -> PathBuf {
     let path = dir.join(rel);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, contents).unwrap();

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 /// One recorded request.
-pub struct Call {
+pub(crate) struct Call {
     /// The access key that signed it (a sandbox account id, or an assumed
     /// role's `ASIA…` key).
     pub access_key: String,
@@ -29,13 +29,13 @@ fn post(step: &str) -> String {
 }
 
 /// Forgets what was recorded and records from now on.
-pub fn start() {
+pub(crate) fn start() {
     post("reset-recording");
     post("start-recording");
 }
 
 /// Every call recorded since [`start`].
-pub fn calls() -> Vec<Call> {
+pub(crate) fn calls() -> Vec<Call> {
     post("download-recording")
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
@@ -113,7 +113,7 @@ fn call(entry: &Value) -> Option<Call> {
 }
 
 /// Whether an action only reads.
-pub fn is_read(action: &str) -> bool {
+pub(crate) fn is_read(action: &str) -> bool {
     let name = action.split(':').nth(1).unwrap_or(action);
     ["Get", "List", "Describe", "Head"].iter().any(|p| name.starts_with(p))
 }

@@ -9,20 +9,20 @@ use std::fs::{File, OpenOptions};
 use std::path::Path;
 
 /// A held turn; the lock is released when it is dropped (or the process ends).
-pub struct SandboxTurn {
+pub(crate) struct SandboxTurn {
     _file: File,
 }
 
 impl SandboxTurn {
     /// A turn beside other tests that only use their own accounts.
-    pub fn shared() -> Self {
+    pub(crate) fn shared() -> Self {
         let file = lock_file();
         file.lock_shared().expect("take a shared turn at the sandbox");
         SandboxTurn { _file: file }
     }
 
     /// The whole sandbox, once every other test has let go of it.
-    pub fn exclusive() -> Self {
+    pub(crate) fn exclusive() -> Self {
         let file = lock_file();
         file.lock().expect("take the sandbox for this test alone");
         SandboxTurn { _file: file }
