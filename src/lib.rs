@@ -8,6 +8,7 @@ pub mod check;
 pub mod checks;
 pub mod cleanup;
 pub mod cohort;
+pub mod connect;
 pub mod course;
 pub mod engine;
 #[doc(hidden)]

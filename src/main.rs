@@ -2,10 +2,9 @@
 //! command. Everything else lives in the library.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use labcheck::aws::{self, AwsOptions};
 use labcheck::course::Course;
 use labcheck::engine::{self, RunOptions, account::Account};
-use labcheck::params::{Params, Source};
+use labcheck::params::Params;
 use labcheck::report::Format;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -449,62 +448,19 @@ async fn check(common: &Common, args: &CheckArgs, color: bool) -> Result<u8, Fai
     })
 }
 
-/// Builds the context checks run in: parameters, SDK clients, secrets to
-/// redact. Nothing is asked of AWS here: the checks that need it ask, so the
-/// project checks run with no AWS configuration at all.
+/// The context checks run in, from the command line (`labcheck::connect`).
 async fn connect(common: &Common, insecure: bool) -> Result<Arc<Account>, Failure> {
-    let env = |var: &str| std::env::var(var).ok();
-    let mut params = Params::gather(config_path(common).as_deref(), &common.set, &env).map_err(Failure::usage)?;
-
-    let given = common.region.clone().map(|r| (r, "--region")).or_else(|| {
-        params
-            .explicit("region")
-            .map(|r| (r.to_string(), "the region parameter"))
-    });
-    if let Some((region, origin)) = &given
-        && !aws::is_valid_region(region)
-    {
-        return Err(Failure::usage(format!(
-            "{origin}: `{}` is not an AWS Region name (like us-west-2 or eu-central-1)",
-            labcheck::redact::strip_control(region).escape_debug()
-        )));
-    }
-    let sdk = aws::load(&AwsOptions {
-        profile: common.profile.clone(),
-        region: given.map(|(r, _)| r),
+    let config = config_path(common);
+    labcheck::connect::connect(&labcheck::connect::ConnectOptions {
+        config: config.as_deref(),
+        set: &common.set,
+        region: common.region.as_deref(),
+        profile: common.profile.as_deref(),
+        insecure,
+        verbose: common.verbose,
     })
-    .await;
-    if let Some(region) = sdk.region().map(|r| r.to_string()) {
-        if !aws::is_valid_region(&region) {
-            return Err(Failure::usage(format!(
-                "the AWS configuration's Region `{}` is not a Region name (like us-west-2); fix AWS_REGION or ~/.aws/config, or pass --region",
-                labcheck::redact::strip_control(&region).escape_debug()
-            )));
-        }
-        if params.explicit("region").is_none() || common.region.is_some() {
-            let source = if common.region.is_some() {
-                Source::Flag
-            } else {
-                Source::Aws
-            };
-            params.set("region", &region, source);
-        }
-    }
-    let mut account = Account::new(sdk, params);
-    if let Some(note) = aws::profile_note(common.profile.as_deref(), &env) {
-        account.note(note);
-    }
-    if insecure {
-        account.insecure = true;
-        account.note("--insecure: the cache's TLS certificate was NOT verified; a passing cache.reachable proves less");
-    }
-    let account = Arc::new(account);
-    if common.verbose {
-        for (name, value, source) in account.public_params() {
-            eprintln!("  {name:16} = {value:40} ({source})");
-        }
-    }
-    Ok(account)
+    .await
+    .map_err(Failure::usage)
 }
 
 /// `labcheck list`: the lab's steps and checks.
