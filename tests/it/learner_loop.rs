@@ -3,6 +3,7 @@
 //! `labcheck watch` (non-terminal mode) re-grading until green, on a file
 //! change and on its interval.
 
+use crate::common::tmux::Tmux;
 use crate::common::{Learner, labcheck, learner, text, write};
 use labcheck::course::Course;
 use labcheck::course::quiz::Kind;
@@ -397,72 +398,6 @@ fn watch_grades_again_when_a_project_file_changes() {
     assert!(watch.seen[1].contains("all pass"), "{:#?}", watch.seen);
 }
 
-/// A tmux session (its own server) running one command in a pseudo-terminal.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(command: &str) -> Tmux {
-        let found = Command::new("tmux").arg("-V").output();
-        assert!(
-            found.as_ref().is_ok_and(|o| o.status.success()),
-            "tmux drives `labcheck watch` on a terminal and is not installed: \
-             run `apt-get install tmux` (scripts/test installs it)"
-        );
-        let tmux = Tmux {
-            socket: format!("labcheck-watch-test-{}", std::process::id()),
-        };
-        let status = tmux
-            .cmd()
-            .args(["new-session", "-d", "-x", "120", "-y", "40", "-s", "watch", command])
-            .status()
-            .unwrap();
-        assert!(status.success(), "tmux new-session failed");
-        tmux
-    }
-
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::new("tmux");
-        cmd.args(["-L", &self.socket, "-f", "/dev/null"]);
-        cmd
-    }
-
-    fn keys(&self, keys: &str) {
-        assert!(
-            self.cmd()
-                .args(["send-keys", "-t", "watch", keys])
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-
-    fn screen(&self) -> String {
-        let out = self.cmd().args(["capture-pane", "-p", "-t", "watch"]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Waits until the screen shows every one of `what`.
-    fn wait_for(&self, what: &[&str]) -> String {
-        let end = Instant::now() + Duration::from_secs(60);
-        loop {
-            let screen = self.screen();
-            if what.iter().all(|w| screen.contains(w)) {
-                return screen;
-            }
-            assert!(Instant::now() < end, "waited 60 s for {what:?}; the screen:\n{screen}");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
-}
-
 #[test]
 fn watch_on_a_terminal_redraws_in_place_and_quits_on_q() {
     let course = tempfile::tempdir().unwrap();
@@ -478,21 +413,21 @@ fn watch_on_a_terminal_redraws_in_place_and_quits_on_q() {
         bin = env!("CARGO_BIN_EXE_labcheck"),
         course = course.path().display(),
     );
-    let tmux = Tmux::start(&command);
-    tmux.wait_for(&["✗ project.done", "hint: Create done.txt.", "run 1 (start)", "q quit"]);
+    let tmux = Tmux::start(&command, 120);
+    tmux.wait_for_all(&["✗ project.done", "hint: Create done.txt.", "run 1 (start)", "q quit"]);
 
     // A file change grades again; the screen is redrawn, not appended to.
     std::fs::write(project.path().join("done.txt"), "yes").unwrap();
-    let screen = tmux.wait_for(&["✓ project.done", "run 2 (files changed)"]);
+    let screen = tmux.wait_for_all(&["✓ project.done", "run 2 (files changed)"]);
     assert_eq!(screen.matches("labcheck files").count(), 1, "{screen}");
     assert!(!screen.contains("✗"), "{screen}");
 
     // r grades again now; q quits with the last run's code (0: it passed),
     // and the terminal is as it was (canonical mode, echo).
-    tmux.keys("r");
-    tmux.wait_for(&["run 3 (key)"]);
-    tmux.keys("q");
-    let screen = tmux.wait_for(&["EXIT=", "speed"]);
+    tmux.keys(&["r"]);
+    tmux.wait_for_all(&["run 3 (key)"]);
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for_all(&["EXIT=", "speed"]);
     assert!(screen.contains("EXIT=0"), "{screen}");
     assert!(screen.contains(" icanon") && screen.contains(" echo "), "{screen}");
 }

@@ -3,12 +3,13 @@
 //! quizzes, and the interactive quiz driven through a pseudo-terminal (tmux).
 //! None of these tests needs the sandbox.
 
+use crate::common::tmux::Tmux;
 use crate::common::{labcheck, repo, text, write};
 use labcheck::course::Course;
 use labcheck::course::quiz::{Kind, Quiz};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn embedded_quiz(id: &str) -> Quiz {
@@ -418,109 +419,6 @@ fn a_broken_quiz_rejects_the_course_with_every_problem_located() {
     }
 }
 
-/// A tmux server of this test's own (its own socket), killed when dropped.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    /// Runs `command` in a terminal `columns` wide and 40 rows high.
-    fn start(command: &str, columns: u16) -> Tmux {
-        let found = Command::new("tmux").arg("-V").output();
-        assert!(
-            found.as_ref().is_ok_and(|o| o.status.success()),
-            "tmux is needed to drive the interactive quiz through a pseudo-terminal and is not installed: \
-             run `sudo apt-get install tmux` (scripts/test installs it)"
-        );
-        let tmux = Tmux {
-            socket: format!("labcheck-quiz-test-{}", std::process::id()),
-        };
-        let status = tmux
-            .cmd()
-            .args([
-                "new-session",
-                "-d",
-                "-x",
-                &columns.to_string(),
-                "-y",
-                "40",
-                "-s",
-                "quiz",
-                command,
-            ])
-            .status()
-            .unwrap();
-        assert!(status.success(), "tmux new-session failed");
-        tmux
-    }
-
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::new("tmux");
-        cmd.args(["-L", &self.socket, "-f", "/dev/null"]);
-        cmd
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let status = self
-            .cmd()
-            .args(["send-keys", "-t", "quiz"])
-            .args(keys)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    fn type_text(&self, text: &str) {
-        let status = self
-            .cmd()
-            .args(["send-keys", "-t", "quiz", "-l", text])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    fn screen(&self) -> String {
-        let out = self
-            .cmd()
-            .args(["capture-pane", "-p", "-J", "-t", "quiz", "-S", "-200"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).to_string()
-    }
-
-    /// Waits until the screen shows `needle`, and returns the screen.
-    fn wait_for(&self, needle: &str) -> String {
-        self.wait_for_after("", needle)
-    }
-
-    /// Waits until `needle` shows after the last `anchor` on the screen (so
-    /// that keys go to the prompt now on screen, not to an earlier one).
-    fn wait_for_after(&self, anchor: &str, needle: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            let tail = match anchor {
-                "" => screen.as_str(),
-                _ => screen.rfind(anchor).map_or("", |i| &screen[i..]),
-            };
-            if tail.contains(needle) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "the screen never showed `{needle}`:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
-}
-
 #[test]
 fn interactive_quiz_in_a_terminal() {
     let course_dir = repo().join("tests/fixtures/quizzes/course");
@@ -608,7 +506,7 @@ fn long_options_redraw_in_place_on_an_80_column_terminal() {
         tmux.keys(&[key]);
         let start = Instant::now();
         let screen = loop {
-            let screen = tmux.screen();
+            let screen = tmux.scrollback();
             if pointer_on(&screen, at) {
                 break screen;
             }

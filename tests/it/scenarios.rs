@@ -141,6 +141,23 @@ fn every_check_has_a_fault_and_a_pass() {
             "a scenario turns {id} red, but the lab has no such check"
         );
     }
+    // Every kind the code knows is used by a check of the lab (a kind with
+    // no lab block is never run, nor covered above); but `command`, which
+    // runs a script an instructor writes into their own lab (its tests are
+    // in cli.rs and cohort.rs).
+    let used: BTreeSet<&str> = listed["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["checks"].as_array().unwrap())
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    for kind in labcheck::checks::kind_ids().into_iter().filter(|k| *k != "command") {
+        assert!(
+            used.contains(kind),
+            "check kind {kind} has no check block in the lab guide"
+        );
+    }
 }
 
 /// What a scenario's report must say beyond which checks failed: the

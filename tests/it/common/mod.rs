@@ -6,6 +6,7 @@
 //! stepping on each other. A test that finds the sandbox down fails and says
 //! how to start it.
 pub(crate) mod recorder;
+pub(crate) mod tmux;
 mod turn;
 pub(crate) use turn::SandboxTurn;
 
