@@ -367,16 +367,26 @@ pub(super) fn parse_file(
             }
             continue;
         }
-        // pep508_rs panics on a name that ends in `-`, `.` or `_` when more
-        // follows (`django- ==4.2`): that case is named here instead.
+        // pep508_rs panics on a name or an extra that ends in `-`, `.` or `_`
+        // when more follows (`django- ==4.2`, `django[bcrypt.]`): those are
+        // named here instead.
         let name_end = spec_text
             .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
             .unwrap_or(spec_text.len());
-        if let Some(last @ ('.' | '-' | '_')) = spec_text[..name_end].chars().last()
-            && name_end < spec_text.len()
-        {
+        let bad_extra = spec_text[name_end..].trim_start().strip_prefix('[').and_then(|extras| {
+            let extras = extras.split(']').next().unwrap_or(extras);
+            extras
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter_map(|extra| extra.chars().last())
+                .find(|c| matches!(c, '.' | '-' | '_'))
+        });
+        let bad_name = spec_text[..name_end]
+            .chars()
+            .last()
+            .filter(|c| matches!(c, '.' | '-' | '_') && name_end < spec_text.len());
+        if let Some(last) = bad_name.or(bad_extra) {
             parsed.problems.push(format!(
-                "{at}: not a valid requirement (a package name ends with a letter or digit, not `{last}`)"
+                "{at}: not a valid requirement (a package or extra name ends with a letter or digit, not `{last}`)"
             ));
             continue;
         }
@@ -847,10 +857,10 @@ mod tests {
         write(
             dir.path(),
             "requirements.txt",
-            "django- ==4.2\npsycopg2-\0binary==2.9\npillow==11.0\n",
+            "django- ==4.2\npsycopg2-\0binary==2.9\ndjango[bcrypt.]==5.2\nfra[e0m.\npillow[a_b]==11.0\n",
         );
         let p = parse(dir.path());
-        assert_eq!(p.problems.len(), 2, "{:?}", p.problems);
+        assert_eq!(p.problems.len(), 4, "{:?}", p.problems);
         assert!(
             p.problems[0].contains("requirements.txt:1: not a valid requirement"),
             "{:?}",
