@@ -44,7 +44,9 @@ pub enum BookError {
          labs/ and quizzes/); the copy built into labcheck has no book. Run it from the checkout's root \
          or pass --course-dir DIR"
     )]
+    /// The course folder has no `book/book.toml`.
     NoBook(PathBuf),
+    /// mdBook failed to build the book.
     #[error("{0:#}")]
     Build(anyhow::Error),
 }

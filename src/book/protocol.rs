@@ -27,8 +27,10 @@ pub fn run(input: impl Read, mut output: impl Write) -> anyhow::Result<()> {
 /// Why the preprocessor failed between standard input and output.
 #[derive(Debug, thiserror::Error)]
 pub enum StdioError {
+    /// Standard output could not be written.
     #[error("cannot write to standard output: {0}")]
     Output(std::io::Error),
+    /// The book could not be read or preprocessed.
     #[error("labcheck preprocessor: {0:#}")]
     Failed(anyhow::Error),
 }

@@ -18,11 +18,14 @@ pub struct PageQuiz {
     pub id: String,
     /// The quiz file's `title`, shown above the questions.
     pub title: String,
+    /// The questions, in the quiz file's order.
     pub questions: Vec<PageQuestion>,
 }
 
+/// One question as the page's script sees it.
 #[derive(Debug, Serialize)]
 pub struct PageQuestion {
+    /// The question's id.
     pub id: String,
     /// `MultipleChoice` or `ShortAnswer`.
     #[serde(rename = "type")]
@@ -50,9 +53,12 @@ pub struct PageQuestion {
     pub context: String,
 }
 
+/// One option of a multiple-choice question.
 #[derive(Debug, Serialize)]
 pub struct PageOption {
+    /// The option's text, as HTML.
     pub html: String,
+    /// Whether it is one of the right answers.
     pub correct: bool,
     #[serde(skip)]
     text: String,

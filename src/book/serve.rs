@@ -18,10 +18,18 @@ pub async fn bind(port: u16) -> std::io::Result<TcpListener> {
 /// Why `labcheck book serve` stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// 127.0.0.1:`port` could not be listened on.
     #[error("cannot listen on 127.0.0.1:{port}: {source}")]
-    Bind { port: u16, source: std::io::Error },
+    Bind {
+        /// The port.
+        port: u16,
+        /// What the operating system reported.
+        source: std::io::Error,
+    },
+    /// Standard output could not be written.
     #[error("cannot write to standard output: {0}")]
     Output(std::io::Error),
+    /// Serving the book failed (a broken listener).
     #[error("{0}")]
     Serve(std::io::Error),
 }

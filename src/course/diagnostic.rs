@@ -6,11 +6,13 @@ use std::fmt;
 /// One problem at one place in a source file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// The file, as shown to the user (a path, or the embedded course's file name).
     pub file: String,
     /// 1-based line.
     pub line: usize,
     /// 1-based column, in characters.
     pub col: usize,
+    /// What is wrong, one line.
     pub message: String,
     /// The offending source line, when known, shown under the message: the
     /// whole line when it is short, else a window around the column.
@@ -126,6 +128,9 @@ pub struct LineIndex<'a> {
 }
 
 impl<'a> LineIndex<'a> {
+    /// Indexes the line starts of `text` (a line ends at `
+    /// `, `\r
+    /// ` or a lone `\r`).
     pub fn new(text: &'a str) -> Self {
         // A line ends at \n, \r\n, or a lone \r (old Mac files).
         let bytes = text.as_bytes();

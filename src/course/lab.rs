@@ -13,30 +13,43 @@ use std::collections::{HashMap, HashSet};
 /// A parsed, validated lab.
 #[derive(Clone, Debug)]
 pub struct Lab {
+    /// The file stem: `deploy-django-eb` for `labs/deploy-django-eb.md`.
     pub id: String,
+    /// The lab's level-1 heading.
     pub title: String,
     /// Where the lab came from, as shown in diagnostics.
     pub file: String,
+    /// The steps, in file order.
     pub steps: Vec<Step>,
 }
 
 /// One step of a lab: a level-2 heading with an id.
 #[derive(Clone, Debug)]
 pub struct Step {
+    /// The step's `{#id}` attribute.
     pub id: String,
+    /// The heading's text.
     pub title: String,
+    /// The step's checks, in file order.
     pub checks: Vec<CheckSpec>,
 }
 
 /// One check as declared in a lab file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckSpec {
+    /// Unique in the lab, like `s3.cors`; prefixed by the step's id.
     pub id: String,
+    /// One line shown for the check.
     pub title: String,
+    /// Which check implementation runs it, like `s3.cors` or `command`.
     pub kind: String,
+    /// Points the check is worth.
     pub points: u32,
+    /// Ids of checks that must pass first; if one does not, this check is skipped.
     pub needs: Vec<String>,
+    /// What to look at when the check does not pass; `{param}` placeholders are filled in.
     pub hint: String,
+    /// How to put it right; `{param}` placeholders are filled in.
     pub fix: String,
     /// The script of a `command` check.
     pub run: Option<String>,
@@ -81,10 +94,12 @@ impl Lab {
         self.steps.iter().flat_map(|s| s.checks.iter().map(move |c| (s, c)))
     }
 
+    /// The check with this id, in any step.
     pub fn check(&self, id: &str) -> Option<&CheckSpec> {
         self.checks().map(|(_, c)| c).find(|c| c.id == id)
     }
 
+    /// The step with this id.
     pub fn step(&self, id: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.id == id)
     }

@@ -18,20 +18,41 @@ pub const DEFAULT_LAB: &str = "deploy-django-eb";
 /// Why the course could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum CourseError {
+    /// A course file has problems.
     #[error("{0}")]
     Invalid(#[from] Diagnostics),
+    /// A course file could not be read.
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system reported.
+        source: std::io::Error,
+    },
+    /// No lab has the id asked for.
     #[error("no lab `{id}`; labs in this course: {known}")]
-    NoSuchLab { id: String, known: String },
+    NoSuchLab {
+        /// The id asked for.
+        id: String,
+        /// The course's lab ids, comma-separated.
+        known: String,
+    },
+    /// A course folder without labs.
     #[error("{0} holds no labs (expected labs/*.md)")]
     Empty(PathBuf),
+    /// No quiz has the id asked for.
     #[error("no quiz `{id}`; quizzes in this course: {known}")]
-    NoSuchQuiz { id: String, known: String },
+    NoSuchQuiz {
+        /// The id asked for.
+        id: String,
+        /// The course's quiz ids, comma-separated.
+        known: String,
+    },
 }
 
 /// All labs and quizzes of a course, validated.
 pub struct Course {
+    /// The labs, in the order of their files.
     pub labs: Vec<Lab>,
     /// Quizzes, in the order of [`embedded::QUIZZES`]; a course folder's
     /// other quizzes come after them, by file name.
@@ -194,6 +215,7 @@ impl Course {
         }
     }
 
+    /// The lab with this id, or the default lab when `None`.
     pub fn lab(&self, id: Option<&str>) -> Result<&Lab, CourseError> {
         let id = id.unwrap_or(DEFAULT_LAB);
         self.labs
@@ -205,6 +227,7 @@ impl Course {
             })
     }
 
+    /// The quiz with this id.
     pub fn quiz(&self, id: &str) -> Result<&Quiz, CourseError> {
         self.quizzes
             .iter()

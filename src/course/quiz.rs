@@ -59,17 +59,20 @@ pub struct Quiz {
     pub title: String,
     /// Where the quiz came from, as shown in diagnostics.
     pub file: String,
+    /// The questions, in file order.
     pub questions: Vec<Question>,
 }
 
 /// One question of a quiz.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Question {
+    /// Unique in the quiz; what an answers file names the question by.
     pub id: String,
     /// The prompt, Markdown.
     pub prompt: String,
     /// The explanation shown after answering, Markdown.
     pub context: String,
+    /// The answer the question takes, and the right one.
     pub kind: Kind,
     /// 1-based line and column of the question's `id` value.
     pub id_at: (usize, usize),
@@ -78,10 +81,13 @@ pub struct Question {
 /// What kind of answer a question takes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
+    /// Pick one option, or all that apply.
     MultipleChoice(MultipleChoice),
+    /// Type a short text.
     ShortAnswer(ShortAnswer),
 }
 
+/// A multiple-choice question.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MultipleChoice {
     /// The right options (Markdown); more than one means "select all that apply".
@@ -96,13 +102,17 @@ pub struct MultipleChoice {
     pub sort_answers: bool,
 }
 
+/// A short-answer question: the typed text must match one of the accepted answers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ShortAnswer {
+    /// The right answer, as shown after answering.
     pub answer: String,
+    /// Other answers accepted as right.
     pub alternatives: Vec<String>,
 }
 
 impl Quiz {
+    /// The question with this id.
     pub fn question(&self, id: &str) -> Option<&Question> {
         self.questions.iter().find(|q| q.id == id)
     }

@@ -36,10 +36,18 @@ enum Raw {
 /// Why an answers file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum AnswersError {
+    /// The answers file could not be read.
     #[error("cannot read answers file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        /// The file.
+        path: String,
+        /// What the operating system reported.
+        source: std::io::Error,
+    },
+    /// The answers file is not valid TOML of the expected shape.
     #[error("{0}")]
     Syntax(Diagnostic),
+    /// Answers that do not fit the quiz, one message each.
     #[error("{}", .0.join("\n"))]
     Invalid(Vec<String>),
 }

@@ -49,11 +49,14 @@ use std::path::PathBuf;
 /// How a run gets its answers, as recorded in the results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
+    /// Asked on a terminal, one question at a time.
     Interactive,
+    /// Answers read from an answers file.
     Scripted,
 }
 
 impl Mode {
+    /// `interactive` or `scripted`, as written in results and progress.
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Interactive => "interactive",
@@ -76,25 +79,40 @@ pub enum Given {
 /// The result of one question.
 #[derive(Clone, Debug)]
 pub struct Answered {
+    /// The question's id.
     pub id: String,
+    /// The question's prompt, Markdown.
     pub prompt: String,
+    /// Whether the answer was right.
     pub correct: bool,
+    /// The answer given.
     pub given: Given,
+    /// A "select all that apply" question.
     pub multi: bool,
+    /// The right answers (Markdown option texts, or the short answer).
     pub expected: Vec<String>,
+    /// Why the answers are right, Markdown.
     pub explanation: String,
 }
 
 /// The result of a whole quiz.
 #[derive(Clone, Debug)]
 pub struct QuizResult {
+    /// The quiz's id.
     pub quiz: String,
+    /// The quiz's title.
     pub title: String,
+    /// How the answers were given.
     pub mode: Mode,
+    /// The seed the options were shuffled with (same seed, same order).
     pub seed: u64,
+    /// Questions answered right.
     pub score: u32,
+    /// Questions asked.
     pub max_score: u32,
+    /// When the quiz ended, RFC 3339, UTC.
     pub finished_at: String,
+    /// Every question, in quiz order.
     pub questions: Vec<Answered>,
 }
 
@@ -157,6 +175,7 @@ pub fn run_scripted(quiz: &Quiz, seed: u64, answers: &answers::Answers) -> QuizR
 }
 
 impl QuizResult {
+    /// Whether every question was answered right.
     pub fn all_correct(&self) -> bool {
         self.score == self.max_score
     }
@@ -365,7 +384,9 @@ pub mod options {
     /// One option: its Markdown text and whether it is right.
     #[derive(Clone, Debug, PartialEq, Eq)]
     pub struct Choice {
+        /// The option's text, Markdown.
         pub text: String,
+        /// Whether it is one of the right answers.
         pub correct: bool,
     }
 
@@ -420,30 +441,39 @@ pub mod options {
 pub struct Options {
     /// The quiz to run; `None` lists the quizzes.
     pub quiz: Option<String>,
+    /// An answers file to grade instead of asking; `None` asks on the terminal.
     pub answers: Option<PathBuf>,
+    /// How to print the result.
     pub format: Format,
+    /// The seed for the order of options; `None` picks one at random.
     pub seed: Option<u64>,
 }
 
 /// Output formats of `labcheck quiz`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Text for a terminal.
     Human,
+    /// The result as JSON.
     Json,
 }
 
 /// Why `labcheck quiz` stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// Wrong use (no such quiz, a bad answers file, no terminal); exit code 2.
     #[error("{0}")]
     Usage(String),
+    /// The learner left before the end (Escape or `q`); exit code 130.
     #[error("quiz left before the end; this attempt was not recorded")]
     Abandoned,
+    /// Standard output could not be written; exit code 1.
     #[error("cannot write to standard output: {0}")]
     Output(std::io::Error),
 }
 
 impl Error {
+    /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => 2,

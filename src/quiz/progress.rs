@@ -32,12 +32,16 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// The `schema` value of the progress file.
 pub const SCHEMA: &str = "labcheck/progress-v1";
 
+/// The progress file: every recorded quiz attempt.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Progress {
+    /// [`SCHEMA`] (filled in when missing).
     #[serde(default = "schema")]
     pub schema: String,
+    /// Each quiz's attempts, by quiz id.
     #[serde(default)]
     pub quizzes: BTreeMap<String, QuizProgress>,
     /// Sections written by other commands, kept as they are.
@@ -59,23 +63,30 @@ fn schema() -> String {
     SCHEMA.to_string()
 }
 
+/// The progress of one quiz.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct QuizProgress {
+    /// The attempts, in the order they finished.
     #[serde(default)]
     pub attempts: Vec<Attempt>,
+    /// Keys this version does not know, kept as they are.
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
 }
 
+/// One finished attempt at a quiz.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attempt {
+    /// Questions answered right.
     pub score: u32,
+    /// Questions asked (read from `max` in older files).
     #[serde(rename = "max_score", alias = "max")]
     pub max_score: u32,
     /// RFC 3339, UTC.
     pub finished_at: String,
     /// `interactive` or `scripted`.
     pub mode: String,
+    /// The seed the options were shuffled with.
     pub seed: u64,
 }
 
@@ -85,16 +96,36 @@ pub enum ProgressError {
     #[error(
         "no place for the progress file: set LABCHECK_DATA_DIR (or XDG_DATA_HOME, or HOME) to a folder labcheck may write to"
     )]
+    /// Neither `LABCHECK_DATA_DIR`, `XDG_DATA_HOME` nor `HOME` names a usable folder.
     NoDataDir,
+    /// The progress file could not be read.
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system reported.
+        source: std::io::Error,
+    },
+    /// The progress file is not valid JSON of this schema.
     #[error("{path} is not a labcheck progress file ({source}); fix it or move it away")]
-    Corrupt { path: PathBuf, source: serde_json::Error },
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be parsed.
+        source: serde_json::Error,
+    },
+    /// The progress file could not be written.
     #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system reported.
+        source: std::io::Error,
+    },
 }
 
 impl Progress {
+    /// The attempts at a quiz, oldest first; empty when there are none.
     pub fn attempts(&self, quiz: &str) -> &[Attempt] {
         self.quizzes.get(quiz).map_or(&[], |q| q.attempts.as_slice())
     }
@@ -125,6 +156,7 @@ pub fn data_dir() -> Result<PathBuf, ProgressError> {
         .ok_or(ProgressError::NoDataDir)
 }
 
+/// The progress file: `progress.json` in [`data_dir`].
 pub fn path() -> Result<PathBuf, ProgressError> {
     Ok(data_dir()?.join("progress.json"))
 }
