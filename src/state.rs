@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The `schema` value of a results file.
 pub const SCHEMA: &str = "labcheck/results-v1";
 
 /// The account name used when a run could not learn the account id.
@@ -38,18 +39,25 @@ pub const UNKNOWN_ACCOUNT: &str = "unknown-account";
 /// The last results of one account's lab.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Results {
+    /// Always [`SCHEMA`].
     pub schema: String,
+    /// The id of the lab.
     pub lab: String,
+    /// The AWS account id, or [`UNKNOWN_ACCOUNT`].
     pub account: String,
+    /// The AWS region of the last run.
     #[serde(default)]
     pub region: String,
+    /// The ARN of the caller identity of the last run.
     #[serde(default)]
     pub identity: String,
+    /// When the file was last written, RFC 3339, UTC.
     #[serde(default)]
     pub updated_at: String,
     /// How many `labcheck check` runs were recorded.
     #[serde(default)]
     pub runs: u64,
+    /// The last result of every check ever run, by check id.
     #[serde(default)]
     pub checks: BTreeMap<String, CheckResult>,
 }
@@ -57,19 +65,27 @@ pub struct Results {
 /// The last result of one check.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
+    /// Pass, fail, error or skip.
     pub status: Status,
+    /// What the check found.
     #[serde(default)]
     pub message: String,
+    /// What to look at (see [`crate::report::CheckReport::hint`]).
     #[serde(default)]
     pub hint: String,
+    /// How to put it right (see [`crate::report::CheckReport::fix`]).
     #[serde(default)]
     pub fix: String,
+    /// Points the check is worth.
     #[serde(default)]
     pub points: u32,
+    /// Points earned.
     #[serde(default)]
     pub score: u32,
+    /// Not counted towards the maximum score (see [`crate::report::CheckReport::ungraded`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ungraded: bool,
+    /// When the check ran, RFC 3339, UTC.
     pub checked_at: String,
 }
 
@@ -79,13 +95,32 @@ pub enum StateError {
     #[error(
         "no place for labcheck's state: set LABCHECK_STATE_DIR (or XDG_STATE_HOME, or HOME) to a folder labcheck may write to"
     )]
+    /// Neither `LABCHECK_STATE_DIR`, `XDG_STATE_HOME` nor `HOME` names a usable folder.
     NoStateDir,
+    /// A results file could not be read.
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be read.
+        source: std::io::Error,
+    },
+    /// A results file is not valid JSON of this schema.
     #[error("{path} is not a labcheck results file ({source}); fix it or move it away")]
-    Corrupt { path: PathBuf, source: serde_json::Error },
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be parsed.
+        source: serde_json::Error,
+    },
+    /// A results file could not be written.
     #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be written.
+        source: std::io::Error,
+    },
 }
 
 /// The folder of labcheck's state.

@@ -30,14 +30,20 @@ use crate::state::{CheckResult, Results};
 use serde_json::{Value, json};
 use std::fmt::Write;
 
+/// The `schema` value of `labcheck status --json`.
 pub const SCHEMA: &str = "labcheck/status-v1";
 
 /// What `labcheck status` shows, gathered from the state and progress files.
 pub struct Overview {
+    /// The id of the lab.
     pub lab_id: String,
+    /// The results shown: of the account asked for, else of the one checked most recently; `None` when there are none.
     pub results: Option<Results>,
+    /// Other accounts with results for this lab, most recent first (only when no account was asked for).
     pub other_accounts: Vec<String>,
+    /// The learner's quiz progress.
     pub progress: Progress,
+    /// Files that could not be read, one message each.
     pub warnings: Vec<String>,
 }
 

@@ -33,6 +33,7 @@ pub fn case_status(check: &CheckReport) -> TestCaseStatus {
     }
 }
 
+/// Renders a report as a JUnit XML document.
 pub fn render(report: &Report) -> String {
     let mut junit = Junit::new(format!("labcheck {}", report.lab));
     junit.set_time(Duration::from_millis(report.duration_ms));

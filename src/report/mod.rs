@@ -10,19 +10,25 @@ pub mod output;
 use crate::redact::Redactor;
 use serde::{Deserialize, Serialize};
 
+/// The `schema` value of a JSON report.
 pub const SCHEMA: &str = "labcheck/report-v1";
 
 /// The result of one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// The check found what the lab asks for.
     Pass,
+    /// The check found something the lab does not ask for.
     Fail,
+    /// The check could not be evaluated (an AWS error, a timeout).
     Error,
+    /// The check was not run (a check it needs did not pass, or it cannot run from where labcheck runs).
     Skip,
 }
 
 impl Status {
+    /// The lowercase name used in JSON and on the console.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "pass",
@@ -33,17 +39,28 @@ impl Status {
     }
 }
 
+/// The result of one `labcheck check` run of a lab, as written in the JSON report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
+    /// Always [`SCHEMA`].
     pub schema: String,
+    /// The id of the lab checked.
     pub lab: String,
+    /// The AWS account id checked.
     pub account: String,
+    /// The AWS region checked.
     pub region: String,
+    /// The ARN of the caller identity, empty when it could not be learned.
     pub identity: String,
+    /// When the run started, RFC 3339, UTC.
     pub started_at: String,
+    /// How long the run took, in milliseconds.
     pub duration_ms: u64,
+    /// Points earned, over all steps.
     pub score: u32,
+    /// Points possible, over all steps (ungraded checks left out).
     pub max_score: u32,
+    /// The steps checked, in lab order.
     pub steps: Vec<StepReport>,
     /// Things labcheck found out and the learner should know (a discovered
     /// bucket name, checks skipped because of where labcheck runs).
@@ -51,26 +68,43 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
+/// The results of one step of the lab.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepReport {
+    /// The step's id in the lab file.
     pub id: String,
+    /// The step's heading.
     pub title: String,
+    /// Points earned in this step.
     pub score: u32,
+    /// Points possible in this step (ungraded checks left out).
     pub max_score: u32,
+    /// The step's checks that were run, in lab order.
     pub checks: Vec<CheckReport>,
 }
 
+/// The result of one check.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckReport {
+    /// The check's id in the lab file.
     pub id: String,
+    /// The check's title in the lab file.
     pub title: String,
+    /// Pass, fail, error or skip.
     pub status: Status,
+    /// What the check found, one sentence.
     pub message: String,
+    /// What to look at: the check's own hint, else the lab's; shown when it did not pass.
     pub hint: String,
+    /// How to put it right: the check's own fix, else the lab's; shown when it did not pass.
     pub fix: String,
+    /// Points the check is worth.
     pub points: u32,
+    /// Points earned: `points` when it passed, else 0.
     pub score: u32,
+    /// How long the check took, in milliseconds.
     pub duration_ms: u64,
+    /// What the check saw (AWS values, HTTP statuses), secrets redacted.
     pub evidence: serde_json::Value,
     /// Skipped for where labcheck ran or what it was given (a cache only
     /// reachable inside its VPC, no project folder), not for the learner's
@@ -99,14 +133,17 @@ pub enum Verdict {
 }
 
 impl Report {
+    /// All checks of all steps, in lab order.
     pub fn checks(&self) -> impl Iterator<Item = &CheckReport> {
         self.steps.iter().flat_map(|s| s.checks.iter())
     }
 
+    /// How many checks ended with `status`.
     pub fn count(&self, status: Status) -> usize {
         self.checks().filter(|c| c.status == status).count()
     }
 
+    /// The run's overall verdict: failed if any check failed, else incomplete if any errored, else passed.
     pub fn verdict(&self) -> Verdict {
         if self.count(Status::Fail) > 0 {
             Verdict::Failed
@@ -148,6 +185,7 @@ impl Report {
         }
     }
 
+    /// The report as pretty-printed JSON, with a final newline.
     pub fn to_json(&self) -> String {
         let mut text = serde_json::to_string_pretty(self).expect("a report always serializes");
         text.push('\n');
@@ -169,8 +207,11 @@ pub fn print_stdout(text: &str) -> std::io::Result<()> {
 /// Output formats of `labcheck check`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Colored text for a terminal.
     Human,
+    /// The JSON report (schema [`SCHEMA`]).
     Json,
+    /// JUnit XML, one test case per check, for CI systems.
     Junit,
     /// One self-contained HTML page (to attach to a forum question, or submit).
     Html,

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+/// Writes `contents` to `path` as the module documentation describes: atomically for a regular file, through for a device or pipe.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let target = resolve(path);
     match std::fs::metadata(&target) {
