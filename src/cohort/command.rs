@@ -32,7 +32,9 @@ pub mod exit {
 /// A failed command: its message and exit code.
 #[derive(Debug)]
 pub struct CommandError {
+    /// The process exit code.
     pub code: u8,
+    /// What to print on standard error.
     pub message: String,
 }
 
@@ -45,23 +47,36 @@ fn bad(message: impl ToString) -> CommandError {
 
 /// What `labcheck cohort grade` was asked to do.
 pub struct GradeSettings {
+    /// The roster CSV file.
     pub roster: PathBuf,
+    /// The gradebook's format.
     pub format: Format,
+    /// Where to write the gradebook (atomically); `None` is standard output.
     pub output: Option<PathBuf>,
+    /// The journal file each finished learner is appended to, if any.
     pub journal: Option<PathBuf>,
+    /// Grade only the learners missing from the journal.
     pub resume: bool,
+    /// The shard to grade, as given: `I/N` or `auto/N`.
     pub shard: Option<String>,
+    /// How learners are graded.
     pub opts: grade::Options,
+    /// The instructor's AWS profile.
     pub profile: Option<String>,
+    /// The `--region`: the instructor's, and the default for learners whose row names none.
     pub region: Option<String>,
+    /// A labcheck config file with parameter values.
     pub config: Option<PathBuf>,
+    /// Parameter values from `--set key=value`.
     pub sets: Vec<String>,
 }
 
 /// Which learners one shard grades: those whose roster index mod `of` is `index`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
+    /// This shard's number, 0-based, below `of`.
     pub index: usize,
+    /// How many shards the roster is split into (at least 1).
     pub of: usize,
 }
 

@@ -51,6 +51,7 @@ pub struct Options {
 
 /// What every learner's grading shares.
 pub struct Grader {
+    /// The lab graded.
     pub lab: Lab,
     /// The instructor's SDK configuration (credentials, endpoint, timeouts).
     pub base_sdk: SdkConfig,
@@ -60,12 +61,14 @@ pub struct Grader {
     pub default_region: Option<String>,
     /// The instructor's account, for the learner's fix when AssumeRole is refused.
     pub instructor: Option<String>,
+    /// How learners are graded.
     pub opts: Options,
     sts: aws_sdk_sts::Client,
     http: reqwest::Client,
 }
 
 impl Grader {
+    /// A grader for `lab`, from the instructor's SDK configuration and parameters.
     pub fn new(
         lab: Lab,
         base_sdk: SdkConfig,

@@ -8,6 +8,7 @@ use crate::report::{Report, Status};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The `schema` value of a JSON gradebook.
 pub const SCHEMA: &str = "labcheck/gradebook-v1";
 
 /// `grading_status` of a learner who was graded.
@@ -18,8 +19,11 @@ pub const GRADED: &str = "graded";
 pub struct LearnerResult {
     /// Position in the roster (0-based).
     pub index: usize,
+    /// The roster's `learner` column.
     pub learner: String,
+    /// The learner's AWS account id.
     pub account: String,
+    /// The region graded.
     pub region: String,
     /// `graded`, or `error: REASON` when the learner could not be graded
     /// (never a zero).
@@ -39,6 +43,7 @@ pub struct LearnerResult {
 }
 
 impl LearnerResult {
+    /// Whether the learner was graded and has a report.
     pub fn is_graded(&self) -> bool {
         self.grading_status == GRADED && self.report.is_some()
     }
@@ -47,25 +52,36 @@ impl LearnerResult {
 /// The lab's steps and checks, in order: the gradebook's columns.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outline {
+    /// The id of the lab.
     pub lab: String,
+    /// The lab's steps, in lab order.
     pub steps: Vec<OutlineStep>,
 }
 
+/// One step of the outline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutlineStep {
+    /// The step's id in the lab file.
     pub id: String,
+    /// The step's heading.
     pub title: String,
+    /// The step's checks, in lab order.
     pub checks: Vec<OutlineCheck>,
 }
 
+/// One check of the outline: a gradebook column.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutlineCheck {
+    /// The check's id in the lab file.
     pub id: String,
+    /// The check's title.
     pub title: String,
+    /// Points the check is worth.
     pub points: u32,
 }
 
 impl Outline {
+    /// The outline of a lab.
     pub fn of(lab: &Lab) -> Self {
         Outline {
             lab: lab.id.clone(),
@@ -94,7 +110,9 @@ impl Outline {
 /// Which roster a gradebook grades.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RosterInfo {
+    /// The roster file, as given.
     pub file: String,
+    /// A fingerprint of the roster file's bytes.
     pub fingerprint: String,
     /// Learners on the whole roster (a shard grades some of them).
     pub learners: usize,
@@ -103,8 +121,11 @@ pub struct RosterInfo {
 /// Cohort totals.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Totals {
+    /// Learners in this gradebook.
     pub learners: usize,
+    /// Learners who were graded.
     pub graded: usize,
+    /// Learners who could not be graded.
     pub not_graded: usize,
     /// Graded learners whose every graded check passed.
     pub all_passed: usize,
@@ -115,35 +136,51 @@ pub struct Totals {
 /// One check across the cohort.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckStat {
+    /// The check's id.
     pub id: String,
+    /// The id of the check's step.
     pub step: String,
+    /// The check's title.
     pub title: String,
+    /// Points the check is worth.
     pub points: u32,
     /// Graded learners for whom this check counted.
     pub graded: usize,
+    /// Graded learners who passed it.
     pub passed: usize,
+    /// Graded learners who failed it.
     pub failed: usize,
+    /// Graded learners for whom it could not be evaluated.
     pub errors: usize,
     /// Skipped because a check it needs did not pass.
     pub skipped: usize,
     /// Not gradable here (left out of those learners' maximum).
     pub not_graded: usize,
+    /// Learners whose result for it came from their own report.
     pub self_reported: usize,
     /// passed / graded, in percent (0 when nobody was graded on it).
     pub pass_rate: f64,
 }
 
+/// The grades of a cohort (or of one shard of it) for one lab.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Gradebook {
+    /// Always [`SCHEMA`].
     pub schema: String,
+    /// When grading finished, RFC 3339, UTC.
     pub generated_at: String,
+    /// The roster graded.
     pub roster: RosterInfo,
     /// `I/N` when this gradebook is one shard of a roster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// The lab's steps and checks.
     pub outline: Outline,
+    /// Totals over the learners.
     pub totals: Totals,
+    /// Per-check statistics, in lab order.
     pub checks: Vec<CheckStat>,
+    /// One line per learner, in roster order.
     pub learners: Vec<LearnerResult>,
 }
 

@@ -10,6 +10,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+/// The `schema` value of a journal's first line.
 pub const SCHEMA: &str = "labcheck/journal-v1";
 
 /// Longest journal line read back: a learner's report is a few kilobytes.
@@ -34,11 +35,26 @@ pub enum JournalError {
     #[error(
         "{0} already holds a journal; pass --resume to grade only the learners missing from it, or remove it to start over"
     )]
+    /// The journal file already exists and `--resume` was not given.
     Exists(String),
+    /// A line of the journal cannot be used.
     #[error("{file}:{line}: {message}")]
-    Bad { file: String, line: usize, message: String },
+    Bad {
+        /// The journal file.
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The journal could not be read or written.
     #[error("{file}: {source}")]
-    Io { file: String, source: std::io::Error },
+    Io {
+        /// The journal file.
+        file: String,
+        /// What the operating system reported.
+        source: std::io::Error,
+    },
 }
 
 impl Journal {

@@ -13,12 +13,17 @@ use std::time::Duration;
 /// Output formats of `labcheck cohort`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// One row per learner, one column per check.
     Csv,
+    /// The JSON gradebook (schema [`SCHEMA`](super::gradebook::SCHEMA)).
     Json,
+    /// JUnit XML, for CI systems.
     Junit,
+    /// One self-contained HTML page.
     Html,
 }
 
+/// Renders a gradebook in `format`.
 pub fn render(book: &Gradebook, format: Format) -> String {
     match format {
         Format::Csv => csv(book),
@@ -28,6 +33,7 @@ pub fn render(book: &Gradebook, format: Format) -> String {
     }
 }
 
+/// The gradebook as pretty-printed JSON, with a final newline.
 pub fn json(book: &Gradebook) -> String {
     let mut text = serde_json::to_string_pretty(book).expect("a gradebook serializes");
     text.push('\n');

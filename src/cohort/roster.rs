@@ -36,11 +36,15 @@ pub struct Entry {
     pub index: usize,
     /// 1-based line of the row in the roster.
     pub line: usize,
+    /// The `learner` column: a name or e-mail for the instructor.
     pub learner: String,
     /// The account id: the `account` column, or the one in `role_arn`.
     pub account: String,
+    /// The role to assume in the learner's account; `None` builds it from the account id and the `grader_role` parameter.
     pub role_arn: Option<String>,
+    /// The external id for that AssumeRole; `None` uses the grader's default.
     pub external_id: Option<String>,
+    /// The region to grade; `None` uses the grader's default.
     pub region: Option<String>,
     /// Absolute folder of the learner's cloned project.
     pub project_dir: Option<PathBuf>,
@@ -53,6 +57,7 @@ pub struct Entry {
 pub struct Roster {
     /// The file, as given (for messages).
     pub file: String,
+    /// The learners, in file order.
     pub learners: Vec<Entry>,
     /// A fingerprint of the file's bytes: a journal is only resumed against
     /// the roster it was written for.
