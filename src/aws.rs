@@ -12,7 +12,9 @@ use std::time::Duration;
 /// What the command line says about reaching AWS.
 #[derive(Clone, Debug, Default)]
 pub struct AwsOptions {
+    /// The `--profile` to use instead of the default credentials.
     pub profile: Option<String>,
+    /// The `--region` to use instead of the configured one.
     pub region: Option<String>,
 }
 
@@ -64,12 +66,14 @@ pub enum ConnectError {
          Configure them with `aws configure` or `aws sso login`, pick a profile with `--profile NAME` \
          (or AWS_PROFILE), or rehearse on the local sandbox: `sandbox/up && source sandbox/env`."
     )]
+    /// No credentials: the SDK's reason.
     NoCredentials(String),
     #[error(
         "no AWS Region configured.\n\
          Pass `--region us-west-2`, set AWS_REGION, add `region = \"...\"` to labcheck.toml, \
          or run `aws configure set region REGION`."
     )]
+    /// Credentials but no region.
     NoRegion,
     #[error(
         "no AWS Region and no AWS credentials are configured ({0}).\n\
@@ -77,7 +81,9 @@ pub enum ConnectError {
          Credentials: run `aws configure` or `aws sso login`, or pick a profile with `--profile NAME`.\n\
          Or rehearse on the local sandbox: `sandbox/up && source sandbox/env`."
     )]
+    /// Neither credentials nor a region: the SDK's reason for the credentials.
     Neither(String),
+    /// STS GetCallerIdentity failed.
     #[error("cannot identify the AWS account: {0}{hint}", hint = .0.hint().map(|h| format!("\n{h}")).unwrap_or_default())]
     Identity(AwsError),
 }
@@ -226,6 +232,7 @@ pub enum AwsErrorKind {
     Network,
     /// AWS answered, but only "try again": throttling or a server error.
     Transient,
+    /// Anything else (a validation error, a service error labcheck does not sort).
     Other,
 }
 
@@ -235,12 +242,16 @@ pub enum AwsErrorKind {
 pub struct AwsError {
     /// IAM-style action name, e.g. `s3:GetBucketCors`.
     pub action: &'static str,
+    /// The service's error code, like `NoSuchBucket`, when it gave one.
     pub code: Option<String>,
+    /// `CODE: message` as the service gave them, or the error chain when it gave no code.
     pub message: String,
+    /// What kind of failure it was.
     pub kind: AwsErrorKind,
 }
 
 impl AwsError {
+    /// Classifies an SDK error of the call `action`.
     pub fn from_sdk<E>(action: &'static str, err: SdkError<E, Response>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -280,6 +291,7 @@ impl AwsError {
         matches!(self.kind, AwsErrorKind::Network | AwsErrorKind::Transient)
     }
 
+    /// Whether the service's error code is `code`.
     pub fn is_code(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
     }

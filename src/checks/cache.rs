@@ -29,7 +29,7 @@ const CONNECT: &[&str] = &[
     "ec2:DescribeSecurityGroups",
 ];
 
-pub const EXISTS: CheckKind = CheckKind {
+pub(crate) const EXISTS: CheckKind = CheckKind {
     id: "cache.exists",
     passes: "a serverless cache (or a replication group or cluster) with engine Redis or Valkey is available",
     iam_actions: DESCRIBE,
@@ -37,7 +37,7 @@ pub const EXISTS: CheckKind = CheckKind {
     run: |a, _| Box::pin(exists(a)),
 };
 
-pub const TLS: CheckKind = CheckKind {
+pub(crate) const TLS: CheckKind = CheckKind {
     id: "cache.tls",
     passes: "encryption in transit is on, so the app connects with `rediss://`",
     iam_actions: DESCRIBE,
@@ -45,7 +45,7 @@ pub const TLS: CheckKind = CheckKind {
     run: |a, _| Box::pin(tls(a)),
 };
 
-pub const REACHABLE: CheckKind = CheckKind {
+pub(crate) const REACHABLE: CheckKind = CheckKind {
     id: "cache.reachable",
     passes: "a TLS connection to the cache endpoint, with a verified certificate, answers PING",
     iam_actions: CONNECT,
@@ -53,7 +53,7 @@ pub const REACHABLE: CheckKind = CheckKind {
     run: |a, _| Box::pin(reachable(a)),
 };
 
-pub const SESSIONS: CheckKind = CheckKind {
+pub(crate) const SESSIONS: CheckKind = CheckKind {
     id: "cache.sessions",
     passes: "keys written by Django's cache session backend are present (counted, never read)",
     iam_actions: CONNECT,
@@ -61,7 +61,7 @@ pub const SESSIONS: CheckKind = CheckKind {
     run: |a, _| Box::pin(sessions(a)),
 };
 
-pub const NETWORK: CheckKind = CheckKind {
+pub(crate) const NETWORK: CheckKind = CheckKind {
     id: "cache.network",
     passes: "an inbound rule of the cache's security group admits TCP 6379 from the Elastic Beanstalk or IDE security group",
     iam_actions: &[

@@ -8,7 +8,7 @@ use crate::engine::account::Account;
 use crate::engine::outcome::{CheckError, CheckResult, Outcome};
 use std::sync::Arc;
 
-pub const COMMAND: CheckKind = CheckKind {
+pub(crate) const COMMAND: CheckKind = CheckKind {
     id: "command",
     passes: "the script given as `run` exits with status 0",
     iam_actions: &[],

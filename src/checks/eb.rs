@@ -12,7 +12,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub const APP: CheckKind = CheckKind {
+pub(crate) const APP: CheckKind = CheckKind {
     id: "eb.app",
     passes: "the Elastic Beanstalk application exists",
     iam_actions: &[
@@ -23,7 +23,7 @@ pub const APP: CheckKind = CheckKind {
     run: |a, _| Box::pin(app(a)),
 };
 
-pub const ENV: CheckKind = CheckKind {
+pub(crate) const ENV: CheckKind = CheckKind {
     id: "eb.env",
     passes: "the environment's status is Ready and its health is Green",
     iam_actions: &[
@@ -35,7 +35,7 @@ pub const ENV: CheckKind = CheckKind {
     run: |a, _| Box::pin(env(a)),
 };
 
-pub const PLATFORM: CheckKind = CheckKind {
+pub(crate) const PLATFORM: CheckKind = CheckKind {
     id: "eb.platform",
     passes: "the Python version of the environment's platform is one the pinned Django version supports",
     iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
@@ -43,7 +43,7 @@ pub const PLATFORM: CheckKind = CheckKind {
     run: |a, _| Box::pin(platform(a)),
 };
 
-pub const ENVVARS: CheckKind = CheckKind {
+pub(crate) const ENVVARS: CheckKind = CheckKind {
     id: "eb.envvars",
     passes: "the environment properties hold the database user and password (names shown, values never)",
     iam_actions: &["elasticbeanstalk:DescribeConfigurationSettings"],
@@ -51,7 +51,7 @@ pub const ENVVARS: CheckKind = CheckKind {
     run: |a, _| Box::pin(envvars(a)),
 };
 
-pub const ROLE: CheckKind = CheckKind {
+pub(crate) const ROLE: CheckKind = CheckKind {
     id: "eb.role",
     passes: "the instance profile's role allows s3:GetObject and s3:PutObject on the media bucket's objects, without s3:* on every resource",
     iam_actions: &[
@@ -69,12 +69,19 @@ pub const ROLE: CheckKind = CheckKind {
 /// The environment as described.
 #[derive(Clone, Debug)]
 pub struct Environment {
+    /// The environment's name.
     pub name: String,
+    /// The environment's id, like `e-abc123`.
     pub id: String,
+    /// `Ready`, `Launching`, `Updating`, ... ("" when AWS gives none).
     pub status: String,
+    /// `Green`, `Yellow`, `Red` or `Grey` ("" when AWS gives none).
     pub health: String,
+    /// The environment's host name, without a scheme.
     pub cname: String,
+    /// The solution stack name, like `64bit Amazon Linux 2023 v4.1.0 running Python 3.11`.
     pub stack: String,
+    /// The ARN of the environment's platform.
     pub platform_arn: String,
 }
 
@@ -125,8 +132,11 @@ pub async fn the_environment(acc: &Account) -> Result<Environment, CheckError> {
 /// One option setting of the environment's configuration.
 #[derive(Clone, Debug)]
 pub struct OptionSetting {
+    /// The option's namespace, like `aws:elasticbeanstalk:application:environment`.
     pub namespace: String,
+    /// The option's name.
     pub name: String,
+    /// The option's value.
     pub value: String,
 }
 

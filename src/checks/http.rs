@@ -9,7 +9,9 @@ use std::time::Duration;
 /// What a GET brought back.
 #[derive(Clone, Debug)]
 pub struct Fetched {
+    /// The HTTP status.
     pub status: StatusCode,
+    /// The `Content-Type` header ("" when absent).
     pub content_type: String,
     /// At most the cap's bytes.
     pub body: Vec<u8>,

@@ -25,6 +25,7 @@ pub type RunFn = fn(Arc<Account>, Arc<CheckSpec>) -> BoxFuture<'static, CheckRes
 
 /// A built-in check kind and what it needs.
 pub struct CheckKind {
+    /// The name a lab's `kind` field gives, like `s3.cors`.
     pub id: &'static str,
     /// When the check passes, in one sentence.
     pub passes: &'static str,
@@ -33,6 +34,7 @@ pub struct CheckKind {
     /// Opens a connection inside the VPC (cache, database), rather than
     /// calling AWS APIs or public URLs.
     pub data_plane: bool,
+    /// Runs the check.
     pub run: RunFn,
 }
 
@@ -71,10 +73,12 @@ pub static KINDS: &[CheckKind] = &[
     command::COMMAND,
 ];
 
+/// The check kind named `id`.
 pub fn find(id: &str) -> Option<&'static CheckKind> {
     KINDS.iter().find(|k| k.id == id)
 }
 
+/// The names of every check kind, in lab order.
 pub fn kind_ids() -> Vec<&'static str> {
     KINDS.iter().map(|k| k.id).collect()
 }

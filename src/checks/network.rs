@@ -21,15 +21,20 @@ use std::time::Duration;
 /// Whether labcheck can open connections to a resource.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reach {
+    /// labcheck can connect: why it thinks so.
     Inside(String),
+    /// labcheck cannot connect from where it runs: why.
     Outside(String),
 }
 
 /// What the instance metadata service says about the machine labcheck runs on.
 #[derive(Clone, Debug, Default)]
 pub struct Host {
+    /// The VPC the machine is in.
     pub vpc_id: Option<String>,
+    /// The ids of the machine's security groups.
     pub security_groups: Vec<String>,
+    /// The machine's private IP address.
     pub private_ip: Option<IpAddr>,
 }
 
@@ -129,8 +134,11 @@ pub async fn require_inside(acc: &Account, what: &str, address: &str, vpc: Optio
 /// One inbound rule of a security group, flattened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
+    /// `tcp`, `udp`, `icmp`, ..., or `-1` for all traffic.
     pub protocol: String,
+    /// First port of the range.
     pub from_port: i32,
+    /// Last port of the range.
     pub to_port: i32,
     /// A CIDR or a security group id.
     pub source: String,
@@ -142,6 +150,7 @@ impl Rule {
             || (self.protocol.eq_ignore_ascii_case("tcp") && self.from_port <= port && port <= self.to_port)
     }
 
+    /// The rule in words, like `TCP 6379 from sg-0123`.
     pub fn describe(&self) -> String {
         let ports = match (self.protocol.as_str(), self.from_port == self.to_port) {
             ("-1", _) => "all traffic".to_string(),
@@ -155,9 +164,13 @@ impl Rule {
 /// Security groups with their VPC and inbound rules.
 #[derive(Clone, Debug)]
 pub struct Group {
+    /// The group's id, like `sg-0123`.
     pub id: String,
+    /// The group's name.
     pub name: String,
+    /// The VPC the group belongs to.
     pub vpc_id: Option<String>,
+    /// The group's inbound rules.
     pub rules: Vec<Rule>,
 }
 

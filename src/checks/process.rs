@@ -20,9 +20,13 @@ const DRAIN: Duration = Duration::from_millis(500);
 /// What a finished program printed.
 #[derive(Clone, Debug, Default)]
 pub struct Ran {
+    /// The program exited with status 0 and its output was not cut.
     pub success: bool,
+    /// The exit status; `None` when a signal ended the program.
     pub code: Option<i32>,
+    /// Standard output, lossily decoded as UTF-8.
     pub stdout: String,
+    /// Standard error, lossily decoded as UTF-8.
     pub stderr: String,
     /// The program printed more than [`OUTPUT_CAP`] bytes and was stopped:
     /// the output above is cut.
@@ -34,7 +38,9 @@ pub struct Ran {
 pub enum RunError {
     /// The program does not exist (or is not executable).
     NotFound(String),
+    /// The program could not be started or waited for.
     Other(String),
+    /// The program did not finish in time and was killed.
     TimedOut,
 }
 

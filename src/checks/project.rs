@@ -28,7 +28,7 @@ use crate::engine::outcome::Outcome;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
-pub const EBEXTENSIONS: CheckKind = CheckKind {
+pub(crate) const EBEXTENSIONS: CheckKind = CheckKind {
     id: "project.ebextensions",
     passes: "`.ebextensions/*.config` sets a WSGIPath whose module is a file of the project, and maps `/static` to the STATIC_ROOT folder",
     iam_actions: &[],
@@ -36,7 +36,7 @@ pub const EBEXTENSIONS: CheckKind = CheckKind {
     run: |a, _| Box::pin(ebextensions::check(a)),
 };
 
-pub const REQUIREMENTS: CheckKind = CheckKind {
+pub(crate) const REQUIREMENTS: CheckKind = CheckKind {
     id: "project.requirements",
     passes: "`requirements.txt` (with the files it includes) pins django, gunicorn, django-storages, boto3, redis, a MySQL driver and pillow with `==`, and does not list awsebcli",
     iam_actions: &[],
@@ -44,7 +44,7 @@ pub const REQUIREMENTS: CheckKind = CheckKind {
     run: |a, _| Box::pin(requirements::check(a)),
 };
 
-pub const SETTINGS: CheckKind = CheckKind {
+pub(crate) const SETTINGS: CheckKind = CheckKind {
     id: "project.settings",
     passes: "the effective settings turn DEBUG off, admit .elasticbeanstalk.com, store media on S3, keep sessions in a rediss:// Redis cache and use a database other than SQLite, and the settings files hold no password or AWS key",
     iam_actions: &[],
@@ -52,7 +52,7 @@ pub const SETTINGS: CheckKind = CheckKind {
     run: |a, _| Box::pin(settings::check(a)),
 };
 
-pub const STATIC: CheckKind = CheckKind {
+pub(crate) const STATIC: CheckKind = CheckKind {
     id: "project.static",
     passes: "the STATIC_ROOT folder holds every file collectstatic gathers (the admin's among them)",
     iam_actions: &[],
@@ -60,7 +60,7 @@ pub const STATIC: CheckKind = CheckKind {
     run: |a, _| Box::pin(static_files::check(a)),
 };
 
-pub const DEPLOY_CHECK: CheckKind = CheckKind {
+pub(crate) const DEPLOY_CHECK: CheckKind = CheckKind {
     id: "project.deploy-check",
     passes: "`manage.py check --deploy` reports no error (warnings are listed)",
     iam_actions: &[],
@@ -129,7 +129,9 @@ fn shown(path: &Path, project: &Path) -> String {
 /// The Python that runs the learner's project, and why that one.
 #[derive(Clone, Debug)]
 pub struct Python {
+    /// The Python interpreter to run.
     pub program: PathBuf,
+    /// Where it was found, in words: `PATH`, `$VIRTUAL_ENV`, the `python` parameter, ...
     pub source: &'static str,
 }
 

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
 
-pub const INSTANCE: CheckKind = CheckKind {
+pub(crate) const INSTANCE: CheckKind = CheckKind {
     id: "rds.instance",
     passes: "the DB instance is available and runs an engine Django supports (MySQL by default)",
     iam_actions: &["rds:DescribeDBInstances"],
@@ -25,7 +25,7 @@ pub const INSTANCE: CheckKind = CheckKind {
     run: |a, _| Box::pin(instance(a)),
 };
 
-pub const REACHABLE: CheckKind = CheckKind {
+pub(crate) const REACHABLE: CheckKind = CheckKind {
     id: "rds.reachable",
     passes: "a connection with the lab's user and password (from RDS_USER_PASSWORD) succeeds, over TLS when the server offers it",
     iam_actions: &["rds:DescribeDBInstances"],
@@ -33,7 +33,7 @@ pub const REACHABLE: CheckKind = CheckKind {
     run: |a, _| Box::pin(reachable(a)),
 };
 
-pub const MIGRATED: CheckKind = CheckKind {
+pub(crate) const MIGRATED: CheckKind = CheckKind {
     id: "rds.migrated",
     passes: "every migration of the project is recorded in django_migrations and the lab's five tables exist",
     iam_actions: &["rds:DescribeDBInstances"],
@@ -41,7 +41,7 @@ pub const MIGRATED: CheckKind = CheckKind {
     run: |a, _| Box::pin(migrated(a)),
 };
 
-pub const DATA: CheckKind = CheckKind {
+pub(crate) const DATA: CheckKind = CheckKind {
     id: "rds.data",
     passes: "each of the lab's five tables holds at least one row",
     iam_actions: &["rds:DescribeDBInstances"],
@@ -49,7 +49,7 @@ pub const DATA: CheckKind = CheckKind {
     run: |a, _| Box::pin(data(a)),
 };
 
-pub const SUPERUSER: CheckKind = CheckKind {
+pub(crate) const SUPERUSER: CheckKind = CheckKind {
     id: "rds.superuser",
     passes: "auth_user holds an active superuser",
     iam_actions: &["rds:DescribeDBInstances"],
@@ -57,7 +57,7 @@ pub const SUPERUSER: CheckKind = CheckKind {
     run: |a, _| Box::pin(superuser(a)),
 };
 
-pub const NETWORK: CheckKind = CheckKind {
+pub(crate) const NETWORK: CheckKind = CheckKind {
     id: "rds.network",
     passes: "an inbound rule of the DB security group admits the database port from the Elastic Beanstalk or IDE security group",
     iam_actions: &[

@@ -11,7 +11,7 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const BUCKET: CheckKind = CheckKind {
+pub(crate) const BUCKET: CheckKind = CheckKind {
     id: "s3.bucket",
     passes: "the media bucket exists in the lab's region",
     iam_actions: &["s3:GetBucketLocation", "s3:ListAllMyBuckets"],
@@ -19,7 +19,7 @@ pub const BUCKET: CheckKind = CheckKind {
     run: |a, _| Box::pin(bucket(a)),
 };
 
-pub const CORS: CheckKind = CheckKind {
+pub(crate) const CORS: CheckKind = CheckKind {
     id: "s3.cors",
     passes: "a CORS rule allows GET from the site's origin (or from `*`)",
     iam_actions: &["s3:GetBucketCORS"],
@@ -27,7 +27,7 @@ pub const CORS: CheckKind = CheckKind {
     run: |a, _| Box::pin(cors(a)),
 };
 
-pub const PRIVATE: CheckKind = CheckKind {
+pub(crate) const PRIVATE: CheckKind = CheckKind {
     id: "s3.private",
     passes: "all four public access block settings are on, and neither the bucket policy nor the ACL makes it public",
     iam_actions: &["s3:GetBucketPublicAccessBlock", "s3:GetBucketPolicy", "s3:GetBucketAcl"],
@@ -35,7 +35,7 @@ pub const PRIVATE: CheckKind = CheckKind {
     run: |a, _| Box::pin(private(a)),
 };
 
-pub const MEDIA: CheckKind = CheckKind {
+pub(crate) const MEDIA: CheckKind = CheckKind {
     id: "s3.media",
     passes: "the bucket holds at least one picture (jpg, jpeg, png, gif or webp)",
     iam_actions: &["s3:ListBucket"],
@@ -43,7 +43,7 @@ pub const MEDIA: CheckKind = CheckKind {
     run: |a, _| Box::pin(media(a)),
 };
 
-pub const PRESIGNED: CheckKind = CheckKind {
+pub(crate) const PRESIGNED: CheckKind = CheckKind {
     id: "s3.presigned",
     passes: "a presigned GET URL for one picture downloads it whole",
     iam_actions: &["s3:GetObject"],

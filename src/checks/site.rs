@@ -12,7 +12,7 @@ use regex::Regex;
 use serde_json::json;
 use std::sync::{Arc, LazyLock};
 
-pub const SITE: CheckKind = CheckKind {
+pub(crate) const SITE: CheckKind = CheckKind {
     id: "eb.site",
     passes: "the environment's URL answers 200",
     iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
@@ -20,7 +20,7 @@ pub const SITE: CheckKind = CheckKind {
     run: |a, _| Box::pin(site(a)),
 };
 
-pub const STATIC: CheckKind = CheckKind {
+pub(crate) const STATIC: CheckKind = CheckKind {
     id: "eb.static",
     passes: "a stylesheet under /static/ answers 200 with a CSS content type",
     iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
@@ -28,7 +28,7 @@ pub const STATIC: CheckKind = CheckKind {
     run: |a, _| Box::pin(static_files(a)),
 };
 
-pub const MEDIA: CheckKind = CheckKind {
+pub(crate) const MEDIA: CheckKind = CheckKind {
     id: "eb.media",
     passes: "the pet list shows pictures through presigned S3 URLs, and one of them downloads",
     iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
@@ -36,7 +36,7 @@ pub const MEDIA: CheckKind = CheckKind {
     run: |a, _| Box::pin(media(a)),
 };
 
-pub const DEBUG_OFF: CheckKind = CheckKind {
+pub(crate) const DEBUG_OFF: CheckKind = CheckKind {
     id: "eb.debug-off",
     passes: "an unknown URL answers 404 without Django's debug page",
     iam_actions: &["elasticbeanstalk:DescribeEnvironments"],

@@ -40,19 +40,29 @@ const SECRET_ENV: &[&str] = &[
     "DATABASE_URL",
 ];
 
+/// One AWS account as the checks see it: SDK clients, parameters, and what the run learned.
 pub struct Account {
     /// The Region the lab runs in ("" when none is configured).
     pub region: String,
+    /// The SDK configuration the clients were built from.
     pub sdk: SdkConfig,
+    /// Amazon S3.
     pub s3: aws_sdk_s3::Client,
+    /// Amazon ElastiCache.
     pub elasticache: aws_sdk_elasticache::Client,
+    /// Amazon RDS.
     pub rds: aws_sdk_rds::Client,
+    /// Amazon EC2 (security groups).
     pub ec2: aws_sdk_ec2::Client,
+    /// AWS Elastic Beanstalk.
     pub eb: aws_sdk_elasticbeanstalk::Client,
+    /// AWS IAM.
     pub iam: aws_sdk_iam::Client,
     /// Skip TLS certificate verification of the cache (`--insecure`).
     pub insecure: bool,
+    /// HTTP client for the learner's site and presigned URLs.
     pub http: reqwest::Client,
+    /// Answers shared between the run's checks.
     pub memo: Memo,
     params: RwLock<Params>,
     notes: Mutex<Vec<String>>,
@@ -250,6 +260,7 @@ impl Account {
         self.params.read().expect("params lock").expand(text)
     }
 
+    /// Adds a note for the report, once however often it is added.
     pub fn note(&self, note: impl Into<String>) {
         let note = note.into();
         let mut notes = self.notes.lock().expect("notes lock");
@@ -258,6 +269,7 @@ impl Account {
         }
     }
 
+    /// The notes added so far, in order.
     pub fn notes(&self) -> Vec<String> {
         self.notes.lock().expect("notes lock").clone()
     }
@@ -267,6 +279,7 @@ impl Account {
         self.redactor.write().expect("redactor lock").add_secret(secret);
     }
 
+    /// A copy of the redactor with every secret registered so far.
     pub fn redactor(&self) -> Redactor {
         self.redactor.read().expect("redactor lock").clone()
     }

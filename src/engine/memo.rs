@@ -26,6 +26,7 @@ type Cell<K> = Arc<OnceCell<<K as MemoKey>::Value>>;
 /// The answers of one key type.
 type Table<K> = HashMap<K, Cell<K>>;
 
+/// The memo of one run: see the module documentation.
 #[derive(Default)]
 pub struct Memo {
     /// One [`Table`] per key type, under the key type's id.

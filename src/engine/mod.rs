@@ -21,8 +21,11 @@ use std::time::{Duration, Instant, SystemTime};
 #[derive(Debug, thiserror::Error)]
 #[error("`{name}` is not a step or check of lab {lab}\n  steps: {steps}\n  run `labcheck list` to see every check id")]
 pub struct UnknownName {
+    /// The name given.
     pub name: String,
+    /// The lab's id.
     pub lab: String,
+    /// The lab's step ids, comma-separated.
     pub steps: String,
 }
 

@@ -8,8 +8,11 @@ use serde_json::Value;
 /// The verdict of one check that ran to the end.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// Pass, fail, error or skip.
     pub status: Status,
+    /// What the check found, one sentence.
     pub message: String,
+    /// What the check saw, for the report (an empty object by default).
     pub evidence: Value,
     /// A hint for this particular failure, instead of the lab file's hint.
     pub hint: Option<String>,
@@ -45,32 +48,39 @@ impl Outcome {
         }
     }
 
+    /// A pass with this message.
     pub fn pass(message: impl Into<String>) -> Self {
         Self::new(Status::Pass, message)
     }
 
+    /// A fail with this message.
     pub fn fail(message: impl Into<String>) -> Self {
         Self::new(Status::Fail, message)
     }
 
+    /// A skip with this message, counted towards the maximum score.
     pub fn skip(message: impl Into<String>) -> Self {
         Self::new(Status::Skip, message)
     }
 
+    /// An error with this message.
     pub fn error(message: impl Into<String>) -> Self {
         Self::new(Status::Error, message)
     }
 
+    /// Sets the evidence.
     pub fn evidence(mut self, evidence: Value) -> Self {
         self.evidence = evidence;
         self
     }
 
+    /// Sets a fix for this particular failure.
     pub fn fix(mut self, fix: impl Into<String>) -> Self {
         self.fix = Some(fix.into());
         self
     }
 
+    /// Sets a hint for this particular failure.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
@@ -80,8 +90,10 @@ impl Outcome {
 /// Why a check could not decide: the answer is `error`, not `fail`.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum CheckError {
+    /// An AWS call failed.
     #[error("{0}")]
     Aws(#[from] AwsError),
+    /// Anything else, in words.
     #[error("{0}")]
     Other(String),
     /// A fault that asking again may cure (the check is graded again in
@@ -112,4 +124,5 @@ impl CheckError {
     }
 }
 
+/// What a check's run returns: an outcome, or why it could not decide.
 pub type CheckResult = Result<Outcome, CheckError>;
