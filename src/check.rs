@@ -13,6 +13,7 @@ use std::time::Duration;
 pub struct Options {
     /// Check ids to grade (their prerequisites run too), from [`engine::select`].
     pub selected: Vec<String>,
+    /// How to print the report.
     pub format: Format,
     /// Write the report here (atomically) instead of standard output.
     pub output: Option<PathBuf>,
@@ -25,8 +26,15 @@ pub struct Options {
 /// Why the report could not be delivered.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The report file could not be written.
     #[error("cannot write {}: {source}", path.display())]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system reported.
+        source: std::io::Error,
+    },
+    /// Standard output could not be written.
     #[error("cannot write to standard output: {0}")]
     Output(std::io::Error),
 }

@@ -12,7 +12,9 @@ use serde::Serialize;
 pub struct Leftover {
     /// What kind of resource: "Elastic Beanstalk environment", ...
     pub kind: String,
+    /// The resource's name or id.
     pub name: String,
+    /// Its state in a few words, like `Ready (Green), app.eu-west-1.elasticbeanstalk.com`.
     pub detail: String,
     /// The command that deletes it.
     pub delete: String,

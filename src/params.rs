@@ -9,6 +9,7 @@ use std::path::Path;
 
 /// One known parameter.
 pub struct ParamDef {
+    /// The parameter's name, as in `--set NAME=...`, config files and `{NAME}` placeholders.
     pub name: &'static str,
     /// Default value; `{region}` and `{account}` are filled in.
     pub default: Option<&'static str>,
@@ -16,6 +17,7 @@ pub struct ParamDef {
     pub extra_env: &'static [&'static str],
     /// Never shown in any output.
     pub secret: bool,
+    /// What the parameter is, in a few words, as messages name it.
     pub help: &'static str,
 }
 
@@ -184,17 +186,26 @@ fn def(name: &str) -> Option<&'static ParamDef> {
 /// Where a parameter's value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
+    /// The parameter's default.
     Default,
+    /// A config file.
     Config {
+        /// The config file.
         file: String,
+        /// 1-based line in it.
         line: usize,
     },
+    /// An environment variable, named.
     Env(String),
+    /// A command-line flag (`--set`, `--region`).
     Flag,
+    /// The AWS configuration or caller identity (region, account).
     Aws,
+    /// Found in the account by labcheck.
     Discovered,
     /// A column of the cohort roster.
     Roster {
+        /// 1-based line of the learner's row.
         line: usize,
     },
 }
@@ -216,25 +227,43 @@ impl fmt::Display for Source {
 /// A bad parameter given on the command line or in a config file.
 #[derive(Debug, thiserror::Error)]
 pub enum ParamError {
+    /// A config file has problems.
     #[error("{0}")]
     Config(Diagnostics),
+    /// A config file could not be read.
     #[error("cannot read {file}: {source}")]
-    Read { file: String, source: std::io::Error },
+    Read {
+        /// The file.
+        file: String,
+        /// What the operating system reported.
+        source: std::io::Error,
+    },
+    /// A bad value, with its message.
     #[error("{0}")]
     Value(String),
+    /// A `--set` argument that is not `key=value`.
     #[error("--set {0}: expected key=value")]
     SetSyntax(String),
+    /// A value that is not one of the parameter's choices.
     #[error("parameter `{name}` is `{value}` (from {origin}); it must be one of: {choices}")]
     Choice {
+        /// The parameter.
         name: String,
+        /// The value given.
         value: String,
+        /// Where the value came from.
         origin: String,
+        /// The allowed values, comma-separated.
         choices: String,
     },
+    /// A parameter labcheck does not know.
     #[error("unknown parameter `{name}` (from {origin}); known parameters: {known}")]
     Unknown {
+        /// The name given.
         name: String,
+        /// Where it was given.
         origin: String,
+        /// The known parameters, comma-separated.
         known: String,
     },
 }
@@ -392,10 +421,12 @@ impl Params {
         }
     }
 
+    /// The value of a parameter, if it has one.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(|(v, _)| v.as_str())
     }
 
+    /// Where a parameter's value came from, if it has one.
     pub fn source(&self, name: &str) -> Option<&Source> {
         self.values.get(name).map(|(_, s)| s)
     }

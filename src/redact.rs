@@ -36,6 +36,7 @@ pub struct Redactor {
 }
 
 impl Redactor {
+    /// A redactor that knows no secrets yet.
     pub fn new() -> Self {
         Self::default()
     }

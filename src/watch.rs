@@ -30,8 +30,11 @@ pub struct Options {
     pub names: Vec<String>,
     /// How often to grade again with no file change.
     pub interval: Duration,
+    /// Stop once every check passes.
     pub exit_on_pass: bool,
+    /// How each grading run runs.
     pub run: RunOptions,
+    /// Color the report.
     pub color: bool,
 }
 
@@ -64,7 +67,9 @@ enum Control {
 
 /// A failure that ends the watch: exit code and message.
 pub struct WatchError {
+    /// The process exit code.
     pub code: u8,
+    /// What to print on standard error.
     pub message: String,
 }
 
