@@ -387,6 +387,23 @@ class CliCommands(unittest.TestCase):
         self.assertFalse(eb_mention(["create", "e", "--instance-type", "t3.micro"])[0])
         self.assertFalse(eb_mention(["frob", "--single"])[0])
 
+    def test_no_random_value_can_be_taken_for_an_option(self):
+        """A value the course makes at random and then passes as an option's
+        argument (`--master-user-password "$X"`) must not be able to start
+        with `-`: the CLIs would read it as an option (one run in 64 did,
+        with secrets.token_urlsafe). Hex digits cannot."""
+        shell = "\n".join(block.text for doc in guide.course_docs() for block in doc.blocks
+                          if block.lang in guide.SHELL_LANGS)
+        made = re.findall(r'export (\w+)=\$\(python3? -c "([^"]*)"\)', shell)
+        self.assertTrue(made, "the course makes its secrets with python -c")
+        risky = []
+        for var, code in made:
+            if "token_hex" in code:
+                continue
+            for m in re.finditer(r'(--[\w-]+)[ =]"?\$\{?' + var + r'\b', shell):
+                risky.append(f"{m.group(1)} takes ${var}, made by `{code}`, which may start with -")
+        self.assertEqual(risky, [])
+
     def test_the_shell_splitter(self):
         line = 'until [ "$(aws elasticache describe-serverless-caches --query "A[0]" --output text)" = available ]; do sleep 20; done'
         got = guide.commands(line)
