@@ -32,7 +32,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -41,6 +40,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pidfile
 import sandbox_common as c
 
 PIDFILE = c.STATE / "app.pid"
@@ -160,12 +160,7 @@ def cmd_env() -> int:
 
 
 def live_pid():
-    try:
-        pid = int(PIDFILE.read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except (OSError, ValueError):
-        return None
-    return pid if re.search(r"gunicorn.*pets_project", cmdline) else None
+    return pidfile.live_pid(PIDFILE, r"gunicorn.*pets_project")
 
 
 def answers(timeout: float = 5) -> bool:
@@ -185,23 +180,9 @@ def port_open(port: int) -> bool:
 
 
 def stop(quiet: bool = False) -> None:
-    pid = live_pid()
-    if pid is None:
-        PIDFILE.unlink(missing_ok=True)
-        return
-    if not quiet:
+    if not quiet and (pid := live_pid()) is not None:
         say(f"stopping gunicorn (pid {pid})")
-    os.kill(pid, signal.SIGTERM)
-    for _ in range(120):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.25)
-    else:
-        os.kill(pid, signal.SIGKILL)
-        time.sleep(0.5)
-    PIDFILE.unlink(missing_ok=True)
+    pidfile.stop(PIDFILE, r"gunicorn.*pets_project", kill=True)
 
 
 def wanted(media_local: bool) -> dict:

@@ -22,12 +22,10 @@ import argparse
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
+import pidfile
 import sandbox_common as c
 
 
@@ -142,25 +140,11 @@ def break_cache_no_tls(account: str) -> str:
 
 
 def _stop(name: str, pattern: str) -> str:
-    pidfile = c.STATE / f"{name}.pid"
     try:
-        pid = int(pidfile.read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except (OSError, ValueError):
-        return f"{name} was not running"
-    if not any(p in cmdline for p in pattern.split("|")):
-        return f"{name} was not running (stale pid file)"
-    os.kill(pid, signal.SIGTERM)
-    for _ in range(120):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.25)
-    else:
-        raise SystemExit(f"error: {name} (pid {pid}) did not stop within 30 s")
-    pidfile.unlink(missing_ok=True)
-    return f"stopped {name} (pid {pid})"
+        pid = pidfile.stop(c.STATE / f"{name}.pid", pattern)
+    except TimeoutError as err:
+        raise SystemExit(f"error: {name}: {err}") from None
+    return f"stopped {name} (pid {pid})" if pid else f"{name} was not running"
 
 
 def _sql(statements: str) -> str:

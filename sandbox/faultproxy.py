@@ -53,6 +53,8 @@ from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pidfile
+
 HERE = Path(__file__).resolve().parent
 STATE = HERE / ".state"
 LOOPBACK = "127.0.0.1"
@@ -624,24 +626,13 @@ def loopback_addr(value: str, what: str) -> tuple[str, int]:
 def stop(port: int) -> int:
     path = pid_file(port)
     try:
-        pid = int(path.read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except (OSError, ValueError):
-        print(f"faultproxy: none running on port {port} (no live {path})")
-        path.unlink(missing_ok=True)
-        return 0
-    if "faultproxy.py" not in cmdline:
-        print(f"faultproxy: stale pid file {path} (pid {pid} is something else)")
-        path.unlink(missing_ok=True)
-        return 0
-    os.kill(pid, signal.SIGTERM)
-    for _ in range(100):
-        if not Path(f"/proc/{pid}").exists():
-            break
-        time.sleep(0.1)
-    else:
-        print(f"faultproxy: pid {pid} did not stop within 10 s", file=sys.stderr)
+        pid = pidfile.stop(path, r"faultproxy\.py", timeout=10)
+    except TimeoutError as err:
+        print(f"faultproxy: {err}", file=sys.stderr)
         return 1
+    if pid is None:
+        print(f"faultproxy: none running on port {port} (no live {path})")
+        return 0
     print(f"faultproxy: stopped pid {pid} (port {port})")
     return 0
 

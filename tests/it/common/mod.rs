@@ -268,6 +268,16 @@ pub(crate) fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no check {id} in report:\n{report:#}"))
 }
 
+/// Asserts that check `id` of `report` has `status` and that its message
+/// says `says` (a part of it); on failure, shows the check.
+#[track_caller]
+pub(crate) fn assert_check(report: &Value, id: &str, status: &str, says: &str) {
+    let c = check(report, id);
+    assert_eq!(c["status"], status, "{id}: status\n{c:#}");
+    let message = c["message"].as_str().unwrap_or_default();
+    assert!(message.contains(says), "{id}: the message does not say `{says}`\n{c:#}");
+}
+
 /// Status of every check in a report, in order.
 pub(crate) fn statuses(report: &Value) -> Vec<(String, String)> {
     report["steps"]
