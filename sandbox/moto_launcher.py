@@ -990,6 +990,54 @@ def recorder_clear_alias():
     )
 
 
+# --------------------------------------------------------------------------
+# Serving cost (a cohort of learners makes thousands of calls a minute, and
+# moto shares two cores with labcheck, the proxy and the site)
+# --------------------------------------------------------------------------
+
+
+@patch
+def recording_starts_idle():
+    """The recorder is on, but records only between start-recording and
+    stop-recording (what the read-only tests do): recording every call from
+    start-up opened and appended to a file on each request (a tenth of moto's
+    time under a cohort run) and grew the file without end."""
+    from moto.moto_api import recorder
+
+    recorder.stop_recording()
+
+
+@patch
+def dispatch_lookups_cached():
+    """moto finds the backend for each request by listing its own package
+    directory (an isdir per module) and then trying every backend's URL
+    pattern, under one lock. Both answers depend only on the host name: keep
+    them (a fifth of moto's time under a cohort run)."""
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    modules = frozenset(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    original = DomainDispatcherApplication.get_backend_for_host
+    known: dict = {}
+
+    def get_backend_for_host(self, host):
+        if host not in known:
+            known[host] = original(self, host)
+        return known[host]
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
+
+
+@patch
+def quiet_access_log():
+    """No line per request in moto.log (werkzeug's access log took a tenth of
+    moto's time under a cohort run); warnings and errors still go there."""
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
 APPLIED: list[str] = []
 MOTO_VERSION = "?"
 
