@@ -369,3 +369,36 @@ fn big_inputs_take_linear_time() {
         .collect();
     parse_within("lab", format!("# Lab\n\n## Step {{#s}}\n\n{checks}"), limit);
 }
+
+/// The fuzz targets are one list: `labcheck::fuzzing::TARGETS`, one file
+/// each in `fuzz/fuzz_targets/` (which scripts/fuzz lists) and one `[[bin]]`
+/// each in `fuzz/Cargo.toml` (which `cargo fuzz` builds).
+#[test]
+fn the_fuzz_targets_are_one_list() {
+    let root = crate::common::repo();
+    let mut ours: Vec<String> = labcheck::fuzzing::TARGETS
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .collect();
+    ours.sort();
+    let mut files: Vec<String> = std::fs::read_dir(root.join("fuzz/fuzz_targets"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".rs").map(str::to_string)
+        })
+        .collect();
+    files.sort();
+    let manifest: toml::Table =
+        toml::from_str(&std::fs::read_to_string(root.join("fuzz/Cargo.toml")).unwrap()).unwrap();
+    let mut bins: Vec<String> = manifest["bin"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap().to_string())
+        .collect();
+    bins.sort();
+    assert_eq!(ours, files, "labcheck::fuzzing::TARGETS and fuzz/fuzz_targets/*.rs");
+    assert_eq!(ours, bins, "labcheck::fuzzing::TARGETS and fuzz/Cargo.toml's [[bin]]s");
+}
