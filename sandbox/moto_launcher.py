@@ -1030,6 +1030,43 @@ def dispatch_lookups_cached():
 
 
 @patch
+def account_backends_found_by_key():
+    """moto makes sure an account's backend exists on every lookup by listing
+    every account id it holds (`account_id in list(self.keys())`): linear in
+    the number of accounts, several times per request. A dict lookup answers
+    the same question; moto's own path still runs for a new account, or for
+    a backend dict that /moto-api/reset took off its list."""
+    from moto.core.base_backend import BackendDict
+
+    original = BackendDict._create_account_specific_backend
+
+    def create_account_specific_backend(self, account_id):
+        if dict.__contains__(self, account_id) and any(b is self for b in BackendDict._instances):
+            return
+        original(self, account_id)
+
+    BackendDict._create_account_specific_backend = create_account_specific_backend
+
+
+@patch
+def response_methods_listed_once():
+    """moto lists a response class's methods (inspect.getmembers) on every
+    request to find the action's handler; a class's methods do not change
+    while the server runs: list them once per class."""
+    import moto.core.responses as responses
+
+    original = responses.method_names_from_class
+    known: dict = {}
+
+    def method_names_from_class(clazz):
+        if clazz not in known:
+            known[clazz] = original(clazz)
+        return known[clazz]
+
+    responses.method_names_from_class = method_names_from_class
+
+
+@patch
 def quiet_access_log():
     """No line per request in moto.log (werkzeug's access log took a tenth of
     moto's time under a cohort run); warnings and errors still go there."""
