@@ -942,3 +942,32 @@ fn static_and_deploy_check_run_when_settings_load_but_fail() {
     let deploy = check(&report, "project.deploy-check");
     assert_ne!(deploy["status"], "skip", "{report:#}");
 }
+
+/// The probe imports the storage classes in a forked copy while Django sets
+/// up; a class whose module needs the apps loaded fails there, and must be
+/// imported again after setup rather than judged by its name.
+#[test]
+fn a_storage_class_that_needs_the_apps_loaded_is_still_read() {
+    let dir = reference_copy();
+    write(
+        dir.path(),
+        "pets_project/media.py",
+        "from pets_app.models import Pet  # needs the apps loaded\n\
+         from storages.backends.s3 import S3Storage\n\n\n\
+         class MediaStorage(S3Storage):\n    bucket_name = \"pets-media-from-class\"\n",
+    );
+    let settings = dir.path().join("pets_project/settings.py");
+    replace_in(
+        &settings,
+        "    _media_backend = \"storages.backends.s3boto3.S3Boto3Storage\"",
+        "    _media_backend = \"pets_project.media.MediaStorage\"",
+    );
+    let (_, report, _) = json_check(dir.path(), &["project.settings"], &[]);
+    let s = check(&report, "project.settings");
+    let storage = &s["evidence"]["effective"]["default_storage"];
+    assert_eq!(storage["backend"], "pets_project.media.MediaStorage", "{s:#}");
+    assert_eq!(storage["is_s3"], true, "{s:#}");
+    assert_eq!(storage["class_bucket"], "pets-media-from-class", "{s:#}");
+    assert!(storage["error"].is_null(), "{s:#}");
+    assert!(!s["message"].as_str().unwrap().contains("not S3"), "{s:#}");
+}

@@ -184,25 +184,78 @@ def class_info(path):
     return info
 
 
-def storage(s, alias, old_setting, default_backend):
-    """The backend of one storage, where the Django in use reads it from."""
+def storage_choice(s, alias, old_setting, default_backend):
+    """One storage's backend path, where the Django in use reads it from, and
+    what the settings say of it besides the class."""
     import django
 
     storages = getattr(s, "STORAGES", None)
     if django.VERSION >= (4, 2) and isinstance(storages, dict) and alias in storages:
         conf = storages.get(alias) or {}
         options = conf.get("OPTIONS") or {}
-        info = class_info(text(conf.get("BACKEND")))
-        info["source"] = "STORAGES['%s']" % alias
-        info["bucket_name"] = text(options.get("bucket_name"))
-        info["location"] = text(options.get("location"))
-        return info
+        return text(conf.get("BACKEND")), {
+            "source": "STORAGES['%s']" % alias,
+            "bucket_name": text(options.get("bucket_name")),
+            "location": text(options.get("location")),
+        }
     backend = getattr(s, old_setting, None) or default_backend
-    info = class_info(text(backend))
-    info["source"] = old_setting
-    info["bucket_name"] = None
-    info["location"] = None
-    return info
+    return text(backend), {"source": old_setting, "bucket_name": None, "location": None}
+
+
+STORAGE_CHOICES = (
+    ("default_storage", "default", "DEFAULT_FILE_STORAGE", "django.core.files.storage.FileSystemStorage"),
+    (
+        "staticfiles_storage",
+        "staticfiles",
+        "STATICFILES_STORAGE",
+        "django.contrib.staticfiles.storage.StaticFilesStorage",
+    ),
+)
+
+
+def class_infos_aside(paths):
+    """class_info of each path, worked out in a forked copy of this process
+    while the probe goes on: importing django-storages' S3 classes imports
+    boto3, a fifth of the probe's time. Returns a function that waits
+    for the answers. Where there is no fork (Windows), or the copy dies, the
+    classes are imported here when the answers are asked for."""
+    paths = sorted(set(p for p in paths if p))
+
+    def here():
+        return dict((p, class_info(p)) for p in paths)
+
+    if not paths or not hasattr(os, "fork"):
+        return here
+    try:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+    except Exception:
+        return here
+    if pid == 0:  # the copy: answer through the pipe, then leave at once
+        try:
+            os.close(read_end)
+            data = json.dumps(here(), default=text).encode("utf-8")
+            while data:
+                data = data[os.write(write_end, data) :]
+        finally:
+            os._exit(0)
+    os.close(write_end)
+
+    def wait():
+        chunks = []
+        while True:
+            chunk = os.read(read_end, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(read_end)
+        os.waitpid(pid, 0)
+        try:
+            return json.loads(b"".join(chunks).decode("utf-8"))
+        except ValueError:
+            return here()
+
+    return wait
 
 
 def locations(v):
@@ -237,7 +290,7 @@ def overridden(s, name):
         return False
 
 
-def read_settings(s, files):
+def read_settings(s, files, class_infos):
     middleware = list(getattr(s, "MIDDLEWARE", None) or getattr(s, "MIDDLEWARE_CLASSES", None) or [])
     secrets = {}
     key = getattr(s, "SECRET_KEY", None)
@@ -266,16 +319,9 @@ def read_settings(s, files):
             "user": text(d.get("USER")),
             "password_set": bool(d.get("PASSWORD")),
         }
-    return {
+    out = {
         "debug": bool(s.DEBUG),
         "allowed_hosts": [text(h) for h in s.ALLOWED_HOSTS],
-        "default_storage": storage(s, "default", "DEFAULT_FILE_STORAGE", "django.core.files.storage.FileSystemStorage"),
-        "staticfiles_storage": storage(
-            s,
-            "staticfiles",
-            "STATICFILES_STORAGE",
-            "django.contrib.staticfiles.storage.StaticFilesStorage",
-        ),
         "default_file_storage_set": overridden(s, "DEFAULT_FILE_STORAGE"),
         "storages_set": overridden(s, "STORAGES"),
         "session_engine": text(s.SESSION_ENGINE),
@@ -291,6 +337,15 @@ def read_settings(s, files):
         "secret_key_set": bool(key),
         "secret_literals": literals,
     }
+    infos = class_infos()
+    for key_name, alias, old_setting, default_backend in STORAGE_CHOICES:
+        path, info = storage_choice(s, alias, old_setting, default_backend)
+        # The copy imported it before django.setup(): a class that needs the
+        # apps loaded failed there, and is imported again here.
+        aside = infos.get(path)
+        info.update(aside if aside and not aside.get("error") else class_info(path))
+        out[key_name] = info
+    return out
 
 
 def static_sources(s):
@@ -368,6 +423,13 @@ def main():
     module = sys.modules.get(s.SETTINGS_MODULE)
     OUT["settings_file"] = getattr(module, "__file__", None)
 
+    # The storage classes are imported aside while Django sets up here; the
+    # settings wait for them at the end.
+    try:
+        class_infos = class_infos_aside([storage_choice(s, *c[1:])[0] for c in STORAGE_CHOICES])
+    except Exception:
+        class_infos = dict
+
     # Django's own setup, without its logging configuration.
     try:
         import django.utils.log
@@ -377,20 +439,19 @@ def main():
     except Exception as e:
         OUT["setup_error"] = failure(e)
 
+    if "setup_error" not in OUT:
+        try:
+            OUT["static_sources"] = static_sources(s)
+        except Exception as e:
+            OUT["static_error"] = failure(e)
+        try:
+            OUT["deploy"] = deploy_check()
+        except Exception as e:
+            OUT["deploy_error"] = failure(e)
     try:
-        OUT["settings"] = read_settings(s, files)
+        OUT["settings"] = read_settings(s, files, class_infos)
     except Exception as e:
         OUT["settings_error"] = failure(e)
-    if "setup_error" in OUT:
-        return
-    try:
-        OUT["static_sources"] = static_sources(s)
-    except Exception as e:
-        OUT["static_error"] = failure(e)
-    try:
-        OUT["deploy"] = deploy_check()
-    except Exception as e:
-        OUT["deploy_error"] = failure(e)
 
 
 if __name__ == "__main__":
