@@ -124,6 +124,47 @@ pub fn profile_note(profile: Option<&str>, env: &dyn Fn(&str) -> Option<String>)
     ))
 }
 
+/// When a profile is chosen (`--profile`, else AWS_PROFILE) and no access
+/// key in the environment takes its place, but the AWS config files do not
+/// define it: an error naming it and the profiles they do define. `None` when
+/// it is there, or when the files cannot be read (the SDK then says why).
+pub async fn missing_profile(profile: Option<&str>, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let set = |var: &str| env(var).filter(|v| !v.trim().is_empty());
+    let (name, origin) = match profile {
+        Some(p) => (p.to_string(), "--profile"),
+        None => (set("AWS_PROFILE")?, "AWS_PROFILE"),
+    };
+    if set("AWS_ACCESS_KEY_ID").is_some() {
+        return None;
+    }
+    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+    let profiles = aws_config::profile::load(
+        &aws_types::os_shim_internal::Fs::real(),
+        &aws_types::os_shim_internal::Env::real(),
+        &files,
+        None,
+    )
+    .await
+    .ok()?;
+    if profiles.get_profile(&name).is_some() {
+        return None;
+    }
+    let mut known: Vec<String> = profiles.profiles().map(crate::redact::strip_control).collect();
+    known.sort();
+    let there = if known.is_empty() {
+        "they define no profile".to_string()
+    } else {
+        format!("they define {}", known.join(", "))
+    };
+    let name = crate::redact::strip_control(&name);
+    Some(format!(
+        "the AWS profile `{name}` ({origin}) is not in the AWS config files ({} and {}; {there}).\n\
+         Create it with `aws configure --profile {name}` or `aws configure sso`, or pick one of those.",
+        set("AWS_CONFIG_FILE").unwrap_or_else(|| "~/.aws/config".into()),
+        set("AWS_SHARED_CREDENTIALS_FILE").unwrap_or_else(|| "~/.aws/credentials".into()),
+    ))
+}
+
 /// Whether `region` is a well-formed Region name (`us-west-2`, `eu-central-1`,
 /// `us-gov-west-1`, `cn-north-1`, `il-central-1`...).
 pub fn is_valid_region(region: &str) -> bool {

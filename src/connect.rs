@@ -46,6 +46,9 @@ pub async fn connect(opts: &ConnectOptions<'_>) -> Result<Arc<Account>, String> 
             crate::redact::strip_control(region).escape_debug()
         ));
     }
+    if let Some(problem) = aws::missing_profile(opts.profile, &env).await {
+        return Err(problem);
+    }
     let sdk = aws::load(&AwsOptions {
         profile: opts.profile.map(str::to_string),
         region: given.map(|(r, _)| r),

@@ -604,3 +604,65 @@ fn cleanup_of_an_empty_account_finds_nothing() {
         text(&out)
     );
 }
+
+/// A profile the AWS config files do not define is bad input, named with the
+/// profiles they do define (exit 2, before anything is checked); a profile
+/// they define is used, and an access key in the environment wins over any.
+#[test]
+fn a_profile_that_is_not_there_is_named() {
+    let me = learner("a_profile_that_is_not_there_is_named");
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    let credentials = home.path().join("credentials");
+    std::fs::write(&config, "[profile course]\nregion = us-west-2\n[profile other]\n").unwrap();
+    std::fs::write(
+        &credentials,
+        format!(
+            "[course]\naws_access_key_id = {}\naws_secret_access_key = x\n",
+            me.account
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = unconfigured(home.path());
+        cmd.envs(crate::common::sandbox_env())
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+            .envs(env.iter().copied())
+            .args(["check", "s3.bucket"])
+            .args(args);
+        cmd.output().unwrap()
+    };
+    for (args, env, origin) in [
+        (&["--profile", "nope"][..], &[][..], "(--profile)"),
+        (&[][..], &[("AWS_PROFILE", "nope")][..], "(AWS_PROFILE)"),
+    ] {
+        let out = run(args, env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(err.contains(&format!("`nope` {origin}")), "{err}");
+        assert!(err.contains("they define course, other"), "{err}");
+        assert!(err.lines().count() <= 3, "{err}");
+        assert!(out.stdout.is_empty(), "{}", text(&out));
+    }
+    // Defined: the profile's key (the sandbox reads it as the account) is used.
+    let out = run(&["--profile", "course"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&me.account),
+        "{}",
+        text(&out)
+    );
+    // A key in the environment takes the profile's place: no error.
+    let out = run(
+        &["--profile", "nope"],
+        &[
+            ("AWS_ACCESS_KEY_ID", me.account.as_str()),
+            ("AWS_SECRET_ACCESS_KEY", "x"),
+        ],
+    );
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out));
+}
