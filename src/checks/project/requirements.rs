@@ -367,6 +367,20 @@ pub(super) fn parse_file(
             }
             continue;
         }
+        // A requirement is ASCII but for quoted marker values and URLs, and
+        // pep508_rs panics when it reports an error past a character of more
+        // than one byte (`a; python_version != '3.4'x｢`): such a line is
+        // named here instead. (pip would accept one in a quoted marker value
+        // or a URL; no real requirements file has one, and a URL is
+        // percent-encoded.)
+        if let Some((col, c)) = spec_text.char_indices().find(|(_, c)| !c.is_ascii()) {
+            let col = spec_text[..col].chars().count() + 1;
+            parsed.problems.push(format!(
+                "{at}: not a valid requirement (`{}` at column {col} of the requirement: write it in ASCII, and percent-encode a URL)",
+                c.escape_debug()
+            ));
+            continue;
+        }
         // pep508_rs panics on a name or an extra that ends in `-`, `.` or `_`
         // when more follows (`django- ==4.2`, `django[bcrypt.]`): those are
         // named here instead.
@@ -867,6 +881,25 @@ mod tests {
             p.problems
         );
         assert_eq!(p.reqs.len(), 1);
+    }
+
+    #[test]
+    fn a_character_outside_ascii_is_a_problem_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "requirements.txt",
+            "urllib3==1.26.2; python_version != '3.4'oto3\u{ff62}\u{ffff}zoto==2.0\nDjango==5.2 ; os_name == 'p\u{e9}'\nboto3==1.35\n",
+        );
+        let p = parse(dir.path());
+        assert_eq!(p.problems.len(), 2, "{:?}", p.problems);
+        assert!(
+            p.problems[0].starts_with("requirements.txt:1: not a valid requirement (`\u{ff62}` at column 45"),
+            "{:?}",
+            p.problems
+        );
+        assert!(p.problems[1].starts_with("requirements.txt:2: "), "{:?}", p.problems);
+        assert_eq!(p.reqs.len(), 1, "{:?}", p.reqs);
     }
 
     #[test]
