@@ -1053,7 +1053,7 @@ def response_methods_listed_once():
     """moto lists a response class's methods (inspect.getmembers) on every
     request to find the action's handler; a class's methods do not change
     while the server runs: list them once per class."""
-    import moto.core.responses as responses
+    from moto.core import responses
 
     original = responses.method_names_from_class
     known: dict = {}
