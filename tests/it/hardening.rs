@@ -259,6 +259,14 @@ fn hostile_inputs_stay_under_300_mb() {
 #[test]
 fn a_profile_shadowed_by_environment_keys_is_named_in_the_report() {
     let home = tempfile::tempdir().unwrap();
+    // The profile exists (without keys): with none in the environment
+    // either, it is what is used.
+    std::fs::create_dir(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        "[profile course]\nregion = us-west-2\n",
+    )
+    .unwrap();
     let report = |keys: bool| {
         let mut cmd = labcheck();
         cmd.args([
