@@ -274,6 +274,16 @@ def _copy_file(rel: str):
     return path
 
 
+def _append(rel: str, lines: str):
+    """Appends `lines` to a file of the project copy, on a line of their own."""
+    path = _copy_file(rel)
+    text = path.read_text()
+    if text and not text.endswith("\n"):
+        text += "\n"
+    path.write_text(text + lines)
+    return path
+
+
 def _restart_app(media_local: bool = False) -> str:
     import app
 
@@ -282,11 +292,7 @@ def _restart_app(media_local: bool = False) -> str:
 
 
 def break_debug_on(account: str) -> str:
-    settings = _copy_file("pets_project/settings.py")
-    text = settings.read_text()
-    if not text.endswith("\n"):
-        text += "\n"
-    settings.write_text(text + "\n# Added while debugging a deployment\nDEBUG = True\n")
+    settings = _append("pets_project/settings.py", "\n# Added while debugging a deployment\nDEBUG = True\n")
     return (f"appended DEBUG = True to {settings} and {_restart_app()}: "
             "unknown URLs show Django's debug 404 page")
 
@@ -324,11 +330,7 @@ def break_hardcoded_password(account: str) -> str:
 
 
 def break_awsebcli_in_requirements(account: str) -> str:
-    req = _copy_file("requirements.txt")
-    text = req.read_text()
-    if text and not text.endswith("\n"):
-        text += "\n"
-    req.write_text(text + "awsebcli==3.20.10\n")
+    req = _append("requirements.txt", "awsebcli==3.20.10\n")
     return f"appended awsebcli==3.20.10 to {req}"
 
 
@@ -370,11 +372,7 @@ def break_site_down(account: str) -> str:
 
 
 def break_deploy_check_error(account: str) -> str:
-    settings = _copy_file("pets_project/settings.py")
-    text = settings.read_text()
-    if not text.endswith("\n"):
-        text += "\n"
-    settings.write_text(text + '\nSECURE_REFERRER_POLICY = "same-origin-please"\n')
+    settings = _append("pets_project/settings.py", '\nSECURE_REFERRER_POLICY = "same-origin-please"\n')
     return (f"appended an invalid SECURE_REFERRER_POLICY to {settings}: "
             "`manage.py check --deploy` reports error security.E023 (the app keeps running)")
 

@@ -350,15 +350,8 @@ class Proxy:
         if path == b"/faultproxy/trace":
             return await self.answer_trace(req, reader, writer), upstream
         if path == b"/faultproxy/stats":
-            body = json.dumps(self.stats.as_dict()).encode()
             await self.discard_body(reader, req)
-            keep = req.keep_alive
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                         + f"Content-Length: {len(body)}\r\n".encode()
-                         + (b"Connection: keep-alive\r\n" if keep else b"Connection: close\r\n")
-                         + b"\r\n" + (b"" if req.method == b"HEAD" else body))
-            await writer.drain()
-            return keep, upstream
+            return await self.answer_json(req, writer, self.stats.as_dict()), upstream
         control = path.startswith(UNFAULTED_PREFIXES)
         record = None
         if control:
@@ -404,9 +397,15 @@ class Proxy:
             if k == "since" and v.isdigit():
                 since = int(v)
         calls = self.stats.trace
-        body = json.dumps({"tracing": calls is not None,
-                           "calls": (calls or [])[since:],
-                           "next": len(calls or [])}).encode()
+        return await self.answer_json(req, writer, {"tracing": calls is not None,
+                                                    "calls": (calls or [])[since:],
+                                                    "next": len(calls or [])})
+
+    @staticmethod
+    async def answer_json(req: Request, writer, payload) -> bool:
+        """Answers the proxy's own endpoints with `payload` as JSON; returns
+        whether the client's connection stays open."""
+        body = json.dumps(payload).encode()
         keep = req.keep_alive
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                      + f"Content-Length: {len(body)}\r\n".encode()
