@@ -5,6 +5,7 @@
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response;
 use std::time::Duration;
@@ -22,6 +23,7 @@ pub struct AwsOptions {
 /// profile, SSO, IMDS), with bounded retries and timeouts.
 pub async fn load(opts: &AwsOptions) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .retry_config(retry_config())
         .timeout_config(timeout_config());
     if let Some(profile) = &opts.profile {
@@ -31,6 +33,32 @@ pub async fn load(opts: &AwsOptions) -> SdkConfig {
         loader = loader.region(Region::new(region.clone()));
     }
     loader.load().await
+}
+
+/// The HTTPS client every AWS client of the run shares: the SDK's default
+/// (rustls with aws-lc, the proxy from the environment), made once. Left to
+/// itself, the SDK gives each service client its own, and each loads the
+/// system's TLS roots again: seven times a run, and seven times per learner
+/// in a cohort.
+pub fn https_client() -> SharedHttpClient {
+    use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        // Called with neither only when a service client is made, to load
+        // the TLS roots early; that connector is dropped unused, and parsing
+        // the roots for it would cost every learner of a cohort six times.
+        // Every connector that sends a request is made with both (and cached).
+        if settings.is_none() && components.is_none() {
+            return ConnectorBuilder::default().build_http();
+        }
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
 
 /// The SDK's standard retry (exponential backoff with jitter), with one

@@ -171,17 +171,34 @@ def bench_cohort(binary: str, learners: int, loop: int, latency: int) -> int:
         totals = json.loads(book.read_text())["totals"]
         log(proc.stderr.decode().strip().splitlines()[-1])
 
-        log(f"baseline: {loop} sequential `labcheck check` processes")
+        # The loop an instructor would write without `cohort grade`: one
+        # `labcheck check` per learner, each through that learner's grader
+        # role (an AWS profile with role_arn and external_id, so the SDK
+        # assumes it, as `cohort grade` does), data plane and project left out.
+        log(f"baseline: {loop} sequential `labcheck check` processes, each through the learner's role")
+        config, credentials = work / "aws-config", work / "aws-credentials"
+        credentials.write_text("[instructor]\n"
+                               f"aws_access_key_id = {env['AWS_ACCESS_KEY_ID']}\n"
+                               f"aws_secret_access_key = {env['AWS_SECRET_ACCESS_KEY']}\n")
+        config.write_text("".join(
+            f"[profile learner{i}]\nrole_arn = arn:aws:iam::{first + i}:role/labcheck-grader\n"
+            f"external_id = labcheck-sandbox\nrole_session_name = labcheck-learner{i}\n"
+            f"source_profile = instructor\nregion = {env['AWS_REGION']}\n\n" for i in range(loop)))
+        lenv = {k: v for k, v in penv.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+        lenv.update(AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(credentials))
         loop_start = time.perf_counter()
         loop_rss = 0
         for i in range(loop):
-            cenv = dict(penv, AWS_ACCESS_KEY_ID=str(first + i))
-            _, r, p = timed([binary, "check", "--format", "json", "--set", "network=outside",
-                             "--set", f"project_dir={work}"], cenv)
+            _, r, p = timed([binary, "check", "--format", "json", "--profile", f"learner{i}",
+                             "--set", "network=outside", "--set", f"project_dir={work}"], lenv)
             loop_rss = max(loop_rss, r)
             if p.returncode not in (0, 1, 3):
                 sys.stderr.write(p.stderr.decode())
                 raise SystemExit(f"labcheck check failed with exit {p.returncode}")
+            if i == 0:
+                account = json.loads(p.stdout)["account"]
+                if str(first) not in json.dumps(account):
+                    raise SystemExit(f"the loop graded {account}, not learner 0's account {first}")
         loop_wall = time.perf_counter() - loop_start
     finally:
         proxy.stop()

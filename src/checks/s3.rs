@@ -474,7 +474,7 @@ async fn presigned(acc: Arc<Account>) -> CheckResult {
     let shown_url = redact_url(&url);
     // A picture is small; a body past this is not the picture.
     let cap = (object.size.max(0) as usize).saturating_add(1).min(64 * 1024 * 1024);
-    let got = super::http::get_s3(&acc.http, &url, cap, 4)
+    let got = super::http::get_s3(acc.http(), &url, cap, 4)
         .await
         .map_err(|e| CheckError::Transient(format!("the presigned URL for {} did not answer: {e}", object.key)))?;
     let (status, content_type, body) = (got.status, got.content_type, got.body);

@@ -74,7 +74,7 @@ async fn base_url(acc: &Account) -> Result<String, CheckError> {
 }
 
 async fn fetch(acc: &Account, url: &str) -> Result<Page, String> {
-    let got = super::http::get(&acc.http, url, MAX_PAGE).await?;
+    let got = super::http::get(acc.http(), url, MAX_PAGE).await?;
     Ok(Page {
         url: url.to_string(),
         status: got.status.as_u16(),
@@ -177,7 +177,7 @@ async fn media(acc: Arc<Account>) -> CheckResult {
     };
     // S3's own server errors mean "try again": retried, then reported as a
     // passing fault, never as the learner's.
-    let picture = super::http::get_s3(&acc.http, signed, MAX_PAGE, 4).await;
+    let picture = super::http::get_s3(acc.http(), signed, MAX_PAGE, 4).await;
     let evidence = json!({"images": shown, "downloaded": redact_url(signed)});
     Ok(match picture {
         Ok(p) if p.status.is_server_error() => {

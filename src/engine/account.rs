@@ -60,8 +60,10 @@ pub struct Account {
     pub iam: aws_sdk_iam::Client,
     /// Skip TLS certificate verification of the cache (`--insecure`).
     pub insecure: bool,
-    /// HTTP client for the learner's site and presigned URLs.
-    pub http: reqwest::Client,
+    /// HTTP client for the learner's site and presigned URLs, built on first
+    /// use (building one loads the TLS roots: a cost per learner in a cohort
+    /// whose checks never fetch a page).
+    http: std::sync::OnceLock<reqwest::Client>,
     /// Answers shared between the run's checks.
     pub memo: Memo,
     params: RwLock<Params>,
@@ -110,7 +112,7 @@ impl Account {
             insecure: false,
             sdk,
             region,
-            http: http_client(),
+            http: std::sync::OnceLock::new(),
             memo: Memo::default(),
             params: RwLock::new(params),
             notes: Mutex::new(Vec::new()),
@@ -121,9 +123,14 @@ impl Account {
     }
 
     /// Uses this HTTP client instead of one of its own.
-    pub fn with_http(mut self, http: reqwest::Client) -> Self {
-        self.http = http;
+    pub fn with_http(self, http: reqwest::Client) -> Self {
+        let _ = self.http.set(http);
         self
+    }
+
+    /// The HTTP client checks use for the site and presigned URLs.
+    pub fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(http_client)
     }
 
     /// Records who the credentials belong to, when the caller already knows
