@@ -4,8 +4,8 @@
 //! cohort's pass rate per check, each learner's failures).
 
 use super::gradebook::{Gradebook, LearnerResult};
-use crate::report::Status;
 use crate::report::html::{badge, check_block, escape, page};
+use crate::report::{Report, Status, StepReport};
 use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
 use std::fmt::Write;
 use std::time::Duration;
@@ -40,9 +40,18 @@ pub fn json(book: &Gradebook) -> String {
     text
 }
 
+/// A step of a learner's report that has something graded in it: None when
+/// the step is missing or every one of its checks was left out of the
+/// maximum (not reachable from the grader, no project).
+fn graded_step<'a>(report: &'a Report, id: &str) -> Option<&'a StepReport> {
+    report.steps.iter().find(|s| s.id == id && s.max_score > 0)
+}
+
 /// `learner,account,score,max_score,grading_status,<step ids…>,graded_at,notes`:
-/// a step's cell is its score; a learner who could not be graded has empty
-/// scores (never a zero).
+/// a step's cell is its score, empty when none of its checks was graded for
+/// that learner (all left out of the maximum: a learning management system
+/// must not import that as a zero); a learner who could not be graded has
+/// empty scores (never a zero).
 pub fn csv(book: &Gradebook) -> String {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
@@ -58,9 +67,7 @@ pub fn csv(book: &Gradebook) -> String {
                 row.extend([r.score.to_string(), r.max_score.to_string(), l.grading_status.clone()]);
                 for step in &book.outline.steps {
                     row.push(
-                        r.steps
-                            .iter()
-                            .find(|s| s.id == step.id)
+                        graded_step(r, &step.id)
                             .map(|s| s.score.to_string())
                             .unwrap_or_default(),
                     );
@@ -233,17 +240,18 @@ pub fn html(book: &Gradebook) -> String {
                     r.score, r.max_score
                 );
                 for step in &book.outline.steps {
-                    let cell = r
-                        .steps
-                        .iter()
-                        .find(|s| s.id == step.id)
-                        .map(|s| format!("{}/{}", s.score, s.max_score))
-                        .unwrap_or_default();
-                    let _ = write!(
-                        b,
-                        "<td class=\"num\" data-v=\"{}\">{cell}</td>",
-                        cell.split('/').next().unwrap_or("")
-                    );
+                    match graded_step(r, &step.id) {
+                        Some(s) => {
+                            let _ = write!(
+                                b,
+                                "<td class=\"num\" data-v=\"{}\">{}/{}</td>",
+                                s.score, s.score, s.max_score
+                            );
+                        }
+                        None => b.push_str(
+                            "<td class=\"num\" data-v=\"-1\" title=\"nothing in this step was graded for this learner\">–</td>",
+                        ),
+                    }
                 }
             }
             None => {
@@ -321,6 +329,24 @@ mod tests {
             lines.next().unwrap(),
             "bob,000000000001,,,error: AssumeRole refused,,2026-11-29T10:00:00Z,"
         );
+    }
+
+    #[test]
+    fn a_step_with_nothing_graded_is_empty_not_zero() {
+        let mut g = book();
+        // cy's s3 step: every check left out of the maximum (as a step of
+        // data-plane checks is, graded from outside the learner's network).
+        let report = g.learners[2].report.as_mut().unwrap();
+        let step = report.steps.iter_mut().find(|s| s.id == "s3").unwrap();
+        (step.score, step.max_score) = (0, 0);
+        let text = csv(&g);
+        let cy = text.lines().find(|l| l.starts_with("cy,")).unwrap();
+        assert_eq!(cy.split(',').nth(5), Some(""), "{cy}");
+        let ada = text.lines().find(|l| l.starts_with("ada,")).unwrap();
+        assert_eq!(ada.split(',').nth(5), Some("2"), "{ada}");
+        let html = html(&g);
+        assert_eq!(html.matches("nothing in this step was graded").count(), 1, "{html}");
+        assert!(html.contains(">2/8</td>"), "ada's cell");
     }
 
     #[test]
