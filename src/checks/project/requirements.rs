@@ -737,6 +737,13 @@ mod tests {
         parsed
     }
 
+    /// Parses `text` as a project's only `requirements.txt`.
+    fn parse_text(text: &str) -> Parsed {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "requirements.txt", text);
+        parse(dir.path())
+    }
+
     fn write(dir: &Path, name: &str, text: &str) {
         let path = dir.join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -753,10 +760,7 @@ mod tests {
 
     #[test]
     fn continuations_comments_markers_extras_and_options() {
-        let dir = tempfile::tempdir().unwrap();
-        write(
-            dir.path(),
-            "requirements.txt",
+        let p = parse_text(
             "# a comment\n\
              --index-url https://pypi.org/simple\n\
              \n\
@@ -769,7 +773,6 @@ mod tests {
              -e .\n\
              boto3 @ https://files.example/boto3-1.0-py3-none-any.whl\n",
         );
-        let p = parse(dir.path());
         let names: Vec<(&str, usize, Option<&str>)> = p
             .reqs
             .iter()
@@ -837,13 +840,9 @@ mod tests {
 
     #[test]
     fn missing_unpinned_and_dev_only_are_named() {
-        let dir = tempfile::tempdir().unwrap();
-        write(
-            dir.path(),
-            "requirements.txt",
+        let v = judge(&parse_text(
             "Django>=5.0\nboto3==1.0\ndjango-storages==1.14\nredis==5.0\npsycopg2-binary==2.9.9\nPillow==10.0\nawsebcli==3.20.10\nnot a requirement!\n",
-        );
-        let v = judge(&parse(dir.path()));
+        ));
         assert_eq!(v.missing, vec!["gunicorn"]);
         assert_eq!(
             v.problems[1..],
@@ -867,13 +866,8 @@ mod tests {
 
     #[test]
     fn a_name_ending_in_a_dash_is_a_problem_not_a_panic() {
-        let dir = tempfile::tempdir().unwrap();
-        write(
-            dir.path(),
-            "requirements.txt",
-            "django- ==4.2\npsycopg2-\0binary==2.9\ndjango[bcrypt.]==5.2\nfra[e0m.\npillow[a_b]==11.0\n",
-        );
-        let p = parse(dir.path());
+        let p =
+            parse_text("django- ==4.2\npsycopg2-\0binary==2.9\ndjango[bcrypt.]==5.2\nfra[e0m.\npillow[a_b]==11.0\n");
         assert_eq!(p.problems.len(), 4, "{:?}", p.problems);
         assert!(
             p.problems[0].contains("requirements.txt:1: not a valid requirement"),
@@ -885,13 +879,9 @@ mod tests {
 
     #[test]
     fn a_character_outside_ascii_is_a_problem_not_a_panic() {
-        let dir = tempfile::tempdir().unwrap();
-        write(
-            dir.path(),
-            "requirements.txt",
+        let p = parse_text(
             "urllib3==1.26.2; python_version != '3.4'oto3\u{ff62}\u{ffff}zoto==2.0\nDjango==5.2 ; os_name == 'p\u{e9}'\nboto3==1.35\n",
         );
-        let p = parse(dir.path());
         assert_eq!(p.problems.len(), 2, "{:?}", p.problems);
         assert!(
             p.problems[0].starts_with("requirements.txt:1: not a valid requirement (`\u{ff62}` at column 45"),
