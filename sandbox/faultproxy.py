@@ -26,6 +26,17 @@ their connections alive even though moto closes its end after each answer.
 Paths under /moto-api/, /sandbox/ and /faultproxy/ are never faulted or
 delayed; GET /faultproxy/stats answers the counters as JSON (not forwarded).
 
+With --route FIRST-LAST=URL (repeatable), the accounts FIRST..LAST live in
+another moto (sandbox/moto-shard): a request acting in one of them goes to
+that URL, every other request to --upstream. A request's account is the one
+its access key names (the 12-digit keys of the sandbox, or the account an
+AKIA/ASIA key of moto's encodes; from the Authorization header or a
+presigned URL's query), and for STS AssumeRole the account of the RoleArn
+(read from the body), so a learner's role is assumed in the moto that holds
+it and the keys it answers lead back there. The stats count the requests
+sent to each upstream. This is how `scripts/bench cohort` spreads a thousand
+accounts over several moto processes, one interpreter lock each.
+
 With --trace, each AWS request (not the control paths) is recorded: when its
 head arrived and when its answer was written (seconds since the epoch), its
 service, action and status. GET /faultproxy/trace?since=N answers the records
@@ -51,6 +62,7 @@ import time
 import uuid
 from email.utils import formatdate
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pidfile
@@ -84,6 +96,8 @@ class Stats:
         self.client_errors = 0
         self.faults = dict.fromkeys(KINDS, 0)
         self.faults_by_service: dict[str, int] = {}
+        # Requests sent to each upstream, when --route spreads them.
+        self.routed: dict[str, int] = {}
         # One record per AWS request when tracing (--trace), else None.
         self.trace: list[dict] | None = None
 
@@ -98,9 +112,60 @@ class Stats:
             "faults": dict(self.faults),
             "faults_total": sum(self.faults.values()),
             "faults_by_service": dict(self.faults_by_service),
+            "routed": dict(self.routed),
             "upstream_errors": self.upstream_errors,
             "client_errors": self.client_errors,
         }
+
+
+KEY_IN_AUTHORIZATION = re.compile(r"Credential=([^/,\s]+)/|^AWS ([^:\s]+):")
+KEY_IN_QUERY = re.compile(r"(?:^|[?&])(?:X-Amz-Credential|AWSAccessKeyId)=([A-Za-z0-9]+)")
+ROLE_ACCOUNT_IN_BODY = re.compile(
+    rb"(?:^|&)RoleArn=arn(?::|%3A)aws[a-z-]*(?::|%3A)iam(?::|%3A)(?::|%3A)(\d{12})(?::|%3A)",
+    re.IGNORECASE)
+ROUTED_BODY_LIMIT = 64 * 1024
+
+
+def account_of_key(key: str) -> str | None:
+    """The account an access key acts in: a 12-digit key is the account (the
+    sandbox's convention), an AKIA/ASIA key of moto's encodes its account."""
+    if len(key) == 12 and key.isdigit():
+        return key
+    from moto_launcher import account_encoded_in_key
+
+    return account_encoded_in_key(key)
+
+
+class Routes:
+    """Which moto holds which accounts: --route FIRST-LAST=URL, and
+    --upstream for every account (and request) no route names."""
+
+    def __init__(self, default: str, specs: list[str]) -> None:
+        self.default = upstream_addr(default, "--upstream")
+        self.ranges: list[tuple[int, int, tuple[str, int]]] = []
+        for spec in specs:
+            span, sep, url = spec.partition("=")
+            first, dash, last = span.partition("-")
+            if not (sep and dash and len(first) == len(last) == 12 and first.isdigit()
+                    and last.isdigit() and int(first) <= int(last)):
+                bad_usage(f"--route takes FIRST-LAST=URL with two 12-digit "
+                                 f"account ids, FIRST <= LAST; got {spec!r}")
+            lo, hi = int(first), int(last)
+            for other_lo, other_hi, _ in self.ranges:
+                if lo <= other_hi and other_lo <= hi:
+                    bad_usage(f"--route {spec!r} overlaps another route")
+            self.ranges.append((lo, hi, upstream_addr(url, "--route URL")))
+
+    def __bool__(self) -> bool:
+        return bool(self.ranges)
+
+    def upstream(self, account: str | None) -> tuple[str, int]:
+        if account is not None:
+            number = int(account)
+            for lo, hi, addr in self.ranges:
+                if lo <= number <= hi:
+                    return addr
+        return self.default
 
 
 class Request:
@@ -176,6 +241,25 @@ class Request:
         keys = [k for k in keys if not k.startswith("X-Amz-") and k != "x-id"]
         return f"{self.method.decode()} {path}" + (f"?{'&'.join(keys)}" if keys else "")
 
+    def access_key(self) -> str | None:
+        """The access key id the request is signed with (SigV4 or SigV2,
+        header or presigned query), None for an unsigned request."""
+        m = KEY_IN_AUTHORIZATION.search(self.header("authorization"))
+        if m:
+            return m.group(1) or m.group(2)
+        m = KEY_IN_QUERY.search(self.target.decode("latin-1"))
+        return m.group(1) if m else None
+
+    def account(self, body: bytes | None) -> str | None:
+        """The account the request acts in (see Routes): an AssumeRole's
+        role's account, else its access key's."""
+        if body:
+            m = ROLE_ACCOUNT_IN_BODY.search(body)
+            if m:
+                return m.group(1).decode()
+        key = self.access_key()
+        return account_of_key(key) if key else None
+
     def protocol(self) -> str:
         service = self.service()
         if service == "s3":
@@ -245,8 +329,7 @@ class Proxy:
         self.stats = Stats()
         self.rng = random.Random(args.seed)
         self.kinds = args.faults
-        up = urlsplit(args.upstream)
-        self.up_host, self.up_port = up.hostname, up.port or 80
+        self.routes = Routes(args.upstream, args.route)
         self.tasks: set[asyncio.Task] = set()
 
     # ---- helpers -------------------------------------------------------------
@@ -374,10 +457,16 @@ class Proxy:
                     return await self.inject(kind, req, reader, writer), upstream
                 finally:
                     self.end_record(record, req, reader)
+        addr, body = self.routes.default, None
+        if self.routes and not control:
+            if (req.service() == "sts" and not req.chunked and not req.expects_continue
+                    and 0 < req.content_length <= ROUTED_BODY_LIMIT):
+                body = await reader.readexactly(req.content_length)
+            addr = self.routes.upstream(req.account(body))
         if record is None:
-            return await self.forward(req, reader, writer, upstream)
+            return await self.forward(req, reader, writer, upstream, addr, body)
         try:
-            return await self.forward(req, reader, writer, upstream, record)
+            return await self.forward(req, reader, writer, upstream, addr, body, record)
         finally:
             self.end_record(record, req, reader)
 
@@ -445,30 +534,37 @@ class Proxy:
         while data:
             data = await reader.read(CHUNK)
 
-    async def open_upstream(self):
-        return await asyncio.open_connection(self.up_host, self.up_port, limit=HEAD_LIMIT * 2)
-
-    async def forward(self, req: Request, reader, writer, upstream, record=None):
-        if upstream is None or upstream[1].is_closing() or upstream[0].at_eof():
+    async def forward(self, req: Request, reader, writer, upstream, addr, body=None, record=None):
+        """Sends the request to moto at `addr` (its body already read, when
+        `body` is given) and relays the answer; `upstream` is the connection
+        kept from the last request: (reader, writer, addr) or None."""
+        if (upstream is None or upstream[1].is_closing() or upstream[0].at_eof()
+                or upstream[2] != addr):
             if upstream is not None:
                 upstream[1].close()
             try:
-                upstream = await self.open_upstream()
+                upstream = (*await asyncio.open_connection(*addr, limit=HEAD_LIMIT * 2), addr)
             except OSError as err:
                 self.stats.upstream_errors += 1
-                msg = f"faultproxy: upstream {self.args.upstream} unreachable: {err}".encode()
+                msg = f"faultproxy: upstream http://{addr[0]}:{addr[1]} unreachable: {err}".encode()
                 writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n"
                              + f"Content-Length: {len(msg)}\r\n".encode()
                              + b"Connection: close\r\n\r\n" + msg)
                 await writer.drain()
                 return False, None
-        ureader, uwriter = upstream
+        ureader, uwriter, _ = upstream
         self.stats.forwarded += 1
+        if self.routes:
+            name = f"http://{addr[0]}:{addr[1]}"
+            self.stats.routed[name] = self.stats.routed.get(name, 0) + 1
         uwriter.write(req.raw)
         await uwriter.drain()
 
         async def send_body():
-            if req.chunked:
+            if body is not None:
+                uwriter.write(body)
+                await uwriter.drain()
+            elif req.chunked:
                 await self.relay_chunked(reader, uwriter)
             elif req.content_length:
                 await self.relay_exact(reader, uwriter, req.content_length)
@@ -611,6 +707,12 @@ def rebuild_head(lines: list[bytes], keep: bool) -> bytes:
 # ---- process ------------------------------------------------------------------------
 
 
+def bad_usage(message: str) -> NoReturn:
+    """A bad option: the message on stderr, exit 2."""
+    print(f"faultproxy: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def pid_file(port: int) -> Path:
     return STATE / f"faultproxy-{port}.pid"
 
@@ -618,8 +720,20 @@ def pid_file(port: int) -> Path:
 def loopback_addr(value: str, what: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     if host != LOOPBACK or not port.isdigit():
-        raise SystemExit(f"error: {what} must be {LOOPBACK}:PORT, got {value!r}")
+        bad_usage(f"{what} must be {LOOPBACK}:PORT, got {value!r}")
     return host, int(port)
+
+
+def upstream_addr(url: str, what: str) -> tuple[str, int]:
+    """(host, port) of a moto URL, which must be http://127.0.0.1:PORT."""
+    up = urlsplit(url)
+    try:
+        port = up.port
+    except ValueError:
+        port = None
+    if up.scheme != "http" or up.hostname != LOOPBACK or not port or up.path not in ("", "/"):
+        bad_usage(f"{what} must be http://{LOOPBACK}:PORT, got {url!r}")
+    return LOOPBACK, port
 
 
 def stop(port: int) -> int:
@@ -657,7 +771,8 @@ async def serve(args, listen_port: int) -> None:
     loop.add_signal_handler(signal.SIGTERM, done.set)
     loop.add_signal_handler(signal.SIGINT, done.set)
     loop.add_signal_handler(signal.SIGUSR1, lambda: write_stats(proxy.stats, args.stats))
-    print(f"faultproxy: listening on http://{LOOPBACK}:{listen_port} -> {args.upstream} "
+    routes = "".join(f", {r} " for r in args.route)
+    print(f"faultproxy: listening on http://{LOOPBACK}:{listen_port} -> {args.upstream}{routes} "
           f"(latency {args.latency_ms} ms, fault rate {args.fault_rate}: {','.join(args.faults)}; "
           f"stall {args.stall_seconds} s; seed {args.seed}; pid {os.getpid()}, "
           f"pid file {pidf})", flush=True)
@@ -690,6 +805,9 @@ def main() -> int:
     ap.add_argument("--listen", default="127.0.0.1:24567", help="127.0.0.1:PORT (default :24567)")
     ap.add_argument("--upstream", default="http://127.0.0.1:24566",
                     help="moto's URL, http://127.0.0.1:PORT (default :24566)")
+    ap.add_argument("--route", action="append", default=[], metavar="FIRST-LAST=URL",
+                    help="send requests acting in accounts FIRST..LAST (12-digit ids) to the "
+                         "moto at URL instead of --upstream (repeatable)")
     ap.add_argument("--latency-ms", type=float, default=0.0,
                     help="delay added before each request is answered (default 0)")
     ap.add_argument("--fault-rate", type=float, default=0.0,
@@ -710,15 +828,13 @@ def main() -> int:
     _, listen_port = loopback_addr(args.listen, "--listen")
     if args.stop:
         return stop(listen_port)
-    up = urlsplit(args.upstream)
-    if up.scheme != "http" or up.hostname != LOOPBACK or not up.port:
-        raise SystemExit(f"error: --upstream must be http://{LOOPBACK}:PORT, got {args.upstream!r}")
+    Routes(args.upstream, args.route)  # exits 2 on a bad --upstream or --route
     if not 0 <= args.fault_rate <= 1:
-        raise SystemExit("error: --fault-rate must be between 0 and 1")
+        bad_usage("--fault-rate must be between 0 and 1")
     kinds = [k.strip() for k in args.faults.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in KINDS]
     if unknown or not kinds:
-        raise SystemExit(f"error: --faults takes {','.join(KINDS)}; got {args.faults!r}")
+        bad_usage(f"--faults takes {','.join(KINDS)}; got {args.faults!r}")
     args.faults = kinds
     try:
         asyncio.run(serve(args, listen_port))

@@ -53,6 +53,15 @@ cmd_pattern() {
     esac
 }
 
+# moto_env PORT RECORDING: the environment moto_launcher.py runs with (sandbox/up
+# for the sandbox's moto, sandbox/moto-shard for more), as `env` arguments.
+moto_env() {
+    printf '%s\n' MOTO_ENABLE_RECORDING=True "MOTO_RECORDER_FILEPATH=$2" \
+        SANDBOX_MOTO_HOST=127.0.0.1 "SANDBOX_MOTO_PORT=$1" \
+        "SANDBOX_RDS_PORT=$MYSQL_PORT" "SANDBOX_CACHE_PORT=$REDIS_TLS_PORT" \
+        "SANDBOX_CACHE_PLAIN_PORT=$REDIS_PORT" "SANDBOX_SITE_CNAME=$SITE_CNAME"
+}
+
 # Prints the pid recorded for service $1 if that process is alive and is ours; fails otherwise.
 live_pid() {
     local f pid

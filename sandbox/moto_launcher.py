@@ -115,7 +115,7 @@ def account_from_access_key():
         # moto scans every account's IAM backends (in every partition) for a key
         # it issued; with many accounts that is slow on every request. Its keys
         # encode their account (as AWS's do): look there first.
-        owner = _account_encoded_in_key(access_key)
+        owner = account_encoded_in_key(access_key)
         if owner and owner in iam_models.iam_backends:
             for partition in list(iam_models.iam_backends[owner].keys()):
                 if access_key in iam_models.iam_backends[owner][partition].access_keys:
@@ -125,7 +125,7 @@ def account_from_access_key():
     iam_models.get_account_id_from = get_account_id_from
 
 
-def _account_encoded_in_key(access_key: str) -> str | None:
+def account_encoded_in_key(access_key: str) -> str | None:
     """The account an AKIA/ASIA key of moto's (or AWS's) encodes, as STS
     GetAccessKeyInfo decodes it: base32 characters 5-12 minus an offset, times
     two, plus the parity of character 13. None for any other string."""

@@ -745,3 +745,135 @@ fn learners_own_reports_fill_in_what_the_grader_cannot_reach() {
         true
     );
 }
+
+/// One more moto (`sandbox/moto-shard`) on `port`, empty until provisioned;
+/// stopped on drop.
+struct MotoShard {
+    child: std::process::Child,
+    url: String,
+}
+
+impl MotoShard {
+    fn start(port: u16) -> MotoShard {
+        let url = format!("http://127.0.0.1:{port}");
+        let child = Command::new(repo().join("sandbox/moto-shard"))
+            .args(["--port", &port.to_string()])
+            .envs(sandbox_env())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sandbox/moto-shard");
+        let mut shard = MotoShard { child, url };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let health = Command::new("curl")
+                .args(["-sf", &format!("{}/sandbox/health", shard.url)])
+                .output()
+                .expect("run curl");
+            if health.status.success() {
+                return shard;
+            }
+            assert!(shard.child.try_wait().unwrap().is_none(), "sandbox/moto-shard exited");
+            assert!(Instant::now() < deadline, "sandbox/moto-shard never answered");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Provisions the solved lab state into `account` of this moto.
+    fn provision(&self, account: &str) {
+        let out = Command::new(repo().join("sandbox/provision"))
+            .args(["--accounts", "1", "--first", account])
+            .envs(sandbox_env())
+            .env("SANDBOX_AWS_ENDPOINT_URL", &self.url)
+            .output()
+            .expect("run sandbox/provision");
+        assert!(out.status.success(), "{}", crate::common::text(&out));
+    }
+}
+
+impl Drop for MotoShard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_proxy_sends_each_learner_to_the_moto_that_holds_their_account() {
+    let _turn = SandboxTurn::shared();
+    let shard = MotoShard::start(24611);
+    shard.provision("445000000000");
+    let out = Command::new(repo().join("sandbox/provision"))
+        .args(["--accounts", "1", "--first", "445000000001"])
+        .envs(sandbox_env())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", crate::common::text(&out));
+    let dir = tempfile::tempdir().unwrap();
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(
+        &roster,
+        "learner,account,external_id\nin-shard,445000000000,labcheck-sandbox\nat-home,445000000001,labcheck-sandbox\n",
+    )
+    .unwrap();
+    let grade_through = |proxy: &Proxy| {
+        let book = dir.path().join(format!("book-{}.json", proxy.port));
+        let out = instructor()
+            .env("AWS_ENDPOINT_URL", &proxy.url)
+            .args(["cohort", "grade"])
+            .arg(&roster)
+            .args(["--format", "json", "-o"])
+            .arg(&book)
+            .output()
+            .unwrap();
+        (out, book)
+    };
+
+    // Without a route, the shard's learner has no role in the sandbox's moto.
+    let unrouted = Proxy::start(24612, &[]);
+    let (out, book) = grade_through(&unrouted);
+    assert_eq!(out.status.code(), Some(3), "{}", crate::common::text(&out));
+    let rows = read_json(&book)["learners"].clone();
+    assert!(
+        rows[0]["grading_status"]
+            .as_str()
+            .unwrap()
+            .starts_with("error: AssumeRole refused"),
+        "{}",
+        rows[0]
+    );
+    assert_eq!(rows[1]["grading_status"], "graded", "{}", rows[1]);
+
+    // With the route, each learner's calls (their AssumeRole, by the role's
+    // account; the rest, by the keys it answered) reach their own moto.
+    let route = format!("445000000000-445000000000={}", shard.url);
+    let routed = Proxy::start(24613, &["--route", &route]);
+    let (out, book) = grade_through(&routed);
+    let stats: Value = serde_json::from_str(&routed.stats()).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\nproxy: {stats}",
+        crate::common::text(&out)
+    );
+    let book = read_json(&book);
+    assert_eq!(book["totals"]["all_passed"], 2, "{}", book["totals"]);
+    let counts = &stats["routed"];
+    for moto in [shard.url.as_str(), sandbox_env()["AWS_ENDPOINT_URL"].as_str()] {
+        assert!(counts[moto].as_u64().unwrap_or(0) >= 10, "{moto}: {stats}");
+    }
+
+    // A route that is not FIRST-LAST=URL is a usage error.
+    for bad in [
+        "445000000000=http://127.0.0.1:1",
+        "1-2=http://127.0.0.1:1",
+        "445000000000-445000000001=https://x",
+    ] {
+        let out = Command::new(repo().join("sandbox/faultproxy"))
+            .args(["--listen", "127.0.0.1:24614", "--route", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", crate::common::text(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--route"), "{bad}");
+    }
+}
