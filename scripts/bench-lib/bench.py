@@ -5,7 +5,13 @@ measured).
   cohort  grade N provisioned learners (default 1000) through a proxy that adds
           50 ms to every AWS call; compare with a loop of one `labcheck check`
           process per account (20 of them, extrapolated). Goals: <= 60 s wall,
-          peak RSS <= 300 MB, >= 20x faster than the loop.
+          peak RSS <= 300 MB, >= 20x faster than the loop. The learners'
+          accounts are spread over --motos fresh moto processes (default: two
+          per core; sandbox/moto-shard), in blocks the proxy routes to: one
+          moto answers every call under one interpreter lock, which on its own
+          caps the run at moto's CPU time, where AWS answers each learner's
+          calls in that learner's account. (More motos than cores still
+          helps: fewer threads wait on each interpreter lock.)
 
   lab     the whole lab for one account, the AWS steps alone, a sequential
           boto3 script making the same calls (scripts/bench-lib/sequential.py)
@@ -21,6 +27,7 @@ Run through scripts/bench, which brings the sandbox up and builds labcheck.
 """
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -64,12 +71,13 @@ class LatencyProxy:
     """sandbox/faultproxy with latency only, in front of moto; with `trace`,
     it records each call's start and end (see `calls`)."""
 
-    def __init__(self, env: dict, latency_ms: int, trace: bool = False):
+    def __init__(self, env: dict, latency_ms: int, trace: bool = False, routes: tuple = ()):
         self.port = free_port()
         self.proc = subprocess.Popen(
             [str(SANDBOX / "faultproxy"), "--listen", f"127.0.0.1:{self.port}",
              "--upstream", env["AWS_ENDPOINT_URL"], "--latency-ms", str(latency_ms),
-             "--fault-rate", "0"] + (["--trace"] if trace else []),
+             "--fault-rate", "0"] + (["--trace"] if trace else [])
+            + [arg for route in routes for arg in ("--route", route)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.seen = 0
         deadline = time.time() + 20
@@ -90,12 +98,94 @@ class LatencyProxy:
         self.seen = answer["next"]
         return answer["calls"]
 
+    def stats(self) -> dict:
+        with urllib.request.urlopen(f"{self.url}/faultproxy/stats", timeout=10) as r:
+            return json.load(r)
+
     def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
+        stop_process(self.proc)
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class MotoShards:
+    """`count` fresh moto processes (sandbox/moto-shard) holding `learners`
+    accounts from `first` on, in contiguous blocks, each provisioned with the
+    solved lab state; `routes` are the proxy's --route arguments for them."""
+
+    def __init__(self, env: dict, count: int, first: int, learners: int):
+        self.procs: list[subprocess.Popen] = []
+        self.routes: list[str] = []
+        self.blocks: list[list[int]] = []
+        blocks = [learners // count + (1 if i < learners % count else 0) for i in range(count)]
         try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+            ports = []
+            for _ in range(count):
+                port = free_port()
+                with shard_log(port).open("wb") as out:
+                    self.procs.append(subprocess.Popen(
+                        [str(SANDBOX / "moto-shard"), "--port", str(port)],
+                        env=env, stdout=out, stderr=subprocess.STDOUT))
+                ports.append(port)
+            for port, proc in zip(ports, self.procs, strict=True):
+                wait_for_moto(port, proc)
+            provisioning = []
+            start = first
+            for port, size in zip(ports, blocks, strict=True):
+                if size == 0:
+                    continue
+                self.routes.append(f"{start:012d}-{start + size - 1:012d}=http://127.0.0.1:{port}")
+                self.blocks.append(list(range(start, start + size)))
+                provisioning.append(subprocess.Popen(
+                    [str(SANDBOX / "provision"), "--accounts", str(size), "--first", str(start)],
+                    env=dict(env, SANDBOX_AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}"),
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+                start += size
+            for proc in provisioning:
+                _, err = proc.communicate()
+                if proc.returncode != 0:
+                    sys.stderr.write(err.decode())
+                    raise SystemExit(f"sandbox/provision into a moto shard failed ({proc.returncode})")
+        except BaseException:
+            self.stop()
+            raise
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            stop_process(proc)
+
+
+def shard_log(port: int) -> Path:
+    logs = SANDBOX / ".state" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    return logs / f"moto-shard-{port}.log"
+
+
+def wait_for_moto(port: int, proc: subprocess.Popen) -> None:
+    deadline = time.time() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/sandbox/health", timeout=2):
+                return
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(f"sandbox/moto-shard --port {port} exited with {proc.returncode} "
+                                 f"(log: {shard_log(port)})")
+            if time.time() > deadline:
+                raise SystemExit(f"sandbox/moto-shard --port {port} did not answer within 60 s "
+                                 f"(log: {shard_log(port)})")
+            time.sleep(0.1)
 
 
 def timed(cmd: list, env: dict, **kw) -> tuple[float, int, subprocess.CompletedProcess]:
@@ -125,44 +215,64 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def sandbox_pids(proxy_pid: int) -> dict[str, int]:
-    """The processes that serve a cohort run besides labcheck: moto (every AWS
-    call), the latency proxy in front of it, gunicorn (the learners' site)."""
-    state = SANDBOX / ".state"
-    pids = {"latency proxy": proxy_pid}
-    for name, file in (("moto", "moto.pid"), ("gunicorn (the site)", "app.pid")):
-        try:
-            pids[name] = int((state / file).read_text().strip())
-        except (OSError, ValueError):
-            pass
+def sandbox_pids(proxy_pid: int, motos: list[int]) -> dict[str, list[int]]:
+    """The processes that serve a cohort run besides labcheck: the motos that
+    hold the learners (every AWS call), the latency proxy in front of them,
+    gunicorn (the learners' site)."""
+    pids = {f"moto ({len(motos)} process{'es' if len(motos) > 1 else ''})": motos,
+            "latency proxy": [proxy_pid]}
+    try:
+        pids["gunicorn (the site)"] = [int((SANDBOX / ".state" / "app.pid").read_text().strip())]
+    except (OSError, ValueError):
+        pass
     return pids
 
 
-def bench_cohort(binary: str, learners: int, loop: int, latency: int) -> int:
-    env = sandbox_env()
-    first = 500000000000
-    log(f"provisioning {learners} learner accounts from {first}")
-    subprocess.run([str(SANDBOX / "provision"), "--accounts", str(learners), "--first", str(first)],
-                   env=env, check=True, stdout=subprocess.DEVNULL)
-    work = Path(tempfile.mkdtemp(prefix="labcheck-bench-"))
-    roster = work / "roster.csv"
-    with roster.open("w", newline="") as f:
+def write_roster(path: Path, accounts: list[int], region: str) -> Path:
+    with path.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["learner", "account", "region", "external_id"])
-        for i in range(learners):
-            w.writerow([f"learner{i:05d}", str(first + i), env["AWS_REGION"], "labcheck-sandbox"])
-    proxy = LatencyProxy(env, latency)
-    try:
+        for i, account in enumerate(accounts):
+            w.writerow([f"learner{i:05d}", f"{account:012d}", region, "labcheck-sandbox"])
+    return path
+
+
+def bench_cohort(binary: str, learners: int, loop: int, latency: int, motos: int) -> int:
+    env = sandbox_env()
+    region = env["AWS_REGION"]
+    first = 500000000000
+    with contextlib.ExitStack() as cleanup:
+        log(f"provisioning {learners} learner accounts from {first} in {motos} fresh moto "
+            f"process{'es' if motos > 1 else ''}")
+        shards = MotoShards(env, motos, first, learners)
+        cleanup.callback(shards.stop)
+        work = Path(tempfile.mkdtemp(prefix="labcheck-bench-"))
+        cleanup.callback(shutil.rmtree, work, ignore_errors=True)
+        proxy = LatencyProxy(env, latency, routes=tuple(shards.routes))
+        cleanup.callback(proxy.stop)
         penv = dict(env, AWS_ENDPOINT_URL=proxy.url)
+        # Roster order takes turns across the motos (a run starts the learners
+        # about in roster order), so every moto has work from the start.
+        accounts = [block[j] for j in range(max(map(len, shards.blocks)))
+                    for block in shards.blocks if j < len(block)]
+        roster = write_roster(work / "roster.csv", accounts, region)
+
+        # A fresh moto answers its first call of each kind slowly (it loads
+        # botocore's models then): one learner per moto first, untimed, as
+        # the sandbox's own moto is warm from the tests.
+        warm = write_roster(work / "warm-up.csv", [block[0] for block in shards.blocks], region)
+        subprocess.run([binary, "cohort", "grade", str(warm), "--format", "json", "-o",
+                        str(work / "warm-up.json")], env=penv, check=False, capture_output=True)
+
         log(f"cohort grade: {learners} learners, {latency} ms per AWS call")
         book = work / "gradebook.json"
-        servers = sandbox_pids(proxy.proc.pid)
-        cpu_before = {name: cpu_seconds(pid) for name, pid in servers.items()}
+        servers = sandbox_pids(proxy.proc.pid, shards.pids)
+        cpu_before = {name: sum(map(cpu_seconds, pids)) for name, pids in servers.items()}
         own_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall, rss, proc = timed([binary, "cohort", "grade", str(roster), "--format", "json",
                                  "-o", str(book)], penv)
         own_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in servers.items()}
+        cpu = {name: sum(map(cpu_seconds, pids)) - cpu_before[name] for name, pids in servers.items()}
         cpu = {"labcheck": (own_after.ru_utime + own_after.ru_stime)
                - (own_before.ru_utime + own_before.ru_stime), **cpu}
         if proc.returncode not in (0, 3):
@@ -170,6 +280,11 @@ def bench_cohort(binary: str, learners: int, loop: int, latency: int) -> int:
             raise SystemExit(f"cohort grade failed with exit {proc.returncode}")
         totals = json.loads(book.read_text())["totals"]
         log(proc.stderr.decode().strip().splitlines()[-1])
+        unsolved = totals["graded"] - totals["all_passed"]
+        routed = proxy.stats()["routed"]
+        idle = [route for route in shards.routes if route.split("=", 1)[1] not in routed]
+        if idle:
+            raise SystemExit(f"the proxy sent nothing to {idle}: {routed}")
 
         # The loop an instructor would write without `cohort grade`: one
         # `labcheck check` per learner, each through that learner's grader
@@ -181,28 +296,23 @@ def bench_cohort(binary: str, learners: int, loop: int, latency: int) -> int:
                                f"aws_access_key_id = {env['AWS_ACCESS_KEY_ID']}\n"
                                f"aws_secret_access_key = {env['AWS_SECRET_ACCESS_KEY']}\n")
         config.write_text("".join(
-            f"[profile learner{i}]\nrole_arn = arn:aws:iam::{first + i}:role/labcheck-grader\n"
+            f"[profile learner{i}]\nrole_arn = arn:aws:iam::{accounts[i]:012d}:role/labcheck-grader\n"
             f"external_id = labcheck-sandbox\nrole_session_name = labcheck-learner{i}\n"
-            f"source_profile = instructor\nregion = {env['AWS_REGION']}\n\n" for i in range(loop)))
+            f"source_profile = instructor\nregion = {region}\n\n" for i in range(loop)))
         lenv = {k: v for k, v in penv.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
         lenv.update(AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(credentials))
         loop_start = time.perf_counter()
-        loop_rss = 0
         for i in range(loop):
-            _, r, p = timed([binary, "check", "--format", "json", "--profile", f"learner{i}",
+            _, _, p = timed([binary, "check", "--format", "json", "--profile", f"learner{i}",
                              "--set", "network=outside", "--set", f"project_dir={work}"], lenv)
-            loop_rss = max(loop_rss, r)
             if p.returncode not in (0, 1, 3):
                 sys.stderr.write(p.stderr.decode())
                 raise SystemExit(f"labcheck check failed with exit {p.returncode}")
             if i == 0:
                 account = json.loads(p.stdout)["account"]
-                if str(first) not in json.dumps(account):
-                    raise SystemExit(f"the loop graded {account}, not learner 0's account {first}")
+                if f"{accounts[0]:012d}" not in json.dumps(account):
+                    raise SystemExit(f"the loop graded {account}, not learner 0's account {accounts[0]}")
         loop_wall = time.perf_counter() - loop_start
-    finally:
-        proxy.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
     per_check = loop_wall / loop
     extrapolated = per_check * learners
@@ -212,6 +322,7 @@ def bench_cohort(binary: str, learners: int, loop: int, latency: int) -> int:
         ("cohort grade, learners per second", f"{learners / wall:.1f}", "", None),
         ("cohort grade, peak RSS", f"{rss / 1024:.0f} MB", "<= 300 MB", rss / 1024 <= 300),
         ("graded / not graded", f"{totals['graded']} / {totals['not_graded']}", "", None),
+        ("graded learners with a check failed (all are solved)", f"{unsolved}", "0", unsolved == 0),
         (f"loop of `labcheck check`, per account ({loop} timed)", f"{per_check:.2f} s", "", None),
         (f"loop, extrapolated to {learners}", f"{extrapolated:.0f} s", "", None),
         ("speed-up of cohort grade over the loop", f"{ratio:.1f}x", ">= 20x", ratio >= 20),
@@ -316,15 +427,22 @@ def main() -> int:
     c.add_argument("--learners", type=int, default=1000)
     c.add_argument("--loop", type=int, default=20)
     c.add_argument("--latency-ms", type=int, default=50)
+    c.add_argument("--motos", type=int, default=2 * (os.cpu_count() or 1),
+                   help="moto processes the learners are spread over (default: two per core)")
     lab = sub.add_parser("lab", help="one account's lab against its floors")
     lab.add_argument("--runs", type=int, default=5)
     lab.add_argument("--latency-ms", type=int, default=50)
     ap.add_argument("--bin", required=True, help="the labcheck binary")
     args = ap.parse_args()
+    # A SIGTERM ends the run as Ctrl-C does, so the motos and the proxy it
+    # started are stopped and its temporary files removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if args.what == "cohort":
-        return bench_cohort(args.bin, args.learners, args.loop, args.latency_ms)
+        if not 1 <= args.motos <= args.learners:
+            ap.error("--motos must be between 1 and --learners")
+        return bench_cohort(args.bin, args.learners, args.loop, args.latency_ms, args.motos)
     if args.what == "lab":
         return bench_lab(args.bin, args.runs, args.latency_ms)
     return 2
