@@ -19,3 +19,4 @@ mod rds_step;
 mod read_only;
 mod s3_step;
 mod scenarios;
+mod tls;

@@ -20,12 +20,21 @@ pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Variables that point labcheck, the AWS SDK or the learner's Django
-/// settings somewhere: taken from `sandbox/env`, never from the machine.
+/// Variables that point labcheck, the AWS SDK, the learner's Django settings
+/// or the sandbox's tools somewhere: taken from `sandbox/env`, never from the
+/// machine.
 fn is_lab_variable(name: &str) -> bool {
-    ["AWS_", "LABCHECK_", "RDS_", "DJANGO_", "CACHE_", "VIRTUAL_ENV"]
-        .iter()
-        .any(|p| name.starts_with(p))
+    [
+        "AWS_",
+        "LABCHECK_",
+        "RDS_",
+        "DJANGO_",
+        "CACHE_",
+        "SANDBOX_",
+        "VIRTUAL_ENV",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
 }
 
 /// The variables `sandbox/env` exports, read by sourcing it.
