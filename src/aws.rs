@@ -269,6 +269,28 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// Whether an error chain says the TLS peer's certificate was refused (the
+/// words rustls uses for every certificate it does not accept).
+pub fn is_certificate_error(chain: &str) -> bool {
+    chain.contains("invalid peer certificate")
+}
+
+/// What to do about an endpoint whose certificate is not trusted: `endpoint`
+/// is AWS_ENDPOINT_URL (empty: AWS's own endpoints).
+pub fn certificate_hint(endpoint: &str) -> String {
+    let server = if endpoint.is_empty() {
+        "AWS's endpoint".to_string()
+    } else {
+        format!("the server at AWS_ENDPOINT_URL={endpoint}")
+    };
+    format!(
+        "{server} answered, but with a TLS certificate labcheck does not trust; if your own CA signed it, \
+         set SSL_CERT_FILE to a PEM file holding that CA's certificate (it replaces the system's list, so \
+         add the system's CAs to it if you also reach AWS itself); behind a network proxy that inspects TLS, \
+         ask for the proxy's CA certificate and do the same"
+    )
+}
+
 /// Error codes AWS services use for "slow down".
 fn is_throttling(code: &str) -> bool {
     matches!(
@@ -299,6 +321,9 @@ pub enum AwsErrorKind {
     AccessDenied,
     /// No answer: connection, DNS or timeout.
     Network,
+    /// The endpoint answered over TLS with a certificate labcheck does not
+    /// trust (its own CA, an expired certificate, a TLS-inspecting proxy).
+    Certificate,
     /// AWS answered, but only "try again": throttling or a server error.
     Transient,
     /// Anything else (a validation error, a service error labcheck does not sort).
@@ -328,6 +353,9 @@ impl AwsError {
         let status = err.raw_response().map(|r| r.status().as_u16());
         let code = err.code().map(str::to_string);
         let kind = match (&err, code.as_deref(), status) {
+            (SdkError::DispatchFailure(_), _, _) if is_certificate_error(&error_chain(&err)) => {
+                AwsErrorKind::Certificate
+            }
             (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_), _, _) => AwsErrorKind::Network,
             (_, Some(c), _) if c.starts_with("NoSuch") || c.ends_with("NotFound") || c.ends_with("NotFoundFault") => {
                 AwsErrorKind::NotFound
@@ -371,6 +399,9 @@ impl AwsError {
             AwsErrorKind::AccessDenied => Some(format!(
                 "the credentials labcheck uses may not call {}; `labcheck policy` prints the read-only policy it needs",
                 self.action
+            )),
+            AwsErrorKind::Certificate => Some(certificate_hint(
+                &std::env::var("AWS_ENDPOINT_URL").unwrap_or_default(),
             )),
             AwsErrorKind::Network => Some(match std::env::var("AWS_ENDPOINT_URL") {
                 Ok(url) if !url.is_empty() => format!(

@@ -247,6 +247,7 @@ impl Grader {
                 e.message.trim_start_matches(&format!("{}: ", code(e)))
             ),
             AwsErrorKind::NotFound => format!("the grader role does not exist ({}). Fix: {fix}", e.message),
+            AwsErrorKind::Certificate => format!("AWS STS's TLS certificate is not trusted ({})", e.message),
             _ if e.is_transient() => format!("AWS STS did not answer ({})", e.message),
             _ => format!("AssumeRole failed: {}. Fix: {fix}", e.message),
         }
