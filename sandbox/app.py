@@ -209,29 +209,56 @@ def start(media_local: bool = False, force: bool = False) -> None:
         say(f"gunicorn already up (pid {pid}) on {want['bind']}")
         return
     if pid:
-        why = ("restart asked" if force else "not answering" if record == want
-               else "the deployed copy or its environment changed")
+        why = (
+            "restart asked"
+            if force
+            else "not answering"
+            if record == want
+            else "the deployed copy or its environment changed"
+        )
         say(f"restarting gunicorn ({why})")
         stop(quiet=True)
     else:
         PIDFILE.unlink(missing_ok=True)
     port = int(c.GUNICORN_PORT)
     if port_open(port):
-        raise SystemExit(f"[app] error: port {port} is in use by a process the sandbox did not "
-                         "start; stop it or run sandbox/down")
+        raise SystemExit(
+            f"[app] error: port {port} is in use by a process the sandbox did not "
+            "start; stop it or run sandbox/down"
+        )
     env = c.app_environ(c.DEFAULT_ACCOUNT, media_local=media_local)
     gunicorn = c.APP_PY.parent / "gunicorn"
     c.LOG_DIR.mkdir(parents=True, exist_ok=True)
     with open(LOG, "a") as log:
-        log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} sandbox: starting gunicorn "
-                  f"on {want['bind']} ({'media on local disk' if media_local else 'media on S3'})\n")
+        log.write(
+            f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} sandbox: starting gunicorn "
+            f"on {want['bind']} ({'media on local disk' if media_local else 'media on S3'})\n"
+        )
         log.flush()
         proc = subprocess.Popen(
-            [str(gunicorn), "pets_project.wsgi:application", "--chdir", str(c.PROJECT_COPY),
-             "--bind", want["bind"], "--workers", "2", "--no-control-socket",
-             "--access-logfile", "-", "--error-logfile", "-", "--capture-output"],
-            cwd=c.PROJECT_COPY, env=env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                str(gunicorn),
+                "pets_project.wsgi:application",
+                "--chdir",
+                str(c.PROJECT_COPY),
+                "--bind",
+                want["bind"],
+                "--workers",
+                "2",
+                "--no-control-socket",
+                "--access-logfile",
+                "-",
+                "--error-logfile",
+                "-",
+                "--capture-output",
+            ],
+            cwd=c.PROJECT_COPY,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     PIDFILE.write_text(f"{proc.pid}\n")
     deadline = time.monotonic() + WAIT_SECONDS
     while not answers(timeout=2):
@@ -243,8 +270,10 @@ def start(media_local: bool = False, force: bool = False) -> None:
             raise SystemExit(f"[app] error: gunicorn did not answer within {WAIT_SECONDS}s (see {LOG})")
         time.sleep(0.25)
     RECORD.write_text(json.dumps(want, indent=1) + "\n")
-    say(f"gunicorn (pid {proc.pid}) serves {c.PROJECT_COPY} on http://{want['bind']}"
-        + (" with media on the local disk" if media_local else ""))
+    say(
+        f"gunicorn (pid {proc.pid}) serves {c.PROJECT_COPY} on http://{want['bind']}"
+        + (" with media on the local disk" if media_local else "")
+    )
 
 
 def cmd_start(args) -> int:
@@ -271,14 +300,15 @@ def cmd_login() -> int:
     if not m:
         print("[app] error: no CSRF token on the admin login page", file=sys.stderr)
         return 1
-    form = urllib.parse.urlencode({
-        "csrfmiddlewaretoken": m.group(1),
-        "username": c.ADMIN_USER,
-        "password": c.secret(c.ADMIN_PASSWORD_FILE),
-        "next": "/admin/",
-    }).encode()
-    req = urllib.request.Request(login_url, data=form,
-                                 headers={"Referer": login_url, "Origin": base})
+    form = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": m.group(1),
+            "username": c.ADMIN_USER,
+            "password": c.secret(c.ADMIN_PASSWORD_FILE),
+            "next": "/admin/",
+        }
+    ).encode()
+    req = urllib.request.Request(login_url, data=form, headers={"Referer": login_url, "Origin": base})
     with opener.open(req, timeout=15) as resp:  # follows the 302 to /admin/
         final, status = resp.geturl(), resp.status
         body = resp.read().decode("utf-8", "replace")
@@ -291,8 +321,13 @@ def cmd_login() -> int:
 
 
 def main() -> int:
-    cmds = {"env": lambda a: cmd_env(), "deploy": lambda a: cmd_deploy(),
-            "start": cmd_start, "stop": cmd_stop, "login": lambda a: cmd_login()}
+    cmds = {
+        "env": lambda a: cmd_env(),
+        "deploy": lambda a: cmd_deploy(),
+        "start": cmd_start,
+        "stop": cmd_stop,
+        "login": lambda a: cmd_login(),
+    }
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         print(f"usage: app.py {'|'.join(cmds)} [options]", file=sys.stderr)
         return 2

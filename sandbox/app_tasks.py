@@ -47,9 +47,12 @@ def model_tables(app_label=None) -> set:
     from django.apps import apps
 
     configs = [apps.get_app_config(app_label)] if app_label else apps.get_app_configs()
-    return {m._meta.db_table for cfg in configs
-            for m in cfg.get_models(include_auto_created=True)
-            if m._meta.managed and not m._meta.proxy}
+    return {
+        m._meta.db_table
+        for cfg in configs
+        for m in cfg.get_models(include_auto_created=True)
+        if m._meta.managed and not m._meta.proxy
+    }
 
 
 def pending_migrations(connection) -> list:
@@ -97,9 +100,11 @@ def ensure_schema(connection) -> bool:
         # Half there: some tables without their migration record, or the record
         # without its tables. The lab's rows come from the fixture, so start
         # the app over: drop what is left, forget its migrations.
-        log(f"pets_app is half migrated (missing tables: {', '.join(sorted(lab - tables)) or 'none'}; "
+        log(
+            f"pets_app is half migrated (missing tables: {', '.join(sorted(lab - tables)) or 'none'}; "
             f"unapplied: {', '.join(m.name for m, _ in pending if m.app_label == 'pets_app') or 'none'}): "
-            "dropping its tables and migrating it again")
+            "dropping its tables and migrating it again"
+        )
         drop_tables(connection, lab & tables)
         MigrationRecorder.Migration.objects.filter(app="pets_app").delete()
         pending = pending_migrations(connection)

@@ -32,8 +32,10 @@ import sandbox_common as c
 def _empty_bucket(s3, bucket: str) -> int:
     n = 0
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-        objs = [{"Key": o["Key"], "VersionId": o["VersionId"]}
-                for o in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        objs = [
+            {"Key": o["Key"], "VersionId": o["VersionId"]}
+            for o in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
         if objs:
             s3.delete_objects(Bucket=bucket, Delete={"Objects": objs, "Quiet": True})
             n += len(objs)
@@ -56,9 +58,18 @@ def break_no_cors(account: str) -> str:
 def break_public_bucket(account: str) -> str:
     s3, bucket = c.client("s3", account), c.bucket_name(account)
     s3.delete_public_access_block(Bucket=bucket)
-    policy = {"Version": "2012-10-17", "Statement": [{
-        "Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
-        "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublicRead",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            }
+        ],
+    }
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
     return f"turned the public access block off and made {bucket} world-readable by policy"
 
@@ -71,11 +82,19 @@ def break_empty_bucket(account: str) -> str:
 
 def break_archived_media(account: str) -> str:
     s3, bucket = c.client("s3", account), c.bucket_name(account)
-    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-            for o in page.get("Contents", [])]
+    keys = [
+        o["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for o in page.get("Contents", [])
+    ]
     for key in keys:
-        s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": key},
-                       StorageClass="GLACIER", MetadataDirective="COPY")
+        s3.copy_object(
+            Bucket=bucket,
+            Key=key,
+            CopySource={"Bucket": bucket, "Key": key},
+            StorageClass="GLACIER",
+            MetadataDirective="COPY",
+        )
     return f"moved all {len(keys)} objects of {bucket} to the GLACIER storage class"
 
 
@@ -84,8 +103,9 @@ def break_archived_media(account: str) -> str:
 
 def _group_id(account: str, name: str) -> str:
     ec2 = c.client("ec2", account)
-    groups = ec2.describe_security_groups(
-        Filters=[{"Name": "group-name", "Values": [name]}])["SecurityGroups"]
+    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [name]}])[
+        "SecurityGroups"
+    ]
     if not groups:
         raise SystemExit(f"error: no security group {name} in account {account}: provision it first")
     return groups[0]["GroupId"]
@@ -95,12 +115,27 @@ def _revoke_port(account: str, name: str, port: int) -> str:
     ec2 = c.client("ec2", account)
     gid = _group_id(account, name)
     perms = ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]["IpPermissions"]
-    gone = [p for p in perms if p.get("FromPort") is not None
-            and p["FromPort"] <= port <= p.get("ToPort", p["FromPort"])]
+    gone = [
+        p
+        for p in perms
+        if p.get("FromPort") is not None and p["FromPort"] <= port <= p.get("ToPort", p["FromPort"])
+    ]
     for p in gone:
-        keep = {k: v for k, v in p.items()
-                if k in ("IpProtocol", "FromPort", "ToPort", "UserIdGroupPairs", "IpRanges",
-                         "Ipv6Ranges", "PrefixListIds") and v}
+        keep = {
+            k: v
+            for k, v in p.items()
+            if k
+            in (
+                "IpProtocol",
+                "FromPort",
+                "ToPort",
+                "UserIdGroupPairs",
+                "IpRanges",
+                "Ipv6Ranges",
+                "PrefixListIds",
+            )
+            and v
+        }
         for pair in keep.get("UserIdGroupPairs", []):
             for k in list(pair):
                 if k not in ("GroupId", "UserId"):
@@ -126,14 +161,22 @@ def break_cache_no_tls(account: str) -> str:
         if err.response["Error"]["Code"] != "ServerlessCacheNotFoundFault":
             raise
     ec.create_replication_group(
-        ReplicationGroupId=c.CACHE_NAME, ReplicationGroupDescription="pets project sessions",
-        Engine="redis", EngineVersion="7.1", CacheNodeType="cache.t4g.micro",
-        NumCacheClusters=1, Port=6379, TransitEncryptionEnabled=False,
-        SecurityGroupIds=[sg])
+        ReplicationGroupId=c.CACHE_NAME,
+        ReplicationGroupDescription="pets project sessions",
+        Engine="redis",
+        EngineVersion="7.1",
+        CacheNodeType="cache.t4g.micro",
+        NumCacheClusters=1,
+        Port=6379,
+        TransitEncryptionEnabled=False,
+        SecurityGroupIds=[sg],
+    )
     group = ec.describe_replication_groups(ReplicationGroupId=c.CACHE_NAME)["ReplicationGroups"][0]
     ep = group["NodeGroups"][0]["PrimaryEndpoint"]
-    return (f"replaced serverless cache {c.CACHE_NAME} by replication group {c.CACHE_NAME} "
-            f"(redis, encryption in transit off) at {ep['Address']}:{ep['Port']} (plain Redis)")
+    return (
+        f"replaced serverless cache {c.CACHE_NAME} by replication group {c.CACHE_NAME} "
+        f"(redis, encryption in transit off) at {ep['Address']}:{ep['Port']} (plain Redis)"
+    )
 
 
 # ---- shared servers and the pets database: global -----------------------------
@@ -150,9 +193,26 @@ def _stop(name: str, pattern: str) -> str:
 def _sql(statements: str) -> str:
     env = dict(os.environ, MYSQL_PWD=c.DB_PASSWORD)
     proc = subprocess.run(
-        ["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", c.MYSQL_PORT, "-u", c.DB_USER,
-         "--batch", "--skip-column-names", c.DB_NAME, "-e", statements],
-        check=False, env=env, capture_output=True, text=True)
+        [
+            "mariadb",
+            "--no-defaults",
+            "-h",
+            "127.0.0.1",
+            "-P",
+            c.MYSQL_PORT,
+            "-u",
+            c.DB_USER,
+            "--batch",
+            "--skip-column-names",
+            c.DB_NAME,
+            "-e",
+            statements,
+        ],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"error: SQL failed: {proc.stderr.strip()}")
     return proc.stdout
@@ -160,9 +220,23 @@ def _sql(statements: str) -> str:
 
 def _redis(*args: str) -> str:
     proc = subprocess.run(
-        ["redis-cli", "--tls", "--cacert", str(c.CA_FILE), "-h", "127.0.0.1",
-         "-p", c.REDIS_TLS_PORT, "-n", "0", *args],
-        check=False, capture_output=True, text=True)
+        [
+            "redis-cli",
+            "--tls",
+            "--cacert",
+            str(c.CA_FILE),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            c.REDIS_TLS_PORT,
+            "-n",
+            "0",
+            *args,
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"error: redis-cli failed: {proc.stderr.strip()}")
     return proc.stdout
@@ -179,18 +253,25 @@ def break_db_down(account: str) -> str:
 def break_no_sessions(account: str) -> str:
     keys = _redis("--scan", "--pattern", "*django.contrib.sessions.cache*").split()
     for i in range(0, len(keys), 100):
-        _redis("DEL", *keys[i:i + 100])
+        _redis("DEL", *keys[i : i + 100])
     return f"deleted {len(keys)} Django session key(s) from Redis"
 
 
 def break_missing_migration(account: str) -> str:
-    _sql("DROP TABLE IF EXISTS pets_app_vetvisit; "
-         "DELETE FROM django_migrations WHERE app = 'pets_app' AND name = '0001_initial';")
+    _sql(
+        "DROP TABLE IF EXISTS pets_app_vetvisit; "
+        "DELETE FROM django_migrations WHERE app = 'pets_app' AND name = '0001_initial';"
+    )
     return "dropped table pets_app_vetvisit and the pets_app 0001_initial migration record"
 
 
-LAB_TABLES = ["pets_app_vetvisit", "pets_app_vaccinationcard", "pets_app_pet_breed",
-              "pets_app_pet", "pets_app_breed"]
+LAB_TABLES = [
+    "pets_app_vetvisit",
+    "pets_app_vaccinationcard",
+    "pets_app_pet_breed",
+    "pets_app_pet",
+    "pets_app_breed",
+]
 
 
 def break_empty_tables(account: str) -> str:
@@ -201,10 +282,12 @@ def break_empty_tables(account: str) -> str:
 def break_no_superuser(account: str) -> str:
     n = _sql("SELECT COUNT(*) FROM auth_user WHERE is_superuser = 1;").strip()
     supers = "SELECT id FROM auth_user WHERE is_superuser = 1"
-    _sql(f"DELETE FROM django_admin_log WHERE user_id IN ({supers}); "
-         f"DELETE FROM auth_user_groups WHERE user_id IN ({supers}); "
-         f"DELETE FROM auth_user_user_permissions WHERE user_id IN ({supers}); "
-         "DELETE FROM auth_user WHERE is_superuser = 1;")
+    _sql(
+        f"DELETE FROM django_admin_log WHERE user_id IN ({supers}); "
+        f"DELETE FROM auth_user_groups WHERE user_id IN ({supers}); "
+        f"DELETE FROM auth_user_user_permissions WHERE user_id IN ({supers}); "
+        "DELETE FROM auth_user WHERE is_superuser = 1;"
+    )
     return f"deleted {n} superuser(s) from auth_user"
 
 
@@ -213,8 +296,7 @@ def break_no_superuser(account: str) -> str:
 
 def _env_arn(account: str) -> str:
     eb = c.client("elasticbeanstalk", account)
-    envs = eb.describe_environments(ApplicationName=c.EB_APP,
-                                    EnvironmentNames=[c.EB_ENV])["Environments"]
+    envs = eb.describe_environments(ApplicationName=c.EB_APP, EnvironmentNames=[c.EB_ENV])["Environments"]
     if not envs:
         raise SystemExit(f"error: no environment {c.EB_ENV} in account {account}: provision it first")
     return envs[0]["EnvironmentArn"]
@@ -222,10 +304,13 @@ def _env_arn(account: str) -> str:
 
 def break_health_red(account: str) -> str:
     eb = c.client("elasticbeanstalk", account)
-    eb.update_tags_for_resource(ResourceArn=_env_arn(account),
-                                TagsToAdd=[{"Key": "sandbox:health", "Value": "Red"}])
-    return (f"environment {c.EB_ENV} is Red (HealthStatus Severe; cause and ERROR event: "
-            "100.0 % of the requests are failing with HTTP 5xx)")
+    eb.update_tags_for_resource(
+        ResourceArn=_env_arn(account), TagsToAdd=[{"Key": "sandbox:health", "Value": "Red"}]
+    )
+    return (
+        f"environment {c.EB_ENV} is Red (HealthStatus Severe; cause and ERROR event: "
+        "100.0 % of the requests are failing with HTTP 5xx)"
+    )
 
 
 def break_no_db_envvars(account: str) -> str:
@@ -233,8 +318,9 @@ def break_no_db_envvars(account: str) -> str:
     _env_arn(account)
     ns = "aws:elasticbeanstalk:application:environment"
     names = ["RDS_USER_NAME", "RDS_USER_PASSWORD"]
-    eb.update_environment(EnvironmentName=c.EB_ENV, OptionsToRemove=[
-        {"Namespace": ns, "OptionName": n} for n in names])
+    eb.update_environment(
+        EnvironmentName=c.EB_ENV, OptionsToRemove=[{"Namespace": ns, "OptionName": n} for n in names]
+    )
     return f"removed the environment properties {' and '.join(names)} from {c.EB_ENV}"
 
 
@@ -253,15 +339,17 @@ def break_role_no_s3(account: str) -> str:
             iam.detach_role_policy(RoleName=role, PolicyArn=att["PolicyArn"])
             detached.append(att["PolicyName"])
     gone = inline + detached
-    return (f"role {role} lost {', '.join(gone) or 'no policy'}: it keeps only "
-            "AWSElasticBeanstalkWebTier (S3 on elasticbeanstalk-* buckets), nothing on the media bucket")
+    return (
+        f"role {role} lost {', '.join(gone) or 'no policy'}: it keeps only "
+        "AWSElasticBeanstalkWebTier (S3 on elasticbeanstalk-* buckets), nothing on the media bucket"
+    )
 
 
 def break_platform_mismatch(account: str) -> str:
     eb = c.client("elasticbeanstalk", account)
     _env_arn(account)
     eb.update_environment(EnvironmentName=c.EB_ENV, SolutionStackName=c.EB_STACK_OLD)
-    return f"environment {c.EB_ENV} now runs on \"{c.EB_STACK_OLD}\" (Django 5.2 needs Python 3.10+)"
+    return f'environment {c.EB_ENV} now runs on "{c.EB_STACK_OLD}" (Django 5.2 needs Python 3.10+)'
 
 
 # ---- the deployed project copy and the site: global ----------------------------
@@ -293,8 +381,9 @@ def _restart_app(media_local: bool = False) -> str:
 
 def break_debug_on(account: str) -> str:
     settings = _append("pets_project/settings.py", "\n# Added while debugging a deployment\nDEBUG = True\n")
-    return (f"appended DEBUG = True to {settings} and {_restart_app()}: "
-            "unknown URLs show Django's debug 404 page")
+    return (
+        f"appended DEBUG = True to {settings} and {_restart_app()}: unknown URLs show Django's debug 404 page"
+    )
 
 
 def break_static_missing(account: str) -> str:
@@ -314,17 +403,23 @@ def break_static_missing(account: str) -> str:
 
 
 def break_media_local(account: str) -> str:
-    return (f"{_restart_app(media_local=True)} without AWS_STORAGE_BUCKET_NAME: media on the "
-            "local disk, pictures shown as /media/... (the project copy is unchanged)")
+    return (
+        f"{_restart_app(media_local=True)} without AWS_STORAGE_BUCKET_NAME: media on the "
+        "local disk, pictures shown as /media/... (the project copy is unchanged)"
+    )
 
 
 def break_hardcoded_password(account: str) -> str:
     settings = _copy_file("pets_project/settings.py")
     text = settings.read_text()
-    new, n = re.subn(r'("PASSWORD"\s*:\s*)(?!["\'])[^,\n]+', lambda m: m.group(1) + json.dumps(c.DB_PASSWORD),
-                     text, count=1)
+    new, n = re.subn(
+        r'("PASSWORD"\s*:\s*)(?!["\'])[^,\n]+',
+        lambda m: m.group(1) + json.dumps(c.DB_PASSWORD),
+        text,
+        count=1,
+    )
     if n == 0:
-        raise SystemExit(f"error: no \"PASSWORD\": entry to replace in {settings}")
+        raise SystemExit(f'error: no "PASSWORD": entry to replace in {settings}')
     settings.write_text(new)
     return f"wrote the database password as a string literal into DATABASES in {settings}"
 
@@ -353,14 +448,14 @@ def break_no_cache(account: str) -> str:
 
 
 def break_no_db_instance(account: str) -> str:
-    c.client("rds", account).delete_db_instance(DBInstanceIdentifier=c.DB_INSTANCE,
-                                                SkipFinalSnapshot=True)
+    c.client("rds", account).delete_db_instance(DBInstanceIdentifier=c.DB_INSTANCE, SkipFinalSnapshot=True)
     return f"deleted the DB instance {c.DB_INSTANCE} (no final snapshot)"
 
 
 def break_no_eb_app(account: str) -> str:
-    c.client("elasticbeanstalk", account).delete_application(ApplicationName=c.EB_APP,
-                                                             TerminateEnvByForce=True)
+    c.client("elasticbeanstalk", account).delete_application(
+        ApplicationName=c.EB_APP, TerminateEnvByForce=True
+    )
     return f"deleted the Beanstalk application {c.EB_APP} and its environment"
 
 
@@ -373,8 +468,10 @@ def break_site_down(account: str) -> str:
 
 def break_deploy_check_error(account: str) -> str:
     settings = _append("pets_project/settings.py", '\nSECURE_REFERRER_POLICY = "same-origin-please"\n')
-    return (f"appended an invalid SECURE_REFERRER_POLICY to {settings}: "
-            "`manage.py check --deploy` reports error security.E023 (the app keeps running)")
+    return (
+        f"appended an invalid SECURE_REFERRER_POLICY to {settings}: "
+        "`manage.py check --deploy` reports error security.E023 (the app keeps running)"
+    )
 
 
 SCENARIOS = {
@@ -410,7 +507,7 @@ SCENARIOS = {
     },
     "cache-no-tls": {
         "description": "the serverless cache is replaced by a replication group with "
-                       "encryption in transit off (plain endpoint 127.0.0.1:26379)",
+        "encryption in transit off (plain endpoint 127.0.0.1:26379)",
         "scope": "account",
         "red": ["cache.tls"],
         "run": break_cache_no_tls,
@@ -482,7 +579,7 @@ SCENARIOS = {
         "run": break_role_no_s3,
     },
     "platform-mismatch": {
-        "description": f"the environment runs on \"{c.EB_STACK_OLD}\", too old for Django 5.2",
+        "description": f'the environment runs on "{c.EB_STACK_OLD}", too old for Django 5.2',
         "scope": "account",
         "red": ["eb.platform"],
         "run": break_platform_mismatch,
@@ -557,8 +654,10 @@ SCENARIOS = {
 
 
 def print_json(out=sys.stdout) -> None:
-    rows = [{"name": name, "scope": sc["scope"], "red": sc["red"], "description": sc["description"]}
-            for name, sc in SCENARIOS.items()]
+    rows = [
+        {"name": name, "scope": sc["scope"], "red": sc["red"], "description": sc["description"]}
+        for name, sc in SCENARIOS.items()
+    ]
     json.dump(rows, out, indent=1)
     print(file=out)
 
@@ -573,13 +672,21 @@ def main() -> int:
     ap = argparse.ArgumentParser(
         prog="sandbox/break",
         description="Introduce one named fault into a sandbox account "
-                    "(sandbox/up or sandbox/provision repairs it).")
+        "(sandbox/up or sandbox/provision repairs it).",
+    )
     ap.add_argument("scenario", nargs="?", help="scenario name (see --list)")
     ap.add_argument("--list", action="store_true", help="list the scenarios and exit")
-    ap.add_argument("--json", action="store_true",
-                    help="with --list: as JSON (name, scope, the checks it turns red, description)")
-    ap.add_argument("--account", default=c.DEFAULT_ACCOUNT, type=c.valid_account,
-                    help=f"12-digit account id (default {c.DEFAULT_ACCOUNT})")
+    ap.add_argument(
+        "--json",
+        action="store_true",
+        help="with --list: as JSON (name, scope, the checks it turns red, description)",
+    )
+    ap.add_argument(
+        "--account",
+        default=c.DEFAULT_ACCOUNT,
+        type=c.valid_account,
+        help=f"12-digit account id (default {c.DEFAULT_ACCOUNT})",
+    )
     args = ap.parse_args()
     if args.list:
         print_json() if args.json else print_list()
@@ -596,8 +703,11 @@ def main() -> int:
         print("[break] repair with: sandbox/up")
     else:
         print(f"[break] {args.scenario} (account {args.account}): {done}")
-        print("[break] repair with: sandbox/up   (or sandbox/provision"
-              + ("" if args.account == c.DEFAULT_ACCOUNT else f" --account {args.account}") + ")")
+        print(
+            "[break] repair with: sandbox/up   (or sandbox/provision"
+            + ("" if args.account == c.DEFAULT_ACCOUNT else f" --account {args.account}")
+            + ")"
+        )
     return 0
 
 

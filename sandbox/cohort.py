@@ -17,27 +17,72 @@ import breaks
 import provision
 import sandbox_common as c
 
-NAMES = ["ada", "grace", "alan", "barbara", "edsger", "donald", "margaret", "ken",
-         "dennis", "frances", "john", "radia", "tim", "hedy", "linus", "katherine",
-         "niklaus", "sophie", "claude", "annie", "guido", "lynn", "bjarne", "adele"]
+NAMES = [
+    "ada",
+    "grace",
+    "alan",
+    "barbara",
+    "edsger",
+    "donald",
+    "margaret",
+    "ken",
+    "dennis",
+    "frances",
+    "john",
+    "radia",
+    "tim",
+    "hedy",
+    "linus",
+    "katherine",
+    "niklaus",
+    "sophie",
+    "claude",
+    "annie",
+    "guido",
+    "lynn",
+    "bjarne",
+    "adele",
+]
 
 # One block of twelve learners: index -> "solved", "break", or "unassumable".
-PATTERN = ["solved", "break", "solved", "break", "solved", "break", "solved",
-           "unassumable", "break", "solved", "solved", "solved"]
+PATTERN = [
+    "solved",
+    "break",
+    "solved",
+    "break",
+    "solved",
+    "break",
+    "solved",
+    "unassumable",
+    "break",
+    "solved",
+    "solved",
+    "solved",
+]
 
 # Per-account scenarios, in the order the broken learners get them. Each makes
 # at least one control-plane check fail (what cohort grading sees from outside).
-SCENARIOS = ["no-cors", "public-bucket", "health-red", "role-no-s3", "platform-mismatch",
-             "db-sg-closed", "cache-no-tls", "empty-bucket", "no-db-envvars",
-             "cache-sg-closed", "archived-media", "no-bucket"]
+SCENARIOS = [
+    "no-cors",
+    "public-bucket",
+    "health-red",
+    "role-no-s3",
+    "platform-mismatch",
+    "db-sg-closed",
+    "cache-no-tls",
+    "empty-bucket",
+    "no-db-envvars",
+    "cache-sg-closed",
+    "archived-media",
+    "no-bucket",
+]
 
 # How an unassumable learner's grader role is wrong, in turn.
 UNASSUMABLE = ["external-id-mismatch", "no-grader-role"]
 
 
 def learner_names(n: int) -> list[str]:
-    return [NAMES[i % len(NAMES)] + (str(i // len(NAMES) + 1) if i >= len(NAMES) else "")
-            for i in range(n)]
+    return [NAMES[i % len(NAMES)] + (str(i // len(NAMES) + 1) if i >= len(NAMES) else "") for i in range(n)]
 
 
 def plan(n: int, first: str, instructor: str, external_id: str) -> list[dict]:
@@ -69,17 +114,29 @@ def main() -> int:
     ap = argparse.ArgumentParser(
         prog="sandbox/cohort",
         description="Provision a cohort of learner accounts (most solved, some broken, one "
-                    "whose grader role cannot be assumed) and print its roster CSV.")
-    ap.add_argument("--accounts", type=int, default=12, metavar="N",
-                    help="number of learners (default 12)")
-    ap.add_argument("--first", default="400000000000", type=c.valid_account,
-                    help="first account id (default 400000000000); then FIRST+1, ...")
-    ap.add_argument("--external-id", default=c.DEFAULT_EXTERNAL_ID,
-                    help=f"external id the grader roles require (default {c.DEFAULT_EXTERNAL_ID})")
-    ap.add_argument("--instructor", default=c.DEFAULT_INSTRUCTOR, type=c.valid_account,
-                    help=f"account the grader roles trust (default {c.DEFAULT_INSTRUCTOR})")
-    ap.add_argument("--manifest", metavar="FILE",
-                    help="also write {learner: {account, state, ...}} as JSON to FILE")
+        "whose grader role cannot be assumed) and print its roster CSV.",
+    )
+    ap.add_argument("--accounts", type=int, default=12, metavar="N", help="number of learners (default 12)")
+    ap.add_argument(
+        "--first",
+        default="400000000000",
+        type=c.valid_account,
+        help="first account id (default 400000000000); then FIRST+1, ...",
+    )
+    ap.add_argument(
+        "--external-id",
+        default=c.DEFAULT_EXTERNAL_ID,
+        help=f"external id the grader roles require (default {c.DEFAULT_EXTERNAL_ID})",
+    )
+    ap.add_argument(
+        "--instructor",
+        default=c.DEFAULT_INSTRUCTOR,
+        type=c.valid_account,
+        help=f"account the grader roles trust (default {c.DEFAULT_INSTRUCTOR})",
+    )
+    ap.add_argument(
+        "--manifest", metavar="FILE", help="also write {learner: {account, state, ...}} as JSON to FILE"
+    )
     args = ap.parse_args()
 
     # stdout is the roster: everything else (our logs, the provisioning's, any
@@ -89,15 +146,13 @@ def main() -> int:
     sys.stdout = sys.stderr
 
     entries = plan(args.accounts, args.first, args.instructor, args.external_id)
-    seconds = provision.provision_many(
-        [{"account": e["account"], "grader": e["grader"]} for e in entries])
+    seconds = provision.provision_many([{"account": e["account"], "grader": e["grader"]} for e in entries])
     for e in entries:
         if e["state"] in breaks.SCENARIOS:
             msg = breaks.SCENARIOS[e["state"]]["run"](e["account"])
             print(f"[cohort] {e['learner']} ({e['account']}): {e['state']}: {msg}")
         elif e["state"] == "unassumable":
-            print(f"[cohort] {e['learner']} ({e['account']}): grader role cannot be assumed "
-                  f"({e['reason']})")
+            print(f"[cohort] {e['learner']} ({e['account']}): grader role cannot be assumed ({e['reason']})")
     print(f"[cohort] {len(entries)} learners provisioned in {seconds:.2f} s; roster on stdout")
 
     writer = csv.writer(roster_out, lineterminator="\n")

@@ -82,15 +82,20 @@ def _s3(account: str, region: str, template) -> str:
     s3.create_bucket(bucket, region)
     rule = p.CORS["CORSRules"][0]
     # The shape moto's XML parser gives PutBucketCors.
-    s3.put_bucket_cors(bucket, [{
-        "AllowedMethod": rule["AllowedMethods"] if len(rule["AllowedMethods"]) > 1
-        else rule["AllowedMethods"][0],
-        "AllowedOrigin": rule["AllowedOrigins"][0],
-        "AllowedHeader": rule["AllowedHeaders"][0],
-        "MaxAgeSeconds": str(rule["MaxAgeSeconds"]),
-    }])
-    s3.put_public_access_block(bucket, {k: "true" if v else "false"
-                                        for k, v in p.PRIVATE_BLOCK.items()})
+    s3.put_bucket_cors(
+        bucket,
+        [
+            {
+                "AllowedMethod": rule["AllowedMethods"]
+                if len(rule["AllowedMethods"]) > 1
+                else rule["AllowedMethods"][0],
+                "AllowedOrigin": rule["AllowedOrigins"][0],
+                "AllowedHeader": rule["AllowedHeaders"][0],
+                "MaxAgeSeconds": str(rule["MaxAgeSeconds"]),
+            }
+        ],
+    )
+    s3.put_public_access_block(bucket, {k: "true" if v else "false" for k, v in p.PRIVATE_BLOCK.items()})
     s3.put_bucket_acl(bucket, get_canned_acl("private"))
     dest = s3.get_bucket(bucket)
     for src in template:
@@ -106,22 +111,38 @@ def _network(account: str, region: str) -> dict:
     ec2 = ec2_backends[account][region]
     default = ec2.get_default_vpc()
     vpc = default.id if default is not None else ec2.create_default_vpc().id
-    eb = ec2.create_security_group(c.SG_EB, "Elastic Beanstalk instances of the pets project",
-                                   vpc_id=vpc, tags={})
+    eb = ec2.create_security_group(
+        c.SG_EB, "Elastic Beanstalk instances of the pets project", vpc_id=vpc, tags={}
+    )
     cache = ec2.create_security_group(
-        c.SG_CACHE, "pets-project cache: 6379 from the EB instances", vpc_id=vpc, tags={})
+        c.SG_CACHE, "pets-project cache: 6379 from the EB instances", vpc_id=vpc, tags={}
+    )
     db = ec2.create_security_group(
-        c.SG_DB, "pets-project database: 3306 from the EB instances", vpc_id=vpc, tags={})
-    rules = [(cache, (int(c.REDIS_PORT), int(c.REDIS_TLS_PORT))),
-             (db, (int(c.MYSQL_PORT), int(c.MYSQL_PORT)))]
+        c.SG_DB, "pets-project database: 3306 from the EB instances", vpc_id=vpc, tags={}
+    )
+    rules = [
+        (cache, (int(c.REDIS_PORT), int(c.REDIS_TLS_PORT))),
+        (db, (int(c.MYSQL_PORT), int(c.MYSQL_PORT))),
+    ]
     for group, (low, high) in rules:
-        perm = {"IpProtocol": "tcp", "FromPort": low, "ToPort": high,
-                "UserIdGroupPairs": [{"GroupId": eb.id}]}
+        perm = {
+            "IpProtocol": "tcp",
+            "FromPort": low,
+            "ToPort": high,
+            "UserIdGroupPairs": [{"GroupId": eb.id}],
+        }
         proto, from_port, to_port, ranges, sources, prefixes = parse_sg_attributes_from_dict(perm)
         ec2.authorize_security_group_ingress(
-            group_name_or_id=group.id, ip_protocol=proto, from_port=from_port, to_port=to_port,
-            ip_ranges=ranges, sgrule_tags={}, source_groups=sources,
-            prefix_list_ids=prefixes, security_rule_ids=[])
+            group_name_or_id=group.id,
+            ip_protocol=proto,
+            from_port=from_port,
+            to_port=to_port,
+            ip_ranges=ranges,
+            sgrule_tags={},
+            source_groups=sources,
+            prefix_list_ids=prefixes,
+            security_rule_ids=[],
+        )
     return {"eb": eb.id, "cache": cache.id, "db": db.id, "vpc": vpc}
 
 
@@ -136,8 +157,7 @@ def _iam(account: str, bucket: str, grader) -> None:
     iam.add_role_to_instance_profile(c.INSTANCE_PROFILE, c.INSTANCE_ROLE)
     if grader is not None:
         trust = c.grader_trust(grader["instructor"], grader["external_id"])
-        iam.create_role(c.GRADER_ROLE, json.dumps(trust), None, None,
-                        c.GRADER_DESCRIPTION, [], 3600)
+        iam.create_role(c.GRADER_ROLE, json.dumps(trust), None, None, c.GRADER_DESCRIPTION, [], 3600)
         iam.put_role_policy(c.GRADER_ROLE, c.GRADER_POLICY, json.dumps(c.GRADER_POLICY_DOC))
 
 
@@ -149,13 +169,22 @@ def _rds(account: str, region: str, sgs: dict) -> None:
     rds = rds_backends[account][region]
     subnets = [s for s in ec2.describe_subnets(filters={"vpc-id": [sgs["vpc"]]})]
     rds.create_subnet_group(c.DB_SUBNET_GROUP, "pets-project database subnets", subnets, [])
-    rds.create_db_instance({
-        "db_instance_identifier": c.DB_INSTANCE, "db_instance_class": "db.t3.micro",
-        "engine": "mysql", "engine_version": "8.0.40", "allocated_storage": 20,
-        "master_username": c.DB_MASTER_USER, "master_user_password": c.DB_MASTER_PASSWORD,
-        "db_name": c.DB_NAME, "vpc_security_group_ids": [sgs["db"]],
-        "publicly_accessible": False, "db_subnet_group_name": c.DB_SUBNET_GROUP, "port": 3306,
-    })
+    rds.create_db_instance(
+        {
+            "db_instance_identifier": c.DB_INSTANCE,
+            "db_instance_class": "db.t3.micro",
+            "engine": "mysql",
+            "engine_version": "8.0.40",
+            "allocated_storage": 20,
+            "master_username": c.DB_MASTER_USER,
+            "master_user_password": c.DB_MASTER_PASSWORD,
+            "db_name": c.DB_NAME,
+            "vpc_security_group_ids": [sgs["db"]],
+            "publicly_accessible": False,
+            "db_subnet_group_name": c.DB_SUBNET_GROUP,
+            "port": 3306,
+        }
+    )
 
 
 def _cache(account: str, region: str, sgs: dict) -> None:
@@ -164,10 +193,18 @@ def _cache(account: str, region: str, sgs: dict) -> None:
     import moto_launcher
 
     backend = elasticache_backends[account][region]
-    moto_launcher.add_serverless_cache(backend, region, account, {
-        "ServerlessCacheName": c.CACHE_NAME, "Engine": "valkey", "MajorEngineVersion": "8",
-        "Description": "pets project sessions", "SecurityGroupIds": [sgs["cache"]],
-    })
+    moto_launcher.add_serverless_cache(
+        backend,
+        region,
+        account,
+        {
+            "ServerlessCacheName": c.CACHE_NAME,
+            "Engine": "valkey",
+            "MajorEngineVersion": "8",
+            "Description": "pets project sessions",
+            "SecurityGroupIds": [sgs["cache"]],
+        },
+    )
 
 
 def _eb(account: str, region: str, sgs: dict) -> None:
@@ -193,8 +230,7 @@ def _template_objects(spec: dict) -> list:
     buckets = s3_backends[account]["aws"].buckets
     if bucket not in buckets:
         raise BadRequest(f"no template bucket {bucket} in account {account}")
-    keys = [k for k in buckets[bucket].keys.values()
-            if getattr(k, "storage_class", "STANDARD") == "STANDARD"]
+    keys = [k for k in buckets[bucket].keys.values() if getattr(k, "storage_class", "STANDARD") == "STANDARD"]
     if not keys:
         raise BadRequest(f"template bucket {bucket} holds no object")
     return keys
@@ -212,8 +248,10 @@ def provision_accounts(body: dict) -> dict:
         if not (len(acct) == 12 and acct.isdigit()):
             raise BadRequest(f"account id must be 12 digits, got {acct!r}")
         if acct in protected:
-            raise BadRequest(f"account {acct} is the default or the template account: "
-                             "provision it with sandbox/provision --account")
+            raise BadRequest(
+                f"account {acct} is the default or the template account: "
+                "provision it with sandbox/provision --account"
+            )
         g = e.get("grader")
         if g is not None and not (isinstance(g, dict) and g.get("instructor") and g.get("external_id")):
             raise BadRequest(f"account {acct}: grader needs instructor and external_id")
@@ -230,8 +268,12 @@ def provision_accounts(body: dict) -> dict:
         _cache(account, region, sgs)
         _eb(account, region, sgs)
         done.append(account)
-    return {"ok": True, "accounts": done, "objects": [k.name for k in template],
-            "seconds": round(time.perf_counter() - start, 4)}
+    return {
+        "ok": True,
+        "accounts": done,
+        "objects": [k.name for k in template],
+        "seconds": round(time.perf_counter() - start, 4),
+    }
 
 
 def handle(environ) -> tuple[str, dict]:
@@ -245,5 +287,4 @@ def handle(environ) -> tuple[str, dict]:
     except (BadRequest, ValueError) as err:
         return "400 BAD REQUEST", {"ok": False, "error": str(err)}
     except Exception as err:  # noqa: BLE001 -- any moto error: say which, keep serving
-        return "500 INTERNAL SERVER ERROR", {"ok": False,
-                                             "error": f"{type(err).__name__}: {err}"}
+        return "500 INTERNAL SERVER ERROR", {"ok": False, "error": f"{type(err).__name__}: {err}"}

@@ -121,8 +121,8 @@ class Stats:
 KEY_IN_AUTHORIZATION = re.compile(r"Credential=([^/,\s]+)/|^AWS ([^:\s]+):")
 KEY_IN_QUERY = re.compile(r"(?:^|[?&])(?:X-Amz-Credential|AWSAccessKeyId)=([A-Za-z0-9]+)")
 ROLE_ACCOUNT_IN_BODY = re.compile(
-    rb"(?:^|&)RoleArn=arn(?::|%3A)aws[a-z-]*(?::|%3A)iam(?::|%3A)(?::|%3A)(\d{12})(?::|%3A)",
-    re.IGNORECASE)
+    rb"(?:^|&)RoleArn=arn(?::|%3A)aws[a-z-]*(?::|%3A)iam(?::|%3A)(?::|%3A)(\d{12})(?::|%3A)", re.IGNORECASE
+)
 ROUTED_BODY_LIMIT = 64 * 1024
 
 
@@ -146,10 +146,17 @@ class Routes:
         for spec in specs:
             span, sep, url = spec.partition("=")
             first, dash, last = span.partition("-")
-            if not (sep and dash and len(first) == len(last) == 12 and first.isdigit()
-                    and last.isdigit() and int(first) <= int(last)):
-                bad_usage(f"--route takes FIRST-LAST=URL with two 12-digit "
-                                 f"account ids, FIRST <= LAST; got {spec!r}")
+            if not (
+                sep
+                and dash
+                and len(first) == len(last) == 12
+                and first.isdigit()
+                and last.isdigit()
+                and int(first) <= int(last)
+            ):
+                bad_usage(
+                    f"--route takes FIRST-LAST=URL with two 12-digit account ids, FIRST <= LAST; got {spec!r}"
+                )
             lo, hi = int(first), int(last)
             for other_lo, other_hi, _ in self.ranges:
                 if lo <= other_hi and other_lo <= hi:
@@ -183,8 +190,7 @@ class Request:
             name, sep, value = line.partition(b":")
             if not sep:
                 raise ValueError(f"bad header line {line[:100]!r}")
-            self.headers.append((name.strip().decode("latin-1").lower(),
-                                 value.strip().decode("latin-1")))
+            self.headers.append((name.strip().decode("latin-1").lower(), value.strip().decode("latin-1")))
 
     def header(self, name: str, default: str = "") -> str:
         for k, v in self.headers:
@@ -220,8 +226,9 @@ class Request:
         if m:
             return m.group(1)
         target = self.target.decode("latin-1")
-        m = re.search(r"X-Amz-Credential=[^&]*?(?:%2F|/)([a-z0-9-]+)(?:%2F|/)aws4_request",
-                      target, re.IGNORECASE)
+        m = re.search(
+            r"X-Amz-Credential=[^&]*?(?:%2F|/)([a-z0-9-]+)(?:%2F|/)aws4_request", target, re.IGNORECASE
+        )
         if m:
             return m.group(1).lower()
         return "s3"
@@ -277,49 +284,65 @@ def fault_response(req: Request, kind: str, keep_alive: bool) -> bytes:
     proto = req.protocol()
     extra: list[tuple[str, str]] = []
     if proto == "s3":
-        status, code, message = ((503, "SlowDown", "Please reduce your request rate.")
-                                 if kind == "throttle" else
-                                 (500, "InternalError",
-                                  "We encountered an internal error. Please try again."))
+        status, code, message = (
+            (503, "SlowDown", "Please reduce your request rate.")
+            if kind == "throttle"
+            else (500, "InternalError", "We encountered an internal error. Please try again.")
+        )
         ctype = "application/xml"
-        body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                f"<Error><Code>{code}</Code><Message>{message}</Message>"
-                f"<RequestId>{rid[:16].upper()}</RequestId><HostId>{rid}</HostId></Error>")
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{code}</Code><Message>{message}</Message>"
+            f"<RequestId>{rid[:16].upper()}</RequestId><HostId>{rid}</HostId></Error>"
+        )
         extra = [("x-amz-request-id", rid[:16].upper()), ("x-amz-id-2", rid)]
     elif proto == "ec2":
-        status, code, message = ((503, "RequestLimitExceeded", "Request limit exceeded.")
-                                 if kind == "throttle" else
-                                 (500, "InternalError", "An internal error has occurred."))
+        status, code, message = (
+            (503, "RequestLimitExceeded", "Request limit exceeded.")
+            if kind == "throttle"
+            else (500, "InternalError", "An internal error has occurred.")
+        )
         ctype = "text/xml;charset=UTF-8"
-        body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
-                f"</Error></Errors><RequestID>{rid}</RequestID></Response>")
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
+            f"</Error></Errors><RequestID>{rid}</RequestID></Response>"
+        )
     elif proto == "json":
-        status, code, message = ((400, "ThrottlingException", "Rate exceeded")
-                                 if kind == "throttle" else
-                                 (500, "InternalFailure", "An internal error occurred."))
+        status, code, message = (
+            (400, "ThrottlingException", "Rate exceeded")
+            if kind == "throttle"
+            else (500, "InternalFailure", "An internal error occurred.")
+        )
         ctype = "application/x-amz-json-1.1"
         body = json.dumps({"__type": code, "message": message})
         extra = [("x-amzn-RequestId", rid), ("x-amzn-ErrorType", code)]
     else:
-        status, code, message, who = ((400, "Throttling", "Rate exceeded", "Sender")
-                                      if kind == "throttle" else
-                                      (500, "InternalFailure", "An internal error occurred.",
-                                       "Receiver"))
+        status, code, message, who = (
+            (400, "Throttling", "Rate exceeded", "Sender")
+            if kind == "throttle"
+            else (500, "InternalFailure", "An internal error occurred.", "Receiver")
+        )
         xmlns = QUERY_XMLNS.get(req.service(), "")
         ns = f' xmlns="{xmlns}"' if xmlns else ""
         ctype = "text/xml"
-        body = (f"<ErrorResponse{ns}>\n  <Error>\n    <Type>{who}</Type>\n"
-                f"    <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n"
-                f"  <RequestId>{rid}</RequestId>\n</ErrorResponse>\n")
+        body = (
+            f"<ErrorResponse{ns}>\n  <Error>\n    <Type>{who}</Type>\n"
+            f"    <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n"
+            f"  <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
+        )
         extra = [("x-amzn-RequestId", rid)]
     payload = body.encode()
     reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}
-    headers = [("Content-Type", ctype), ("Content-Length", str(len(payload))),
-               ("Date", formatdate(usegmt=True)), ("Server", "labcheck-faultproxy"),
-               *extra, ("Connection", "keep-alive" if keep_alive else "close")]
-    head = f"HTTP/1.1 {status} {reason[status]}\r\n" + "".join(
-        f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
+    headers = [
+        ("Content-Type", ctype),
+        ("Content-Length", str(len(payload))),
+        ("Date", formatdate(usegmt=True)),
+        ("Server", "labcheck-faultproxy"),
+        *extra,
+        ("Connection", "keep-alive" if keep_alive else "close"),
+    ]
+    head = f"HTTP/1.1 {status} {reason[status]}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
     return head.encode("latin-1") + (b"" if req.method == b"HEAD" else payload)
 
 
@@ -399,24 +422,26 @@ class Proxy:
                     return  # the client closed between requests
                 except asyncio.LimitOverrunError:
                     self.stats.client_errors += 1
-                    writer.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
-                                 b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+                    writer.write(
+                        b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                        b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
                     await writer.drain()
                     return
                 try:
                     req = Request(raw)
                 except ValueError:
                     self.stats.client_errors += 1
-                    writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
-                                 b"Connection: close\r\n\r\n")
+                    writer.write(
+                        b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
                     await writer.drain()
                     return
                 self.stats.requests += 1
                 keep, upstream = await self.one_request(req, reader, writer, upstream)
                 if not keep:
                     return
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                ValueError):
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             self.stats.client_errors += 1
         except asyncio.CancelledError:
             pass  # shutting down: close the connection below, quietly
@@ -441,8 +466,7 @@ class Proxy:
             self.stats.unfaulted_control += 1
         else:
             if self.stats.trace is not None:
-                record = {"start": time.time(), "service": req.service(), "action": "",
-                          "status": None}
+                record = {"start": time.time(), "service": req.service(), "action": "", "status": None}
                 reader = _TeeReader(reader)
             if self.args.latency_ms > 0:
                 await asyncio.sleep(self.args.latency_ms / 1000)
@@ -459,8 +483,12 @@ class Proxy:
                     self.end_record(record, req, reader)
         addr, body = self.routes.default, None
         if self.routes and not control:
-            if (req.service() == "sts" and not req.chunked and not req.expects_continue
-                    and 0 < req.content_length <= ROUTED_BODY_LIMIT):
+            if (
+                req.service() == "sts"
+                and not req.chunked
+                and not req.expects_continue
+                and 0 < req.content_length <= ROUTED_BODY_LIMIT
+            ):
                 body = await reader.readexactly(req.content_length)
             addr = self.routes.upstream(req.account(body))
         if record is None:
@@ -486,9 +514,11 @@ class Proxy:
             if k == "since" and v.isdigit():
                 since = int(v)
         calls = self.stats.trace
-        return await self.answer_json(req, writer, {"tracing": calls is not None,
-                                                    "calls": (calls or [])[since:],
-                                                    "next": len(calls or [])})
+        return await self.answer_json(
+            req,
+            writer,
+            {"tracing": calls is not None, "calls": (calls or [])[since:], "next": len(calls or [])},
+        )
 
     @staticmethod
     async def answer_json(req: Request, writer, payload) -> bool:
@@ -496,10 +526,13 @@ class Proxy:
         whether the client's connection stays open."""
         body = json.dumps(payload).encode()
         keep = req.keep_alive
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                     + f"Content-Length: {len(body)}\r\n".encode()
-                     + (b"Connection: keep-alive\r\n" if keep else b"Connection: close\r\n")
-                     + b"\r\n" + (b"" if req.method == b"HEAD" else body))
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\n".encode()
+            + (b"Connection: keep-alive\r\n" if keep else b"Connection: close\r\n")
+            + b"\r\n"
+            + (b"" if req.method == b"HEAD" else body)
+        )
         await writer.drain()
         return keep
 
@@ -538,8 +571,7 @@ class Proxy:
         """Sends the request to moto at `addr` (its body already read, when
         `body` is given) and relays the answer; `upstream` is the connection
         kept from the last request: (reader, writer, addr) or None."""
-        if (upstream is None or upstream[1].is_closing() or upstream[0].at_eof()
-                or upstream[2] != addr):
+        if upstream is None or upstream[1].is_closing() or upstream[0].at_eof() or upstream[2] != addr:
             if upstream is not None:
                 upstream[1].close()
             try:
@@ -547,9 +579,12 @@ class Proxy:
             except OSError as err:
                 self.stats.upstream_errors += 1
                 msg = f"faultproxy: upstream http://{addr[0]}:{addr[1]} unreachable: {err}".encode()
-                writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n"
-                             + f"Content-Length: {len(msg)}\r\n".encode()
-                             + b"Connection: close\r\n\r\n" + msg)
+                writer.write(
+                    b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n"
+                    + f"Content-Length: {len(msg)}\r\n".encode()
+                    + b"Connection: close\r\n\r\n"
+                    + msg
+                )
                 await writer.drain()
                 return False, None
         ureader, uwriter, _ = upstream
@@ -573,8 +608,7 @@ class Proxy:
             while True:
                 try:
                     raw = await ureader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                        ConnectionError) as err:
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError) as err:
                     raise UpstreamGone(str(err)) from err
                 status, lines, headers = parse_response_head(raw)
                 if 100 <= status < 200 and status != 101:
@@ -697,9 +731,9 @@ def rebuild_head(lines: list[bytes], keep: bool) -> bytes:
     """The upstream's status line and headers as they came, but for the
     hop-by-hop Connection headers, which say what the proxy does with this
     client connection."""
-    kept = [lines[0]] + [ln for ln in lines[1:]
-                         if ln.partition(b":")[0].strip().decode("latin-1").lower()
-                         not in HOP_BY_HOP]
+    kept = [lines[0]] + [
+        ln for ln in lines[1:] if ln.partition(b":")[0].strip().decode("latin-1").lower() not in HOP_BY_HOP
+    ]
     kept.append(b"Connection: keep-alive" if keep else b"Connection: close")
     return b"\r\n".join(kept) + b"\r\n\r\n"
 
@@ -761,8 +795,9 @@ async def serve(args, listen_port: int) -> None:
     proxy = Proxy(args)
     if args.trace:
         proxy.stats.trace = []
-    server = await asyncio.start_server(proxy.client, LOOPBACK, listen_port,
-                                        limit=HEAD_LIMIT, backlog=1024, reuse_address=True)
+    server = await asyncio.start_server(
+        proxy.client, LOOPBACK, listen_port, limit=HEAD_LIMIT, backlog=1024, reuse_address=True
+    )
     STATE.mkdir(parents=True, exist_ok=True)
     pidf = pid_file(listen_port)
     pidf.write_text(f"{os.getpid()}\n")
@@ -772,10 +807,13 @@ async def serve(args, listen_port: int) -> None:
     loop.add_signal_handler(signal.SIGINT, done.set)
     loop.add_signal_handler(signal.SIGUSR1, lambda: write_stats(proxy.stats, args.stats))
     routes = "".join(f", {r} " for r in args.route)
-    print(f"faultproxy: listening on http://{LOOPBACK}:{listen_port} -> {args.upstream}{routes} "
-          f"(latency {args.latency_ms} ms, fault rate {args.fault_rate}: {','.join(args.faults)}; "
-          f"stall {args.stall_seconds} s; seed {args.seed}; pid {os.getpid()}, "
-          f"pid file {pidf})", flush=True)
+    print(
+        f"faultproxy: listening on http://{LOOPBACK}:{listen_port} -> {args.upstream}{routes} "
+        f"(latency {args.latency_ms} ms, fault rate {args.fault_rate}: {','.join(args.faults)}; "
+        f"stall {args.stall_seconds} s; seed {args.seed}; pid {os.getpid()}, "
+        f"pid file {pidf})",
+        flush=True,
+    )
     try:
         await done.wait()
     finally:
@@ -785,10 +823,12 @@ async def serve(args, listen_port: int) -> None:
         await asyncio.gather(*proxy.tasks, return_exceptions=True)
         s = proxy.stats.as_dict()
         faults = ", ".join(f"{k} {v}" for k, v in s["faults"].items())
-        print(f"faultproxy: {s['requests']} requests, {s['forwarded']} forwarded, "
-              f"{s['faults_total']} faults injected ({faults}), "
-              f"{s['upstream_errors']} upstream errors, {s['connections']} connections",
-              flush=True)
+        print(
+            f"faultproxy: {s['requests']} requests, {s['forwarded']} forwarded, "
+            f"{s['faults_total']} faults injected ({faults}), "
+            f"{s['upstream_errors']} upstream errors, {s['connections']} connections",
+            flush=True,
+        )
         write_stats(proxy.stats, args.stats)
         try:
             if pidf.read_text().strip() == str(os.getpid()):
@@ -801,29 +841,58 @@ def main() -> int:
     ap = argparse.ArgumentParser(
         prog="sandbox/faultproxy",
         description="Reverse proxy in front of moto adding latency and injecting faults "
-                    "(500, throttling, connection reset, stall). 127.0.0.1 only.")
+        "(500, throttling, connection reset, stall). 127.0.0.1 only.",
+    )
     ap.add_argument("--listen", default="127.0.0.1:24567", help="127.0.0.1:PORT (default :24567)")
-    ap.add_argument("--upstream", default="http://127.0.0.1:24566",
-                    help="moto's URL, http://127.0.0.1:PORT (default :24566)")
-    ap.add_argument("--route", action="append", default=[], metavar="FIRST-LAST=URL",
-                    help="send requests acting in accounts FIRST..LAST (12-digit ids) to the "
-                         "moto at URL instead of --upstream (repeatable)")
-    ap.add_argument("--latency-ms", type=float, default=0.0,
-                    help="delay added before each request is answered (default 0)")
-    ap.add_argument("--fault-rate", type=float, default=0.0,
-                    help="probability that a request gets a fault (0..1, default 0)")
-    ap.add_argument("--faults", default=",".join(KINDS),
-                    help=f"kinds to choose from, comma-separated (default {','.join(KINDS)})")
+    ap.add_argument(
+        "--upstream",
+        default="http://127.0.0.1:24566",
+        help="moto's URL, http://127.0.0.1:PORT (default :24566)",
+    )
+    ap.add_argument(
+        "--route",
+        action="append",
+        default=[],
+        metavar="FIRST-LAST=URL",
+        help="send requests acting in accounts FIRST..LAST (12-digit ids) to the "
+        "moto at URL instead of --upstream (repeatable)",
+    )
+    ap.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="delay added before each request is answered (default 0)",
+    )
+    ap.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="probability that a request gets a fault (0..1, default 0)",
+    )
+    ap.add_argument(
+        "--faults",
+        default=",".join(KINDS),
+        help=f"kinds to choose from, comma-separated (default {','.join(KINDS)})",
+    )
     ap.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
-    ap.add_argument("--stall-seconds", type=float, default=30.0,
-                    help="how long a stall holds the connection before closing it (default 30)")
-    ap.add_argument("--stats", metavar="FILE", help="write the counters as JSON here on exit "
-                                                    "(and on SIGUSR1)")
-    ap.add_argument("--trace", action="store_true",
-                    help="record each AWS request's start and end times, service and action, "
-                         "answered by GET /faultproxy/trace?since=N")
-    ap.add_argument("--stop", action="store_true",
-                    help="stop the proxy listening on --listen (by its pid file) and exit")
+    ap.add_argument(
+        "--stall-seconds",
+        type=float,
+        default=30.0,
+        help="how long a stall holds the connection before closing it (default 30)",
+    )
+    ap.add_argument(
+        "--stats", metavar="FILE", help="write the counters as JSON here on exit (and on SIGUSR1)"
+    )
+    ap.add_argument(
+        "--trace",
+        action="store_true",
+        help="record each AWS request's start and end times, service and action, "
+        "answered by GET /faultproxy/trace?since=N",
+    )
+    ap.add_argument(
+        "--stop", action="store_true", help="stop the proxy listening on --listen (by its pid file) and exit"
+    )
     args = ap.parse_args()
     _, listen_port = loopback_addr(args.listen, "--listen")
     if args.stop:

@@ -176,7 +176,8 @@ def anonymous_s3_request_acts_in_bucket_owner_account():
 
     def get_current_account(self) -> str:
         signed = "Authorization" in self.headers or any(
-            k in self.querystring for k in ("X-Amz-Credential", "AWSAccessKeyId"))
+            k in self.querystring for k in ("X-Amz-Credential", "AWSAccessKeyId")
+        )
         if not signed:
             host = str(self.headers.get("Host", "")).split(":")[0]
             first = host.split(".")[0] if host.count(".") and not host[0].isdigit() else ""
@@ -200,9 +201,7 @@ def rds_endpoint_is_local_mariadb():
     from moto.rds.models import DBInstance
 
     DBInstance.address = property(lambda self: rds_address())
-    DBInstance.endpoint = property(
-        lambda self: {"Address": rds_address(), "Port": rds_port()}
-    )
+    DBInstance.endpoint = property(lambda self: {"Address": rds_address(), "Port": rds_port()})
     DBInstance.db_instance_port = property(lambda self: rds_port())
 
 
@@ -231,12 +230,12 @@ def add_serverless_cache(backend, region: str, account: str, p: dict) -> dict:
     name = p.get("ServerlessCacheName")
     engine = str(p.get("Engine", "")).lower()
     if engine not in SERVERLESS_VERSIONS:
-        raise ServiceException("InvalidParameterValue",
-                               f"Invalid engine {engine!r}: use redis or valkey.")
+        raise ServiceException("InvalidParameterValue", f"Invalid engine {engine!r}: use redis or valkey.")
     store = _serverless_store(backend)
     if name in store:
-        raise ServiceException("ServerlessCacheAlreadyExistsFault",
-                               f"Serverless cache {name} already exists.")
+        raise ServiceException(
+            "ServerlessCacheAlreadyExistsFault", f"Serverless cache {name} already exists."
+        )
     major, full = SERVERLESS_VERSIONS[engine]
     major = str(p.get("MajorEngineVersion") or major)
     store[name] = {
@@ -287,8 +286,9 @@ def elasticache_serverless_caches():
         return store[name]
 
     def create_serverless_cache(self):
-        cache = add_serverless_cache(self.elasticache_backend, self.region,
-                                     self.current_account, self._get_params())
+        cache = add_serverless_cache(
+            self.elasticache_backend, self.region, self.current_account, self._get_params()
+        )
         return ActionResult({"ServerlessCache": view(cache)})
 
     def describe_serverless_caches(self):
@@ -300,8 +300,14 @@ def elasticache_serverless_caches():
     def modify_serverless_cache(self):
         p = self._get_params()
         cache = lookup(self, p.get("ServerlessCacheName"))
-        for key in ("Description", "CacheUsageLimits", "DailySnapshotTime",
-                    "SnapshotRetentionLimit", "UserGroupId", "MajorEngineVersion"):
+        for key in (
+            "Description",
+            "CacheUsageLimits",
+            "DailySnapshotTime",
+            "SnapshotRetentionLimit",
+            "UserGroupId",
+            "MajorEngineVersion",
+        ):
             if key in p:
                 cache[key] = p[key]
         if "SecurityGroupIds" in p:
@@ -318,8 +324,12 @@ def elasticache_serverless_caches():
         gone["Status"] = "deleting"
         return ActionResult({"ServerlessCache": gone})
 
-    for fn in (create_serverless_cache, describe_serverless_caches,
-               modify_serverless_cache, delete_serverless_cache):
+    for fn in (
+        create_serverless_cache,
+        describe_serverless_caches,
+        modify_serverless_cache,
+        delete_serverless_cache,
+    ):
         setattr(ElastiCacheResponse, fn.__name__, fn)
 
 
@@ -360,20 +370,23 @@ def elasticache_clusters_and_groups_are_local():
         self.transit_encryption_enabled = bool(self.transit_encryption_enabled)
 
     def cache_nodes(self):
-        return [{
-            "CacheNodeId": f"{i + 1:04d}",
-            "CacheNodeStatus": "available",
-            "CacheNodeCreateTime": self.cache_cluster_create_time,
-            "Endpoint": {"Address": cache_address(),
-                         "Port": port_for(self.transit_encryption_enabled)},
-            "ParameterGroupStatus": "in-sync",
-            "CustomerAvailabilityZone": self.preferred_availability_zone or "us-west-2a",
-        } for i in range(self.num_cache_nodes or 1)]
+        return [
+            {
+                "CacheNodeId": f"{i + 1:04d}",
+                "CacheNodeStatus": "available",
+                "CacheNodeCreateTime": self.cache_cluster_create_time,
+                "Endpoint": {"Address": cache_address(), "Port": port_for(self.transit_encryption_enabled)},
+                "ParameterGroupStatus": "in-sync",
+                "CustomerAvailabilityZone": self.preferred_availability_zone or "us-west-2a",
+            }
+            for i in range(self.num_cache_nodes or 1)
+        ]
 
     CacheCluster.__init__ = cluster_init
     CacheCluster.cache_nodes = property(cache_nodes)
-    CacheCluster.security_groups = property(lambda self: [
-        {"SecurityGroupId": g, "Status": "active"} for g in (self.security_group_ids or [])])
+    CacheCluster.security_groups = property(
+        lambda self: [{"SecurityGroupId": g, "Status": "active"} for g in (self.security_group_ids or [])]
+    )
 
     # ---- replication groups
     original_group_init = ReplicationGroup.__init__
@@ -396,8 +409,9 @@ def elasticache_clusters_and_groups_are_local():
     ReplicationGroup.__init__ = group_init
 
     original_create_group = ElastiCacheBackend.create_replication_group
-    cluster_params = [p for p in inspect.signature(ElastiCacheBackend.create_cache_cluster).parameters
-                      if p != "self"]
+    cluster_params = [
+        p for p in inspect.signature(ElastiCacheBackend.create_cache_cluster).parameters if p != "self"
+    ]
 
     def create_replication_group(self, *args, **kwargs):
         group = original_create_group(self, *args, **kwargs)
@@ -406,13 +420,16 @@ def elasticache_clusters_and_groups_are_local():
                 continue
             params = dict.fromkeys(cluster_params)
             params.update(
-                cache_cluster_id=member, replication_group_id=group.replication_group_id,
-                cache_node_type=group.cache_node_type, engine=group.engine,
+                cache_cluster_id=member,
+                replication_group_id=group.replication_group_id,
+                cache_node_type=group.cache_node_type,
+                engine=group.engine,
                 engine_version=kwargs.get("engine_version"),
                 transit_encryption_enabled=group.transit_encryption_enabled,
                 security_group_ids=list(group.security_group_ids or []),
                 cache_subnet_group_name=group.cache_subnet_group_name,
-                port=group.port, num_cache_nodes=1,
+                port=group.port,
+                num_cache_nodes=1,
                 log_delivery_configurations=[],
             )
             cluster = self.create_cache_cluster(**params)
@@ -422,8 +439,11 @@ def elasticache_clusters_and_groups_are_local():
     original_delete_group = ElastiCacheBackend.delete_replication_group
 
     def delete_replication_group(self, replication_group_id, retain_primary_cluster=None):
-        members = list(self.replication_groups.get(replication_group_id).member_clusters
-                       if replication_group_id in self.replication_groups else [])
+        members = list(
+            self.replication_groups.get(replication_group_id).member_clusters
+            if replication_group_id in self.replication_groups
+            else []
+        )
         group = original_delete_group(self, replication_group_id, retain_primary_cluster)
         self.replication_groups.pop(replication_group_id, None)
         for member in members:
@@ -452,8 +472,10 @@ HEALTH_STATUS = {"Green": "Ok", "Yellow": "Warning", "Red": "Severe", "Grey": "U
 HEALTH_CAUSES = {
     "Green": [],
     "Yellow": ["Sandbox: health set to Yellow by the sandbox:health tag."],
-    "Red": ["Sandbox: health set to Red by the sandbox:health tag.",
-            "100.0 % of the requests are failing with HTTP 5xx."],
+    "Red": [
+        "Sandbox: health set to Red by the sandbox:health tag.",
+        "100.0 % of the requests are failing with HTTP 5xx.",
+    ],
     "Grey": ["Sandbox: health set to Grey by the sandbox:health tag."],
 }
 
@@ -486,14 +508,13 @@ def eb_environment_looks_real():
 
     Environment.__init__ = __init__
     Environment.cname = property(lambda self: site_cname(), setter("cname"))
-    Environment.endpoint_url = property(lambda self: site_cname().split(":")[0],
-                                        setter("endpoint_url"))
+    Environment.endpoint_url = property(lambda self: site_cname().split(":")[0], setter("endpoint_url"))
     Environment.status = property(lambda self: "Ready", setter("status"))
     Environment.health = property(_env_colour, setter("health"))
     Environment.health_status = property(
-        lambda self: HEALTH_STATUS[_env_colour(self)], setter("health_status"))
-    Environment.platform_arn = property(
-        lambda self: self.platform_arn_value or _platform_arn(self))
+        lambda self: HEALTH_STATUS[_env_colour(self)], setter("health_status")
+    )
+    Environment.platform_arn = property(lambda self: self.platform_arn_value or _platform_arn(self))
 
 
 def _platform_arn(env) -> str | None:
@@ -504,8 +525,7 @@ def _platform_arn(env) -> str | None:
         return None
     os_part, lang = stack.split(" running ", 1)
     os_name, version = os_part.rsplit(" v", 1)
-    return (f"arn:aws:elasticbeanstalk:{env.region}::platform/"
-            f"{lang} running on {os_name}/{version}")
+    return f"arn:aws:elasticbeanstalk:{env.region}::platform/{lang} running on {os_name}/{version}"
 
 
 def _find_env(backend, name=None, env_id=None):
@@ -528,7 +548,8 @@ def eb_describe_filters():
         names = self._get_param("EnvironmentNames") or []
         ids = self._get_param("EnvironmentIds") or []
         envs = [
-            e for e in self.elasticbeanstalk_backend.describe_environments()
+            e
+            for e in self.elasticbeanstalk_backend.describe_environments()
             if (not app or e.application_name == app)
             and (not names or e.environment_name in names)
             and (not ids or e.environment_id in ids)
@@ -537,8 +558,11 @@ def eb_describe_filters():
 
     def describe_applications(self):
         names = self._get_param("ApplicationNames") or []
-        apps = [a for a in self.elasticbeanstalk_backend.applications.values()
-                if not names or a.application_name in names]
+        apps = [
+            a
+            for a in self.elasticbeanstalk_backend.applications.values()
+            if not names or a.application_name in names
+        ]
         return ActionResult({"Applications": apps})
 
     EBResponse.describe_environments = describe_environments
@@ -572,9 +596,11 @@ def eb_option_settings():
         return result
 
     def update_environment(self):
-        env = _find_env(self.elasticbeanstalk_backend,
-                        name=self._get_param("EnvironmentName"),
-                        env_id=self._get_param("EnvironmentId"))
+        env = _find_env(
+            self.elasticbeanstalk_backend,
+            name=self._get_param("EnvironmentName"),
+            env_id=self._get_param("EnvironmentId"),
+        )
         if env is None:
             raise InvalidParameterValueError("No Environment found.")
         apply(env, self._get_param("OptionSettings"), self._get_param("OptionsToRemove"))
@@ -592,8 +618,7 @@ def eb_option_settings():
         env_name = self._get_param("EnvironmentName")
         env = _find_env(self.elasticbeanstalk_backend, name=env_name)
         if env is None or (app_name and env.application_name != app_name):
-            raise InvalidParameterValueError(
-                f"No Environment found for EnvironmentName = '{env_name}'.")
+            raise InvalidParameterValueError(f"No Environment found for EnvironmentName = '{env_name}'.")
         desc = {
             "SolutionStackName": env.solution_stack_name,
             "PlatformArn": env.platform_arn,
@@ -624,21 +649,25 @@ def eb_describe_environment_health():
     from moto.elasticbeanstalk.responses import EBResponse
 
     def describe_environment_health(self):
-        env = _find_env(self.elasticbeanstalk_backend,
-                        name=self._get_param("EnvironmentName"),
-                        env_id=self._get_param("EnvironmentId"))
+        env = _find_env(
+            self.elasticbeanstalk_backend,
+            name=self._get_param("EnvironmentName"),
+            env_id=self._get_param("EnvironmentId"),
+        )
         if env is None:
             raise InvalidParameterValueError("No Environment found.")
         colour = _env_colour(env)
-        return ActionResult({
-            "EnvironmentName": env.environment_name,
-            "HealthStatus": HEALTH_STATUS[colour],
-            "Status": "Ready",
-            "Color": colour,
-            "Causes": HEALTH_CAUSES[colour],
-            "InstancesHealth": {HEALTH_STATUS[colour]: 1},
-            "RefreshedAt": utcnow(),
-        })
+        return ActionResult(
+            {
+                "EnvironmentName": env.environment_name,
+                "HealthStatus": HEALTH_STATUS[colour],
+                "Status": "Ready",
+                "Color": colour,
+                "Causes": HEALTH_CAUSES[colour],
+                "InstancesHealth": {HEALTH_STATUS[colour]: 1},
+                "RefreshedAt": utcnow(),
+            }
+        )
 
     EBResponse.describe_environment_health = describe_environment_health
 
@@ -646,10 +675,17 @@ def eb_describe_environment_health():
 HEALTH_EVENTS = {
     # colour -> (severity, message) of the event the transition leaves
     "Yellow": ("WARN", "Environment health has transitioned from Ok to Warning."),
-    "Red": ("ERROR", ("Environment health has transitioned from Ok to Severe. "
-                      "100.0 % of the requests are failing with HTTP 5xx.")),
-    "Grey": ("WARN", ("Environment health has transitioned from Ok to Unknown. "
-                      "None of the instances are sending data.")),
+    "Red": (
+        "ERROR",
+        (
+            "Environment health has transitioned from Ok to Severe. "
+            "100.0 % of the requests are failing with HTTP 5xx."
+        ),
+    ),
+    "Grey": (
+        "WARN",
+        ("Environment health has transitioned from Ok to Unknown. None of the instances are sending data."),
+    ),
 }
 SEVERITIES = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
 
@@ -684,14 +720,19 @@ def eb_describe_events():
         return result
 
     def env_events(env) -> list:
-        base = {"ApplicationName": env.application_name,
-                "EnvironmentName": env.environment_name,
-                "PlatformArn": env.platform_arn}
+        base = {
+            "ApplicationName": env.application_name,
+            "EnvironmentName": env.environment_name,
+            "PlatformArn": env.platform_arn,
+        }
         out = [
-            dict(base, EventDate=env.date_created, Severity="INFO",
-                 Message="createEnvironment is starting."),
-            dict(base, EventDate=env.date_created, Severity="INFO",
-                 Message="Successfully launched environment: " + env.environment_name),
+            dict(base, EventDate=env.date_created, Severity="INFO", Message="createEnvironment is starting."),
+            dict(
+                base,
+                EventDate=env.date_created,
+                Severity="INFO",
+                Message="Successfully launched environment: " + env.environment_name,
+            ),
         ]
         colour = _env_colour(env)
         if colour in HEALTH_EVENTS:
@@ -719,14 +760,20 @@ def eb_describe_events():
         limit = int(self._get_param("MaxRecords") or 1000)
         events = []
         for env in self.elasticbeanstalk_backend.describe_environments():
-            if (app and env.application_name != app) or (name and env.environment_name != name) \
-                    or (env_id and env.environment_id != env_id):
+            if (
+                (app and env.application_name != app)
+                or (name and env.environment_name != name)
+                or (env_id and env.environment_id != env_id)
+            ):
                 continue
             events.extend(env_events(env))
-        events = [e for e in events
-                  if SEVERITIES.index(e["Severity"]) >= floor
-                  and (start is None or as_naive(e["EventDate"]) >= start)
-                  and (end is None or as_naive(e["EventDate"]) < end)]
+        events = [
+            e
+            for e in events
+            if SEVERITIES.index(e["Severity"]) >= floor
+            and (start is None or as_naive(e["EventDate"]) >= start)
+            and (end is None or as_naive(e["EventDate"]) < end)
+        ]
         events.sort(key=lambda e: as_naive(e["EventDate"]), reverse=True)
         return ActionResult({"Events": events[:limit]})
 
@@ -856,12 +903,13 @@ def _sts_access_denied(caller_arn: str, role_arn: str):
     from xml.sax.saxutils import escape
 
     request_id = str(uuid4())
-    message = (f"User: {caller_arn} is not authorized to perform: sts:AssumeRole "
-               f"on resource: {role_arn}")
-    body = (f'<ErrorResponse xmlns="{STS_XMLNS}">\n'
-            f"  <Error>\n    <Type>Sender</Type>\n    <Code>AccessDenied</Code>\n"
-            f"    <Message>{escape(message)}</Message>\n  </Error>\n"
-            f"  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n")
+    message = f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+    body = (
+        f'<ErrorResponse xmlns="{STS_XMLNS}">\n'
+        f"  <Error>\n    <Type>Sender</Type>\n    <Code>AccessDenied</Code>\n"
+        f"    <Message>{escape(message)}</Message>\n  </Error>\n"
+        f"  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n"
+    )
     # moto's response hook puts its own request id into the body and headers.
     return body, {"status": 403, "Content-Type": "text/xml"}
 
@@ -907,20 +955,25 @@ def sts_assume_role_checks_trust():
             raise STSValidationError(
                 f"1 validation error detected: Value '{session}' at 'roleSessionName' failed "
                 "to satisfy constraint: Member must satisfy regular expression pattern: "
-                "[\\w+=,.@-]* and length between 2 and 64")
+                "[\\w+=,.@-]* and length between 2 and 64"
+            )
         if external_id is not None and not re.match(EXTERNAL_ID_RE, external_id):
             raise STSValidationError(
                 f"1 validation error detected: Value '{external_id}' at 'externalId' failed "
                 "to satisfy constraint: Member must satisfy regular expression pattern: "
-                "[\\w+=,.@:\\/-]* and length between 2 and 1224")
+                "[\\w+=,.@:\\/-]* and length between 2 and 1224"
+            )
         account, caller_arn, names = caller(self)
         target = m.group(1)
         try:
             role = iam_backends[target][self.partition].get_role_by_arn(role_arn)
         except NotFoundException:  # no such role in that account
             return _sts_access_denied(caller_arn, role_arn)
-        context = {"aws:principalaccount": account, "aws:principalarn": caller_arn,
-                   "sts:rolesessionname": session}
+        context = {
+            "aws:principalaccount": account,
+            "aws:principalarn": caller_arn,
+            "sts:rolesessionname": session,
+        }
         if external_id is not None:
             context["sts:externalid"] = external_id
         if not trust_admits(role.assume_role_policy_document, names, context):
@@ -929,7 +982,8 @@ def sts_assume_role_checks_trust():
         limit = int(role.max_session_duration or 3600)
         if duration > limit:
             raise STSValidationError(
-                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+            )
         return original(self)
 
     TokenResponse.assume_role = assume_role
@@ -969,8 +1023,10 @@ def iam_lab_managed_policies():
     def _init_aws_policies(self):
         if iam_models.load_iam_aws_managed_policies():
             return original(self)
-        return [iam_models.AWSManagedPolicy.from_data(n, self.account_id, self.region_name, d)
-                for n, d in subset.items()]
+        return [
+            iam_models.AWSManagedPolicy.from_data(n, self.account_id, self.region_name, d)
+            for n, d in subset.items()
+        ]
 
     iam_models.IAMBackend._init_aws_policies = _init_aws_policies
 
@@ -985,9 +1041,7 @@ def recorder_clear_alias():
     """/moto-api/recorder/clear-recording as an alias of moto's reset-recording."""
     from moto.moto_api._internal import urls
 
-    urls.url_paths["{0}/moto-api/recorder/clear-recording"] = (
-        urls.recorder_response.reset_recording
-    )
+    urls.url_paths["{0}/moto-api/recorder/clear-recording"] = urls.recorder_response.reset_recording
 
 
 # --------------------------------------------------------------------------
@@ -1098,8 +1152,10 @@ def check_moto_version() -> str:
 
     installed, pinned = version("moto"), pinned_moto_version()
     if pinned and installed != pinned:
-        raise SystemExit(f"moto_launcher: moto {installed} is installed but requirements.txt pins "
-                         f"{pinned}, the version these patches are written for: run sandbox/up")
+        raise SystemExit(
+            f"moto_launcher: moto {installed} is installed but requirements.txt pins "
+            f"{pinned}, the version these patches are written for: run sandbox/up"
+        )
     return installed
 
 
@@ -1121,15 +1177,15 @@ class SandboxHealth:
     @staticmethod
     def _json(start_response, status: str, answer: dict):
         body = json.dumps(answer).encode()
-        start_response(status, [("Content-Type", "application/json"),
-                                ("Content-Length", str(len(body)))])
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO")
         if path == "/sandbox/health":
-            return self._json(start_response, "200 OK",
-                              {"ok": True, "moto": MOTO_VERSION, "patches": APPLIED})
+            return self._json(
+                start_response, "200 OK", {"ok": True, "moto": MOTO_VERSION, "patches": APPLIED}
+            )
         if path == "/sandbox/provision":
             import importlib
 
@@ -1172,8 +1228,9 @@ def main() -> None:
     rec.write_text("")
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(f"moto {MOTO_VERSION} sandbox on http://{HOST}:{PORT} with patches: {', '.join(APPLIED)}",
-          flush=True)
+    print(
+        f"moto {MOTO_VERSION} sandbox on http://{HOST}:{PORT} with patches: {', '.join(APPLIED)}", flush=True
+    )
     app = SandboxHealth(DomainDispatcherApplication(create_backend_app))
     run_simple(HOST, PORT, app, threaded=True, request_handler=MotoRequestHandler)
 

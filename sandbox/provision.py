@@ -24,12 +24,16 @@ def log(msg: str) -> None:
 
 # ---- S3 -------------------------------------------------------------------
 
-CORS = {"CORSRules": [{
-    "AllowedMethods": ["GET"],
-    "AllowedOrigins": ["*"],
-    "AllowedHeaders": ["*"],
-    "MaxAgeSeconds": 3000,
-}]}
+CORS = {
+    "CORSRules": [
+        {
+            "AllowedMethods": ["GET"],
+            "AllowedOrigins": ["*"],
+            "AllowedHeaders": ["*"],
+            "MaxAgeSeconds": 3000,
+        }
+    ]
+}
 
 PRIVATE_BLOCK = {
     "BlockPublicAcls": True,
@@ -47,8 +51,7 @@ def provision_s3(account: str) -> str:
     except ClientError as err:
         if code(err) not in ("404", "NoSuchBucket", "NotFound"):
             raise
-        s3.create_bucket(Bucket=bucket,
-                         CreateBucketConfiguration={"LocationConstraint": c.REGION})
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": c.REGION})
         log(f"created bucket {bucket}")
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=CORS)
     # Remove any policy first: a public policy would be refused once the block is on.
@@ -79,8 +82,7 @@ def default_vpc(ec2) -> str:
 
 
 def ensure_sg(ec2, name: str, desc: str, vpc: str) -> str:
-    found = ec2.describe_security_groups(
-        Filters=[{"Name": "group-name", "Values": [name]}])["SecurityGroups"]
+    found = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [name]}])["SecurityGroups"]
     if found:
         return found[0]["GroupId"]
     return ec2.create_security_group(GroupName=name, Description=desc, VpcId=vpc)["GroupId"]
@@ -91,13 +93,23 @@ def ensure_ingress_from(ec2, group_id: str, ports: tuple[int, int], source_group
     low, high = ports
     perms = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]["IpPermissions"]
     for p in perms:
-        if p.get("FromPort") == low and p.get("ToPort") == high and any(
-                pair.get("GroupId") == source_group for pair in p.get("UserIdGroupPairs", [])):
+        if (
+            p.get("FromPort") == low
+            and p.get("ToPort") == high
+            and any(pair.get("GroupId") == source_group for pair in p.get("UserIdGroupPairs", []))
+        ):
             return
-    ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[{
-        "IpProtocol": "tcp", "FromPort": low, "ToPort": high,
-        "UserIdGroupPairs": [{"GroupId": source_group}],
-    }])
+    ec2.authorize_security_group_ingress(
+        GroupId=group_id,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": low,
+                "ToPort": high,
+                "UserIdGroupPairs": [{"GroupId": source_group}],
+            }
+        ],
+    )
 
 
 def provision_network(account: str) -> dict:
@@ -113,27 +125,37 @@ def provision_network(account: str) -> dict:
     ensure_ingress_from(ec2, cache, cache_ports, eb)
     ensure_ingress_from(ec2, db, db_ports, eb)
     db_vpc = ec2.describe_security_groups(GroupIds=[db])["SecurityGroups"][0].get("VpcId") or vpc
-    log(f"ec2: security groups eb={eb} cache={cache} ({cache_ports[0]}-{cache_ports[1]} from eb) "
-        f"db={db} ({db_ports[0]} from eb)")
+    log(
+        f"ec2: security groups eb={eb} cache={cache} ({cache_ports[0]}-{cache_ports[1]} from eb) "
+        f"db={db} ({db_ports[0]} from eb)"
+    )
     return {"eb": eb, "cache": cache, "db": db, "vpc": db_vpc}
 
 
 # ---- IAM instance profile -----------------------------------------------------
 
 
-INSTANCE_TRUST = {"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-    "Action": "sts:AssumeRole"}]}
+INSTANCE_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
 
 
 def media_policy(bucket: str) -> dict:
     """The instance role's inline policy: the media bucket, nothing more."""
-    return {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["s3:ListBucket"],
-         "Resource": f"arn:aws:s3:::{bucket}"},
-        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-         "Resource": f"arn:aws:s3:::{bucket}/*"},
-    ]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": f"arn:aws:s3:::{bucket}"},
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            },
+        ],
+    }
 
 
 def provision_iam(account: str, bucket: str) -> None:
@@ -153,15 +175,17 @@ def provision_iam(account: str, bucket: str) -> None:
     for name in iam.list_role_policies(RoleName=c.INSTANCE_ROLE)["PolicyNames"]:
         if name != c.MEDIA_POLICY:
             iam.delete_role_policy(RoleName=c.INSTANCE_ROLE, PolicyName=name)
-    attached = [a["PolicyArn"] for a in
-                iam.list_attached_role_policies(RoleName=c.INSTANCE_ROLE)["AttachedPolicies"]]
+    attached = [
+        a["PolicyArn"] for a in iam.list_attached_role_policies(RoleName=c.INSTANCE_ROLE)["AttachedPolicies"]
+    ]
     for arn in attached:
         if arn != c.WEB_TIER_POLICY_ARN:
             iam.detach_role_policy(RoleName=c.INSTANCE_ROLE, PolicyArn=arn)
     if c.WEB_TIER_POLICY_ARN not in attached:
         iam.attach_role_policy(RoleName=c.INSTANCE_ROLE, PolicyArn=c.WEB_TIER_POLICY_ARN)
-    iam.put_role_policy(RoleName=c.INSTANCE_ROLE, PolicyName=c.MEDIA_POLICY,
-                        PolicyDocument=json.dumps(policy))
+    iam.put_role_policy(
+        RoleName=c.INSTANCE_ROLE, PolicyName=c.MEDIA_POLICY, PolicyDocument=json.dumps(policy)
+    )
     try:
         prof = iam.get_instance_profile(InstanceProfileName=c.INSTANCE_PROFILE)["InstanceProfile"]
     except ClientError as err:
@@ -173,10 +197,11 @@ def provision_iam(account: str, bucket: str) -> None:
         if r != c.INSTANCE_ROLE:
             iam.remove_role_from_instance_profile(InstanceProfileName=c.INSTANCE_PROFILE, RoleName=r)
     if c.INSTANCE_ROLE not in roles:
-        iam.add_role_to_instance_profile(InstanceProfileName=c.INSTANCE_PROFILE,
-                                         RoleName=c.INSTANCE_ROLE)
-    log(f"iam: instance profile {c.INSTANCE_PROFILE} -> role {c.INSTANCE_ROLE} "
-        f"(inline {c.MEDIA_POLICY} on the media bucket, AWSElasticBeanstalkWebTier attached)")
+        iam.add_role_to_instance_profile(InstanceProfileName=c.INSTANCE_PROFILE, RoleName=c.INSTANCE_ROLE)
+    log(
+        f"iam: instance profile {c.INSTANCE_PROFILE} -> role {c.INSTANCE_ROLE} "
+        f"(inline {c.MEDIA_POLICY} on the media bucket, AWSElasticBeanstalkWebTier attached)"
+    )
 
 
 def provision_grader(account: str, instructor: str, external_id: str | None) -> None:
@@ -202,17 +227,21 @@ def provision_grader(account: str, instructor: str, external_id: str | None) -> 
         return
     trust = json.dumps(c.grader_trust(instructor, external_id))
     if not exists:
-        iam.create_role(RoleName=c.GRADER_ROLE, AssumeRolePolicyDocument=trust,
-                        Description=c.GRADER_DESCRIPTION)
+        iam.create_role(
+            RoleName=c.GRADER_ROLE, AssumeRolePolicyDocument=trust, Description=c.GRADER_DESCRIPTION
+        )
     else:
         iam.update_assume_role_policy(RoleName=c.GRADER_ROLE, PolicyDocument=trust)
     for name in iam.list_role_policies(RoleName=c.GRADER_ROLE)["PolicyNames"]:
         if name != c.GRADER_POLICY:
             iam.delete_role_policy(RoleName=c.GRADER_ROLE, PolicyName=name)
-    iam.put_role_policy(RoleName=c.GRADER_ROLE, PolicyName=c.GRADER_POLICY,
-                        PolicyDocument=json.dumps(c.GRADER_POLICY_DOC))
-    log(f"iam: grader role arn:aws:iam::{account}:role/{c.GRADER_ROLE} trusts account "
-        f"{instructor} with external id {external_id!r} (inline {c.GRADER_POLICY})")
+    iam.put_role_policy(
+        RoleName=c.GRADER_ROLE, PolicyName=c.GRADER_POLICY, PolicyDocument=json.dumps(c.GRADER_POLICY_DOC)
+    )
+    log(
+        f"iam: grader role arn:aws:iam::{account}:role/{c.GRADER_ROLE} trusts account "
+        f"{instructor} with external id {external_id!r} (inline {c.GRADER_POLICY})"
+    )
 
 
 # ---- RDS --------------------------------------------------------------------
@@ -221,8 +250,9 @@ def provision_grader(account: str, instructor: str, external_id: str | None) -> 
 def ensure_db_subnet_group(account: str, rds, vpc: str) -> None:
     """A DB subnet group over the subnets of the DB security group's VPC."""
     ec2 = c.client("ec2", account)
-    subnets = [s["SubnetId"] for s in ec2.describe_subnets(
-        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]
+    subnets = [
+        s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    ]
     try:
         group = rds.describe_db_subnet_groups(DBSubnetGroupName=c.DB_SUBNET_GROUP)["DBSubnetGroups"][0]
     except ClientError as err:
@@ -233,8 +263,11 @@ def ensure_db_subnet_group(account: str, rds, vpc: str) -> None:
         rds.delete_db_subnet_group(DBSubnetGroupName=c.DB_SUBNET_GROUP)
         group = None
     if group is None:
-        rds.create_db_subnet_group(DBSubnetGroupName=c.DB_SUBNET_GROUP, SubnetIds=subnets,
-                                   DBSubnetGroupDescription="pets-project database subnets")
+        rds.create_db_subnet_group(
+            DBSubnetGroupName=c.DB_SUBNET_GROUP,
+            SubnetIds=subnets,
+            DBSubnetGroupDescription="pets-project database subnets",
+        )
         log(f"rds: created DB subnet group {c.DB_SUBNET_GROUP} in {vpc}")
 
 
@@ -247,11 +280,18 @@ def provision_rds(account: str, sgs: dict) -> None:
         if code(err) != "DBInstanceNotFound":
             raise
         rds.create_db_instance(
-            DBInstanceIdentifier=c.DB_INSTANCE, DBInstanceClass="db.t3.micro",
-            Engine="mysql", EngineVersion="8.0.40", AllocatedStorage=20,
-            MasterUsername=c.DB_MASTER_USER, MasterUserPassword=c.DB_MASTER_PASSWORD,
-            DBName=c.DB_NAME, VpcSecurityGroupIds=[sgs["db"]], PubliclyAccessible=False,
-            DBSubnetGroupName=c.DB_SUBNET_GROUP, Port=3306,
+            DBInstanceIdentifier=c.DB_INSTANCE,
+            DBInstanceClass="db.t3.micro",
+            Engine="mysql",
+            EngineVersion="8.0.40",
+            AllocatedStorage=20,
+            MasterUsername=c.DB_MASTER_USER,
+            MasterUserPassword=c.DB_MASTER_PASSWORD,
+            DBName=c.DB_NAME,
+            VpcSecurityGroupIds=[sgs["db"]],
+            PubliclyAccessible=False,
+            DBSubnetGroupName=c.DB_SUBNET_GROUP,
+            Port=3306,
         )
         log(f"rds: created {c.DB_INSTANCE}")
         inst = rds.describe_db_instances(DBInstanceIdentifier=c.DB_INSTANCE)["DBInstances"][0]
@@ -260,13 +300,18 @@ def provision_rds(account: str, sgs: dict) -> None:
     current = sorted(g["VpcSecurityGroupId"] for g in inst.get("VpcSecurityGroups", []))
     subnet_group = (inst.get("DBSubnetGroup") or {}).get("DBSubnetGroupName")
     if current != [sgs["db"]] or subnet_group != c.DB_SUBNET_GROUP:
-        rds.modify_db_instance(DBInstanceIdentifier=c.DB_INSTANCE,
-                               VpcSecurityGroupIds=[sgs["db"]],
-                               DBSubnetGroupName=c.DB_SUBNET_GROUP, ApplyImmediately=True)
+        rds.modify_db_instance(
+            DBInstanceIdentifier=c.DB_INSTANCE,
+            VpcSecurityGroupIds=[sgs["db"]],
+            DBSubnetGroupName=c.DB_SUBNET_GROUP,
+            ApplyImmediately=True,
+        )
     inst = rds.describe_db_instances(DBInstanceIdentifier=c.DB_INSTANCE)["DBInstances"][0]
     ep = inst["Endpoint"]
-    log(f"rds: {c.DB_INSTANCE} {inst['Engine']} {inst['DBInstanceStatus']} at "
-        f"{ep['Address']}:{ep['Port']}, subnet group in {inst['DBSubnetGroup']['VpcId']}")
+    log(
+        f"rds: {c.DB_INSTANCE} {inst['Engine']} {inst['DBInstanceStatus']} at "
+        f"{ep['Address']}:{ep['Port']}, subnet group in {inst['DBSubnetGroup']['VpcId']}"
+    )
 
 
 # ---- ElastiCache serverless ---------------------------------------------------
@@ -300,13 +345,17 @@ def provision_cache(account: str, sgs: dict) -> None:
         if code(err) != "ServerlessCacheNotFoundFault":
             raise
         cache = ec.create_serverless_cache(
-            ServerlessCacheName=c.CACHE_NAME, Engine="valkey", MajorEngineVersion="8",
-            Description="pets project sessions", SecurityGroupIds=[sgs["cache"]],
+            ServerlessCacheName=c.CACHE_NAME,
+            Engine="valkey",
+            MajorEngineVersion="8",
+            Description="pets project sessions",
+            SecurityGroupIds=[sgs["cache"]],
         )["ServerlessCache"]
         log(f"cache: created serverless cache {c.CACHE_NAME}")
     if cache.get("SecurityGroupIds") != [sgs["cache"]]:
-        cache = ec.modify_serverless_cache(ServerlessCacheName=c.CACHE_NAME,
-                                           SecurityGroupIds=[sgs["cache"]])["ServerlessCache"]
+        cache = ec.modify_serverless_cache(ServerlessCacheName=c.CACHE_NAME, SecurityGroupIds=[sgs["cache"]])[
+            "ServerlessCache"
+        ]
     ep = cache["Endpoint"]
     log(f"cache: {c.CACHE_NAME} {cache['Engine']} {cache['Status']} at {ep['Address']}:{ep['Port']}")
 
@@ -328,16 +377,31 @@ def eb_option_settings(sgs: dict) -> list[dict]:
         "DJANGO_SECRET_KEY": c.secret(c.SECRET_KEY_FILE, 50),
     }
     return [{"Namespace": env_ns, "OptionName": k, "Value": v} for k, v in props.items()] + [
-        {"Namespace": "aws:autoscaling:launchconfiguration",
-         "OptionName": "IamInstanceProfile", "Value": c.INSTANCE_PROFILE},
-        {"Namespace": "aws:autoscaling:launchconfiguration",
-         "OptionName": "InstanceType", "Value": "t3.micro"},
-        {"Namespace": "aws:autoscaling:launchconfiguration",
-         "OptionName": "SecurityGroups", "Value": sgs["eb"]},
-        {"Namespace": "aws:elasticbeanstalk:environment",
-         "OptionName": "EnvironmentType", "Value": "SingleInstance"},
-        {"Namespace": "aws:elasticbeanstalk:container:python",
-         "OptionName": "WSGIPath", "Value": "pets_project.wsgi:application"},
+        {
+            "Namespace": "aws:autoscaling:launchconfiguration",
+            "OptionName": "IamInstanceProfile",
+            "Value": c.INSTANCE_PROFILE,
+        },
+        {
+            "Namespace": "aws:autoscaling:launchconfiguration",
+            "OptionName": "InstanceType",
+            "Value": "t3.micro",
+        },
+        {
+            "Namespace": "aws:autoscaling:launchconfiguration",
+            "OptionName": "SecurityGroups",
+            "Value": sgs["eb"],
+        },
+        {
+            "Namespace": "aws:elasticbeanstalk:environment",
+            "OptionName": "EnvironmentType",
+            "Value": "SingleInstance",
+        },
+        {
+            "Namespace": "aws:elasticbeanstalk:container:python",
+            "OptionName": "WSGIPath",
+            "Value": "pets_project.wsgi:application",
+        },
     ]
 
 
@@ -346,33 +410,42 @@ def provision_eb(account: str, sgs: dict) -> None:
     if not eb.describe_applications(ApplicationNames=[c.EB_APP])["Applications"]:
         eb.create_application(ApplicationName=c.EB_APP)
         log(f"eb: created application {c.EB_APP}")
-    envs = eb.describe_environments(ApplicationName=c.EB_APP,
-                                    EnvironmentNames=[c.EB_ENV])["Environments"]
+    envs = eb.describe_environments(ApplicationName=c.EB_APP, EnvironmentNames=[c.EB_ENV])["Environments"]
     settings = eb_option_settings(sgs)
     if not envs:
-        eb.create_environment(ApplicationName=c.EB_APP, EnvironmentName=c.EB_ENV,
-                              SolutionStackName=c.EB_STACK, OptionSettings=settings)
+        eb.create_environment(
+            ApplicationName=c.EB_APP,
+            EnvironmentName=c.EB_ENV,
+            SolutionStackName=c.EB_STACK,
+            OptionSettings=settings,
+        )
         log(f"eb: created environment {c.EB_ENV}")
         envs = eb.describe_environments(EnvironmentNames=[c.EB_ENV])["Environments"]
     else:
         # Environment properties beyond the solved set go, too.
         ns = "aws:elasticbeanstalk:application:environment"
-        current = eb.describe_configuration_settings(
-            ApplicationName=c.EB_APP, EnvironmentName=c.EB_ENV)["ConfigurationSettings"][0]
+        current = eb.describe_configuration_settings(ApplicationName=c.EB_APP, EnvironmentName=c.EB_ENV)[
+            "ConfigurationSettings"
+        ][0]
         wanted = {s["OptionName"] for s in settings if s["Namespace"] == ns}
-        extra = [{"Namespace": ns, "OptionName": o["OptionName"]}
-                 for o in current.get("OptionSettings", [])
-                 if o["Namespace"] == ns and o["OptionName"] not in wanted]
-        eb.update_environment(EnvironmentName=c.EB_ENV, SolutionStackName=c.EB_STACK,
-                              OptionSettings=settings, OptionsToRemove=extra)
+        extra = [
+            {"Namespace": ns, "OptionName": o["OptionName"]}
+            for o in current.get("OptionSettings", [])
+            if o["Namespace"] == ns and o["OptionName"] not in wanted
+        ]
+        eb.update_environment(
+            EnvironmentName=c.EB_ENV,
+            SolutionStackName=c.EB_STACK,
+            OptionSettings=settings,
+            OptionsToRemove=extra,
+        )
     env = envs[0]
     tags = eb.list_tags_for_resource(ResourceArn=env["EnvironmentArn"])["ResourceTags"]
     stray = [t["Key"] for t in tags if t["Key"].startswith("sandbox:")]
     if stray:
         eb.update_tags_for_resource(ResourceArn=env["EnvironmentArn"], TagsToRemove=stray)
     env = eb.describe_environments(EnvironmentNames=[c.EB_ENV])["Environments"][0]
-    log(f"eb: {c.EB_APP}/{c.EB_ENV} {env['EnvironmentId']} {env['Status']} "
-        f"{env['Health']} at {env['CNAME']}")
+    log(f"eb: {c.EB_APP}/{c.EB_ENV} {env['EnvironmentId']} {env['Status']} {env['Health']} at {env['CNAME']}")
 
 
 # ---- the pets project's data and pictures ---------------------------------------
@@ -390,12 +463,12 @@ def provision_app(account: str, bucket: str, static: bool) -> None:
     if not c.APP_PY.exists():
         raise SystemExit(f"error: no app venv at {c.APP_PY.parent.parent}: run sandbox/up first")
     c.secret(c.ADMIN_PASSWORD_FILE)
-    cmd = [str(c.APP_PY), str(c.HERE / "app_tasks.py"),
-           "--admin-password-file", str(c.ADMIN_PASSWORD_FILE)]
+    cmd = [str(c.APP_PY), str(c.HERE / "app_tasks.py"), "--admin-password-file", str(c.ADMIN_PASSWORD_FILE)]
     proc = subprocess.run(cmd, check=False, cwd=c.APP_DIR, env=c.app_environ(account))
     if proc.returncode != 0:
-        raise SystemExit(f"error: the pets project's set-up failed for account {account} "
-                         f"(exit {proc.returncode})")
+        raise SystemExit(
+            f"error: the pets project's set-up failed for account {account} (exit {proc.returncode})"
+        )
     s3 = c.client("s3", account)
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
     log(f"s3: {bucket} holds {', '.join(keys) or 'nothing'}")
@@ -412,8 +485,12 @@ def collectstatic() -> None:
         return
     proc = subprocess.run(
         [str(c.APP_PY), "manage.py", "collectstatic", "--noinput", "-v", "1"],
-        check=False, cwd=c.PROJECT_COPY, env=c.app_environ(c.DEFAULT_ACCOUNT),
-        capture_output=True, text=True)
+        check=False,
+        cwd=c.PROJECT_COPY,
+        env=c.app_environ(c.DEFAULT_ACCOUNT),
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         print(proc.stdout + proc.stderr, file=sys.stderr)
         raise SystemExit(f"error: collectstatic failed in {c.PROJECT_COPY}")
@@ -421,8 +498,12 @@ def collectstatic() -> None:
     log(f"static: collectstatic into {c.PROJECT_COPY / 'static'}: {lines[-1] if lines else 'done'}")
 
 
-def provision(account: str, static: bool = False, instructor: str = c.DEFAULT_INSTRUCTOR,
-              external_id: str | None = c.DEFAULT_EXTERNAL_ID) -> None:
+def provision(
+    account: str,
+    static: bool = False,
+    instructor: str = c.DEFAULT_INSTRUCTOR,
+    external_id: str | None = c.DEFAULT_EXTERNAL_ID,
+) -> None:
     bucket = provision_s3(account)
     sgs = provision_network(account)
     provision_iam(account, bucket)
@@ -439,8 +520,11 @@ def provision(account: str, static: bool = False, instructor: str = c.DEFAULT_IN
 def fixture_pictures() -> set[str]:
     """The picture names load_pets stores (the fixture's Pet.picture fields)."""
     fixture = c.APP_DIR / "pets_app" / "fixtures" / "pets.json"
-    return {r["fields"]["picture"] for r in json.loads(fixture.read_text())
-            if r.get("model") == "pets_app.pet" and r["fields"].get("picture")}
+    return {
+        r["fields"]["picture"]
+        for r in json.loads(fixture.read_text())
+        if r.get("model") == "pets_app.pet" and r["fields"].get("picture")
+    }
 
 
 def ensure_template() -> str:
@@ -468,8 +552,12 @@ def post_json(path: str, body: dict, timeout: float = 600) -> dict:
     import urllib.error
     import urllib.request
 
-    req = urllib.request.Request(c.ENDPOINT + path, data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
+    req = urllib.request.Request(
+        c.ENDPOINT + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return json.loads(resp.read())
@@ -479,9 +567,11 @@ def post_json(path: str, body: dict, timeout: float = 600) -> dict:
         except ValueError:
             detail = None
         if err.code == 404:
-            detail = ("moto does not know /sandbox/provision: it runs an older launcher; "
-                      "restart it with sandbox/up --restart-moto (every account but the "
-                      "default one is lost)")
+            detail = (
+                "moto does not know /sandbox/provision: it runs an older launcher; "
+                "restart it with sandbox/up --restart-moto (every account but the "
+                "default one is lost)"
+            )
         raise SystemExit(f"error: {path}: HTTP {err.code}: {detail}")
     except urllib.error.URLError as err:
         raise SystemExit(f"error: moto does not answer at {c.ENDPOINT}: run sandbox/up first ({err})")
@@ -496,8 +586,10 @@ def account_range(first: str, n: int) -> list[str]:
     ids = [f"{start + i:012d}" for i in range(n)]
     for reserved in (c.DEFAULT_ACCOUNT, c.TEMPLATE_ACCOUNT):
         if reserved in ids:
-            raise SystemExit(f"error: the range {ids[0]}..{ids[-1]} includes account {reserved} "
-                             "(the default or the template account): choose another --first")
+            raise SystemExit(
+                f"error: the range {ids[0]}..{ids[-1]} includes account {reserved} "
+                "(the default or the template account): choose another --first"
+            )
     return ids
 
 
@@ -510,14 +602,17 @@ def provision_many(entries: list[dict], batch: int = 50) -> float:
     start = time.perf_counter()
     template = {"account": c.TEMPLATE_ACCOUNT, "bucket": ensure_template()}
     for i in range(0, len(entries), batch):
-        chunk = entries[i:i + batch]
-        answer = post_json("/sandbox/provision", {"region": c.REGION, "template": template,
-                                                  "accounts": chunk})
+        chunk = entries[i : i + batch]
+        answer = post_json(
+            "/sandbox/provision", {"region": c.REGION, "template": template, "accounts": chunk}
+        )
         if not answer.get("ok"):
             raise SystemExit(f"error: /sandbox/provision: {answer.get('error')}")
-        log(f"accounts {chunk[0]['account']}..{chunk[-1]['account']}: solved lab state "
+        log(
+            f"accounts {chunk[0]['account']}..{chunk[-1]['account']}: solved lab state "
             f"({len(chunk)} in {answer['seconds']:.2f} s in moto; pictures "
-            f"{', '.join(answer['objects'])})")
+            f"{', '.join(answer['objects'])})"
+        )
     return time.perf_counter() - start
 
 
@@ -525,35 +620,58 @@ def main() -> int:
     ap = argparse.ArgumentParser(
         prog="sandbox/provision",
         description="Put the solved lab state into a moto account (or, with --accounts, "
-                    "into N new accounts at once).")
-    ap.add_argument("--account", default=c.DEFAULT_ACCOUNT, type=c.valid_account,
-                    help=f"12-digit account id (default {c.DEFAULT_ACCOUNT})")
-    ap.add_argument("--static", action="store_true",
-                    help="also run collectstatic in the deployed copy, and fill the template "
-                         "bucket --accounts copies pictures from if needed (sandbox/up does)")
-    ap.add_argument("--accounts", type=int, metavar="N",
-                    help="provision N accounts from --first on (ids FIRST, FIRST+1, ...), "
-                         "each re-created from scratch, in-process in moto")
-    ap.add_argument("--first", default="300000000000", type=c.valid_account,
-                    help="first account id for --accounts (default 300000000000)")
-    ap.add_argument("--instructor", default=c.DEFAULT_INSTRUCTOR, type=c.valid_account,
-                    help="account the grader role labcheck-grader trusts "
-                         f"(default {c.DEFAULT_INSTRUCTOR})")
-    ap.add_argument("--external-id", default=c.DEFAULT_EXTERNAL_ID,
-                    help=f"external id the grader role requires (default {c.DEFAULT_EXTERNAL_ID})")
-    ap.add_argument("--no-grader", action="store_true",
-                    help="no grader role (deleted if present): the account cannot be graded")
+        "into N new accounts at once).",
+    )
+    ap.add_argument(
+        "--account",
+        default=c.DEFAULT_ACCOUNT,
+        type=c.valid_account,
+        help=f"12-digit account id (default {c.DEFAULT_ACCOUNT})",
+    )
+    ap.add_argument(
+        "--static",
+        action="store_true",
+        help="also run collectstatic in the deployed copy, and fill the template "
+        "bucket --accounts copies pictures from if needed (sandbox/up does)",
+    )
+    ap.add_argument(
+        "--accounts",
+        type=int,
+        metavar="N",
+        help="provision N accounts from --first on (ids FIRST, FIRST+1, ...), "
+        "each re-created from scratch, in-process in moto",
+    )
+    ap.add_argument(
+        "--first",
+        default="300000000000",
+        type=c.valid_account,
+        help="first account id for --accounts (default 300000000000)",
+    )
+    ap.add_argument(
+        "--instructor",
+        default=c.DEFAULT_INSTRUCTOR,
+        type=c.valid_account,
+        help=f"account the grader role labcheck-grader trusts (default {c.DEFAULT_INSTRUCTOR})",
+    )
+    ap.add_argument(
+        "--external-id",
+        default=c.DEFAULT_EXTERNAL_ID,
+        help=f"external id the grader role requires (default {c.DEFAULT_EXTERNAL_ID})",
+    )
+    ap.add_argument(
+        "--no-grader",
+        action="store_true",
+        help="no grader role (deleted if present): the account cannot be graded",
+    )
     args = ap.parse_args()
     external_id = None if args.no_grader else args.external_id
     if args.accounts is not None:
         ids = account_range(args.first, args.accounts)
-        grader = None if external_id is None else {"instructor": args.instructor,
-                                                   "external_id": external_id}
+        grader = None if external_id is None else {"instructor": args.instructor, "external_id": external_id}
         seconds = provision_many([{"account": a, "grader": grader} for a in ids])
         log(f"provisioned {len(ids)} accounts in {seconds:.2f} s ({len(ids) / seconds:.1f}/s)")
         return 0
-    provision(args.account, static=args.static, instructor=args.instructor,
-              external_id=external_id)
+    provision(args.account, static=args.static, instructor=args.instructor, external_id=external_id)
     log(f"account {args.account}: solved lab state in place ({c.REGION})")
     if args.static:
         log(f"template: {ensure_template()} holds the pictures for --accounts")

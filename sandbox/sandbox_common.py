@@ -45,23 +45,48 @@ GRADER_POLICY = "labcheck-read-only"
 GRADER_DESCRIPTION = "labcheck cohort grading: read-only, for the instructor's account"
 DEFAULT_INSTRUCTOR = DEFAULT_ACCOUNT
 DEFAULT_EXTERNAL_ID = "labcheck-sandbox"
-GRADER_POLICY_DOC = {"Version": "2012-10-17", "Statement": [{
-    "Sid": "LabcheckReadOnly", "Effect": "Allow", "Resource": "*",
-    "Action": [
-        "sts:GetCallerIdentity",
-        "s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketCors",
-        "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock",
-        "s3:GetBucketAcl", "s3:GetObject",
-        "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs", "ec2:DescribeSubnets",
-        "elasticache:DescribeServerlessCaches", "elasticache:DescribeReplicationGroups",
-        "elasticache:DescribeCacheClusters",
-        "rds:DescribeDBInstances", "rds:DescribeDBSubnetGroups",
-        "elasticbeanstalk:DescribeApplications", "elasticbeanstalk:DescribeEnvironments",
-        "elasticbeanstalk:DescribeConfigurationSettings",
-        "elasticbeanstalk:DescribeEnvironmentHealth", "elasticbeanstalk:DescribeEvents",
-        "iam:GetInstanceProfile", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies",
-        "iam:ListAttachedRolePolicies", "iam:GetPolicy", "iam:GetPolicyVersion",
-    ]}]}
+GRADER_POLICY_DOC = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "LabcheckReadOnly",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Action": [
+                "sts:GetCallerIdentity",
+                "s3:ListAllMyBuckets",
+                "s3:ListBucket",
+                "s3:GetBucketLocation",
+                "s3:GetBucketCors",
+                "s3:GetBucketPolicy",
+                "s3:GetBucketPolicyStatus",
+                "s3:GetBucketPublicAccessBlock",
+                "s3:GetBucketAcl",
+                "s3:GetObject",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeSubnets",
+                "elasticache:DescribeServerlessCaches",
+                "elasticache:DescribeReplicationGroups",
+                "elasticache:DescribeCacheClusters",
+                "rds:DescribeDBInstances",
+                "rds:DescribeDBSubnetGroups",
+                "elasticbeanstalk:DescribeApplications",
+                "elasticbeanstalk:DescribeEnvironments",
+                "elasticbeanstalk:DescribeConfigurationSettings",
+                "elasticbeanstalk:DescribeEnvironmentHealth",
+                "elasticbeanstalk:DescribeEvents",
+                "iam:GetInstanceProfile",
+                "iam:GetRole",
+                "iam:GetRolePolicy",
+                "iam:ListRolePolicies",
+                "iam:ListAttachedRolePolicies",
+                "iam:GetPolicy",
+                "iam:GetPolicyVersion",
+            ],
+        }
+    ],
+}
 
 # The account whose bucket holds the pictures `sandbox/provision --accounts`
 # copies into every new account (filled once by load_pets, like any account).
@@ -70,12 +95,17 @@ TEMPLATE_ACCOUNT = os.environ.get("SANDBOX_TEMPLATE_ACCOUNT", "999999999999")
 
 def grader_trust(instructor: str, external_id: str) -> dict:
     """The grader role's trust policy: the instructor's account, with the external id."""
-    return {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{instructor}:root"},
-        "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
-    }]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{instructor}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+            }
+        ],
+    }
 
 
 def bucket_name(account: str, region: str = REGION) -> str:
@@ -151,28 +181,30 @@ def app_environ(account: str = DEFAULT_ACCOUNT, media_local: bool = False) -> di
     `media_local` leaves the bucket out (the `media-local` fault): the
     settings then store media on the local disk."""
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "LC_ALL", "TZ") if k in os.environ}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "pets_project.settings",
-        "DJANGO_SECRET_KEY": secret(SECRET_KEY_FILE, 50),
-        "DJANGO_DEBUG": "0",
-        "DJANGO_ALLOWED_HOSTS": ".elasticbeanstalk.com,localhost,127.0.0.1",
-        "RDS_HOSTNAME": "127.0.0.1",
-        "RDS_PORT": MYSQL_PORT,
-        "RDS_DB_NAME": DB_NAME,
-        "RDS_USER_NAME": DB_USER,
-        "RDS_USER_PASSWORD": DB_PASSWORD,
-        "CACHE_LOCATION": f"rediss://127.0.0.1:{REDIS_TLS_PORT}/0",
-        "CACHE_CA_FILE": str(CA_FILE),
-        "AWS_STORAGE_BUCKET_NAME": bucket_name(account),
-        "AWS_S3_REGION_NAME": REGION,
-        "AWS_S3_ENDPOINT_URL": ENDPOINT,
-        "AWS_ACCESS_KEY_ID": account,
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "pets_project.settings",
+            "DJANGO_SECRET_KEY": secret(SECRET_KEY_FILE, 50),
+            "DJANGO_DEBUG": "0",
+            "DJANGO_ALLOWED_HOSTS": ".elasticbeanstalk.com,localhost,127.0.0.1",
+            "RDS_HOSTNAME": "127.0.0.1",
+            "RDS_PORT": MYSQL_PORT,
+            "RDS_DB_NAME": DB_NAME,
+            "RDS_USER_NAME": DB_USER,
+            "RDS_USER_PASSWORD": DB_PASSWORD,
+            "CACHE_LOCATION": f"rediss://127.0.0.1:{REDIS_TLS_PORT}/0",
+            "CACHE_CA_FILE": str(CA_FILE),
+            "AWS_STORAGE_BUCKET_NAME": bucket_name(account),
+            "AWS_S3_REGION_NAME": REGION,
+            "AWS_S3_ENDPOINT_URL": ENDPOINT,
+            "AWS_ACCESS_KEY_ID": account,
+            "AWS_SECRET_ACCESS_KEY": SECRET,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
     if media_local:
         del env["AWS_STORAGE_BUCKET_NAME"]
     return env
@@ -185,6 +217,7 @@ def run_main(main) -> int:
     try:
         return main()
     except EndpointConnectionError:
-        print(f"error: moto does not answer at {ENDPOINT}: run sandbox/up first",
-              file=__import__("sys").stderr)
+        print(
+            f"error: moto does not answer at {ENDPOINT}: run sandbox/up first", file=__import__("sys").stderr
+        )
         return 1

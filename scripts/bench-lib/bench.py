@@ -51,8 +51,9 @@ def log(msg: str) -> None:
 
 
 def sandbox_env() -> dict:
-    out = subprocess.run(["bash", "-c", "source sandbox/env && env -0"], cwd=ROOT,
-                         capture_output=True, check=True).stdout.decode()
+    out = subprocess.run(
+        ["bash", "-c", "source sandbox/env && env -0"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
     env = dict(os.environ)
     for kv in out.split("\0"):
         if "=" in kv:
@@ -74,11 +75,23 @@ class LatencyProxy:
     def __init__(self, env: dict, latency_ms: int, trace: bool = False, routes: tuple = ()):
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [str(SANDBOX / "faultproxy"), "--listen", f"127.0.0.1:{self.port}",
-             "--upstream", env["AWS_ENDPOINT_URL"], "--latency-ms", str(latency_ms),
-             "--fault-rate", "0"] + (["--trace"] if trace else [])
+            [
+                str(SANDBOX / "faultproxy"),
+                "--listen",
+                f"127.0.0.1:{self.port}",
+                "--upstream",
+                env["AWS_ENDPOINT_URL"],
+                "--latency-ms",
+                str(latency_ms),
+                "--fault-rate",
+                "0",
+            ]
+            + (["--trace"] if trace else [])
             + [arg for route in routes for arg in ("--route", route)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.seen = 0
         deadline = time.time() + 20
         while True:
@@ -130,9 +143,14 @@ class MotoShards:
             for _ in range(count):
                 port = free_port()
                 with shard_log(port).open("wb") as out:
-                    self.procs.append(subprocess.Popen(
-                        [str(SANDBOX / "moto-shard"), "--port", str(port)],
-                        env=env, stdout=out, stderr=subprocess.STDOUT))
+                    self.procs.append(
+                        subprocess.Popen(
+                            [str(SANDBOX / "moto-shard"), "--port", str(port)],
+                            env=env,
+                            stdout=out,
+                            stderr=subprocess.STDOUT,
+                        )
+                    )
                 ports.append(port)
             for port, proc in zip(ports, self.procs, strict=True):
                 wait_for_moto(port, proc)
@@ -143,10 +161,14 @@ class MotoShards:
                     continue
                 self.routes.append(f"{start:012d}-{start + size - 1:012d}=http://127.0.0.1:{port}")
                 self.blocks.append(list(range(start, start + size)))
-                provisioning.append(subprocess.Popen(
-                    [str(SANDBOX / "provision"), "--accounts", str(size), "--first", str(start)],
-                    env=dict(env, SANDBOX_AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}"),
-                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+                provisioning.append(
+                    subprocess.Popen(
+                        [str(SANDBOX / "provision"), "--accounts", str(size), "--first", str(start)],
+                        env=dict(env, SANDBOX_AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}"),
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
+                    )
+                )
                 start += size
             for proc in provisioning:
                 _, err = proc.communicate()
@@ -180,11 +202,13 @@ def wait_for_moto(port: int, proc: subprocess.Popen) -> None:
                 return
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit(f"sandbox/moto-shard --port {port} exited with {proc.returncode} "
-                                 f"(log: {shard_log(port)})")
+                raise SystemExit(
+                    f"sandbox/moto-shard --port {port} exited with {proc.returncode} (log: {shard_log(port)})"
+                )
             if time.time() > deadline:
-                raise SystemExit(f"sandbox/moto-shard --port {port} did not answer within 60 s "
-                                 f"(log: {shard_log(port)})")
+                raise SystemExit(
+                    f"sandbox/moto-shard --port {port} did not answer within 60 s (log: {shard_log(port)})"
+                )
             time.sleep(0.1)
 
 
@@ -192,8 +216,13 @@ def timed(cmd: list, env: dict, **kw) -> tuple[float, int, subprocess.CompletedP
     """Wall seconds, peak RSS (KiB) of the command, and its result."""
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as out:
         start = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name] + cmd,
-                              check=False, env=env, capture_output=True, **kw)
+        proc = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", out.name] + cmd,
+            check=False,
+            env=env,
+            capture_output=True,
+            **kw,
+        )
         wall = time.perf_counter() - start
         rss = int((Path(out.name).read_text().strip().splitlines() or ["0"])[-1])
     return wall, rss, proc
@@ -204,8 +233,11 @@ def cpu_seconds(pid: int) -> float:
     gunicorn master and its workers), from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    pids = [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-                    if p.strip()] if Path(f"/proc/{pid}").exists() else []
+    pids = (
+        [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split() if p.strip()]
+        if Path(f"/proc/{pid}").exists()
+        else []
+    )
     for p in pids:
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
@@ -219,8 +251,10 @@ def sandbox_pids(proxy_pid: int, motos: list[int]) -> dict[str, list[int]]:
     """The processes that serve a cohort run besides labcheck: the motos that
     hold the learners (every AWS call), the latency proxy in front of them,
     gunicorn (the learners' site)."""
-    pids = {f"moto ({len(motos)} process{'es' if len(motos) > 1 else ''})": motos,
-            "latency proxy": [proxy_pid]}
+    pids = {
+        f"moto ({len(motos)} process{'es' if len(motos) > 1 else ''})": motos,
+        "latency proxy": [proxy_pid],
+    }
     try:
         pids["gunicorn (the site)"] = [int((SANDBOX / ".state" / "app.pid").read_text().strip())]
     except (OSError, ValueError):
@@ -242,8 +276,10 @@ def bench_cohort(binary: str, learners: int, loop: int, latency: int, motos: int
     region = env["AWS_REGION"]
     first = 500000000000
     with contextlib.ExitStack() as cleanup:
-        log(f"provisioning {learners} learner accounts from {first} in {motos} fresh moto "
-            f"process{'es' if motos > 1 else ''}")
+        log(
+            f"provisioning {learners} learner accounts from {first} in {motos} fresh moto "
+            f"process{'es' if motos > 1 else ''}"
+        )
         shards = MotoShards(env, motos, first, learners)
         cleanup.callback(shards.stop)
         work = Path(tempfile.mkdtemp(prefix="labcheck-bench-"))
@@ -253,28 +289,37 @@ def bench_cohort(binary: str, learners: int, loop: int, latency: int, motos: int
         penv = dict(env, AWS_ENDPOINT_URL=proxy.url)
         # Roster order takes turns across the motos (a run starts the learners
         # about in roster order), so every moto has work from the start.
-        accounts = [block[j] for j in range(max(map(len, shards.blocks)))
-                    for block in shards.blocks if j < len(block)]
+        accounts = [
+            block[j] for j in range(max(map(len, shards.blocks))) for block in shards.blocks if j < len(block)
+        ]
         roster = write_roster(work / "roster.csv", accounts, region)
 
         # A fresh moto answers its first call of each kind slowly (it loads
         # botocore's models then): one learner per moto first, untimed, as
         # the sandbox's own moto is warm from the tests.
         warm = write_roster(work / "warm-up.csv", [block[0] for block in shards.blocks], region)
-        subprocess.run([binary, "cohort", "grade", str(warm), "--format", "json", "-o",
-                        str(work / "warm-up.json")], env=penv, check=False, capture_output=True)
+        subprocess.run(
+            [binary, "cohort", "grade", str(warm), "--format", "json", "-o", str(work / "warm-up.json")],
+            env=penv,
+            check=False,
+            capture_output=True,
+        )
 
         log(f"cohort grade: {learners} learners, {latency} ms per AWS call")
         book = work / "gradebook.json"
         servers = sandbox_pids(proxy.proc.pid, shards.pids)
         cpu_before = {name: sum(map(cpu_seconds, pids)) for name, pids in servers.items()}
         own_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        wall, rss, proc = timed([binary, "cohort", "grade", str(roster), "--format", "json",
-                                 "-o", str(book)], penv)
+        wall, rss, proc = timed(
+            [binary, "cohort", "grade", str(roster), "--format", "json", "-o", str(book)], penv
+        )
         own_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = {name: sum(map(cpu_seconds, pids)) - cpu_before[name] for name, pids in servers.items()}
-        cpu = {"labcheck": (own_after.ru_utime + own_after.ru_stime)
-               - (own_before.ru_utime + own_before.ru_stime), **cpu}
+        cpu = {
+            "labcheck": (own_after.ru_utime + own_after.ru_stime)
+            - (own_before.ru_utime + own_before.ru_stime),
+            **cpu,
+        }
         if proc.returncode not in (0, 3):
             sys.stderr.write(proc.stderr.decode())
             raise SystemExit(f"cohort grade failed with exit {proc.returncode}")
@@ -292,19 +337,38 @@ def bench_cohort(binary: str, learners: int, loop: int, latency: int, motos: int
         # assumes it, as `cohort grade` does), data plane and project left out.
         log(f"baseline: {loop} sequential `labcheck check` processes, each through the learner's role")
         config, credentials = work / "aws-config", work / "aws-credentials"
-        credentials.write_text("[instructor]\n"
-                               f"aws_access_key_id = {env['AWS_ACCESS_KEY_ID']}\n"
-                               f"aws_secret_access_key = {env['AWS_SECRET_ACCESS_KEY']}\n")
-        config.write_text("".join(
-            f"[profile learner{i}]\nrole_arn = arn:aws:iam::{accounts[i]:012d}:role/labcheck-grader\n"
-            f"external_id = labcheck-sandbox\nrole_session_name = labcheck-learner{i}\n"
-            f"source_profile = instructor\nregion = {region}\n\n" for i in range(loop)))
+        credentials.write_text(
+            "[instructor]\n"
+            f"aws_access_key_id = {env['AWS_ACCESS_KEY_ID']}\n"
+            f"aws_secret_access_key = {env['AWS_SECRET_ACCESS_KEY']}\n"
+        )
+        config.write_text(
+            "".join(
+                f"[profile learner{i}]\nrole_arn = arn:aws:iam::{accounts[i]:012d}:role/labcheck-grader\n"
+                f"external_id = labcheck-sandbox\nrole_session_name = labcheck-learner{i}\n"
+                f"source_profile = instructor\nregion = {region}\n\n"
+                for i in range(loop)
+            )
+        )
         lenv = {k: v for k, v in penv.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
         lenv.update(AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(credentials))
         loop_start = time.perf_counter()
         for i in range(loop):
-            _, _, p = timed([binary, "check", "--format", "json", "--profile", f"learner{i}",
-                             "--set", "network=outside", "--set", f"project_dir={work}"], lenv)
+            _, _, p = timed(
+                [
+                    binary,
+                    "check",
+                    "--format",
+                    "json",
+                    "--profile",
+                    f"learner{i}",
+                    "--set",
+                    "network=outside",
+                    "--set",
+                    f"project_dir={work}",
+                ],
+                lenv,
+            )
             if p.returncode not in (0, 1, 3):
                 sys.stderr.write(p.stderr.decode())
                 raise SystemExit(f"labcheck check failed with exit {p.returncode}")
@@ -332,15 +396,22 @@ def bench_cohort(binary: str, learners: int, loop: int, latency: int, motos: int
     # printed, and the rate labcheck alone could reach on these cores.
     cores = os.cpu_count() or 1
     for name, seconds in cpu.items():
-        rows.append((f"CPU during the run: {name}",
-                     f"{seconds:.1f} s ({100 * seconds / wall / cores:.0f}% of {cores} cores)", "", None))
+        rows.append(
+            (
+                f"CPU during the run: {name}",
+                f"{seconds:.1f} s ({100 * seconds / wall / cores:.0f}% of {cores} cores)",
+                "",
+                None,
+            )
+        )
     own = cpu["labcheck"] / learners
     if own > 0:
         rows.append(("labcheck CPU per learner", f"{1000 * own:.1f} ms", "", None))
-        rows.append((f"labcheck alone on {cores} cores, learners per second",
-                     f"{cores / own:.0f}", "", None))
-    print(f"\nlabcheck cohort benchmark: {learners} learners, +{latency} ms per AWS call, "
-          f"{os.cpu_count()} cores, {Path(binary).parent.name} build\n")
+        rows.append((f"labcheck alone on {cores} cores, learners per second", f"{cores / own:.0f}", "", None))
+    print(
+        f"\nlabcheck cohort benchmark: {learners} learners, +{latency} ms per AWS call, "
+        f"{os.cpu_count()} cores, {Path(binary).parent.name} build\n"
+    )
     width = max(len(r[0]) for r in rows)
     for name, value, goal, ok in rows:
         mark = "" if ok is None else ("  ok" if ok else "  MISSED")
@@ -397,38 +468,59 @@ def bench_lab(binary: str, runs: int, latency: int) -> int:
         script = median_time([sys.executable, str(ROOT / "scripts/bench-lib/sequential.py")], penv, runs)
         log(f"floor: manage.py check --deploy, {runs} runs")
         project = Path(env["LABCHECK_PROJECT_DIR"])
-        floor = median_time([env["LABCHECK_PYTHON"], "manage.py", "check", "--deploy"], env, runs,
-                            cwd=project, ok=(0, 1))
+        floor = median_time(
+            [env["LABCHECK_PYTHON"], "manage.py", "check", "--deploy"], env, runs, cwd=project, ok=(0, 1)
+        )
     finally:
         proxy.stop()
     rows = [
-        ("whole lab (labcheck check)", f"{whole:.2f} s", f"{whole / floor:.2f}x floor", "<= 1.5x", whole / floor <= 1.5),
-        ("AWS steps alone (s3 cache rds eb)", f"{aws:.2f} s", f"{aws / script:.2f}x script", "<= 0.15x",
-         aws / script <= 0.15),
+        (
+            "whole lab (labcheck check)",
+            f"{whole:.2f} s",
+            f"{whole / floor:.2f}x floor",
+            "<= 1.5x",
+            whole / floor <= 1.5,
+        ),
+        (
+            "AWS steps alone (s3 cache rds eb)",
+            f"{aws:.2f} s",
+            f"{aws / script:.2f}x script",
+            "<= 0.15x",
+            aws / script <= 0.15,
+        ),
         ("sequential boto3 script, same calls", f"{script:.2f} s", "", "", None),
         ("floor: manage.py check --deploy", f"{floor:.2f} s", "", "", None),
         ("longest chain of AWS calls, whole lab", f"{depth}", "calls in a row", "<= 4", depth <= 4),
     ]
-    print(f"\nlabcheck lab benchmark: median of {runs}, +{latency} ms per AWS call, "
-          f"{os.cpu_count()} cores, {Path(binary).parent.name} build\n")
+    print(
+        f"\nlabcheck lab benchmark: median of {runs}, +{latency} ms per AWS call, "
+        f"{os.cpu_count()} cores, {Path(binary).parent.name} build\n"
+    )
     for name, value, ratio, goal, ok in rows:
         mark = "" if ok is None else ("  ok" if ok else "  MISSED")
         print(f"  {name:<38} {value:>9}  {ratio:>14}  {goal:>8}{mark}")
-    print(f"\n  longest chain (of {len(chains)} runs; per run {', '.join(str(len(c)) for c in chains)}):"
-          f"\n    {chain_text(chain)}")
+    print(
+        f"\n  longest chain (of {len(chains)} runs; per run {', '.join(str(len(c)) for c in chains)}):"
+        f"\n    {chain_text(chain)}"
+    )
     return 0
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="scripts/bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = ap.add_subparsers(dest="what", required=True)
     c = sub.add_parser("cohort", help="cohort grading of many learners")
     c.add_argument("--learners", type=int, default=1000)
     c.add_argument("--loop", type=int, default=20)
     c.add_argument("--latency-ms", type=int, default=50)
-    c.add_argument("--motos", type=int, default=2 * (os.cpu_count() or 1),
-                   help="moto processes the learners are spread over (default: two per core)")
+    c.add_argument(
+        "--motos",
+        type=int,
+        default=2 * (os.cpu_count() or 1),
+        help="moto processes the learners are spread over (default: two per core)",
+    )
     lab = sub.add_parser("lab", help="one account's lab against its floors")
     lab.add_argument("--runs", type=int, default=5)
     lab.add_argument("--latency-ms", type=int, default=50)

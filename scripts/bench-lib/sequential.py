@@ -29,8 +29,9 @@ def call(fn, **kw):
         return {}
 
 
-sts, s3, ec, rds, ec2, eb, iam = (client(n) for n in ("sts", "s3", "elasticache", "rds", "ec2",
-                                                      "elasticbeanstalk", "iam"))
+sts, s3, ec, rds, ec2, eb, iam = (
+    client(n) for n in ("sts", "s3", "elasticache", "rds", "ec2", "elasticbeanstalk", "iam")
+)
 account = call(sts.get_caller_identity)["Account"]
 bucket = f"pets-project-{REGION}-{account}"
 call(s3.get_bucket_location, Bucket=bucket)
@@ -48,12 +49,16 @@ call(ec.describe_replication_groups)
 call(rds.describe_db_instances, DBInstanceIdentifier="pets-project-mysql")
 call(ec2.describe_security_groups)
 call(eb.describe_applications, ApplicationNames=["pets-project-ebapp"])
-envs = call(eb.describe_environments, ApplicationName="pets-project-ebapp",
-            EnvironmentNames=["pets-project-env"]).get("Environments", [])
+envs = call(
+    eb.describe_environments, ApplicationName="pets-project-ebapp", EnvironmentNames=["pets-project-env"]
+).get("Environments", [])
 call(eb.describe_environment_health, EnvironmentName="pets-project-env", AttributeNames=["All"])
 call(eb.describe_events, EnvironmentName="pets-project-env", MaxRecords=10)
-call(eb.describe_configuration_settings, ApplicationName="pets-project-ebapp",
-     EnvironmentName="pets-project-env")
+call(
+    eb.describe_configuration_settings,
+    ApplicationName="pets-project-ebapp",
+    EnvironmentName="pets-project-env",
+)
 profile = call(iam.get_instance_profile, InstanceProfileName="pets-project-ebInstanceProfile")
 role = profile["InstanceProfile"]["Roles"][0]["RoleName"]
 for p in call(iam.list_attached_role_policies, RoleName=role).get("AttachedPolicies", []):

@@ -79,7 +79,9 @@ class Aws:
         return rc, err.getvalue().strip()
 
 
-INPUT_ERRORS = r"Parameter validation failed|Unknown options|arguments are required|Error parsing parameter|Invalid"
+INPUT_ERRORS = (
+    r"Parameter validation failed|Unknown options|arguments are required|Error parsing parameter|Invalid"
+)
 
 # Commands of the AWS CLI version 2, which the guide uses, that version 1 (the
 # one on PyPI, whose command table this test reads) does not have.
@@ -211,7 +213,9 @@ def eb_mention(args):
         return False, "the EB CLI did not get as far as its options"
     if args and not args[0].startswith("-") and seen["controller"] == "EbBaseController":
         return False, f"no eb command `{args[0]}`"
-    unknown = [a.split("=", 1)[0] for a in args if a.startswith("-") and a.split("=", 1)[0] not in seen["options"]]
+    unknown = [
+        a.split("=", 1)[0] for a in args if a.startswith("-") and a.split("=", 1)[0] not in seen["options"]
+    ]
     if unknown:
         return False, f"unknown options {unknown}"
     return True, seen["controller"]
@@ -365,7 +369,14 @@ class CliCommands(unittest.TestCase):
             ["s3api", "put-bucket-cors", "--bucket", "b"],
             ["ec2", "authorize-security-group-ingress", "--protocol", "tcp", "--port", "6379", "--group"],
             ["rds", "create-db-instance", "--engine", "mysql"],
-            ["s3api", "put-public-access-block", "--bucket", "b", "--public-access-block-configuration", "BlockPublicAcl=true"],
+            [
+                "s3api",
+                "put-public-access-block",
+                "--bucket",
+                "b",
+                "--public-access-block-configuration",
+                "BlockPublicAcl=true",
+            ],
             ["elasticache", "create-serverless-caches", "--serverless-cache-name", "x", "--engine", "valkey"],
         ):
             rc, _ = self.aws.run(args)
@@ -392,15 +403,19 @@ class CliCommands(unittest.TestCase):
         argument (`--master-user-password "$X"`) must not be able to start
         with `-`: the CLIs would read it as an option (one run in 64 did,
         with secrets.token_urlsafe). Hex digits cannot."""
-        shell = "\n".join(block.text for doc in guide.course_docs() for block in doc.blocks
-                          if block.lang in guide.SHELL_LANGS)
+        shell = "\n".join(
+            block.text
+            for doc in guide.course_docs()
+            for block in doc.blocks
+            if block.lang in guide.SHELL_LANGS
+        )
         made = re.findall(r'export (\w+)=\$\(python3? -c "([^"]*)"\)', shell)
         self.assertTrue(made, "the course makes its secrets with python -c")
         risky = []
         for var, code in made:
             if "token_hex" in code:
                 continue
-            for m in re.finditer(r'(--[\w-]+)[ =]"?\$\{?' + var + r'\b', shell):
+            for m in re.finditer(r'(--[\w-]+)[ =]"?\$\{?' + var + r"\b", shell):
                 risky.append(f"{m.group(1)} takes ${var}, made by `{code}`, which may start with -")
         self.assertEqual(risky, [])
 
@@ -410,8 +425,13 @@ class CliCommands(unittest.TestCase):
         self.assertEqual(got[0][:3], ["aws", "elasticache", "describe-serverless-caches"])
         self.assertEqual(got[1][0], "[")
         self.assertEqual(got[2], ["sleep", "20"])
-        got = guide.commands('KEY=$(aws s3api list-objects-v2 --bucket "$BUCKET") && curl -fsS "$(aws s3 presign "s3://$BUCKET/$KEY")" # c')
-        self.assertEqual([w[:3] for w in got], [["aws", "s3api", "list-objects-v2"], ["aws", "s3", "presign"], ["curl", "-fsS", "__SUBST__"]])
+        got = guide.commands(
+            'KEY=$(aws s3api list-objects-v2 --bucket "$BUCKET") && curl -fsS "$(aws s3 presign "s3://$BUCKET/$KEY")" # c'
+        )
+        self.assertEqual(
+            [w[:3] for w in got],
+            [["aws", "s3api", "list-objects-v2"], ["aws", "s3", "presign"], ["curl", "-fsS", "__SUBST__"]],
+        )
         s = guide.script("cat > a.json <<'EOF'\n{\"$X\": 1}\nEOF\naws s3 ls \\\n  s3://b\n")
         self.assertEqual(s.lines, ["cat > a.json <<'EOF'", "aws s3 ls    s3://b"])
         self.assertEqual(s.files, {"a.json": ('{"$X": 1}\n', False)})

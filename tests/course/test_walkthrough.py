@@ -137,10 +137,32 @@ class Walkthrough(unittest.TestCase):
             "NO_COLOR": "1",
         }
         # The IDE: an instance in its own security group.
-        ide_sg = self.aws("ec2", "create-security-group", "--group-name", "pets-ide",
-                          "--description", "the course IDE", "--query", "GroupId", "--output", "text")
-        instance = self.aws("ec2", "run-instances", "--image-id", "ami-12345678", "--instance-type", "t3.small",
-                            "--security-group-ids", ide_sg, "--query", "Instances[0].InstanceId", "--output", "text")
+        ide_sg = self.aws(
+            "ec2",
+            "create-security-group",
+            "--group-name",
+            "pets-ide",
+            "--description",
+            "the course IDE",
+            "--query",
+            "GroupId",
+            "--output",
+            "text",
+        )
+        instance = self.aws(
+            "ec2",
+            "run-instances",
+            "--image-id",
+            "ami-12345678",
+            "--instance-type",
+            "t3.small",
+            "--security-group-ids",
+            ide_sg,
+            "--query",
+            "Instances[0].InstanceId",
+            "--output",
+            "text",
+        )
         self.env["WALKTHROUGH_INSTANCE_ID"] = instance
         self.ide_sg = ide_sg
 
@@ -148,8 +170,9 @@ class Walkthrough(unittest.TestCase):
         self.tmp.cleanup()
 
     def aws(self, *args):
-        out = subprocess.run(["aws", *args], env=self.env, capture_output=True, text=True, timeout=60,
-                             check=False)
+        out = subprocess.run(
+            ["aws", *args], env=self.env, capture_output=True, text=True, timeout=60, check=False
+        )
         self.assertEqual(out.returncode, 0, f"aws {' '.join(args)}: {out.stderr}")
         return out.stdout.strip()
 
@@ -157,7 +180,12 @@ class Walkthrough(unittest.TestCase):
         prelude = "if [ -f ~/pets-lab.env ]; then source ~/pets-lab.env; fi\n"
         return subprocess.run(
             ["bash", "-euo", "pipefail", "-c", prelude + text],
-            cwd=self.project, env=self.env, capture_output=True, text=True, timeout=timeout, check=False,
+            cwd=self.project,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
     def test_the_guide_as_written_builds_what_its_checks_grade(self):
@@ -172,7 +200,8 @@ class Walkthrough(unittest.TestCase):
                 continue
             out = self.shell(block.text)
             self.assertEqual(
-                out.returncode, 0,
+                out.returncode,
+                0,
                 f"the block at labs/deploy-django-eb.md:{block.line} failed (exit {out.returncode})\n"
                 f"--- block\n{block.text}--- stdout\n{out.stdout}--- stderr\n{out.stderr}",
             )
@@ -186,7 +215,15 @@ class Walkthrough(unittest.TestCase):
 
         saved = (self.home / "pets-lab.env").read_text()
         self.assertIn(f"export IDE_SG={self.ide_sg}", saved)
-        for var in ("BUCKET", "CACHE_SG", "CACHE_HOST", "DB_SG", "RDS_HOSTNAME", "RDS_PORT", "RDS_USER_PASSWORD"):
+        for var in (
+            "BUCKET",
+            "CACHE_SG",
+            "CACHE_HOST",
+            "DB_SG",
+            "RDS_HOSTNAME",
+            "RDS_PORT",
+            "RDS_USER_PASSWORD",
+        ):
             self.assertRegex(saved, rf"(?m)^export {var}=\S", f"~/pets-lab.env holds {var}")
 
         out = self.shell(f"{labcheck_bin()} check {' '.join(CHECKS)} --format json", timeout=300)
