@@ -818,15 +818,9 @@ fn the_proxy_sends_each_learner_to_the_moto_that_holds_their_account() {
     .unwrap();
     let grade_through = |proxy: &Proxy| {
         let book = dir.path().join(format!("book-{}.json", proxy.port));
-        let out = instructor()
-            .env("AWS_ENDPOINT_URL", &proxy.url)
-            .args(["cohort", "grade"])
-            .arg(&roster)
-            .args(["--format", "json", "-o"])
-            .arg(&book)
-            .output()
-            .unwrap();
-        (out, book)
+        let mut cmd = instructor();
+        cmd.env("AWS_ENDPOINT_URL", &proxy.url);
+        (crate::common::cohort_grade_json(cmd, &roster, &book), book)
     };
 
     // Without a route, the shard's learner has no role in the sandbox's moto.

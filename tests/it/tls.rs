@@ -82,14 +82,7 @@ fn cohort_grading_over_tls_trusts_the_same_ca_and_names_an_untrusted_one() {
         if let Some(ca) = ca {
             cmd.env("SSL_CERT_FILE", ca);
         }
-        let out = cmd
-            .args(["cohort", "grade"])
-            .arg(&roster)
-            .args(["--format", "json", "-o"])
-            .arg(&book)
-            .output()
-            .unwrap();
-        (out, book)
+        (crate::common::cohort_grade_json(cmd, &roster, &book), book)
     };
     let (out, book) = grade(Some(ca_file()));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

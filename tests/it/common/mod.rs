@@ -303,6 +303,17 @@ pub(crate) fn statuses(report: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `labcheck cohort grade ROSTER --format json -o BOOK`, run as `cmd` (labcheck
+/// with the environment the test wants).
+pub(crate) fn cohort_grade_json(mut cmd: Command, roster: &Path, book: &Path) -> Output {
+    cmd.args(["cohort", "grade"])
+        .arg(roster)
+        .args(["--format", "json", "-o"])
+        .arg(book)
+        .output()
+        .expect("run labcheck cohort grade")
+}
+
 pub(crate) fn text(out: &Output) -> String {
     format!(
         "{}{}",
