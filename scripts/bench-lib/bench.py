@@ -512,9 +512,16 @@ def main() -> int:
     )
     sub = ap.add_subparsers(dest="what", required=True)
     c = sub.add_parser("cohort", help="cohort grading of many learners")
-    c.add_argument("--learners", type=int, default=1000)
-    c.add_argument("--loop", type=int, default=20)
-    c.add_argument("--latency-ms", type=int, default=50)
+    c.add_argument(
+        "--learners", type=int, default=1000, help="learners to provision and grade (default 1000)"
+    )
+    c.add_argument(
+        "--loop",
+        type=int,
+        default=20,
+        help="`labcheck check` processes timed for the loop, extrapolated (default 20)",
+    )
+    c.add_argument("--latency-ms", type=int, default=50, help="added to every AWS call (default 50)")
     c.add_argument(
         "--motos",
         type=int,
@@ -522,8 +529,10 @@ def main() -> int:
         help="moto processes the learners are spread over (default: two per core)",
     )
     lab = sub.add_parser("lab", help="one account's lab against its floors")
-    lab.add_argument("--runs", type=int, default=5)
-    lab.add_argument("--latency-ms", type=int, default=50)
+    lab.add_argument(
+        "--runs", type=int, default=5, help="runs of each measurement, the median kept (default 5)"
+    )
+    lab.add_argument("--latency-ms", type=int, default=50, help="added to every AWS call (default 50)")
     ap.add_argument("--bin", required=True, help="the labcheck binary")
     args = ap.parse_args()
     # A SIGTERM ends the run as Ctrl-C does, so the motos and the proxy it
