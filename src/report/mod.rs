@@ -209,7 +209,8 @@ pub fn print_stdout(text: &str) -> std::io::Result<()> {
 pub enum Format {
     /// Colored text for a terminal.
     Human,
-    /// The JSON report (schema [`SCHEMA`]).
+    /// The JSON report, schema labcheck/report-v1.
+    // (`json_help_names_the_schema` keeps the name the same as SCHEMA.)
     Json,
     /// JUnit XML, one test case per check, for CI systems.
     Junit,
@@ -224,6 +225,23 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
         Format::Json => report.to_json(),
         Format::Junit => junit::render(report),
         Format::Html => html::render(report),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_help_names_the_schema() {
+        use clap::ValueEnum;
+        let value = Format::Json.to_possible_value().unwrap();
+        let help = value.get_help().unwrap().to_string();
+        assert!(help.contains(SCHEMA), "{help}");
+        assert!(
+            !help.contains('[') && !help.contains('`'),
+            "no rustdoc link in --help: {help}"
+        );
     }
 }
 

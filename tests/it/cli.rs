@@ -666,3 +666,37 @@ fn a_profile_that_is_not_there_is_named() {
     );
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out));
 }
+
+#[test]
+fn no_help_shows_rustdoc_markup() {
+    // Every command's --help, found by walking the "Commands:" lists: doc
+    // comments become help text, so a rustdoc link there reaches users.
+    fn walk(path: Vec<String>, seen: &mut Vec<String>) {
+        let out = labcheck().args(&path).arg("--help").output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let help = text(&out);
+        assert!(
+            !help.contains("[`") && !help.contains("]("),
+            "`labcheck {} --help` shows rustdoc markup:\n{help}",
+            path.join(" ")
+        );
+        seen.push(path.join(" "));
+        let commands = help.lines().skip_while(|l| !l.starts_with("Commands:")).skip(1);
+        for line in commands.take_while(|l| !l.trim().is_empty()) {
+            if line.starts_with("   ") {
+                continue; // a description wrapped onto its own line
+            }
+            let name = line.split_whitespace().next().unwrap();
+            if name != "help" {
+                let mut sub = path.clone();
+                sub.push(name.to_string());
+                walk(sub, seen);
+            }
+        }
+    }
+    let mut seen = Vec::new();
+    walk(Vec::new(), &mut seen);
+    for command in ["check", "cohort grade", "cohort merge", "quiz"] {
+        assert!(seen.iter().any(|s| s == command), "walked {seen:?}");
+    }
+}
