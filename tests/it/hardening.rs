@@ -9,6 +9,8 @@ use std::process::{Command, Output, Stdio};
 const MAX_RSS_BYTES: u64 = 300 << 20;
 /// The most one diagnostic may print.
 const MAX_DIAGNOSTIC_BYTES: usize = 1 << 20;
+/// What labcheck reads of a lab guide or quiz (`textfile::COURSE`).
+const COURSE_FILE_CAP: usize = labcheck::textfile::COURSE as usize;
 
 fn run(args: &[&str]) -> Output {
     let mut cmd = labcheck();
@@ -81,6 +83,17 @@ fn endless_files_are_refused_not_read() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
         assert!(text(&out).contains("larger than 1 MB"), "{args:?}: {}", text(&out));
     }
+    // A course folder whose lab guide never ends: refused by name.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("labs")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("labs/deploy-django-eb.md")).unwrap();
+    let out = run(&["--course-dir", dir.path().to_str().unwrap(), "list"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("deploy-django-eb.md") && all.contains("larger than 2 MB"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -196,9 +209,17 @@ fn hostile_inputs_stay_under_300_mb() {
     write(
         &course,
         "labs/deploy-django-eb.md",
-        &format!("# Lab\n\n## S {{#s}}\n\n{}\n", "x".repeat(7 << 20)),
+        &format!("# Lab\n\n## S {{#s}}\n\n{}\n", "x".repeat(COURSE_FILE_CAP - 64)),
     );
-    let cr_quiz: String = (0..700_000).map(|i| format!("id = {i}\r")).collect();
+    // Just under the cap, so the parser reads it all.
+    let mut cr_quiz = String::new();
+    for i in 0.. {
+        let line = format!("id = {i}\r");
+        if cr_quiz.len() + line.len() > COURSE_FILE_CAP {
+            break;
+        }
+        cr_quiz.push_str(&line);
+    }
     write(&course, "quizzes/cr.toml", &cr_quiz);
     let answers = write(
         d,
