@@ -118,8 +118,16 @@ class Stats:
         }
 
 
-KEY_IN_AUTHORIZATION = re.compile(r"Credential=([^/,\s]+)/|^AWS ([^:\s]+):")
-KEY_IN_QUERY = re.compile(r"(?:^|[?&])(?:X-Amz-Credential|AWSAccessKeyId)=([A-Za-z0-9]+)")
+# SigV4's credential scope KEY/DATE/REGION/SERVICE/aws4_request, in the
+# Authorization header or (URL-encoded) in a presigned URL's query.
+SIGV4_IN_AUTHORIZATION = re.compile(r"Credential=([^/,\s]+)/\d{8}/[^/]+/([^/]+)/aws4_request")
+SIGV4_IN_QUERY = re.compile(
+    r"X-Amz-Credential=([A-Za-z0-9]+)(?:%2F|/)\d{8}(?:%2F|/)[^&]*?(?:%2F|/)([a-z0-9-]+)(?:%2F|/)aws4_request",
+    re.IGNORECASE,
+)
+# SigV2: "AWS KEY:signature", or AWSAccessKeyId= in a presigned URL.
+SIGV2_KEY = re.compile(r"^AWS ([^:\s]+):")
+SIGV2_KEY_IN_QUERY = re.compile(r"(?:^|[?&])AWSAccessKeyId=([A-Za-z0-9]+)")
 ROLE_ACCOUNT_IN_BODY = re.compile(
     rb"(?:^|&)RoleArn=arn(?::|%3A)aws[a-z-]*(?::|%3A)iam(?::|%3A)(?::|%3A)(\d{12})(?::|%3A)", re.IGNORECASE
 )
@@ -218,20 +226,19 @@ class Request:
     def expects_continue(self) -> bool:
         return self.header("expect").lower() == "100-continue"
 
+    def _credential(self) -> tuple[str, str] | None:
+        """(access key id, service) of the SigV4 credential scope, from the
+        Authorization header or a presigned URL's X-Amz-Credential."""
+        m = SIGV4_IN_AUTHORIZATION.search(self.header("authorization"))
+        if m is None:
+            m = SIGV4_IN_QUERY.search(self.target.decode("latin-1"))
+        return (m.group(1), m.group(2).lower()) if m else None
+
     def service(self) -> str:
         """The AWS service the request is for (SigV4 credential scope), "s3"
         for unsigned, SigV2 or presigned S3 requests."""
-        auth = self.header("authorization")
-        m = re.search(r"Credential=[^/,]+/\d{8}/[^/]+/([^/]+)/aws4_request", auth)
-        if m:
-            return m.group(1)
-        target = self.target.decode("latin-1")
-        m = re.search(
-            r"X-Amz-Credential=[^&]*?(?:%2F|/)([a-z0-9-]+)(?:%2F|/)aws4_request", target, re.IGNORECASE
-        )
-        if m:
-            return m.group(1).lower()
-        return "s3"
+        credential = self._credential()
+        return credential[1] if credential else "s3"
 
     def action(self, body: bytes) -> str:
         """What the request asks, for the trace: the JSON protocol's target,
@@ -251,10 +258,12 @@ class Request:
     def access_key(self) -> str | None:
         """The access key id the request is signed with (SigV4 or SigV2,
         header or presigned query), None for an unsigned request."""
-        m = KEY_IN_AUTHORIZATION.search(self.header("authorization"))
-        if m:
-            return m.group(1) or m.group(2)
-        m = KEY_IN_QUERY.search(self.target.decode("latin-1"))
+        credential = self._credential()
+        if credential:
+            return credential[0]
+        m = SIGV2_KEY.search(self.header("authorization")) or SIGV2_KEY_IN_QUERY.search(
+            self.target.decode("latin-1")
+        )
         return m.group(1) if m else None
 
     def account(self, body: bytes | None) -> str | None:
@@ -352,7 +361,7 @@ class Proxy:
         self.stats = Stats()
         self.rng = random.Random(args.seed)
         self.kinds = args.faults
-        self.routes = Routes(args.upstream, args.route)
+        self.routes: Routes = args.routes
         self.tasks: set[asyncio.Task] = set()
 
     # ---- helpers -------------------------------------------------------------
@@ -897,7 +906,7 @@ def main() -> int:
     _, listen_port = loopback_addr(args.listen, "--listen")
     if args.stop:
         return stop(listen_port)
-    Routes(args.upstream, args.route)  # exits 2 on a bad --upstream or --route
+    args.routes = Routes(args.upstream, args.route)  # exits 2 on a bad --upstream or --route
     if not 0 <= args.fault_rate <= 1:
         bad_usage("--fault-rate must be between 0 and 1")
     kinds = [k.strip() for k in args.faults.split(",") if k.strip()]

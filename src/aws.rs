@@ -275,6 +275,11 @@ pub fn is_certificate_error(chain: &str) -> bool {
     chain.contains("invalid peer certificate")
 }
 
+/// What trusting a server's own CA takes, for every message about an
+/// untrusted certificate (AWS's endpoints, the site, presigned downloads).
+pub const TRUST_YOUR_CA: &str =
+    "if your own CA signed it, set SSL_CERT_FILE to a PEM file holding that CA's certificate";
+
 /// What to do about an endpoint whose certificate is not trusted: `endpoint`
 /// is AWS_ENDPOINT_URL (empty: AWS's own endpoints).
 pub fn certificate_hint(endpoint: &str) -> String {
@@ -284,10 +289,9 @@ pub fn certificate_hint(endpoint: &str) -> String {
         format!("the server at AWS_ENDPOINT_URL={endpoint}")
     };
     format!(
-        "{server} answered, but with a TLS certificate labcheck does not trust; if your own CA signed it, \
-         set SSL_CERT_FILE to a PEM file holding that CA's certificate (it replaces the system's list, so \
-         add the system's CAs to it if you also reach AWS itself); behind a network proxy that inspects TLS, \
-         ask for the proxy's CA certificate and do the same"
+        "{server} answered, but with a TLS certificate labcheck does not trust; {TRUST_YOUR_CA} (it replaces \
+         the system's list, so add the system's CAs to it if you also reach AWS itself); behind a network proxy \
+         that inspects TLS, ask for the proxy's CA certificate and do the same"
     )
 }
 
@@ -352,8 +356,11 @@ impl AwsError {
     {
         let status = err.raw_response().map(|r| r.status().as_u16());
         let code = err.code().map(str::to_string);
+        // What went wrong below the service (no answer, or a refused
+        // certificate): only the error chain says.
+        let chain = matches!(err, SdkError::DispatchFailure(_)).then(|| error_chain(&err));
         let kind = match (&err, code.as_deref(), status) {
-            (SdkError::DispatchFailure(_), _, _) if is_certificate_error(&error_chain(&err)) => {
+            (SdkError::DispatchFailure(_), _, _) if chain.as_deref().is_some_and(is_certificate_error) => {
                 AwsErrorKind::Certificate
             }
             (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_), _, _) => AwsErrorKind::Network,
@@ -372,7 +379,7 @@ impl AwsError {
         let message = match (err.code(), err.message()) {
             (Some(code), Some(msg)) => format!("{code}: {msg}"),
             (Some(code), None) => code.to_string(),
-            _ => error_chain(&err),
+            _ => chain.unwrap_or_else(|| error_chain(&err)),
         };
         AwsError {
             action,

@@ -35,7 +35,7 @@ fn human(bytes: u64) -> String {
 /// A configuration or answers file: far more than any real one.
 pub const SMALL: u64 = 1 << 20;
 /// A course file (a lab guide, a quiz): forty times the course's largest.
-/// Parsing one at this size peaks near 60 MB (a quiz's TOML document).
+/// Parsing one at this size peaks near 80 MB (a quiz's TOML document).
 pub const COURSE: u64 = 2 << 20;
 
 #[cfg(test)]

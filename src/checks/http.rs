@@ -74,8 +74,9 @@ fn describe(e: &reqwest::Error) -> String {
         text = text.replace(u.as_str(), "the URL");
     }
     if crate::aws::is_certificate_error(&text) {
-        text.push_str(
-            " (the server's TLS certificate is not trusted: if your own CA signed it, set SSL_CERT_FILE to a PEM file holding that CA's certificate)",
+        text = format!(
+            "{text} (the server's TLS certificate is not trusted: {})",
+            crate::aws::TRUST_YOUR_CA
         );
     }
     text
