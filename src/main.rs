@@ -191,7 +191,7 @@ enum CohortCommand {
     /// Grade every learner of ROSTER (CSV) and write the gradebook.
     #[command(after_help = "Roster (CSV, header row, columns in any order):
   learner       required, unique
-  account       12-digit account id (the role is arn:aws:iam::ACCOUNT:role/labcheck-grader)
+  account       12-digit account id, or 1234-5678-9012 (the role is arn:aws:iam::ACCOUNT:role/labcheck-grader)
   role_arn      instead of, or with, account
   external_id   else --external-id / LABCHECK_EXTERNAL_ID
   region        else --region / your AWS config

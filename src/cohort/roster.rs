@@ -25,8 +25,34 @@ const MAX_PROBLEMS: usize = 25;
 static ROLE_ARN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^arn:aws(-[a-z]+)*:iam::(\d{12}):role/[A-Za-z0-9_+=,.@/-]{1,512}$").expect("valid regex")
 });
+/// An account id as people write it: 12 digits, or grouped by four as the
+/// AWS console shows it (`1234-5678-9012`, `1234 5678 9012`).
+static ACCOUNT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(\d{12}|\d{4}-\d{4}-\d{4}|\d{4} \d{4} \d{4})$").expect("valid regex"));
+/// A number a spreadsheet wrote in scientific notation (`4.00E+11`).
+static SCIENTIFIC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d([.,]\d+)?[eE]\+?\d+$").expect("valid regex"));
 static EXTERNAL_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$").expect("valid regex"));
+
+/// The 12-digit account id an `account` cell means; the error says what is
+/// wrong with it, and what a spreadsheet may have done to it.
+fn account_id(cell: &str) -> Result<String, String> {
+    if ACCOUNT.is_match(cell) {
+        return Ok(cell.chars().filter(char::is_ascii_digit).collect());
+    }
+    let not = format!("account `{cell}` is not a 12-digit AWS account id");
+    if SCIENTIFIC.is_match(cell) {
+        Err(format!(
+            "{not}: a spreadsheet stored it as a number; format the column as text and type the 12 digits again"
+        ))
+    } else if (9..12).contains(&cell.len()) && cell.bytes().all(|b| b.is_ascii_digit()) {
+        Err(format!(
+            "{not}: if it began with zeros, a spreadsheet dropped them (format the column as text and write {cell:0>12})"
+        ))
+    } else {
+        Err(not)
+    }
+}
 
 /// One learner of the roster.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -263,11 +289,12 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
                 name.to_string()
             }
         };
-        let account = cell("account").map(|(i, a)| {
-            if !(a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())) {
-                problem(i, format!("account `{a}` is not a 12-digit AWS account id"));
+        let account = cell("account").map(|(i, a)| match account_id(a) {
+            Ok(id) => (i, id),
+            Err(e) => {
+                problem(i, e);
+                (i, a.to_string())
             }
-            (i, a.to_string())
         });
         let role_arn = cell("role_arn").map(|(i, arn)| {
             match ROLE_ARN.captures(arn) {
@@ -303,11 +330,13 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
             }
             x.to_string()
         });
+        // Region codes are lower case; `US-WEST-2` from a spreadsheet means us-west-2.
         let region = cell("region").map(|(i, r)| {
-            if !crate::aws::is_valid_region(r) {
+            let code = r.to_ascii_lowercase();
+            if !crate::aws::is_valid_region(&code) {
                 problem(i, format!("`{r}` is not an AWS Region name (like us-west-2)"));
             }
-            r.to_string()
+            code
         });
         let project_dir = cell("project_dir").map(|(i, d)| {
             let dir = base.join(d);
@@ -538,6 +567,46 @@ mod tests {
         );
         assert!(first_error("learner,bucket\nada,b\n").contains("needs an `account` column"));
         assert!(first_error("learner,account\n\"ada,111111111111\n").contains("roster.csv:"));
+    }
+
+    #[test]
+    fn accounts_are_read_as_people_write_them() {
+        let r = parse_str("learner,account\nada,0123-4567-8901\ngrace, 2222 3333 4444 \nken,555566667777\n").unwrap();
+        let ids: Vec<&str> = r.learners.iter().map(|l| l.account.as_str()).collect();
+        assert_eq!(ids, ["012345678901", "222233334444", "555566667777"]);
+        let r = parse_str("learner,account,region\nada,111111111111,US-West-2\n").unwrap();
+        assert_eq!(r.learners[0].region.as_deref(), Some("us-west-2"));
+        assert!(
+            first_error("learner,account,region\nada,111111111111,US West (Oregon)\n")
+                .contains("not an AWS Region name")
+        );
+        // A role ARN names the account in 12 digits: a grouped account column agrees with it.
+        let r = parse_str("learner,account,role_arn\nada,1111-1111-1111,arn:aws:iam::111111111111:role/g\n").unwrap();
+        assert_eq!(r.learners[0].account, "111111111111");
+    }
+
+    #[test]
+    fn a_spreadsheets_mangled_account_is_explained() {
+        assert_eq!(
+            first_error("learner,account\nada,12345678901\n"),
+            "roster.csv:2:5: account `12345678901` is not a 12-digit AWS account id: if it began with zeros, \
+             a spreadsheet dropped them (format the column as text and write 012345678901)"
+        );
+        assert!(first_error("learner,account\nada,1.23457E+11\n").contains("a spreadsheet stored it as a number"));
+        assert!(first_error("learner,account\nada,\"4,00E+11\"\n").contains("stored it as a number"));
+        for bad in [
+            "1234-5678-901",
+            "1234-56789012",
+            "1234_5678_9012",
+            "12345678901234",
+            "abcd",
+        ] {
+            assert_eq!(
+                first_error(&format!("learner,account\nada,{bad}\n")),
+                format!("roster.csv:2:5: account `{bad}` is not a 12-digit AWS account id"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
