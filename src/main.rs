@@ -202,6 +202,8 @@ Examples:
   labcheck cohort grade roster.csv --format html -o gradebook.html
   labcheck cohort grade roster.csv -o grades.csv --journal grading.jsonl
   labcheck cohort grade roster.csv -o grades.csv --journal grading.jsonl --resume
+  labcheck cohort grade roster.csv -o grades.csv --journal grading.jsonl --regrade-errors
+  labcheck cohort grade roster.csv -o grades.csv --journal grading.jsonl --regrade ada
   labcheck cohort grade roster.csv --shard auto/10 --format json -o part.json
 
 Exit codes: 0 every learner graded, 2 bad roster or usage, 3 some learners
@@ -256,6 +258,14 @@ struct CohortGradeArgs {
     /// Grade only the learners missing from the journal.
     #[arg(long, requires = "journal")]
     resume: bool,
+    /// Grade this learner again, though the journal has them (after they
+    /// fixed something); the rest come from the journal. Repeatable.
+    #[arg(long, value_name = "LEARNER", requires = "journal")]
+    regrade: Vec<String>,
+    /// Grade again the learners the journal has as not graded (a role that
+    /// could not be assumed, say); the rest come from the journal.
+    #[arg(long, requires = "journal")]
+    regrade_errors: bool,
     /// Grade one shard: the learners whose roster index mod N is I (I/N),
     /// or auto/N from AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX.
     #[arg(long, value_name = "I/N")]
@@ -598,6 +608,10 @@ async fn cohort(common: &Common, cmd: &CohortCommand) -> Result<u8, Failure> {
                 output: args.output.clone(),
                 journal: args.journal.clone(),
                 resume: args.resume,
+                regrade: command::Regrade {
+                    learners: args.regrade.clone(),
+                    errors: args.regrade_errors,
+                },
                 shard: args.shard.clone(),
                 opts: labcheck::cohort::grade::Options {
                     jobs: args.jobs.max(1),

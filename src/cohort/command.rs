@@ -57,6 +57,8 @@ pub struct GradeSettings {
     pub journal: Option<PathBuf>,
     /// Grade only the learners missing from the journal.
     pub resume: bool,
+    /// Learners of the journal to grade again (implies `resume`).
+    pub regrade: Regrade,
     /// The shard to grade, as given: `I/N` or `auto/N`.
     pub shard: Option<String>,
     /// How learners are graded.
@@ -69,6 +71,49 @@ pub struct GradeSettings {
     pub config: Option<PathBuf>,
     /// Parameter values from `--set key=value`.
     pub sets: Vec<String>,
+}
+
+/// Learners the journal has that are graded again, the rest kept from it.
+#[derive(Clone, Debug, Default)]
+pub struct Regrade {
+    /// By name (`--regrade LEARNER`).
+    pub learners: Vec<String>,
+    /// Those not graded (`--regrade-errors`).
+    pub errors: bool,
+}
+
+impl Regrade {
+    fn any(&self) -> bool {
+        self.errors || !self.learners.is_empty()
+    }
+
+    /// Whether the journal's result for this learner is set aside.
+    fn takes(&self, result: &LearnerResult) -> bool {
+        (self.errors && !result.is_graded()) || self.learners.contains(&result.learner)
+    }
+}
+
+/// What `--resume` says before grading: what the journal holds, and what is
+/// graded now.
+fn resume_line(kept: &[LearnerResult], again: &[LearnerResult], learners: usize, missing: usize) -> String {
+    let errors = |r: &[LearnerResult]| r.iter().filter(|d| !d.is_graded()).count();
+    let mut now = Vec::new();
+    if missing > 0 || again.is_empty() {
+        now.push(format!("{missing} missing from it"));
+    }
+    if !again.is_empty() {
+        now.push(format!("{} again", again.len()));
+    }
+    format!(
+        "resuming: the journal has {} of {learners} learners ({} not graded); grading {}{}",
+        kept.len() + again.len(),
+        errors(kept) + errors(again),
+        now.join(" and "),
+        match errors(kept) {
+            0 => String::new(),
+            n => format!(" (--regrade-errors grades the {n} not graded again)"),
+        }
+    )
 }
 
 /// Which learners one shard grades: those whose roster index mod `of` is `index`.
@@ -190,29 +235,40 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
         fingerprint: roster.fingerprint.clone(),
         learners: roster.learners.len(),
     };
+    if let Some(name) = s
+        .regrade
+        .learners
+        .iter()
+        .find(|n| !roster.learners.iter().any(|l| &l.learner == *n))
+    {
+        return Err(bad(format!("--regrade {name}: no learner `{name}` in {}", roster.file)));
+    }
+    let resume = s.resume || s.regrade.any();
     let (mut journal, done) = match &s.journal {
         Some(path) => {
-            let (j, done) = Journal::open(path, &lab.id, &roster.fingerprint, s.resume).map_err(bad)?;
+            let (j, done) = Journal::open(path, &lab.id, &roster.fingerprint, resume).map_err(bad)?;
             (Some(j), done)
         }
-        None if s.resume => return Err(bad("--resume needs --journal FILE: the journal to resume")),
+        None if resume => {
+            return Err(bad(
+                "--resume and --regrade need --journal FILE: the journal of the earlier run",
+            ));
+        }
         None => (None, Vec::new()),
     };
-    let done: Vec<LearnerResult> = done
+    let (again, done): (Vec<LearnerResult>, Vec<LearnerResult>) = done
         .into_iter()
         .filter(|d| learners.iter().any(|l| l.index == d.index && l.learner == d.learner))
-        .collect();
+        .partition(|d| s.regrade.takes(d));
     let todo: Vec<_> = learners
         .iter()
         .filter(|l| !done.iter().any(|d| d.index == l.index))
         .cloned()
         .collect();
-    if s.resume {
+    if resume {
         eprintln!(
-            "resuming: {} of {} learners already graded in the journal; grading {}",
-            done.len(),
-            learners.len(),
-            todo.len()
+            "{}",
+            resume_line(&done, &again, learners.len(), todo.len() - again.len())
         );
     }
 

@@ -1,8 +1,10 @@
 //! The cohort journal: one JSON line per finished learner, appended and
 //! synced to disk before the next, so a crash or `kill -9` loses at most the
 //! learners still being graded. `--resume` reads it back and grades only the
-//! learners missing from it. The first line names the lab and the roster's
-//! fingerprint: a journal is only resumed against the roster it was written for.
+//! learners missing from it (and, with `--regrade`, those set aside to grade
+//! again: their new line comes after the old, and the last counts). The
+//! first line names the lab and the roster's fingerprint: a journal is only
+//! resumed against the roster it was written for.
 
 use super::gradebook::LearnerResult;
 use serde::{Deserialize, Serialize};
@@ -183,7 +185,7 @@ fn read(file: &mut File, name: &str, expected: &Header) -> Result<(Vec<LearnerRe
         } else {
             match serde_json::from_slice::<LearnerResult>(&buf) {
                 Ok(r) => {
-                    // The same learner twice (it cannot happen, but) keeps the last.
+                    // A learner graded again (`--regrade`) is there twice: the last line counts.
                     results.retain(|x| x.index != r.index);
                     results.push(r);
                 }

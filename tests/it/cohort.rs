@@ -500,7 +500,7 @@ fn a_killed_run_resumes_to_the_same_gradebook_and_shards_merge_to_it() {
     let text = crate::common::text(&out);
     assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(
-        text.contains(&format!("resuming: {before} of 12 learners already graded")),
+        text.contains(&format!("resuming: the journal has {before} of 12 learners")),
         "{text}"
     );
     assert_same_gradebook(&resumed, &fresh, "resumed after kill -9");
@@ -547,6 +547,139 @@ fn a_killed_run_resumes_to_the_same_gradebook_and_shards_merge_to_it() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", crate::common::text(&out));
     assert_same_gradebook(&merged, &fresh, "merged shards");
+}
+
+/// Puts the solved lab state (and a grader role that can be assumed) into
+/// one sandbox account, as a learner who fixed everything would.
+fn repair(account: &str) {
+    let out = Command::new(repo().join("sandbox/provision"))
+        .args(["--accounts", "1", "--first", account])
+        .envs(sandbox_env())
+        .output()
+        .expect("run sandbox/provision");
+    assert!(out.status.success(), "{}", crate::common::text(&out));
+}
+
+/// The learner's row of a JSON gradebook.
+fn row<'a>(book: &'a Value, learner: &str) -> &'a Value {
+    book["learners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["learner"] == learner)
+        .unwrap_or_else(|| panic!("no {learner} in the gradebook"))
+}
+
+#[test]
+fn the_journal_regrades_the_errors_and_the_learners_named_and_keeps_the_rest() {
+    let c = cohort("475000000000", 12);
+    let journal = c.path("journal.jsonl");
+    let run = |name: &str, extra: &[&str]| -> (Output, Value) {
+        let book = c.path(name);
+        let mut args = vec![
+            "--format",
+            "json",
+            "-o",
+            book.to_str().unwrap(),
+            "--journal",
+            journal.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = grade(&c.roster, &args);
+        let json = if book.exists() { read_json(&book) } else { Value::Null };
+        (out, json)
+    };
+    let learner_of = |state: &str| -> (String, String) {
+        let (name, entry) = c
+            .manifest
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(_, e)| e["state"].as_str().unwrap().contains(state))
+            .unwrap_or_else(|| panic!("no {state} learner in {}", c.manifest));
+        (name.clone(), entry["account"].as_str().unwrap().to_string())
+    };
+    let (unassumable, its_account) = learner_of("unassumable");
+    let broken = c
+        .manifest
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, e)| !matches!(e["state"].as_str(), Some("solved" | "unassumable")))
+        .map(|(n, e)| (n.clone(), e["account"].as_str().unwrap().to_string()))
+        .unwrap();
+
+    let (out, first) = run("first.json", &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", crate::common::text(&out));
+    assert!(
+        row(&first, &unassumable)["grading_status"]
+            .as_str()
+            .unwrap()
+            .starts_with("error:")
+    );
+
+    // --resume with nothing missing grades nobody, and says how to retry the errors.
+    let (out, resumed) = run("resumed.json", &["--resume"]);
+    let text = crate::common::text(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("the journal has 12 of 12 learners (1 not graded); grading 0 missing from it")
+            && text.contains("--regrade-errors"),
+        "{text}"
+    );
+    assert_eq!(
+        differences(&normalized(resumed), &normalized(first.clone())),
+        Vec::<String>::new()
+    );
+
+    // The learner fixes their role (and their lab): --regrade-errors grades only them again.
+    repair(&its_account);
+    let lines = journal_lines(&journal);
+    let (out, fixed) = run("fixed.json", &["--regrade-errors"]);
+    let text = crate::common::text(&out);
+    assert_eq!(out.status.code(), Some(0), "everybody graded now:\n{text}");
+    assert!(text.contains("grading 1 again"), "{text}");
+    assert_eq!(
+        journal_lines(&journal),
+        lines + 1,
+        "only the error row was graded again"
+    );
+    let now = row(&fixed, &unassumable);
+    assert_eq!(now["grading_status"], "graded");
+    assert_eq!(now["report"]["score"], now["report"]["max_score"], "{now}");
+    for l in first["learners"].as_array().unwrap() {
+        let name = l["learner"].as_str().unwrap();
+        if name != unassumable {
+            assert_eq!(
+                normalized(l.clone()),
+                normalized(row(&fixed, name).clone()),
+                "{name} kept"
+            );
+        }
+    }
+
+    // A broken learner fixes their lab: --regrade NAME grades them again, nobody else.
+    let (name, account) = broken;
+    assert_ne!(
+        row(&fixed, &name)["report"]["score"],
+        row(&fixed, &name)["report"]["max_score"]
+    );
+    repair(&account);
+    let (out, again) = run("again.json", &["--regrade", &name]);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::common::text(&out));
+    assert_eq!(journal_lines(&journal), lines + 2);
+    let now = &row(&again, &name)["report"];
+    assert_eq!(now["score"], now["max_score"], "{name} repaired: {now}");
+
+    // A name that is not on the roster is a usage error, and grades nobody.
+    let (out, _) = run("none.json", &["--regrade", "nobody-of-this-name"]);
+    let text = crate::common::text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("no learner `nobody-of-this-name` in ") && text.contains("roster.csv"),
+        "{text}"
+    );
+    assert_eq!(journal_lines(&journal), lines + 2);
 }
 
 #[test]
