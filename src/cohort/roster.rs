@@ -127,9 +127,27 @@ pub fn load(path: &Path) -> Result<Roster, Diagnostics> {
 pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics> {
     let fingerprint = format!("{:016x}", fnv1a(text.as_bytes()));
     // Spreadsheets save CSV with a byte-order mark.
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let bom = text.len() - body.len();
+    let mut body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines = Lines::new(text);
+    // Excel's `sep=,` line names the separator: skipped when it is a comma.
+    if let Some(rest) = body.strip_prefix("sep=") {
+        let (directive, after) = rest.split_once('\n').unwrap_or((rest, ""));
+        let separator = directive.trim_end_matches('\r');
+        if separator != "," {
+            return Err(Diagnostics(vec![diag(
+                file,
+                1,
+                1,
+                format!(
+                    "the roster is separated by `{separator}`; it must be separated by commas (save it as CSV UTF-8)"
+                ),
+                Some(lines.text(1)),
+            )]));
+        }
+        body = after;
+    }
+    // Byte offset of `body` in `text`, to place the reader's positions.
+    let bom = text.len() - body.len();
     let mut problems: Vec<Diagnostic> = Vec::new();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -162,7 +180,8 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
         let (line, col) = lines.locate(header_starts.get(i).copied().unwrap_or(header_at));
         let snippet = Some(lines.text(line));
         if name.is_empty() {
-            problems.push(diag(file, line, col, format!("column {} has no name", i + 1), snippet));
+            // A spreadsheet's empty column: fine while no row fills it in.
+            continue;
         } else if !COLUMNS.contains(&name.as_str()) && !known_params.contains(&name.as_str()) {
             let hint = if name.contains(';') || name.contains('\t') {
                 "; the roster must be separated by commas".to_string()
@@ -250,14 +269,20 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
             let (line, col) = lines.locate(starts.get(field).copied().unwrap_or(at));
             row_problems.push(diag(file, line, col, message, Some(lines.text(line))));
         };
-        if cells.len() > names.len() {
+        if let Some(extra) = cells.iter().skip(names.len()).position(|c| !c.is_empty()) {
             problem(
-                names.len(),
+                names.len() + extra,
                 format!(
                     "this row has {} cells but the header names {} columns",
                     cells.len(),
                     names.len()
                 ),
+            );
+        }
+        if let Some(i) = (0..cells.len().min(names.len())).find(|&i| names[i].is_empty() && !cells[i].is_empty()) {
+            problem(
+                i,
+                format!("this cell is in column {}, which has no name in the header", i + 1),
             );
         }
         let cell = |name: &str| -> Option<(usize, &str)> {
@@ -583,6 +608,33 @@ mod tests {
         // A role ARN names the account in 12 digits: a grouped account column agrees with it.
         let r = parse_str("learner,account,role_arn\nada,1111-1111-1111,arn:aws:iam::111111111111:role/g\n").unwrap();
         assert_eq!(r.learners[0].account, "111111111111");
+    }
+
+    #[test]
+    fn a_spreadsheets_extras_are_read_past() {
+        // Excel's separator line, empty columns and cells past the header's, empty rows.
+        let text = "sep=,\r\nlearner,account,,\r\nada,111111111111,,\r\n,,,\r\ngrace,222222222222,,,\r\n";
+        let r = parse_str(text).unwrap();
+        let names: Vec<&str> = r.learners.iter().map(|l| l.learner.as_str()).collect();
+        assert_eq!(names, ["ada", "grace"]);
+        assert_eq!((r.learners[0].line, r.learners[1].line), (3, 5));
+        // Lines and columns still count the separator line.
+        assert_eq!(
+            first_error("sep=,\nlearner,account\nada,12\n"),
+            "roster.csv:3:5: account `12` is not a 12-digit AWS account id"
+        );
+        assert_eq!(
+            first_error("\u{feff}sep=;\nlearner;account\n"),
+            "roster.csv:1:1: the roster is separated by `;`; it must be separated by commas (save it as CSV UTF-8)"
+        );
+        assert_eq!(
+            first_error("learner,,account\nada,oops,111111111111\n"),
+            "roster.csv:2:5: this cell is in column 2, which has no name in the header"
+        );
+        assert_eq!(
+            first_error("learner,account\nada,111111111111,,x\n"),
+            "roster.csv:2:19: this row has 4 cells but the header names 2 columns"
+        );
     }
 
     #[test]
