@@ -158,8 +158,19 @@ pub struct CheckStat {
     pub not_graded: usize,
     /// Learners whose result for it came from their own report.
     pub self_reported: usize,
-    /// passed / graded, in percent (0 when nobody was graded on it).
+    /// passed / (passed + failed + errors), in percent: among the learners
+    /// the check ran for (0 when it ran for nobody). A learner skipped
+    /// because a check it needs did not pass is left out: that failure counts
+    /// in the check it needs, so the lowest rates point at causes, not at
+    /// their consequences.
     pub pass_rate: f64,
+}
+
+impl CheckStat {
+    /// Learners the check ran for: it passed, failed or met an error.
+    pub fn ran(&self) -> usize {
+        self.passed + self.failed + self.errors
+    }
 }
 
 /// The grades of a cohort (or of one shard of it) for one lab.
@@ -257,8 +268,8 @@ impl Gradebook {
                         Status::Skip => stat.skipped += 1,
                     }
                 }
-                if stat.graded > 0 {
-                    stat.pass_rate = round1(100.0 * stat.passed as f64 / stat.graded as f64);
+                if stat.ran() > 0 {
+                    stat.pass_rate = round1(100.0 * stat.passed as f64 / stat.ran() as f64);
                 }
                 checks.push(stat);
             }
@@ -388,6 +399,12 @@ pub(crate) mod tests {
         assert_eq!((cors.graded, cors.failed, cors.pass_rate), (2, 2, 0.0));
         let bucket = g.checks.iter().find(|c| c.id == "s3.bucket").unwrap();
         assert_eq!(bucket.pass_rate, 100.0);
+        // Skipped for everybody (a check it needs failed): no rate of its own.
+        let media = g.checks.iter().find(|c| c.id == "s3.media").unwrap();
+        assert_eq!(
+            (media.graded, media.skipped, media.ran(), media.pass_rate),
+            (2, 2, 0, 0.0)
+        );
         assert!(!g.all_graded());
     }
 

@@ -174,10 +174,11 @@ pub fn html(book: &Gradebook) -> String {
 
     // The checks the cohort fails most first: what to teach next.
     let mut stats: Vec<_> = book.checks.iter().collect();
-    // Checks nobody could be graded on (not reachable from the grader) last.
+    // Checks that ran for nobody (not reachable from the grader, or always
+    // behind a failed check) last.
     stats.sort_by(|a, b| {
-        (a.graded == 0)
-            .cmp(&(b.graded == 0))
+        (a.ran() == 0)
+            .cmp(&(b.ran() == 0))
             .then(
                 a.pass_rate
                     .partial_cmp(&b.pass_rate)
@@ -185,7 +186,7 @@ pub fn html(book: &Gradebook) -> String {
             )
             .then(a.id.cmp(&b.id))
     });
-    b.push_str("<h2>Checks across the cohort</h2>\n<p class=\"meta\">Lowest pass rate first: what the cohort finds hardest.</p>\n");
+    b.push_str("<h2>Checks across the cohort</h2>\n<p class=\"meta\">Lowest pass rate first: what the cohort finds hardest. A rate counts the learners the check ran for; those skipped because a check it needs failed count against that check.</p>\n");
     b.push_str("<table class=\"sortable\" id=\"checks\"><thead><tr><th class=\"sortable\">check</th><th class=\"sortable\">title</th><th class=\"sortable num\">pass rate</th><th></th><th class=\"sortable num\">passed</th><th class=\"sortable num\">failed</th><th class=\"sortable num\">errors</th><th class=\"sortable num\">skipped</th><th class=\"sortable num\">not graded</th></tr></thead><tbody>\n");
     for s in stats {
         let _ = writeln!(
@@ -193,8 +194,8 @@ pub fn html(book: &Gradebook) -> String {
             "<tr><td><code>{}</code></td><td class=\"wide\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td><div class=\"bar\"><div style=\"width:{}%\"></div></div></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}{}</td></tr>",
             escape(&s.id),
             escape(&s.title),
-            if s.graded == 0 { -1.0 } else { s.pass_rate },
-            if s.graded == 0 {
+            if s.ran() == 0 { -1.0 } else { s.pass_rate },
+            if s.ran() == 0 {
                 "–".to_string()
             } else {
                 format!("{:.1}%", s.pass_rate)
