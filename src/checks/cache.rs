@@ -34,6 +34,7 @@ pub(crate) const EXISTS: CheckKind = CheckKind {
     passes: "a serverless cache (or a replication group or cluster) with engine Redis or Valkey is available",
     iam_actions: DESCRIBE,
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(exists(a)),
 };
 
@@ -42,6 +43,7 @@ pub(crate) const TLS: CheckKind = CheckKind {
     passes: "encryption in transit is on, so the app connects with `rediss://`",
     iam_actions: DESCRIBE,
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(tls(a)),
 };
 
@@ -50,6 +52,7 @@ pub(crate) const REACHABLE: CheckKind = CheckKind {
     passes: "a TLS connection to the cache endpoint, with a verified certificate, answers PING",
     iam_actions: CONNECT,
     data_plane: true,
+    reads_project: false,
     run: |a, _| Box::pin(reachable(a)),
 };
 
@@ -58,6 +61,7 @@ pub(crate) const SESSIONS: CheckKind = CheckKind {
     passes: "keys written by Django's cache session backend are present (counted, never read)",
     iam_actions: CONNECT,
     data_plane: true,
+    reads_project: false,
     run: |a, _| Box::pin(sessions(a)),
 };
 
@@ -72,6 +76,7 @@ pub(crate) const NETWORK: CheckKind = CheckKind {
         "elasticbeanstalk:DescribeConfigurationSettings",
     ],
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(network_rule(a)),
 };
 

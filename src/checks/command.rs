@@ -13,6 +13,7 @@ pub(crate) const COMMAND: CheckKind = CheckKind {
     passes: "the script given as `run` exits with status 0",
     iam_actions: &[],
     data_plane: false,
+    reads_project: false,
     run: |account, spec| Box::pin(run(account, spec)),
 };
 

@@ -20,6 +20,7 @@ pub(crate) const APP: CheckKind = CheckKind {
         "elasticbeanstalk:DescribeEnvironments",
     ],
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(app(a)),
 };
 
@@ -32,6 +33,7 @@ pub(crate) const ENV: CheckKind = CheckKind {
         "elasticbeanstalk:DescribeEvents",
     ],
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(env(a)),
 };
 
@@ -40,6 +42,7 @@ pub(crate) const PLATFORM: CheckKind = CheckKind {
     passes: "the Python version of the environment's platform is one the pinned Django version supports",
     iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
     data_plane: false,
+    reads_project: true,
     run: |a, _| Box::pin(platform(a)),
 };
 
@@ -48,6 +51,7 @@ pub(crate) const ENVVARS: CheckKind = CheckKind {
     passes: "the environment properties hold the database user and password (names shown, values never)",
     iam_actions: &["elasticbeanstalk:DescribeConfigurationSettings"],
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(envvars(a)),
 };
 
@@ -63,6 +67,7 @@ pub(crate) const ROLE: CheckKind = CheckKind {
         "iam:GetRolePolicy",
     ],
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(role(a)),
 };
 

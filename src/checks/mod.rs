@@ -34,6 +34,9 @@ pub struct CheckKind {
     /// Opens a connection inside the VPC (cache, database), rather than
     /// calling AWS APIs or public URLs.
     pub data_plane: bool,
+    /// Reads the learner's project (`project_dir`): a grader without the
+    /// project cannot grade it.
+    pub reads_project: bool,
     /// Runs the check.
     pub run: RunFn,
 }

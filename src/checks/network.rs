@@ -78,15 +78,22 @@ pub async fn host(acc: &Account) -> Option<Host> {
         .await
 }
 
+/// With `network = outside`, why a check that connects inside the VPC is
+/// left out before it runs (whatever the checks it needs gave), as cohort
+/// grading leaves it out; `None` for any other check or setting.
+pub fn told_outside(acc: &Account, kind: &super::CheckKind) -> Option<String> {
+    (kind.data_plane && acc.param("network") == "outside").then(|| TOLD_OUTSIDE.to_string())
+}
+
+/// The reason a check is left out with `network = outside`.
+const TOLD_OUTSIDE: &str =
+    "network = outside: labcheck was told it runs outside the VPC, so it does not connect inside it";
+
 /// Decides whether a resource at `address` in `vpc` can be reached from here.
 pub async fn reach(acc: &Account, what: &str, address: &str, vpc: Option<&str>) -> Reach {
     match acc.param("network").as_str() {
         "inside" => return Reach::Inside("network = inside".into()),
-        "outside" => {
-            return Reach::Outside(format!(
-                "network = outside: labcheck was told it runs outside the VPC, so it does not connect to the {what}"
-            ));
-        }
+        "outside" => return Reach::Outside(TOLD_OUTSIDE.into()),
         _ => {}
     }
     if resolves_to_loopback(address).await {

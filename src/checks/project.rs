@@ -33,6 +33,7 @@ pub(crate) const EBEXTENSIONS: CheckKind = CheckKind {
     passes: "`.ebextensions/*.config` sets a WSGIPath whose module is a file of the project, and maps `/static` to the STATIC_ROOT folder",
     iam_actions: &[],
     data_plane: false,
+    reads_project: true,
     run: |a, _| Box::pin(ebextensions::check(a)),
 };
 
@@ -41,6 +42,7 @@ pub(crate) const REQUIREMENTS: CheckKind = CheckKind {
     passes: "`requirements.txt` (with the files it includes) pins django, gunicorn, django-storages, boto3, redis, a MySQL driver and pillow with `==`, and does not list awsebcli",
     iam_actions: &[],
     data_plane: false,
+    reads_project: true,
     run: |a, _| Box::pin(requirements::check(a)),
 };
 
@@ -49,6 +51,7 @@ pub(crate) const SETTINGS: CheckKind = CheckKind {
     passes: "the effective settings turn DEBUG off, admit .elasticbeanstalk.com, store media on S3, keep sessions in a rediss:// Redis cache and use a database other than SQLite, and the settings files hold no password or AWS key",
     iam_actions: &[],
     data_plane: false,
+    reads_project: true,
     run: |a, _| Box::pin(settings::check(a)),
 };
 
@@ -57,6 +60,7 @@ pub(crate) const STATIC: CheckKind = CheckKind {
     passes: "the STATIC_ROOT folder holds every file collectstatic gathers (the admin's among them)",
     iam_actions: &[],
     data_plane: false,
+    reads_project: true,
     run: |a, _| Box::pin(static_files::check(a)),
 };
 
@@ -65,6 +69,7 @@ pub(crate) const DEPLOY_CHECK: CheckKind = CheckKind {
     passes: "`manage.py check --deploy` reports no error (warnings are listed)",
     iam_actions: &[],
     data_plane: false,
+    reads_project: true,
     run: |a, _| Box::pin(deploy::check(a)),
 };
 

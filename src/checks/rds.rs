@@ -22,6 +22,7 @@ pub(crate) const INSTANCE: CheckKind = CheckKind {
     passes: "the DB instance is available and runs an engine Django supports (MySQL by default)",
     iam_actions: &["rds:DescribeDBInstances"],
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(instance(a)),
 };
 
@@ -30,6 +31,7 @@ pub(crate) const REACHABLE: CheckKind = CheckKind {
     passes: "a connection with the lab's user and password (from RDS_USER_PASSWORD) succeeds, over TLS when the server offers it",
     iam_actions: &["rds:DescribeDBInstances"],
     data_plane: true,
+    reads_project: false,
     run: |a, _| Box::pin(reachable(a)),
 };
 
@@ -38,6 +40,7 @@ pub(crate) const MIGRATED: CheckKind = CheckKind {
     passes: "every migration of the project is recorded in django_migrations and the lab's five tables exist",
     iam_actions: &["rds:DescribeDBInstances"],
     data_plane: true,
+    reads_project: false,
     run: |a, _| Box::pin(migrated(a)),
 };
 
@@ -46,6 +49,7 @@ pub(crate) const DATA: CheckKind = CheckKind {
     passes: "each of the lab's five tables holds at least one row",
     iam_actions: &["rds:DescribeDBInstances"],
     data_plane: true,
+    reads_project: false,
     run: |a, _| Box::pin(data(a)),
 };
 
@@ -54,6 +58,7 @@ pub(crate) const SUPERUSER: CheckKind = CheckKind {
     passes: "auth_user holds an active superuser",
     iam_actions: &["rds:DescribeDBInstances"],
     data_plane: true,
+    reads_project: false,
     run: |a, _| Box::pin(superuser(a)),
 };
 
@@ -66,6 +71,7 @@ pub(crate) const NETWORK: CheckKind = CheckKind {
         "elasticbeanstalk:DescribeConfigurationSettings",
     ],
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(network_rule(a)),
 };
 

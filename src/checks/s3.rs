@@ -16,6 +16,7 @@ pub(crate) const BUCKET: CheckKind = CheckKind {
     passes: "the media bucket exists in the lab's region",
     iam_actions: &["s3:GetBucketLocation", "s3:ListAllMyBuckets"],
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(bucket(a)),
 };
 
@@ -24,6 +25,7 @@ pub(crate) const CORS: CheckKind = CheckKind {
     passes: "a CORS rule allows GET from the site's origin (or from `*`)",
     iam_actions: &["s3:GetBucketCORS"],
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(cors(a)),
 };
 
@@ -32,6 +34,7 @@ pub(crate) const PRIVATE: CheckKind = CheckKind {
     passes: "all four public access block settings are on, and neither the bucket policy nor the ACL makes it public",
     iam_actions: &["s3:GetBucketPublicAccessBlock", "s3:GetBucketPolicy", "s3:GetBucketAcl"],
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(private(a)),
 };
 
@@ -40,6 +43,7 @@ pub(crate) const MEDIA: CheckKind = CheckKind {
     passes: "the bucket holds at least one picture (jpg, jpeg, png, gif or webp)",
     iam_actions: &["s3:ListBucket"],
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(media(a)),
 };
 
@@ -48,6 +52,7 @@ pub(crate) const PRESIGNED: CheckKind = CheckKind {
     passes: "a presigned GET URL for one picture downloads it whole",
     iam_actions: &["s3:GetObject"],
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(presigned(a)),
 };
 

@@ -17,6 +17,7 @@ pub(crate) const SITE: CheckKind = CheckKind {
     passes: "the environment's URL answers 200",
     iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(site(a)),
 };
 
@@ -25,6 +26,7 @@ pub(crate) const STATIC: CheckKind = CheckKind {
     passes: "a stylesheet under /static/ answers 200 with a CSS content type",
     iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(static_files(a)),
 };
 
@@ -33,6 +35,7 @@ pub(crate) const MEDIA: CheckKind = CheckKind {
     passes: "the pet list shows pictures through presigned S3 URLs, and one of them downloads",
     iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(media(a)),
 };
 
@@ -41,6 +44,7 @@ pub(crate) const DEBUG_OFF: CheckKind = CheckKind {
     passes: "an unknown URL answers 404 without Django's debug page",
     iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
     data_plane: false,
+    reads_project: false,
     run: |a, _| Box::pin(debug_off(a)),
 };
 

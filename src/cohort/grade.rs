@@ -293,7 +293,7 @@ pub fn ungradable(inside: bool, has_project: bool) -> Ungradable {
     Arc::new(move |_spec: &CheckSpec, kind: &CheckKind| {
         if kind.data_plane && !inside {
             Some(NOT_REACHABLE.to_string())
-        } else if kind.id.starts_with("project.") && !has_project {
+        } else if kind.reads_project && !has_project {
             Some(NO_PROJECT.to_string())
         } else {
             None

@@ -248,6 +248,23 @@ async fn run_one(
     limit: Arc<tokio::sync::Semaphore>,
     opts: RunOptions,
 ) -> Ran {
+    // What cannot be graded here is left out whatever the checks it needs
+    // give, so every learner graded in one place has the same maximum.
+    let kind = checks::find(&spec.kind);
+    if let Some(kind) = kind
+        && let Some(reason) = opts
+            .ungradable
+            .as_ref()
+            .and_then(|ungradable| ungradable(&spec, kind))
+            .or_else(|| checks::network::told_outside(&account, kind))
+    {
+        let outcome = Outcome::ungraded(reason);
+        notify(&opts, &spec.id, outcome.status);
+        return Ran {
+            outcome,
+            duration: Duration::ZERO,
+        };
+    }
     for (dep, fut) in deps {
         let ran = fut.await;
         if ran.outcome.status != Status::Pass {
@@ -267,17 +284,6 @@ async fn run_one(
                 duration: Duration::ZERO,
             };
         }
-    }
-    let kind = checks::find(&spec.kind);
-    if let (Some(kind), Some(ungradable)) = (kind, &opts.ungradable)
-        && let Some(reason) = ungradable(&spec, kind)
-    {
-        let outcome = Outcome::ungraded(reason);
-        notify(&opts, &spec.id, outcome.status);
-        return Ran {
-            outcome,
-            duration: Duration::ZERO,
-        };
     }
     let _permit = limit.acquire().await;
     let start = Instant::now();

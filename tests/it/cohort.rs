@@ -683,6 +683,72 @@ fn the_journal_regrades_the_errors_and_the_learners_named_and_keeps_the_rest() {
 }
 
 #[test]
+fn from_outside_every_learner_has_the_same_maximum_as_when_graded_alone() {
+    let c = cohort("476000000000", 3);
+    // alan's lab was solved; now his database and cache are gone and his
+    // environment is Red. The checks that would connect to them cannot be
+    // graded from outside the VPC for anybody, so they leave his maximum as
+    // they leave everybody's.
+    let alan = c.manifest["alan"]["account"].as_str().unwrap().to_string();
+    for scenario in ["no-db-instance", "no-cache", "health-red"] {
+        crate::common::run_sandbox(&["break", scenario, "--account", &alan]);
+    }
+    let book_path = c.path("gradebook.json");
+    let out = grade(&c.roster, &["--format", "json", "-o", book_path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::common::text(&out));
+    let book = read_json(&book_path);
+    let (ada, alan_row) = (&row(&book, "ada")["report"], &row(&book, "alan")["report"]);
+    assert_eq!(ada["max_score"], alan_row["max_score"], "one maximum for everybody");
+    assert!(alan_row["score"].as_u64() < alan_row["max_score"].as_u64());
+    for id in ["rds.reachable", "rds.migrated", "cache.reachable", "cache.sessions"] {
+        let check = crate::common::check(alan_row, id);
+        assert_eq!(
+            (check["status"].as_str(), check["ungraded"].as_bool()),
+            (Some("skip"), Some(true)),
+            "{id}: {check}"
+        );
+    }
+    assert_eq!(crate::common::check(alan_row, "rds.instance")["status"], "fail");
+
+    // labcheck check told it runs outside gives alan the same.
+    let alone = instructor()
+        .env("AWS_ACCESS_KEY_ID", &alan)
+        .env("LABCHECK_PROJECT_DIR", &sandbox_env()["LABCHECK_PROJECT_DIR"])
+        .args(["check", "--format", "json", "--set", "network=outside"])
+        .output()
+        .unwrap();
+    let theirs: Value = serde_json::from_slice(&alone.stdout).unwrap();
+    assert_eq!(statuses(alan_row), statuses(&theirs));
+    assert_eq!(
+        (&alan_row["score"], &alan_row["max_score"]),
+        (&theirs["score"], &theirs["max_score"])
+    );
+
+    // Without the learners' projects, the checks that read a project leave
+    // everybody's maximum, alan's too (eb.platform waits on his Red environment).
+    let roster = c.path("no-projects.csv");
+    let text = std::fs::read_to_string(&c.roster).unwrap();
+    let cut: String = text
+        .lines()
+        .map(|l| format!("{}\n", l.rsplit_once(',').unwrap().0))
+        .collect();
+    std::fs::write(&roster, cut).unwrap();
+    let book_path = c.path("no-projects.json");
+    let out = grade(&roster, &["--format", "json", "-o", book_path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::common::text(&out));
+    let book = read_json(&book_path);
+    let maxima: Vec<&Value> = book["learners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| &l["report"]["max_score"])
+        .collect();
+    assert!(maxima.windows(2).all(|w| w[0] == w[1]), "{maxima:?}");
+    let platform = crate::common::check(&row(&book, "alan")["report"], "eb.platform");
+    assert_eq!(platform["ungraded"], true, "{platform}");
+}
+
+#[test]
 fn a_command_check_runs_with_the_learners_credentials() {
     let c = cohort("450000000000", 3);
     let course = tempfile::tempdir().unwrap();
