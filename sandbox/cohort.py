@@ -123,17 +123,7 @@ def main() -> int:
         type=c.valid_account,
         help="first account id (default 400000000000); then FIRST+1, ...",
     )
-    ap.add_argument(
-        "--external-id",
-        default=c.DEFAULT_EXTERNAL_ID,
-        help=f"external id the grader roles require (default {c.DEFAULT_EXTERNAL_ID})",
-    )
-    ap.add_argument(
-        "--instructor",
-        default=c.DEFAULT_INSTRUCTOR,
-        type=c.valid_account,
-        help=f"account the grader roles trust (default {c.DEFAULT_INSTRUCTOR})",
-    )
+    c.add_grader_options(ap)
     ap.add_argument(
         "--manifest", metavar="FILE", help="also write {learner: {account, state, ...}} as JSON to FILE"
     )

@@ -647,17 +647,7 @@ def main() -> int:
         type=c.valid_account,
         help="first account id for --accounts (default 300000000000)",
     )
-    ap.add_argument(
-        "--instructor",
-        default=c.DEFAULT_INSTRUCTOR,
-        type=c.valid_account,
-        help=f"account the grader role labcheck-grader trusts (default {c.DEFAULT_INSTRUCTOR})",
-    )
-    ap.add_argument(
-        "--external-id",
-        default=c.DEFAULT_EXTERNAL_ID,
-        help=f"external id the grader role requires (default {c.DEFAULT_EXTERNAL_ID})",
-    )
+    c.add_grader_options(ap)
     ap.add_argument(
         "--no-grader",
         action="store_true",

@@ -130,6 +130,22 @@ def valid_account(value: str) -> str:
     return value
 
 
+def add_grader_options(ap) -> None:
+    """--instructor and --external-id: whom each account's grader role trusts,
+    and the external id it requires (sandbox/provision, sandbox/cohort)."""
+    ap.add_argument(
+        "--instructor",
+        default=DEFAULT_INSTRUCTOR,
+        type=valid_account,
+        help=f"account the grader role labcheck-grader trusts (default {DEFAULT_INSTRUCTOR})",
+    )
+    ap.add_argument(
+        "--external-id",
+        default=DEFAULT_EXTERNAL_ID,
+        help=f"external id the grader role requires (default {DEFAULT_EXTERNAL_ID})",
+    )
+
+
 # ---- the pets site (labs/pets_project) ------------------------------------
 
 STATE = HERE / ".state"
