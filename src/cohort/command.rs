@@ -310,8 +310,11 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
         bar.finish_and_clear();
     }
     let graded_now = results.len();
+    // A learner set aside to grade again but not reached (Ctrl-C) keeps the
+    // journal's result: after the new ones, so the build keeps a new one first.
     let mut all = done;
     all.extend(results);
+    all.extend(again);
     let book = Gradebook::build(outline, info, shard.map(|s| format!("{}/{}", s.index, s.of)), all);
     let text = render::render(&book, s.format);
     let wrote = write_out(s.output.as_deref(), &text)?;

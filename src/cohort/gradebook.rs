@@ -203,6 +203,7 @@ impl Gradebook {
         shard: Option<String>,
         mut learners: Vec<LearnerResult>,
     ) -> Self {
+        // Stable: of one learner's results, the first given is kept.
         learners.sort_by_key(|l| l.index);
         learners.dedup_by_key(|l| l.index);
         let graded: Vec<&Report> = learners

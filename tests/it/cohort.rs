@@ -387,7 +387,7 @@ fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
 
 /// Starts a slow cohort run (one learner at a time, behind `proxy`) that
 /// journals to `journal` and writes its gradebook to `book`.
-fn slow_grade(c: &Cohort, proxy: &Proxy, book: &Path, journal: &Path) -> std::process::Child {
+fn slow_grade(c: &Cohort, proxy: &Proxy, book: &Path, journal: &Path, extra: &[&str]) -> std::process::Child {
     instructor()
         .env("AWS_ENDPOINT_URL", &proxy.url)
         .args(["cohort", "grade"])
@@ -396,6 +396,7 @@ fn slow_grade(c: &Cohort, proxy: &Proxy, book: &Path, journal: &Path) -> std::pr
         .arg(book)
         .arg("--journal")
         .arg(journal)
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -477,7 +478,7 @@ fn a_killed_run_resumes_to_the_same_gradebook_and_shards_merge_to_it() {
     let proxy = Proxy::start(24602, &["--latency-ms", "60", "--fault-rate", "0"]);
     let journal = c.path("journal.jsonl");
     let resumed = c.path("resumed.json");
-    let mut child = slow_grade(&c, &proxy, &resumed, &journal);
+    let mut child = slow_grade(&c, &proxy, &resumed, &journal, &[]);
     wait_for_journal(&mut child, &journal, 3);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -848,14 +849,17 @@ fn ctrl_c_writes_the_gradebook_of_what_is_done_and_exits_130() {
     let proxy = Proxy::start(24603, &["--latency-ms", "60", "--fault-rate", "0"]);
     let book = c.path("partial.json");
     let journal = c.path("journal.jsonl");
-    let mut child = slow_grade(&c, &proxy, &book, &journal);
+    let mut child = slow_grade(&c, &proxy, &book, &journal, &[]);
     wait_for_journal(&mut child, &journal, 2);
-    // SAFETY: sending SIGINT to a child process we started.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("interrupted: graded"), "{stderr}");
+    let interrupt = |child: std::process::Child| {
+        // SAFETY: sending SIGINT to a child process we started.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(130), "{stderr}");
+        assert!(stderr.contains("interrupted: graded"), "{stderr}");
+    };
+    interrupt(child);
     let partial = read_json(&book);
     let done = partial["learners"].as_array().unwrap().len();
     assert!(
@@ -863,6 +867,40 @@ fn ctrl_c_writes_the_gradebook_of_what_is_done_and_exits_130() {
         "the gradebook holds what was done: {done} learners"
     );
     assert_eq!(done, journal_lines(&journal) - 1, "the same learners as the journal");
+
+    // Finish, then grade everybody again and stop that early: the learners
+    // not reached yet keep the journal's results.
+    let whole = c.path("whole.json");
+    let journal_arg = journal.to_str().unwrap();
+    let out = grade(
+        &c.roster,
+        &[
+            "--format",
+            "json",
+            "-o",
+            whole.to_str().unwrap(),
+            "--journal",
+            journal_arg,
+            "--resume",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", crate::common::text(&out));
+    let names: Vec<String> = read_json(&whole)["learners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["learner"].as_str().unwrap().to_string())
+        .collect();
+    let mut again: Vec<&str> = Vec::new();
+    for name in &names {
+        again.extend(["--regrade", name]);
+    }
+    let before = journal_lines(&journal);
+    let mut child = slow_grade(&c, &proxy, &book, &journal, &again);
+    wait_for_journal(&mut child, &journal, before);
+    interrupt(child);
+    assert!(journal_lines(&journal) - before < 12, "stopped before the end");
+    assert_same_gradebook(&book, &whole, "an interrupted regrade");
 }
 
 #[test]
