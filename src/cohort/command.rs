@@ -332,7 +332,15 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
         graded_now as f64 / secs.max(0.001),
         book.totals.not_graded,
         if interrupted {
-            format!("; {} not started (run again with --resume)", todo.len() - graded_now)
+            format!(
+                "; {} not started (run {})",
+                todo.len() - graded_now,
+                if s.regrade.any() {
+                    "the same command again"
+                } else {
+                    "again with --resume"
+                }
+            )
         } else {
             String::new()
         },
