@@ -21,5 +21,6 @@ pub mod redact;
 pub mod report;
 pub mod state;
 pub mod status;
+pub mod suggest;
 pub mod textfile;
 pub mod watch;

@@ -158,7 +158,10 @@ const CHOICES: &[(&str, &[&str])] = &[("network", &["auto", "inside", "outside"]
 /// and not empty where the parameter names a resource.
 pub fn check_value(name: &str, value: &str) -> Result<(), String> {
     let Some(d) = def(name) else {
-        return Err(format!("unknown parameter `{name}`"));
+        return Err(format!(
+            "unknown parameter `{name}`{}",
+            crate::suggest::did_you_mean(name, names())
+        ));
     };
     if value.trim().is_empty() && !d.secret && d.default.is_none_or(|v| !v.is_empty()) {
         return Err(format!("parameter `{name}` is empty; it names a resource ({})", d.help));
@@ -257,10 +260,12 @@ pub enum ParamError {
         choices: String,
     },
     /// A parameter labcheck does not know.
-    #[error("unknown parameter `{name}` (from {origin}); known parameters: {known}")]
+    #[error("unknown parameter `{name}` (from {origin}); known parameters: {known}{suggestion}")]
     Unknown {
         /// The name given.
         name: String,
+        /// `; did you mean …?`, or empty.
+        suggestion: String,
         /// Where it was given.
         origin: String,
         /// The known parameters, comma-separated.
@@ -348,7 +353,11 @@ impl Params {
                 errors.push(index.diagnostic_at(
                     &file,
                     offset,
-                    format!("unknown parameter `{key}` (known: {})", names().join(", ")),
+                    format!(
+                        "unknown parameter `{key}` (known: {}){}",
+                        names().join(", "),
+                        crate::suggest::did_you_mean(key, names())
+                    ),
                 ));
                 continue;
             }
@@ -475,6 +484,7 @@ impl Params {
 fn unknown(name: &str, origin: &str) -> ParamError {
     ParamError::Unknown {
         name: name.to_string(),
+        suggestion: crate::suggest::did_you_mean(name, names()),
         origin: origin.to_string(),
         known: names().join(", "),
     }
@@ -577,6 +587,7 @@ mod tests {
         let d = &diagnostic_for(&err).unwrap()[0];
         assert_eq!((d.line, d.col), (3, 1));
         assert!(d.message.contains("unknown parameter `bukket`"), "{}", d.message);
+        assert!(d.message.ends_with("; did you mean `bucket`?"), "{}", d.message);
     }
 
     #[test]

@@ -170,9 +170,14 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
     let header = header.map_err(|e| Diagnostics(vec![csv_problem(file, &e, &lines)]))?;
     let header_at = header.position().map(|p| p.byte() as usize + bom).unwrap_or(bom);
     let header_starts = lines.field_starts(header_at);
-    let names: Vec<String> = header
+    // `External ID` and `project-dir`, as spreadsheets title columns, are `external_id` and `project_dir`.
+    let raw: Vec<String> = header
         .iter()
-        .map(|f| String::from_utf8_lossy(f).trim().to_ascii_lowercase())
+        .map(|f| String::from_utf8_lossy(f).trim().to_string())
+        .collect();
+    let names: Vec<String> = raw
+        .iter()
+        .map(|f| f.to_ascii_lowercase().replace([' ', '-'], "_"))
         .collect();
     let known_params = params::names();
     let mut columns: HashMap<&str, usize> = HashMap::new();
@@ -183,17 +188,21 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
             // A spreadsheet's empty column: fine while no row fills it in.
             continue;
         } else if !COLUMNS.contains(&name.as_str()) && !known_params.contains(&name.as_str()) {
-            let hint = if name.contains(';') || name.contains('\t') {
-                "; the roster must be separated by commas".to_string()
+            let given = &raw[i];
+            let (separator, suggestion) = if name.contains(';') || name.contains('\t') {
+                ("; the roster must be separated by commas", String::new())
             } else {
-                String::new()
+                (
+                    "",
+                    crate::suggest::did_you_mean(name, COLUMNS.iter().chain(known_params.iter()).copied()),
+                )
             };
             problems.push(diag(
                 file,
                 line,
                 col,
                 format!(
-                    "unknown column `{name}`{hint}; known columns: {}, and the lab parameters {}",
+                    "unknown column `{given}`{separator}; known columns: {}, and the lab parameters {}{suggestion}",
                     COLUMNS.join(", "),
                     known_params
                         .iter()
@@ -635,6 +644,24 @@ mod tests {
             first_error("learner,account\nada,111111111111,,x\n"),
             "roster.csv:2:19: this row has 4 cells but the header names 2 columns"
         );
+    }
+
+    #[test]
+    fn column_titles_are_read_as_spreadsheets_write_them_and_typos_get_a_suggestion() {
+        let r = parse_str("Learner,Account,External ID,eb-env\nada,111111111111,xyz-123,env-1\n").unwrap();
+        assert_eq!(r.learners[0].external_id.as_deref(), Some("xyz-123"));
+        assert_eq!(r.learners[0].params, [("eb_env".to_string(), "env-1".to_string())]);
+        assert!(
+            first_error("learner,acount\nada,111111111111\n").starts_with("roster.csv:1:9: unknown column `acount`;")
+                && first_error("learner,acount\nada,111111111111\n").ends_with("; did you mean `account`?"),
+        );
+        assert!(
+            first_error("learner,account,Exteral ID\nada,111111111111,x1\n")
+                .contains("unknown column `Exteral ID`; known columns")
+                && first_error("learner,account,Exteral ID\nada,111111111111,x1\n")
+                    .ends_with("did you mean `external_id`?"),
+        );
+        assert!(!first_error("learner,account,colour\nada,111111111111,red\n").contains("did you mean"));
     }
 
     #[test]

@@ -333,9 +333,10 @@ fn validate_block(
         err(
             "kind",
             format!(
-                "unknown check kind `{}` (known kinds: {})",
+                "unknown check kind `{}` (known kinds: {}){}",
                 spec.kind,
-                vocab.kinds.join(", ")
+                vocab.kinds.join(", "),
+                crate::suggest::did_you_mean(&spec.kind, vocab.kinds.iter().map(|k| k.as_ref()))
             ),
         );
     }
@@ -548,7 +549,9 @@ mod tests {
         )));
         assert_eq!((d.line, d.col), (16, 1), "{d}");
         assert!(
-            d.message.contains("unknown check kind `s3.bukket`") && d.message.contains("s3.cors"),
+            d.message.contains("unknown check kind `s3.bukket`")
+                && d.message.contains("s3.cors")
+                && d.message.ends_with("; did you mean `s3.bucket`?"),
             "{d}"
         );
         assert_eq!(d.snippet.as_deref(), Some("kind = \"s3.bukket\""));

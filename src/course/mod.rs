@@ -30,10 +30,12 @@ pub enum CourseError {
         source: std::io::Error,
     },
     /// No lab has the id asked for.
-    #[error("no lab `{id}`; labs in this course: {known}")]
+    #[error("no lab `{id}`; labs in this course: {known}{suggestion}")]
     NoSuchLab {
         /// The id asked for.
         id: String,
+        /// `; did you mean …?`, or empty.
+        suggestion: String,
         /// The course's lab ids, comma-separated.
         known: String,
     },
@@ -41,10 +43,12 @@ pub enum CourseError {
     #[error("{0} holds no labs (expected labs/*.md)")]
     Empty(PathBuf),
     /// No quiz has the id asked for.
-    #[error("no quiz `{id}`; quizzes in this course: {known}")]
+    #[error("no quiz `{id}`; quizzes in this course: {known}{suggestion}")]
     NoSuchQuiz {
         /// The id asked for.
         id: String,
+        /// `; did you mean …?`, or empty.
+        suggestion: String,
         /// The course's quiz ids, comma-separated.
         known: String,
     },
@@ -223,6 +227,7 @@ impl Course {
             .find(|l| l.id == id)
             .ok_or_else(|| CourseError::NoSuchLab {
                 id: id.to_string(),
+                suggestion: crate::suggest::did_you_mean(id, self.labs.iter().map(|l| l.id.as_str())),
                 known: self.labs.iter().map(|l| l.id.as_str()).collect::<Vec<_>>().join(", "),
             })
     }
@@ -234,6 +239,7 @@ impl Course {
             .find(|q| q.id == id)
             .ok_or_else(|| CourseError::NoSuchQuiz {
                 id: id.to_string(),
+                suggestion: crate::suggest::did_you_mean(id, self.quizzes.iter().map(|q| q.id.as_str())),
                 known: self
                     .quizzes
                     .iter()

@@ -19,10 +19,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// A name on the command line that is neither a step nor a check.
 #[derive(Debug, thiserror::Error)]
-#[error("`{name}` is not a step or check of lab {lab}\n  steps: {steps}\n  run `labcheck list` to see every check id")]
+#[error(
+    "`{name}` is not a step or check of lab {lab}{suggestion}\n  steps: {steps}\n  run `labcheck list` to see every check id"
+)]
 pub struct UnknownName {
     /// The name given.
     pub name: String,
+    /// `; did you mean …?`, or empty.
+    pub suggestion: String,
     /// The lab's id.
     pub lab: String,
     /// The lab's step ids, comma-separated.
@@ -39,8 +43,14 @@ pub fn select(lab: &Lab, names: &[String]) -> Result<Vec<String>, UnknownName> {
         } else if lab.check(name).is_some() {
             wanted.insert(name);
         } else {
+            let known = lab
+                .steps
+                .iter()
+                .map(|s| s.id.as_str())
+                .chain(lab.checks().map(|(_, c)| c.id.as_str()));
             return Err(UnknownName {
                 name: name.clone(),
+                suggestion: crate::suggest::did_you_mean(name, known),
                 lab: lab.id.clone(),
                 steps: lab.steps.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", "),
             });

@@ -299,6 +299,28 @@ fn unknown_step_exits_2_and_lists_steps() {
         "{all}"
     );
     assert!(all.contains("s3, cache, rds, project, eb"), "{all}");
+    assert!(!all.contains("did you mean"), "{all}");
+}
+
+#[test]
+fn a_mistyped_name_gets_the_name_it_was_meant_to_be() {
+    for (args, said) in [
+        (
+            &["check", "s3.corss"][..],
+            "`s3.corss` is not a step or check of lab deploy-django-eb; did you mean `s3.cors`?",
+        ),
+        (&["check", "--set", "buckett=b"][..], "; did you mean `bucket`?"),
+        (
+            &["--lab", "deploy-django", "list"][..],
+            "no lab `deploy-django`; labs in this course: deploy-django-eb; did you mean `deploy-django-eb`?",
+        ),
+        (&["quiz", "media-s33"][..], "; did you mean `media-s3`?"),
+    ] {
+        let out = labcheck().args(args).args(["--region", "us-west-2"]).output().unwrap();
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {all}");
+        assert!(all.contains(said), "{args:?}: {all}");
+    }
 }
 
 #[test]

@@ -187,8 +187,9 @@ impl<'t> Cx<'t> {
                 self.error(
                     key.span().start,
                     format!(
-                        "unknown field `{name}` {place}{why}; expected one of: {}",
-                        allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                        "unknown field `{name}` {place}{why}; expected one of: {}{}",
+                        allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "),
+                        crate::suggest::did_you_mean(name, allowed.iter().copied())
                     ),
                 );
             }
@@ -660,12 +661,30 @@ context = "Redis listens on 6379."
         assert!(all[1].2.contains("unknown field `why` in `answer`"), "{}", all[1].2);
         assert!(all[2].2.contains("unknown field `hint` in a question"), "{}", all[2].2);
         assert!(
+            !all[2].2.contains("did you mean"),
+            "`hint` is like no field: {}",
+            all[2].2
+        );
+        assert!(
             all[3]
                 .2
                 .contains("unknown field `answerIndex` in `prompt` of a ShortAnswer question"),
             "{}",
             all[3].2
         );
+    }
+
+    #[test]
+    fn a_mistyped_field_gets_the_field_it_was_meant_to_be() {
+        let text = GOOD.replacen("prompt.distractors", "prompt.distractor", 1);
+        let all = errors(&text);
+        let msg = &all
+            .iter()
+            .find(|(_, _, m)| m.contains("`distractor`"))
+            .expect("an error on the field")
+            .2;
+        assert!(msg.starts_with("unknown field `distractor` in `prompt`"), "{msg}");
+        assert!(msg.ends_with("; did you mean `distractors`?"), "{msg}");
     }
 
     #[test]
