@@ -19,6 +19,7 @@ account sees the fault.
 """
 
 import argparse
+import difflib
 import json
 import os
 import re
@@ -695,6 +696,9 @@ def main() -> int:
         what = f"unknown scenario {args.scenario!r}" if args.scenario else "no scenario given"
         print(f"[break] error: {what}; known scenarios:", file=sys.stderr)
         print_list(sys.stderr)
+        close = difflib.get_close_matches(args.scenario or "", SCENARIOS, n=1)
+        if close:
+            print(f"[break] did you mean {close[0]!r}?", file=sys.stderr)
         return 2
     sc = SCENARIOS[args.scenario]
     done = sc["run"](args.account)
