@@ -327,6 +327,12 @@ fn one_line(text: &str) -> String {
     }
 }
 
+/// `DIR/LEARNER.json`, when the learner's name holds no folder separator,
+/// so a report is only read from `DIR` itself.
+fn self_report_path(dir: &std::path::Path, learner: &str) -> Option<std::path::PathBuf> {
+    (!learner.contains(['/', '\\'])).then(|| dir.join(format!("{learner}.json")))
+}
+
 /// Largest learner report read from `--reports`.
 const MAX_SELF_REPORT: u64 = 4 * 1024 * 1024;
 
@@ -334,7 +340,13 @@ const MAX_SELF_REPORT: u64 = 4 * 1024 * 1024;
 /// report, when it is for the same lab and account; each such check is
 /// marked self-reported. Otherwise the row's notes say why it was ignored.
 fn self_report(report: &mut Report, result: &mut LearnerResult, dir: &std::path::Path, lab: &Lab) {
-    let path = dir.join(format!("{}.json", result.learner));
+    let Some(path) = self_report_path(dir, &result.learner) else {
+        return result.notes.push(format!(
+            "self-report not looked for: the learner name `{}` cannot be a file name in {}",
+            result.learner,
+            dir.display()
+        ));
+    };
     if !path.is_file() {
         return;
     }
@@ -458,6 +470,17 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_learners_report_is_only_looked_for_in_the_folder_given() {
+        let dir = std::path::Path::new("reports");
+        assert_eq!(self_report_path(dir, "ada"), Some(dir.join("ada.json")));
+        assert_eq!(self_report_path(dir, "ada@uni.edu"), Some(dir.join("ada@uni.edu.json")));
+        assert_eq!(self_report_path(dir, ".."), Some(dir.join("...json")));
+        for name in ["../ada", "cs101/ada", "a\\b"] {
+            assert_eq!(self_report_path(dir, name), None, "{name}");
+        }
+    }
 
     #[test]
     fn session_names_fit_sts() {
