@@ -175,6 +175,16 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
         .filter(|l| shard.is_none_or(|sh| l.index % sh.of == sh.index))
         .cloned()
         .collect();
+    if let Some(sh) = shard
+        && learners.is_empty()
+    {
+        eprintln!(
+            "note: shard {i}/{n} holds no learner: the roster has only {} (shard {i} grades positions {i}, {i}+{n}, {i}+2×{n}, … counted from 0)",
+            roster.learners.len(),
+            i = sh.index,
+            n = sh.of,
+        );
+    }
 
     let mut params = Params::gather(s.config.as_deref(), &s.sets, &env).map_err(bad)?;
     let inside = params.explicit("network") == Some("inside");

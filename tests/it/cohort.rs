@@ -548,6 +548,18 @@ fn a_killed_run_resumes_to_the_same_gradebook_and_shards_merge_to_it() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", crate::common::text(&out));
     assert_same_gradebook(&merged, &fresh, "merged shards");
+
+    // A shard past the roster's end grades nobody, and says why.
+    let out = grade(
+        &c.roster,
+        &["--shard", "20/30", "-o", c.path("empty.csv").to_str().unwrap()],
+    );
+    let text = crate::common::text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("note: shard 20/30 holds no learner: the roster has only 12"),
+        "{text}"
+    );
 }
 
 /// Puts the solved lab state (and a grader role that can be assumed) into
