@@ -149,6 +149,9 @@ impl Grader {
                 if let Some(note) = not_graded_note(&report, &self.lab) {
                     result.notes.push(note);
                 }
+                if let Some(note) = error_note(&report) {
+                    result.notes.push(note);
+                }
                 let transient = report.checks().any(|c| c.transient);
                 result.report = Some(report);
                 (result, transient)
@@ -281,6 +284,39 @@ fn not_graded_note(report: &Report, lab: &Lab) -> Option<String> {
         ));
     }
     Some(format!("left out of max_score: {}", parts.join(", ")))
+}
+
+/// The checks that could not be evaluated for a graded learner (they score
+/// nothing, like a failure, but say nothing of the learner's work), so the
+/// instructor sees why a score is low; a permission refused is the grader
+/// role's, and the learner fixes it.
+fn error_note(report: &Report) -> Option<String> {
+    let errors: Vec<_> = report
+        .checks()
+        .filter(|c| c.status == Status::Error && !c.ungraded)
+        .collect();
+    if errors.is_empty() {
+        return None;
+    }
+    let ids: Vec<&str> = errors.iter().map(|c| c.id.as_str()).collect();
+    let denied = errors.iter().any(|c| {
+        let m = c.message.to_ascii_lowercase();
+        m.contains("accessdenied") || m.contains("not authorized") || m.contains("unauthorizedoperation")
+    });
+    Some(format!(
+        "{} could not be evaluated ({}): {}",
+        if errors.len() == 1 {
+            "1 check".to_string()
+        } else {
+            format!("{} checks", errors.len())
+        },
+        ids.join(", "),
+        if denied {
+            "the grader role was refused a permission; the learner updates it from `labcheck policy --role-template`"
+        } else {
+            "their messages say why"
+        }
+    ))
 }
 
 fn code(e: &AwsError) -> &str {
@@ -470,6 +506,28 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checks_that_could_not_be_evaluated_are_noted_with_what_to_do() {
+        let mut report = crate::report::sample::report();
+        assert_eq!(
+            error_note(&report).as_deref(),
+            Some(
+                "1 check could not be evaluated (s3.private): the grader role was refused a permission; \
+                 the learner updates it from `labcheck policy --role-template`"
+            )
+        );
+        for c in report.steps.iter_mut().flat_map(|s| s.checks.iter_mut()) {
+            if c.status == Status::Error {
+                c.message = "timed out after 60s".into();
+            }
+        }
+        assert!(error_note(&report).unwrap().ends_with("their messages say why"));
+        for c in report.steps.iter_mut().flat_map(|s| s.checks.iter_mut()) {
+            c.ungraded |= c.status == Status::Error;
+        }
+        assert_eq!(error_note(&report), None, "a check left out is not an error of the learner's");
+    }
 
     #[test]
     fn a_learners_report_is_only_looked_for_in_the_folder_given() {
