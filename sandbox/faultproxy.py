@@ -37,6 +37,13 @@ it and the keys it answers lead back there. The stats count the requests
 sent to each upstream. This is how `scripts/bench cohort` spreads a thousand
 accounts over several moto processes, one interpreter lock each.
 
+With --deny SERVICE:Action[@ACCOUNT] (repeatable), that call (in that
+account only, if one is named) is answered as AWS answers a role without the
+permission, never forwarded: 403 AccessDenied (S3, the query services), EC2's
+403 UnauthorizedOperation, the JSON services' AccessDeniedException. The
+action is the one --trace records (the query protocol's Action is read from
+bodies up to 64 KB). The stats count the refusals by "service:Action".
+
 With --trace, each AWS request (not the control paths) is recorded: when its
 head arrived and when its answer was written (seconds since the epoch), its
 service, action and status. GET /faultproxy/trace?since=N answers the records
@@ -96,6 +103,8 @@ class Stats:
         self.client_errors = 0
         self.faults = dict.fromkeys(KINDS, 0)
         self.faults_by_service: dict[str, int] = {}
+        # Requests refused by --deny, by "service:Action".
+        self.denied: dict[str, int] = {}
         # Requests sent to each upstream, when --route spreads them.
         self.routed: dict[str, int] = {}
         # One record per AWS request when tracing (--trace), else None.
@@ -113,6 +122,7 @@ class Stats:
             "faults_total": sum(self.faults.values()),
             "faults_by_service": dict(self.faults_by_service),
             "routed": dict(self.routed),
+            "denied": dict(self.denied),
             "upstream_errors": self.upstream_errors,
             "client_errors": self.client_errors,
         }
@@ -132,6 +142,20 @@ ROLE_ACCOUNT_IN_BODY = re.compile(
     rb"(?:^|&)RoleArn=arn(?::|%3A)aws[a-z-]*(?::|%3A)iam(?::|%3A)(?::|%3A)(\d{12})(?::|%3A)", re.IGNORECASE
 )
 ROUTED_BODY_LIMIT = 64 * 1024
+DENY = re.compile(r"^([a-z0-9-]+):([A-Za-z0-9]+)(?:@(\d{12}))?$")
+
+
+def parse_denials(specs: list[str]) -> list[tuple[str, str, str | None]]:
+    """--deny SERVICE:Action[@ACCOUNT] values as (service, action, account)."""
+    out = []
+    for spec in specs:
+        m = DENY.match(spec)
+        if m is None:
+            bad_usage(
+                f"--deny takes SERVICE:Action or SERVICE:Action@ACCOUNT (like ec2:DescribeSecurityGroups), got {spec!r}"
+            )
+        out.append((m.group(1), m.group(2), m.group(3)))
+    return out
 
 
 def account_of_key(key: str) -> str | None:
@@ -287,6 +311,61 @@ class Request:
         return "query"
 
 
+def denied_response(req: Request, action: str, keep_alive: bool) -> bytes:
+    """An AWS-shaped refusal of `action` (what AWS answers a role without the
+    permission): 403 AccessDenied, or EC2's UnauthorizedOperation."""
+    rid = str(uuid.uuid4())
+    service = req.service()
+    message = f"User: labcheck-faultproxy is not authorized to perform: {service}:{action}"
+    extra: list[tuple[str, str]] = []
+    proto = req.protocol()
+    if proto == "ec2":
+        status, ctype = 403, "text/xml;charset=UTF-8"
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>{message}</Message>"
+            f"</Error></Errors><RequestID>{rid}</RequestID></Response>"
+        )
+    elif proto == "json":
+        status, ctype = 400, "application/x-amz-json-1.1"
+        body = json.dumps({"__type": "AccessDeniedException", "message": message})
+        extra = [("x-amzn-RequestId", rid), ("x-amzn-ErrorType", "AccessDeniedException")]
+    elif proto == "s3":
+        status, ctype = 403, "application/xml"
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>AccessDenied</Code><Message>{message}</Message>"
+            f"<RequestId>{rid[:16].upper()}</RequestId><HostId>{rid}</HostId></Error>"
+        )
+    else:
+        status, ctype = 403, "text/xml"
+        xmlns = QUERY_XMLNS.get(service, "")
+        ns = f' xmlns="{xmlns}"' if xmlns else ""
+        body = (
+            f"<ErrorResponse{ns}>\n  <Error>\n    <Type>Sender</Type>\n"
+            f"    <Code>AccessDenied</Code>\n    <Message>{message}</Message>\n  </Error>\n"
+            f"  <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
+        )
+        extra = [("x-amzn-RequestId", rid)]
+    return http_answer(req, status, ctype, body, extra, keep_alive)
+
+
+def http_answer(req: Request, status: int, ctype: str, body: str, extra: list, keep_alive: bool) -> bytes:
+    """The bytes of an answer from the proxy itself."""
+    payload = body.encode()
+    reason = {400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error", 503: "Service Unavailable"}
+    headers = [
+        ("Content-Type", ctype),
+        ("Content-Length", str(len(payload))),
+        ("Date", formatdate(usegmt=True)),
+        ("Server", "labcheck-faultproxy"),
+        *extra,
+        ("Connection", "keep-alive" if keep_alive else "close"),
+    ]
+    head = f"HTTP/1.1 {status} {reason[status]}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
+    return head.encode("latin-1") + (b"" if req.method == b"HEAD" else payload)
+
+
 def fault_response(req: Request, kind: str, keep_alive: bool) -> bytes:
     """The bytes of an AWS-shaped error answer for `kind` ("500"/"throttle")."""
     rid = str(uuid.uuid4())
@@ -341,18 +420,7 @@ def fault_response(req: Request, kind: str, keep_alive: bool) -> bytes:
             f"  <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
         )
         extra = [("x-amzn-RequestId", rid)]
-    payload = body.encode()
-    reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}
-    headers = [
-        ("Content-Type", ctype),
-        ("Content-Length", str(len(payload))),
-        ("Date", formatdate(usegmt=True)),
-        ("Server", "labcheck-faultproxy"),
-        *extra,
-        ("Connection", "keep-alive" if keep_alive else "close"),
-    ]
-    head = f"HTTP/1.1 {status} {reason[status]}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
-    return head.encode("latin-1") + (b"" if req.method == b"HEAD" else payload)
+    return http_answer(req, status, ctype, body, extra, keep_alive)
 
 
 class Proxy:
@@ -491,14 +559,22 @@ class Proxy:
                 finally:
                     self.end_record(record, req, reader)
         addr, body = self.routes.default, None
+        if (
+            not control
+            and ((self.routes and req.service() == "sts") or self.args.deny)
+            and not req.chunked
+            and not req.expects_continue
+            and 0 < req.content_length <= ROUTED_BODY_LIMIT
+        ):
+            body = await reader.readexactly(req.content_length)
+        if self.args.deny and not control and self.denied(req, body or b""):
+            writer.write(denied_response(req, req.action(body or b""), req.keep_alive))
+            await writer.drain()
+            if record is not None:
+                record["status"] = "denied"
+                self.end_record(record, req, reader)
+            return req.keep_alive, upstream
         if self.routes and not control:
-            if (
-                req.service() == "sts"
-                and not req.chunked
-                and not req.expects_continue
-                and 0 < req.content_length <= ROUTED_BODY_LIMIT
-            ):
-                body = await reader.readexactly(req.content_length)
             addr = self.routes.upstream(req.account(body))
         if record is None:
             return await self.forward(req, reader, writer, upstream, addr, body)
@@ -569,6 +645,18 @@ class Proxy:
         writer.write(fault_response(req, kind, keep))
         await writer.drain()
         return keep
+
+    def denied(self, req: Request, body: bytes) -> bool:
+        """Whether --deny refuses this request (and counts it)."""
+        service, action, account = req.service(), req.action(body), None
+        for d_service, d_action, d_account in self.args.deny:
+            if d_service == service and d_action == action:
+                account = account or req.account(body)
+                if d_account is None or d_account == account:
+                    key = f"{service}:{action}"
+                    self.stats.denied[key] = self.stats.denied.get(key, 0) + 1
+                    return True
+        return False
 
     @staticmethod
     async def _until_closed(reader, first) -> None:
@@ -883,6 +971,14 @@ def main() -> int:
         default=",".join(KINDS),
         help=f"kinds to choose from, comma-separated (default {','.join(KINDS)})",
     )
+    ap.add_argument(
+        "--deny",
+        action="append",
+        default=[],
+        metavar="SERVICE:Action[@ACCOUNT]",
+        help="answer this call (in ACCOUNT only, if given) as AWS answers a role without the "
+        "permission: AccessDenied, or EC2's UnauthorizedOperation (repeatable)",
+    )
     ap.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
     ap.add_argument(
         "--stall-seconds",
@@ -907,6 +1003,7 @@ def main() -> int:
     if args.stop:
         return stop(listen_port)
     args.routes = Routes(args.upstream, args.route)  # exits 2 on a bad --upstream or --route
+    args.deny = parse_denials(args.deny)
     if not 0 <= args.fault_rate <= 1:
         bad_usage("--fault-rate must be between 0 and 1")
     kinds = [k.strip() for k in args.faults.split(",") if k.strip()]

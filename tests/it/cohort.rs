@@ -762,6 +762,55 @@ fn from_outside_every_learner_has_the_same_maximum_as_when_graded_alone() {
 }
 
 #[test]
+fn a_permission_the_grader_role_lacks_is_an_error_noted_not_a_failure() {
+    let c = cohort("479000000000", 3);
+    let alan = c.manifest["alan"]["account"].as_str().unwrap().to_string();
+    // alan's grader role lacks ec2:DescribeSecurityGroups: AWS refuses the call (a real proxy answers as AWS does).
+    let deny = format!("ec2:DescribeSecurityGroups@{alan}");
+    let proxy = Proxy::start(24604, &["--deny", &deny]);
+    let book_path = c.path("gradebook.json");
+    let out = instructor()
+        .env("AWS_ENDPOINT_URL", &proxy.url)
+        .args(["cohort", "grade"])
+        .arg(&c.roster)
+        .args(["--format", "json", "-o", book_path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", crate::common::text(&out));
+    assert!(
+        proxy.stats().contains(r#""denied": {"ec2:DescribeSecurityGroups""#),
+        "{}",
+        proxy.stats()
+    );
+    let book = read_json(&book_path);
+    let theirs = row(&book, "alan");
+    for id in ["cache.network", "rds.network"] {
+        let check = crate::common::check(&theirs["report"], id);
+        assert_eq!(check["status"], "error", "{id}: {check}");
+        assert!(
+            check["message"].as_str().unwrap().contains("UnauthorizedOperation"),
+            "{check}"
+        );
+    }
+    let notes = theirs["notes"].to_string();
+    assert!(
+        notes.contains("2 checks could not be evaluated (cache.network, rds.network)")
+            && notes.contains("labcheck policy --role-template"),
+        "{notes}"
+    );
+    // Nobody else was refused anything.
+    let ada = row(&book, "ada");
+    assert_eq!(ada["report"]["score"], ada["report"]["max_score"]);
+    assert!(!ada["notes"].to_string().contains("could not be evaluated"));
+    // A bad --deny is a usage error.
+    let out = Command::new(repo().join("sandbox/faultproxy"))
+        .args(["--listen", "127.0.0.1:24605", "--deny", "DescribeSecurityGroups"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", crate::common::text(&out));
+}
+
+#[test]
 fn a_command_check_runs_with_the_learners_credentials() {
     let c = cohort("450000000000", 3);
     let course = tempfile::tempdir().unwrap();
