@@ -313,45 +313,77 @@ class Request:
 
 def denied_response(req: Request, action: str, keep_alive: bool) -> bytes:
     """An AWS-shaped refusal of `action` (what AWS answers a role without the
-    permission): 403 AccessDenied, or EC2's UnauthorizedOperation."""
+    permission): 403 AccessDenied, EC2's UnauthorizedOperation, or the JSON
+    services' AccessDeniedException."""
+    message = f"User: labcheck-faultproxy is not authorized to perform: {req.service()}:{action}"
+    status, code = {
+        "ec2": (403, "UnauthorizedOperation"),
+        "json": (400, "AccessDeniedException"),
+    }.get(req.protocol(), (403, "AccessDenied"))
+    return error_answer(req, status, code, message, "Sender", keep_alive)
+
+
+# (status, code, message, who) of each fault kind's answer, by protocol.
+FAULTS = {
+    "s3": {
+        "throttle": (503, "SlowDown", "Please reduce your request rate.", "Sender"),
+        "500": (500, "InternalError", "We encountered an internal error. Please try again.", "Receiver"),
+    },
+    "ec2": {
+        "throttle": (503, "RequestLimitExceeded", "Request limit exceeded.", "Sender"),
+        "500": (500, "InternalError", "An internal error has occurred.", "Receiver"),
+    },
+    "json": {
+        "throttle": (400, "ThrottlingException", "Rate exceeded", "Sender"),
+        "500": (500, "InternalFailure", "An internal error occurred.", "Receiver"),
+    },
+    "query": {
+        "throttle": (400, "Throttling", "Rate exceeded", "Sender"),
+        "500": (500, "InternalFailure", "An internal error occurred.", "Receiver"),
+    },
+}
+
+
+def fault_response(req: Request, kind: str, keep_alive: bool) -> bytes:
+    """The bytes of an AWS-shaped error answer for `kind` ("500"/"throttle")."""
+    status, code, message, who = FAULTS[req.protocol()][kind]
+    return error_answer(req, status, code, message, who, keep_alive)
+
+
+def error_answer(req: Request, status: int, code: str, message: str, who: str, keep_alive: bool) -> bytes:
+    """An error answer shaped as the request's protocol shapes AWS's own."""
     rid = str(uuid.uuid4())
-    service = req.service()
-    message = f"User: labcheck-faultproxy is not authorized to perform: {service}:{action}"
-    extra: list[tuple[str, str]] = []
     proto = req.protocol()
-    if proto == "ec2":
-        status, ctype = 403, "text/xml;charset=UTF-8"
+    extra: list[tuple[str, str]] = []
+    if proto == "s3":
+        ctype = "application/xml"
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>{message}</Message>"
+            f"<Error><Code>{code}</Code><Message>{message}</Message>"
+            f"<RequestId>{rid[:16].upper()}</RequestId><HostId>{rid}</HostId></Error>"
+        )
+        extra = [("x-amz-request-id", rid[:16].upper()), ("x-amz-id-2", rid)]
+    elif proto == "ec2":
+        ctype = "text/xml;charset=UTF-8"
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
             f"</Error></Errors><RequestID>{rid}</RequestID></Response>"
         )
     elif proto == "json":
-        status, ctype = 400, "application/x-amz-json-1.1"
-        body = json.dumps({"__type": "AccessDeniedException", "message": message})
-        extra = [("x-amzn-RequestId", rid), ("x-amzn-ErrorType", "AccessDeniedException")]
-    elif proto == "s3":
-        status, ctype = 403, "application/xml"
-        body = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<Error><Code>AccessDenied</Code><Message>{message}</Message>"
-            f"<RequestId>{rid[:16].upper()}</RequestId><HostId>{rid}</HostId></Error>"
-        )
+        ctype = "application/x-amz-json-1.1"
+        body = json.dumps({"__type": code, "message": message})
+        extra = [("x-amzn-RequestId", rid), ("x-amzn-ErrorType", code)]
     else:
-        status, ctype = 403, "text/xml"
-        xmlns = QUERY_XMLNS.get(service, "")
+        xmlns = QUERY_XMLNS.get(req.service(), "")
         ns = f' xmlns="{xmlns}"' if xmlns else ""
+        ctype = "text/xml"
         body = (
-            f"<ErrorResponse{ns}>\n  <Error>\n    <Type>Sender</Type>\n"
-            f"    <Code>AccessDenied</Code>\n    <Message>{message}</Message>\n  </Error>\n"
+            f"<ErrorResponse{ns}>\n  <Error>\n    <Type>{who}</Type>\n"
+            f"    <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n"
             f"  <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
         )
         extra = [("x-amzn-RequestId", rid)]
-    return http_answer(req, status, ctype, body, extra, keep_alive)
-
-
-def http_answer(req: Request, status: int, ctype: str, body: str, extra: list, keep_alive: bool) -> bytes:
-    """The bytes of an answer from the proxy itself."""
     payload = body.encode()
     reason = {400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error", 503: "Service Unavailable"}
     headers = [
@@ -364,63 +396,6 @@ def http_answer(req: Request, status: int, ctype: str, body: str, extra: list, k
     ]
     head = f"HTTP/1.1 {status} {reason[status]}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
     return head.encode("latin-1") + (b"" if req.method == b"HEAD" else payload)
-
-
-def fault_response(req: Request, kind: str, keep_alive: bool) -> bytes:
-    """The bytes of an AWS-shaped error answer for `kind` ("500"/"throttle")."""
-    rid = str(uuid.uuid4())
-    proto = req.protocol()
-    extra: list[tuple[str, str]] = []
-    if proto == "s3":
-        status, code, message = (
-            (503, "SlowDown", "Please reduce your request rate.")
-            if kind == "throttle"
-            else (500, "InternalError", "We encountered an internal error. Please try again.")
-        )
-        ctype = "application/xml"
-        body = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<Error><Code>{code}</Code><Message>{message}</Message>"
-            f"<RequestId>{rid[:16].upper()}</RequestId><HostId>{rid}</HostId></Error>"
-        )
-        extra = [("x-amz-request-id", rid[:16].upper()), ("x-amz-id-2", rid)]
-    elif proto == "ec2":
-        status, code, message = (
-            (503, "RequestLimitExceeded", "Request limit exceeded.")
-            if kind == "throttle"
-            else (500, "InternalError", "An internal error has occurred.")
-        )
-        ctype = "text/xml;charset=UTF-8"
-        body = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
-            f"</Error></Errors><RequestID>{rid}</RequestID></Response>"
-        )
-    elif proto == "json":
-        status, code, message = (
-            (400, "ThrottlingException", "Rate exceeded")
-            if kind == "throttle"
-            else (500, "InternalFailure", "An internal error occurred.")
-        )
-        ctype = "application/x-amz-json-1.1"
-        body = json.dumps({"__type": code, "message": message})
-        extra = [("x-amzn-RequestId", rid), ("x-amzn-ErrorType", code)]
-    else:
-        status, code, message, who = (
-            (400, "Throttling", "Rate exceeded", "Sender")
-            if kind == "throttle"
-            else (500, "InternalFailure", "An internal error occurred.", "Receiver")
-        )
-        xmlns = QUERY_XMLNS.get(req.service(), "")
-        ns = f' xmlns="{xmlns}"' if xmlns else ""
-        ctype = "text/xml"
-        body = (
-            f"<ErrorResponse{ns}>\n  <Error>\n    <Type>{who}</Type>\n"
-            f"    <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n"
-            f"  <RequestId>{rid}</RequestId>\n</ErrorResponse>\n"
-        )
-        extra = [("x-amzn-RequestId", rid)]
-    return http_answer(req, status, ctype, body, extra, keep_alive)
 
 
 class Proxy:

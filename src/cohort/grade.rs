@@ -526,7 +526,11 @@ mod tests {
         for c in report.steps.iter_mut().flat_map(|s| s.checks.iter_mut()) {
             c.ungraded |= c.status == Status::Error;
         }
-        assert_eq!(error_note(&report), None, "a check left out is not an error of the learner's");
+        assert_eq!(
+            error_note(&report),
+            None,
+            "a check left out is not an error of the learner's"
+        );
     }
 
     #[test]
