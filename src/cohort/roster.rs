@@ -19,8 +19,10 @@ pub const COLUMNS: &[&str] = &["learner", "account", "role_arn", "external_id", 
 const MAX_BYTES: u64 = 16 * 1024 * 1024;
 /// Longest value in one cell.
 const MAX_CELL: usize = 2048;
-/// Problems reported before giving up on a file.
-const MAX_PROBLEMS: usize = 25;
+/// Problems collected before giving up on a file: the first few are shown,
+/// the rest counted ("N more problems not shown"), so the count is exact for
+/// any real roster and the memory they take stays small (a line each).
+const MAX_PROBLEMS: usize = 1000;
 
 static ROLE_ARN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^arn:aws(-[a-z]+)*:iam::(\d{12}):role/[A-Za-z0-9_+=,.@/-]{1,512}$").expect("valid regex")
@@ -617,6 +619,17 @@ mod tests {
         // A role ARN names the account in 12 digits: a grouped account column agrees with it.
         let r = parse_str("learner,account,role_arn\nada,1111-1111-1111,arn:aws:iam::111111111111:role/g\n").unwrap();
         assert_eq!(r.learners[0].account, "111111111111");
+    }
+
+    #[test]
+    fn many_bad_rows_are_shown_in_part_and_counted_in_full() {
+        let mut text = "learner,account\n".to_string();
+        for i in 0..60 {
+            text.push_str(&format!("l{i},{i}\n"));
+        }
+        let err = parse_str(&text).unwrap_err().to_string();
+        assert_eq!(err.matches("is not a 12-digit AWS account id").count(), 20, "{err}");
+        assert!(err.ends_with("roster.csv: 40 more problems not shown"), "{err}");
     }
 
     #[test]
