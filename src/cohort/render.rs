@@ -236,9 +236,20 @@ pub fn html(book: &Gradebook) -> String {
                 } else {
                     100.0 * r.score as f64 / r.max_score as f64
                 };
+                // Checks that could not be evaluated score nothing but say
+                // nothing of the work: the row says so (the notes say why).
+                let errors = r.checks().filter(|c| c.status == Status::Error && !c.ungraded).count();
+                let status = match errors {
+                    0 => "graded".to_string(),
+                    n => format!(
+                        "graded {} {n} check{} not evaluated",
+                        badge(Status::Error),
+                        if n == 1 { "" } else { "s" }
+                    ),
+                };
                 let _ = write!(
                     b,
-                    "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\" data-v=\"{pct:.1}\">{pct:.0}%</td><td>graded</td>",
+                    "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\" data-v=\"{pct:.1}\">{pct:.0}%</td><td>{status}</td>",
                     r.score, r.max_score
                 );
                 for step in &book.outline.steps {
@@ -380,5 +391,7 @@ mod tests {
             assert!(!html.contains(remote), "fetches nothing: found {remote}");
         }
         assert!(html.contains("id=\"checks\"") && html.contains("id=\"learners\""));
+        // The sample report has one check that could not be evaluated: its row says so.
+        assert_eq!(html.matches("1 check not evaluated</td>").count(), 2, "ada and cy");
     }
 }
