@@ -395,6 +395,11 @@ impl AwsError {
         matches!(self.kind, AwsErrorKind::Network | AwsErrorKind::Transient)
     }
 
+    /// Whether AWS refused the call: the credentials lack the permission.
+    pub fn is_denied(&self) -> bool {
+        self.kind == AwsErrorKind::AccessDenied
+    }
+
     /// Whether the service's error code is `code`.
     pub fn is_code(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)

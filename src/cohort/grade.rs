@@ -291,18 +291,12 @@ fn not_graded_note(report: &Report, lab: &Lab) -> Option<String> {
 /// instructor sees why a score is low; a permission refused is the grader
 /// role's, and the learner fixes it.
 fn error_note(report: &Report) -> Option<String> {
-    let errors: Vec<_> = report
-        .checks()
-        .filter(|c| c.status == Status::Error && !c.ungraded)
-        .collect();
+    let errors: Vec<_> = report.not_evaluated().collect();
     if errors.is_empty() {
         return None;
     }
     let ids: Vec<&str> = errors.iter().map(|c| c.id.as_str()).collect();
-    let denied = errors.iter().any(|c| {
-        let m = c.message.to_ascii_lowercase();
-        m.contains("accessdenied") || m.contains("not authorized") || m.contains("unauthorizedoperation")
-    });
+    let denied = errors.iter().any(|c| c.denied);
     Some(format!(
         "{} could not be evaluated ({}): {}",
         if errors.len() == 1 {
@@ -520,6 +514,7 @@ mod tests {
         for c in report.steps.iter_mut().flat_map(|s| s.checks.iter_mut()) {
             if c.status == Status::Error {
                 c.message = "timed out after 60s".into();
+                c.denied = false;
             }
         }
         assert!(error_note(&report).unwrap().ends_with("their messages say why"));

@@ -238,7 +238,7 @@ pub fn html(book: &Gradebook) -> String {
                 };
                 // Checks that could not be evaluated score nothing but say
                 // nothing of the work: the row says so (the notes say why).
-                let errors = r.checks().filter(|c| c.status == Status::Error && !c.ungraded).count();
+                let errors = r.not_evaluated().count();
                 let status = match errors {
                     0 => "graded".to_string(),
                     n => format!(

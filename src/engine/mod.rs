@@ -209,6 +209,7 @@ fn check_report(spec: &CheckSpec, ran: &Ran, account: &Account) -> CheckReport {
         evidence: ran.outcome.evidence.clone(),
         ungraded: ran.outcome.ungraded,
         transient: ran.outcome.transient,
+        denied: ran.outcome.denied,
     }
 }
 

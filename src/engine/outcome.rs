@@ -24,6 +24,9 @@ pub struct Outcome {
     /// An error that asking again may well cure (throttling, a server
     /// fault, a dropped or stalled connection).
     pub transient: bool,
+    /// An error because AWS refused the call (the credentials lack the
+    /// permission), as the AWS error's kind says.
+    pub denied: bool,
 }
 
 impl Outcome {
@@ -36,6 +39,7 @@ impl Outcome {
             fix: None,
             ungraded: false,
             transient: false,
+            denied: false,
         }
     }
 
@@ -111,6 +115,7 @@ impl CheckError {
                 let mut outcome = Outcome::error(e.to_string());
                 outcome.hint = hint;
                 outcome.transient = e.is_transient();
+                outcome.denied = e.is_denied();
                 outcome
             }
             CheckError::Other(message) => Outcome::error(message),

@@ -115,6 +115,10 @@ pub struct CheckReport {
     /// (throttling, a server error, a dropped connection).
     #[serde(default, skip_serializing_if = "is_false")]
     pub transient: bool,
+    /// Could not be checked because AWS refused the call: the credentials
+    /// lack the permission (`labcheck policy` lists what they need).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub denied: bool,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -136,6 +140,12 @@ impl Report {
     /// All checks of all steps, in lab order.
     pub fn checks(&self) -> impl Iterator<Item = &CheckReport> {
         self.steps.iter().flat_map(|s| s.checks.iter())
+    }
+
+    /// The checks that could not be evaluated (an error, not a check left
+    /// out of the maximum): they score nothing but say nothing of the work.
+    pub fn not_evaluated(&self) -> impl Iterator<Item = &CheckReport> {
+        self.checks().filter(|c| c.status == Status::Error && !c.ungraded)
     }
 
     /// How many checks ended with `status`.
@@ -264,6 +274,7 @@ pub(crate) mod sample {
             evidence: serde_json::json!({}),
             ungraded: false,
             transient: false,
+            denied: message.starts_with("AccessDenied"),
         };
         let mut r = Report {
             schema: SCHEMA.into(),
