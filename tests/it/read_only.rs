@@ -79,6 +79,16 @@ fn each_check_calls_only_the_actions_its_kind_declares() {
         let allowed: BTreeSet<&String> = run.iter().flat_map(|r| &declared[r]).collect();
         recorder::start();
         let (_, report) = l.check_json(&[id]);
+        // The solved sandbox passes every check: one that met an error
+        // made fewer calls than it would, and would prove nothing here.
+        let status = report["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["checks"].as_array().unwrap())
+            .find(|c| c["id"] == id.as_str())
+            .map(|c| c["status"].clone());
+        assert_eq!(status, Some(Value::from("pass")), "{id} run alone: {report}");
         let made: BTreeSet<String> = recorder::calls()
             .into_iter()
             .filter(|c| c.access_key == l.account)
@@ -86,6 +96,16 @@ fn each_check_calls_only_the_actions_its_kind_declares() {
             // The account id every report names: asked once per run, needs no permission.
             .filter(|a| a != "sts:GetCallerIdentity")
             .collect();
+        // A check that declares actions makes at least one of them: an empty
+        // recording (the recorder off, the calls gone elsewhere) proves nothing.
+        if !declared[id].is_empty() {
+            assert!(
+                made.iter()
+                    .any(|a| declared[id].iter().any(|d| d.eq_ignore_ascii_case(a))),
+                "{id} declares {:?} but made none of them (recorded: {made:?})",
+                declared[id]
+            );
+        }
         for action in made {
             if !allowed.iter().any(|a| a.eq_ignore_ascii_case(&action)) {
                 undeclared.push(format!(

@@ -80,31 +80,16 @@ fn call(entry: &Value) -> Option<Call> {
             request: name.to_string(),
         });
     }
-    // S3's REST API: the sub-resource names the action.
-    let segments = url
-        .path()
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .count();
+    // S3's REST API: the method, the path's depth (bucket or object) and the
+    // sub-resource name the action; S3 Control's path names its operation.
+    let segments: Vec<&str> = url.path().split('/').filter(|s| !s.is_empty()).collect();
     let mut keys: Vec<String> = url
         .query_pairs()
         .map(|(k, _)| k.into_owned())
-        .filter(|k| !k.starts_with("X-Amz-") && k != "x-id")
+        .filter(|k| !k.starts_with("X-Amz-") && !k.starts_with("x-amz-") && k != "x-id")
         .collect();
     keys.sort();
-    let has = |k: &str| keys.iter().any(|x| x == k);
-    let action = match (method, segments) {
-        (_, 0) => "s3:ListAllMyBuckets",
-        (_, 1) if has("cors") => "s3:GetBucketCORS",
-        (_, 1) if has("location") => "s3:GetBucketLocation",
-        (_, 1) if has("publicAccessBlock") => "s3:GetBucketPublicAccessBlock",
-        (_, 1) if has("policy") => "s3:GetBucketPolicy",
-        (_, 1) if has("acl") => "s3:GetBucketAcl",
-        ("GET" | "HEAD", 1) => "s3:ListBucket",
-        ("GET" | "HEAD", _) => "s3:GetObject",
-        _ => "s3:(a write)",
-    };
+    let action = s3_action(method, &segments, &keys);
     Some(Call {
         access_key,
         action: action.to_string(),
@@ -112,8 +97,108 @@ fn call(entry: &Value) -> Option<Call> {
     })
 }
 
-/// Whether an action only reads.
+/// The query parameters of S3's list calls: they ask for a listing, they do
+/// not name a sub-resource.
+const LIST_PARAMETERS: &[&str] = &[
+    "list-type",
+    "prefix",
+    "delimiter",
+    "max-keys",
+    "continuation-token",
+    "encoding-type",
+    "start-after",
+    "fetch-owner",
+    "marker",
+];
+
+/// Bucket sub-resources read with GET, and the IAM action each needs.
+const BUCKET_READS: &[(&str, &str)] = &[
+    ("cors", "s3:GetBucketCORS"),
+    ("location", "s3:GetBucketLocation"),
+    ("publicAccessBlock", "s3:GetBucketPublicAccessBlock"),
+    ("policy", "s3:GetBucketPolicy"),
+    ("policyStatus", "s3:GetBucketPolicyStatus"),
+    ("acl", "s3:GetBucketAcl"),
+    ("ownershipControls", "s3:GetBucketOwnershipControls"),
+    ("versioning", "s3:GetBucketVersioning"),
+    ("tagging", "s3:GetBucketTagging"),
+    ("encryption", "s3:GetEncryptionConfiguration"),
+    ("website", "s3:GetBucketWebsite"),
+    ("versions", "s3:ListBucketVersions"),
+    ("uploads", "s3:ListBucketMultipartUploads"),
+];
+
+/// Object sub-resources read with GET, and the IAM action each needs.
+const OBJECT_READS: &[(&str, &str)] = &[
+    ("acl", "s3:GetObjectAcl"),
+    ("tagging", "s3:GetObjectTagging"),
+    ("attributes", "s3:GetObjectAttributes"),
+];
+
+/// The IAM action of an S3 (or S3 Control) REST request. A request this
+/// table does not know, or one that writes, gets a name [`is_read`]
+/// rejects, so a new kind of call fails the read-only tests until it is
+/// classified here.
+fn s3_action(method: &str, segments: &[&str], keys: &[String]) -> String {
+    let sub: Vec<&str> = keys
+        .iter()
+        .map(String::as_str)
+        .filter(|k| !LIST_PARAMETERS.contains(k))
+        .collect();
+    let unknown = || format!("s3:(unclassified {method} {} ?{})", segments.join("/"), sub.join("&"));
+    let reads = matches!(method, "GET" | "HEAD");
+    // S3 Control: /v20180820/configuration/publicAccessBlock and the like.
+    if segments.first().is_some_and(|s| s.starts_with("v2018")) {
+        return match (method, &segments[1..]) {
+            ("GET", ["configuration", "publicAccessBlock"]) => "s3:GetAccountPublicAccessBlock".into(),
+            _ => unknown(),
+        };
+    }
+    match (reads, segments.len(), sub.as_slice()) {
+        (true, 0, []) => "s3:ListAllMyBuckets".into(),
+        (true, 1, []) => "s3:ListBucket".into(),
+        (true, 1, [one]) => BUCKET_READS
+            .iter()
+            .find(|(k, _)| k == one)
+            .map_or_else(unknown, |(_, a)| (*a).into()),
+        (true, n, []) if n > 1 => "s3:GetObject".into(),
+        (true, n, [one]) if n > 1 => OBJECT_READS
+            .iter()
+            .find(|(k, _)| k == one)
+            .map_or_else(unknown, |(_, a)| (*a).into()),
+        _ => unknown(),
+    }
+}
+
+/// Whether an action only reads (an unclassified S3 request does not).
 pub(crate) fn is_read(action: &str) -> bool {
     let name = action.split(':').nth(1).unwrap_or(action);
     ["Get", "List", "Describe", "Head"].iter().any(|p| name.starts_with(p))
+}
+
+#[test]
+fn s3_requests_are_named_by_method_and_sub_resource() {
+    let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(s3_action("GET", &["b"], &keys(&["cors"])), "s3:GetBucketCORS");
+    assert_eq!(s3_action("HEAD", &["b"], &[]), "s3:ListBucket");
+    assert_eq!(
+        s3_action("GET", &["b"], &keys(&["list-type", "prefix"])),
+        "s3:ListBucket"
+    );
+    assert_eq!(s3_action("GET", &["b", "media", "x.jpg"], &[]), "s3:GetObject");
+    assert_eq!(
+        s3_action("GET", &["v20180820", "configuration", "publicAccessBlock"], &[]),
+        "s3:GetAccountPublicAccessBlock"
+    );
+    // Writes, and reads nobody classified, are not reads.
+    for (method, segments, sub) in [
+        ("PUT", &["b"][..], &["cors"][..]),
+        ("DELETE", &["b", "k"][..], &[][..]),
+        ("POST", &["b"][..], &["delete"][..]),
+        ("GET", &["b"][..], &["somethingNew"][..]),
+        ("GET", &["b"][..], &["cors", "policy"][..]),
+    ] {
+        let action = s3_action(method, segments, &keys(sub));
+        assert!(!is_read(&action), "{method} {segments:?} {sub:?} read as {action}");
+    }
 }
