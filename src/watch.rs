@@ -39,21 +39,37 @@ pub struct Options {
 }
 
 /// Why a run was started.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Trigger {
     Start,
-    Files,
+    /// The files that changed, relative to the watched folder, in the order
+    /// they were first seen.
+    Files(Vec<PathBuf>),
     Interval,
     Key,
 }
 
+/// How many changed files a summary names before it counts the rest.
+const FILES_NAMED: usize = 3;
+
 impl Trigger {
-    fn as_str(self) -> &'static str {
+    /// `start`, `interval`, `key`, or `files changed: app/views.py, +2 more`.
+    fn describe(&self) -> String {
         match self {
-            Trigger::Start => "start",
-            Trigger::Files => "files changed",
-            Trigger::Interval => "interval",
-            Trigger::Key => "key",
+            Trigger::Start => "start".into(),
+            Trigger::Files(paths) => {
+                let mut named: Vec<String> = paths
+                    .iter()
+                    .take(FILES_NAMED)
+                    .map(|p| crate::redact::strip_control(&p.display().to_string()))
+                    .collect();
+                if paths.len() > FILES_NAMED {
+                    named.push(format!("+{} more", paths.len() - FILES_NAMED));
+                }
+                format!("files changed: {}", named.join(", "))
+            }
+            Trigger::Interval => "interval".into(),
+            Trigger::Key => "key".into(),
         }
     }
 }
@@ -83,7 +99,7 @@ where
     let tty = std::io::stdout().is_terminal();
     let _terminal = TerminalGuard::save();
 
-    let (files_tx, mut files_rx) = mpsc::unbounded_channel::<()>();
+    let (files_tx, mut files_rx) = mpsc::unbounded_channel::<PathBuf>();
     let watcher = watch_files(project_dir, files_tx);
     if let Err(e) = &watcher {
         eprintln!(
@@ -133,9 +149,9 @@ where
         }
         last = report.verdict();
         let text = if tty {
-            screen(&report, opts, project_dir, trigger, runs, watcher.is_ok())
+            screen(&report, opts, project_dir, &trigger, runs, watcher.is_ok())
         } else {
-            summary_line(&report, trigger, runs) + "\n"
+            summary_line(&report, &trigger, runs) + "\n"
         };
         match write_stdout(&text) {
             Ok(()) => {}
@@ -152,11 +168,14 @@ where
         }
         trigger = tokio::select! {
             _ = tokio::time::sleep(opts.interval) => Trigger::Interval,
-            Some(()) = files_rx.recv() => {
+            Some(first) = files_rx.recv() => {
                 // Editors write several files (and temporary ones) per save:
                 // wait for the burst to end, then run once.
-                while let Ok(Some(())) = tokio::time::timeout(Duration::from_millis(300), files_rx.recv()).await {}
-                Trigger::Files
+                let mut changed = vec![first];
+                while let Ok(Some(path)) = tokio::time::timeout(Duration::from_millis(300), files_rx.recv()).await {
+                    changed.push(path);
+                }
+                Trigger::Files(relative_and_unique(changed, project_dir))
             }
             Some(c) = control_rx.recv() => match c {
                 Control::Interrupt => return Ok(130),
@@ -176,7 +195,7 @@ fn write_stdout(text: &str) -> std::io::Result<()> {
 
 /// One line per run, for a pipe or a log:
 /// `2026-05-01T10:00:00Z run 2 (files changed): 8/10 · 4 passed · 1 failed: s3.cors`.
-fn summary_line(report: &Report, trigger: Trigger, runs: u64) -> String {
+fn summary_line(report: &Report, trigger: &Trigger, runs: u64) -> String {
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
     let ids = |status: Status| -> Vec<&str> {
         report
@@ -187,7 +206,7 @@ fn summary_line(report: &Report, trigger: Trigger, runs: u64) -> String {
     };
     let mut line = format!(
         "{now} run {runs} ({}): {}/{} · {} passed",
-        trigger.as_str(),
+        trigger.describe(),
         report.score,
         report.max_score,
         report.count(Status::Pass)
@@ -213,7 +232,7 @@ fn summary_line(report: &Report, trigger: Trigger, runs: u64) -> String {
 }
 
 /// The whole screen on a terminal: cleared, the report, then what is watched.
-fn screen(report: &Report, opts: &Options, dir: &Path, trigger: Trigger, runs: u64, files: bool) -> String {
+fn screen(report: &Report, opts: &Options, dir: &Path, trigger: &Trigger, runs: u64, files: bool) -> String {
     let mut text = String::from("\x1b[H\x1b[2J\x1b[3J");
     text.push_str(&crate::report::render(report, crate::report::Format::Human, opts.color));
     let dim = console::Style::new().dim();
@@ -233,10 +252,23 @@ fn screen(report: &Report, opts: &Options, dir: &Path, trigger: Trigger, runs: u
         dim.apply_to(format!(
             "watching {what}: grading {files}every {} s · run {runs} ({}) at {now} · r run now · q quit",
             opts.interval.as_secs(),
-            trigger.as_str()
+            trigger.describe()
         ))
     ));
     text
+}
+
+/// The changed paths relative to the watched folder, each once, in the order
+/// first seen.
+fn relative_and_unique(paths: Vec<PathBuf>, dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        let path = path.strip_prefix(dir).map(Path::to_path_buf).unwrap_or(path);
+        if !out.contains(&path) {
+            out.push(path);
+        }
+    }
+    out
 }
 
 /// Folders never watched: version control, build output, caches, virtualenvs.
@@ -266,16 +298,17 @@ fn ignored(path: &Path) -> bool {
 
 /// Watches the project folder: the folder itself, and each of its
 /// sub-folders that is not ignored, recursively (so a big `target/` or
-/// virtualenv costs no watches). Sends `()` on every relevant change.
-fn watch_files(dir: &Path, tx: mpsc::UnboundedSender<()>) -> notify::Result<notify::RecommendedWatcher> {
+/// virtualenv costs no watches). Sends each changed path that is not
+/// ignored.
+fn watch_files(dir: &Path, tx: mpsc::UnboundedSender<PathBuf>) -> notify::Result<notify::RecommendedWatcher> {
     use notify::{EventKind, RecursiveMode, Watcher};
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
         if matches!(event.kind, EventKind::Access(_)) {
             return;
         }
-        if event.paths.iter().any(|p| !ignored(p)) {
-            let _ = tx.send(());
+        for path in event.paths.into_iter().filter(|p| !ignored(p)) {
+            let _ = tx.send(path);
         }
     })?;
     watcher.watch(dir, RecursiveMode::NonRecursive)?;
@@ -342,8 +375,26 @@ impl Drop for TerminalGuard {
 
 #[cfg(test)]
 mod tests {
-    use super::ignored;
-    use std::path::Path;
+    use super::{Trigger, ignored, relative_and_unique};
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn a_files_trigger_names_what_changed_once_relative_to_the_folder() {
+        let dir = Path::new("/home/l/proj");
+        let changed = relative_and_unique(
+            ["app/views.py", "app/views.py", "a", "b", "c"]
+                .iter()
+                .map(|p| dir.join(p))
+                .collect(),
+            dir,
+        );
+        assert_eq!(
+            Trigger::Files(changed).describe(),
+            "files changed: app/views.py, a, b, +1 more"
+        );
+        let odd = Trigger::Files(vec![PathBuf::from("evil\x1b]0;title\x07.py")]);
+        assert!(!odd.describe().contains('\x1b'), "{}", odd.describe());
+    }
 
     #[test]
     fn ignores_build_output_and_editor_files() {
