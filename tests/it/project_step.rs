@@ -618,19 +618,16 @@ struct Verdict {
     message: Vec<String>,
 }
 
-/// The venv scripts/django-venvs made for `name`; None for the optional
-/// django-1.11 one when this machine has no Python 3.7.
-fn django_venv(name: &str) -> Option<PathBuf> {
+/// The venv scripts/django-venvs made for `name` (it fails when it cannot
+/// make one, so a missing venv fails here too, never skips a fixture).
+fn django_venv(name: &str) -> PathBuf {
     let python = repo().join("tests/.django-venvs").join(name).join("bin/python");
-    if python.exists() {
-        return Some(python);
-    }
     assert!(
-        name == "django-1.11",
+        python.exists(),
         "{} is missing: run scripts/django-venvs (scripts/test does)",
         python.display()
     );
-    None
+    python
 }
 
 /// A copy of the course whose project checks do not wait on
@@ -699,13 +696,7 @@ fn real_projects_get_the_verdicts_read_by_hand() {
         let expected: Expected =
             toml::from_str(&std::fs::read_to_string(root.join(name).join("expected.toml")).unwrap())
                 .unwrap_or_else(|e| panic!("{name}/expected.toml: {e}"));
-        let Some(python) = django_venv(&expected.venv) else {
-            eprintln!(
-                "{name}: skipped, {} is not made on this machine (no Python 3.7)",
-                expected.venv
-            );
-            continue;
-        };
+        let python = django_venv(&expected.venv);
         // A copy, so that nothing a run could leave behind stays in the tree.
         let copy = tempfile::tempdir().unwrap();
         let status = Command::new("cp")
@@ -921,13 +912,11 @@ fn a_project_that_prints_forever_is_stopped_and_says_so() {
     let mut text = std::fs::read_to_string(&settings).unwrap();
     text.push_str("\nimport sys\nwhile True:\n    sys.stdout.write(\"noise \" * 1000)\n");
     std::fs::write(&settings, text).unwrap();
-    let started = std::time::Instant::now();
     let (code, report, _) = json_check(dir.path(), &["project.settings"], &[]);
     assert_eq!(code, 3, "{report:#}");
     let s = check(&report, "project.settings");
     assert_eq!(s["status"], "error");
     assert!(s["message"].as_str().unwrap().contains("(the output was cut)"), "{s}");
-    assert!(started.elapsed() < std::time::Duration::from_secs(40));
 }
 
 /// collectstatic and Django's checklist need the settings to load, not to be
