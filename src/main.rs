@@ -412,7 +412,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
-            eprintln!("{} {}", console::style("error:").red().bold(), f.message);
+            // A message may quote what a user or a learner typed (a flag, a
+            // roster cell, a file name): no control sequence of theirs
+            // reaches the terminal.
+            let message = labcheck::redact::strip_control(&f.message);
+            eprintln!("{} {message}", console::style("error:").red().bold());
             ExitCode::from(f.code)
         }
     }

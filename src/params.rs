@@ -166,6 +166,11 @@ pub fn check_value(name: &str, value: &str) -> Result<(), String> {
     if value.trim().is_empty() && !d.secret && d.default.is_none_or(|v| !v.is_empty()) {
         return Err(format!("parameter `{name}` is empty; it names a resource ({})", d.help));
     }
+    if name == "account" && !is_account_id(value) {
+        return Err(format!(
+            "parameter `account` is `{value}`; an AWS account id is 12 digits"
+        ));
+    }
     if let Some((_, choices)) = CHOICES.iter().find(|(n, _)| *n == name)
         && !choices.contains(&value)
     {
@@ -175,6 +180,11 @@ pub fn check_value(name: &str, value: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Whether `value` is an AWS account id: 12 digits.
+pub fn is_account_id(value: &str) -> bool {
+    value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Names of all parameters, for placeholders and errors.
