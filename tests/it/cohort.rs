@@ -660,6 +660,7 @@ fn the_journal_regrades_the_errors_and_the_learners_named_and_keeps_the_rest() {
     let now = row(&fixed, &unassumable);
     assert_eq!(now["grading_status"], "graded");
     assert_eq!(now["report"]["score"], now["report"]["max_score"], "{now}");
+    assert_eq!(first["learners"].as_array().unwrap().len(), 12, "{first:#}");
     for l in first["learners"].as_array().unwrap() {
         let name = l["learner"].as_str().unwrap();
         if name != unassumable {
@@ -756,6 +757,7 @@ fn from_outside_every_learner_has_the_same_maximum_as_when_graded_alone() {
         .iter()
         .map(|l| &l["report"]["max_score"])
         .collect();
+    assert_eq!(maxima.len(), 3, "{book:#}");
     assert!(maxima.windows(2).all(|w| w[0] == w[1]), "{maxima:?}");
     let platform = crate::common::check(&row(&book, "alan")["report"], "eb.platform");
     assert_eq!(platform["ungraded"], true, "{platform}");
@@ -831,6 +833,7 @@ fn a_command_check_runs_with_the_learners_credentials() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", crate::common::text(&out));
     let book = read_json(&book);
+    assert_eq!(book["learners"].as_array().unwrap().len(), 3, "{book:#}");
     for l in book["learners"].as_array().unwrap() {
         let check = crate::common::check(&l["report"], "whoami.account");
         assert_eq!(check["status"], "pass", "{check:#}");

@@ -314,6 +314,17 @@ pub(crate) fn cohort_grade_json(mut cmd: Command, roster: &Path, book: &Path) ->
         .expect("run labcheck cohort grade")
 }
 
+/// Every presigned-URL signature in `text` is redacted (none, or all of
+/// them: one redacted beside one shown is a leak).
+pub(crate) fn assert_signatures_redacted(text: &str, what: &str) {
+    for (i, _) in text.match_indices("X-Amz-Signature=") {
+        assert!(
+            text[i..].starts_with("X-Amz-Signature=[redacted]"),
+            "{what}: an unredacted signature:\n{text}"
+        );
+    }
+}
+
 pub(crate) fn text(out: &Output) -> String {
     format!(
         "{}{}",
