@@ -11,19 +11,22 @@ use std::path::{Path, PathBuf};
 
 /// Writes `contents` to `path` as the module documentation describes: atomically for a regular file, through for a device or pipe.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let target = resolve(path);
-    match std::fs::metadata(&target) {
-        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
-            // A device, a FIFO or a socket: write to it, do not replace it.
-            let mut f = std::fs::OpenOptions::new().write(true).truncate(true).open(&target)?;
-            f.write_all(contents)?;
-            return f.flush();
-        }
+    // Asked of the path itself, so the kernel follows every link, including
+    // /proc's (`/dev/stdout` is `/proc/self/fd/1`, whose link text, such as
+    // `pipe:[1234]`, names no file).
+    match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => {
             return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a folder"));
         }
+        Ok(meta) if !meta.is_file() => {
+            // A device, a FIFO, a pipe or a socket: write to it, do not replace it.
+            let mut f = std::fs::OpenOptions::new().write(true).truncate(true).open(path)?;
+            f.write_all(contents)?;
+            return f.flush();
+        }
         _ => {}
     }
+    let target = resolve(path);
     let mode = match std::fs::metadata(&target) {
         Ok(meta) => meta.permissions().mode() & 0o7777,
         Err(_) => 0o666 & !umask(),
@@ -107,5 +110,20 @@ mod tests {
             !std::fs::metadata("/dev/null").unwrap().is_file(),
             "a device is written through, never replaced"
         );
+    }
+
+    /// `-o /dev/stdout` into a pipe: the path is a /proc link whose text
+    /// (`pipe:[N]`) names no file; the report goes down the pipe.
+    #[test]
+    fn writes_through_a_pipe_named_by_proc() {
+        use std::io::Read;
+        use std::os::fd::AsRawFd;
+        let (mut reader, writer) = std::io::pipe().unwrap();
+        let path = format!("/proc/self/fd/{}", writer.as_raw_fd());
+        super::write_atomic(std::path::Path::new(&path), b"through the pipe").unwrap();
+        drop(writer);
+        let mut got = String::new();
+        reader.read_to_string(&mut got).unwrap();
+        assert_eq!(got, "through the pipe");
     }
 }
