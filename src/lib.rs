@@ -21,6 +21,7 @@ pub mod redact;
 pub mod report;
 pub mod state;
 pub mod status;
+pub mod store;
 pub mod suggest;
 pub mod textfile;
 pub mod watch;

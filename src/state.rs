@@ -8,8 +8,8 @@
 //! Every run merges its checks into the file: a check keeps the result of the
 //! last run that ran it, so `labcheck check s3` then `labcheck check rds`
 //! leaves both steps' results. The update holds an exclusive lock on a
-//! sidecar file (`<file>.lock`, see [`locked_update`]) from reading to the
-//! atomic rename, so two runs that finish at once both land.
+//! sidecar file (`<file>.lock`, see [`crate::store`]) from
+//! reading to the atomic rename, so two runs that finish at once both land.
 //!
 //! Format (JSON, schema `labcheck/results-v1`):
 //!
@@ -24,7 +24,6 @@
 //! The report was cleaned of secrets before it reaches this module, so the
 //! file holds nothing the console did not show.
 
-use crate::report::output::write_atomic;
 use crate::report::{Report, Status};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -32,6 +31,9 @@ use std::path::{Path, PathBuf};
 
 /// The `schema` value of a results file.
 pub const SCHEMA: &str = "labcheck/results-v1";
+
+/// The kind of file, in errors about it.
+const KIND: &str = "results";
 
 /// The account name used when a run could not learn the account id.
 pub const UNKNOWN_ACCOUNT: &str = "unknown-account";
@@ -90,52 +92,11 @@ pub struct CheckResult {
 }
 
 /// Why the results could not be read or written.
-#[derive(Debug, thiserror::Error)]
-pub enum StateError {
-    #[error(
-        "no place for labcheck's state: set LABCHECK_STATE_DIR (or XDG_STATE_HOME, or HOME) to a folder labcheck may write to"
-    )]
-    /// Neither `LABCHECK_STATE_DIR`, `XDG_STATE_HOME` nor `HOME` names a usable folder.
-    NoStateDir,
-    /// A results file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why it could not be read.
-        source: std::io::Error,
-    },
-    /// A results file is not valid JSON of this schema.
-    #[error("{path} is not a labcheck results file ({source}); fix it or move it away")]
-    Corrupt {
-        /// The file.
-        path: PathBuf,
-        /// Why it could not be parsed.
-        source: serde_json::Error,
-    },
-    /// A results file could not be written.
-    #[error("cannot write {path}: {source}")]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// Why it could not be written.
-        source: std::io::Error,
-    },
-}
+pub use crate::store::StoreError as StateError;
 
-/// The folder of labcheck's state.
+/// The folder of labcheck's state (see the module documentation).
 pub fn state_dir() -> Result<PathBuf, StateError> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(dir) = var("LABCHECK_STATE_DIR") {
-        return Ok(dir);
-    }
-    if let Some(dir) = var("XDG_STATE_HOME").filter(|d| d.is_absolute()) {
-        return Ok(dir.join("labcheck"));
-    }
-    var("HOME")
-        .filter(|d| d.is_absolute())
-        .map(|home| home.join(".local/state/labcheck"))
-        .ok_or(StateError::NoStateDir)
+    crate::store::STATE.dir()
 }
 
 /// A path component from an id: letters, digits, `-`, `_` and `.` kept, the
@@ -172,19 +133,7 @@ pub fn load(account: &str, lab: &str) -> Result<Option<Results>, StateError> {
 }
 
 fn read(path: &Path) -> Result<Option<Results>, StateError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|source| StateError::Corrupt {
-                path: path.to_path_buf(),
-                source,
-            }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(StateError::Read {
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
+    crate::store::read_json(path, KIND)
 }
 
 /// The accounts with recorded results for a lab, the most recently updated first.
@@ -212,27 +161,21 @@ pub fn accounts(lab: &str) -> Result<Vec<Results>, StateError> {
 pub fn record(report: &Report) -> Result<PathBuf, StateError> {
     let path = results_path(&report.account, &report.lab)?;
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    locked_update(&path, |text| {
-        let mut results = match text {
-            Some(text) => serde_json::from_str::<Results>(text).map_err(|source| StateError::Corrupt {
-                path: path.clone(),
-                source,
-            })?,
-            None => Results {
-                schema: SCHEMA.to_string(),
-                lab: report.lab.clone(),
-                account: if report.account.is_empty() {
-                    UNKNOWN_ACCOUNT.to_string()
-                } else {
-                    report.account.clone()
-                },
-                region: String::new(),
-                identity: String::new(),
-                updated_at: String::new(),
-                runs: 0,
-                checks: BTreeMap::new(),
+    crate::store::update_json(&path, KIND, |current: Option<Results>| {
+        let mut results = current.unwrap_or_else(|| Results {
+            schema: SCHEMA.to_string(),
+            lab: report.lab.clone(),
+            account: if report.account.is_empty() {
+                UNKNOWN_ACCOUNT.to_string()
+            } else {
+                report.account.clone()
             },
-        };
+            region: String::new(),
+            identity: String::new(),
+            updated_at: String::new(),
+            runs: 0,
+            checks: BTreeMap::new(),
+        });
         if !report.region.is_empty() {
             results.region = report.region.clone();
         }
@@ -256,58 +199,9 @@ pub fn record(report: &Report) -> Result<PathBuf, StateError> {
                 },
             );
         }
-        let mut out = serde_json::to_string_pretty(&results).expect("serializes");
-        out.push('\n');
-        Ok(out)
+        results
     })?;
     Ok(path)
-}
-
-/// Read-modify-write of a JSON file that several labcheck processes may
-/// update at once. An exclusive lock on `<file>.lock` (a sidecar: the file
-/// itself is replaced by a rename, so a lock on it would guard the old copy)
-/// is held from the read to the atomic rename. `update` gets the current text
-/// (`None` when the file does not exist) and returns the new text; its error
-/// leaves the file as it was. The folder is created when missing.
-pub fn locked_update<E>(path: &Path, update: impl FnOnce(Option<&str>) -> Result<String, E>) -> Result<(), E>
-where
-    E: From<StateError>,
-{
-    let write_err = |p: &Path, source: std::io::Error| StateError::Write {
-        path: p.to_path_buf(),
-        source,
-    };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
-    let mut lock_name = path.file_name().unwrap_or_default().to_os_string();
-    lock_name.push(".lock");
-    let lock_path = dir.join(lock_name);
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| write_err(&lock_path, e))?;
-    lock.lock().map_err(|e| write_err(&lock_path, e))?;
-    let current = match std::fs::read_to_string(path) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(source) => {
-            return Err(StateError::Read {
-                path: path.to_path_buf(),
-                source,
-            }
-            .into());
-        }
-    };
-    let text = update(current.as_deref())?;
-    write_atomic(path, text.as_bytes()).map_err(|e| write_err(path, e))?;
-    // Dropping the file releases the lock.
-    drop(lock);
-    Ok(())
 }
 
 #[cfg(test)]
@@ -321,27 +215,5 @@ mod tests {
         assert_eq!(component(".."), "_");
         assert_eq!(component(""), "_");
         assert_eq!(component("a/b"), "a_b");
-    }
-
-    #[test]
-    fn concurrent_updates_all_land() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("n.json");
-        let threads: Vec<_> = (0..16)
-            .map(|_| {
-                let path = path.clone();
-                std::thread::spawn(move || {
-                    for _ in 0..10 {
-                        locked_update::<StateError>(&path, |text| {
-                            let n: u64 = text.map_or(0, |t| t.trim().parse().unwrap());
-                            Ok((n + 1).to_string())
-                        })
-                        .unwrap();
-                    }
-                })
-            })
-            .collect();
-        threads.into_iter().for_each(|t| t.join().unwrap());
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "160");
     }
 }

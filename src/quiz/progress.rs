@@ -91,38 +91,10 @@ pub struct Attempt {
 }
 
 /// Why the progress file could not be read or written.
-#[derive(Debug, thiserror::Error)]
-pub enum ProgressError {
-    #[error(
-        "no place for the progress file: set LABCHECK_DATA_DIR (or XDG_DATA_HOME, or HOME) to a folder labcheck may write to"
-    )]
-    /// Neither `LABCHECK_DATA_DIR`, `XDG_DATA_HOME` nor `HOME` names a usable folder.
-    NoDataDir,
-    /// The progress file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// What the operating system reported.
-        source: std::io::Error,
-    },
-    /// The progress file is not valid JSON of this schema.
-    #[error("{path} is not a labcheck progress file ({source}); fix it or move it away")]
-    Corrupt {
-        /// The file.
-        path: PathBuf,
-        /// Why it could not be parsed.
-        source: serde_json::Error,
-    },
-    /// The progress file could not be written.
-    #[error("cannot write {path}: {source}")]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// What the operating system reported.
-        source: std::io::Error,
-    },
-}
+pub use crate::store::StoreError as ProgressError;
+
+/// The kind of file, in errors about it.
+const KIND: &str = "progress";
 
 impl Progress {
     /// The attempts at a quiz, oldest first; empty when there are none.
@@ -141,19 +113,9 @@ impl Progress {
     }
 }
 
-/// The folder of the progress file.
+/// The folder of the progress file (see the module documentation).
 pub fn data_dir() -> Result<PathBuf, ProgressError> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(dir) = var("LABCHECK_DATA_DIR") {
-        return Ok(dir);
-    }
-    if let Some(dir) = var("XDG_DATA_HOME").filter(|d| d.is_absolute()) {
-        return Ok(dir.join("labcheck"));
-    }
-    var("HOME")
-        .filter(|d| d.is_absolute())
-        .map(|home| home.join(".local/share/labcheck"))
-        .ok_or(ProgressError::NoDataDir)
+    crate::store::DATA.dir()
 }
 
 /// The progress file: `progress.json` in [`data_dir`].
@@ -163,12 +125,7 @@ pub fn path() -> Result<PathBuf, ProgressError> {
 
 /// Reads the progress file; a missing file is empty progress.
 pub fn load() -> Result<Progress, ProgressError> {
-    let path = path()?;
-    match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).map_err(|source| ProgressError::Corrupt { path, source }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Progress::default()),
-        Err(source) => Err(ProgressError::Read { path, source }),
-    }
+    Ok(crate::store::read_json(&path()?, KIND)?.unwrap_or_default())
 }
 
 /// Appends an attempt to the progress file, atomically and under the file's
@@ -182,37 +139,17 @@ pub fn record(result: &QuizResult) -> Result<PathBuf, ProgressError> {
         mode: result.mode.as_str().to_string(),
         seed: result.seed,
     };
-    crate::state::locked_update::<ProgressError>(&path, |text| {
-        let mut progress = match text {
-            Some(text) => serde_json::from_str::<Progress>(text).map_err(|source| ProgressError::Corrupt {
-                path: path.clone(),
-                source,
-            })?,
-            None => Progress::default(),
-        };
+    crate::store::update_json(&path, KIND, |current: Option<Progress>| {
+        let mut progress = current.unwrap_or_default();
         progress
             .quizzes
             .entry(result.quiz.clone())
             .or_default()
             .attempts
             .push(attempt);
-        let mut text = serde_json::to_string_pretty(&progress).expect("serializes");
-        text.push('\n');
-        Ok(text)
+        progress
     })?;
     Ok(path)
-}
-
-impl From<crate::state::StateError> for ProgressError {
-    fn from(e: crate::state::StateError) -> Self {
-        use crate::state::StateError as S;
-        match e {
-            S::NoStateDir => ProgressError::NoDataDir,
-            S::Read { path, source } => ProgressError::Read { path, source },
-            S::Corrupt { path, source } => ProgressError::Corrupt { path, source },
-            S::Write { path, source } => ProgressError::Write { path, source },
-        }
-    }
 }
 
 #[cfg(test)]

@@ -421,7 +421,7 @@ fn watch_on_a_terminal_redraws_in_place_and_quits_on_q() {
 
     // A file change grades again; the screen is redrawn, not appended to.
     std::fs::write(project.path().join("done.txt"), "yes").unwrap();
-    let screen = tmux.wait_for_all(&["✓ project.done", "run 2 (files changed)"]);
+    let screen = tmux.wait_for_all(&["✓ project.done", "run 2 (files changed: done.txt)"]);
     assert_eq!(screen.matches("labcheck files").count(), 1, "{screen}");
     assert!(!screen.contains("✗"), "{screen}");
 
