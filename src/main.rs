@@ -209,6 +209,35 @@ Examples:
 Exit codes: 0 every learner graded, 2 bad roster or usage, 3 some learners
 could not be graded (their grading_status says why), 130 interrupted.")]
     Grade(CohortGradeArgs),
+    /// What the cohort got wrong in the quizzes: per question, from a folder of quiz results.
+    #[command(
+        after_help = "DIR holds learners' `labcheck quiz QUIZ --format json` results (any .json
+file below it, up to four folders deep). A result is the learner's named by its
+`learner` field, else by its first folder below DIR (DIR/ada/kc.json), else by
+its file name (DIR/ada.json). A learner's earliest attempt at a quiz is their
+first try.
+
+Per question: learners, attempts, the share right on the first try, the
+discrimination (point-biserial correlation of the first try with the rest of
+the quiz's score), the wrong answer chosen most, and flags: too-easy (>= 95 %),
+too-hard (<= 30 %), negative-discrimination (the key is probably wrong).
+Worst first. Files that are not quiz results are named and skipped.
+
+Examples:
+  labcheck cohort quizzes results/ --format html -o quizzes.html
+  labcheck cohort quizzes results/ --format csv > quizzes.csv"
+    )]
+    Quizzes {
+        /// Folder of quiz results (labcheck/quiz-result-v1 JSON files).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = QuizStatsFormat::Html)]
+        format: QuizStatsFormat,
+        /// Write the report to FILE (atomically) instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Combine shard gradebooks (`--format json`) into the one an unsharded run gives.
     Merge {
         /// Gradebooks written by `cohort grade --shard I/N --format json`.
@@ -223,6 +252,7 @@ could not be graded (their grading_status says why), 130 interrupted.")]
     },
 }
 
+use labcheck::cohort::quiz_stats::render::Format as QuizStatsFormat;
 use labcheck::cohort::render::Format as CohortFormat;
 
 #[derive(Args)]
@@ -634,6 +664,10 @@ async fn cohort(common: &Common, cmd: &CohortCommand) -> Result<u8, Failure> {
             command::grade(lab, &settings).await
         }
         CohortCommand::Merge { parts, format, output } => command::merge(parts, *format, output.as_deref()),
+        CohortCommand::Quizzes { dir, format, output } => {
+            let course = load_course(common)?;
+            command::quizzes(dir, &course, *format, output.as_deref())
+        }
     };
     result.map_err(|e| Failure {
         code: e.code,

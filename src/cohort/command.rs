@@ -412,6 +412,35 @@ pub fn merge(parts: &[PathBuf], format: Format, output: Option<&Path>) -> Result
     )
 }
 
+/// `labcheck cohort quizzes DIR`: the per-question report of a folder of
+/// quiz results (see [`crate::cohort::quiz_stats`]).
+pub fn quizzes(
+    dir: &Path,
+    course: &crate::course::Course,
+    format: crate::cohort::quiz_stats::render::Format,
+    output: Option<&Path>,
+) -> Result<u8, CommandError> {
+    use crate::cohort::quiz_stats;
+    let stats = quiz_stats::analyse(dir, course).map_err(bad)?;
+    for s in &stats.skipped {
+        eprintln!("skipped {}: {}", s.file, s.reason);
+    }
+    let wrote = write_out(output, &quiz_stats::render::render(&stats, format))?;
+    let flagged = stats.questions.iter().filter(|q| !q.flags.is_empty()).count();
+    eprintln!(
+        "{} results of {} learners, {} questions, {flagged} flagged{}{}",
+        stats.results,
+        stats.learners,
+        stats.questions.len(),
+        match stats.skipped.len() {
+            0 => String::new(),
+            n => format!(", {n} files skipped"),
+        },
+        wrote.map(|p| format!("; wrote {p}")).unwrap_or_default()
+    );
+    Ok(0)
+}
+
 fn write_out(output: Option<&Path>, text: &str) -> Result<Option<String>, CommandError> {
     match output {
         Some(path) => {
@@ -424,7 +453,7 @@ fn write_out(output: Option<&Path>, text: &str) -> Result<Option<String>, Comman
         None => {
             crate::report::print_stdout(text).map_err(|e| CommandError {
                 code: 1,
-                message: format!("cannot write the gradebook to standard output: {e}"),
+                message: format!("cannot write to standard output: {e}"),
             })?;
             Ok(None)
         }

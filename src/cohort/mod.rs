@@ -11,11 +11,13 @@
 //!   pass rates, shards and their merge.
 //! - [`render`]: csv, json, junit and html.
 //! - [`template`]: the CloudFormation template of the grader role.
+//! - [`quiz_stats`]: `cohort quizzes`, what the cohort got wrong in the quizzes.
 
 pub mod command;
 pub mod grade;
 pub mod gradebook;
 pub mod journal;
+pub mod quiz_stats;
 pub mod render;
 pub mod roster;
 pub mod template;

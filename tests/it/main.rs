@@ -15,6 +15,7 @@ mod learner_loop;
 mod packaging;
 mod project_step;
 mod quiz;
+mod quiz_stats;
 mod rds_step;
 mod read_only;
 mod s3_step;
