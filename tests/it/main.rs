@@ -16,6 +16,7 @@ mod packaging;
 mod project_step;
 mod quiz;
 mod rds_step;
+mod reach;
 mod read_only;
 mod s3_step;
 mod scenarios;
