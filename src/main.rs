@@ -81,7 +81,12 @@ enum Command {
   labcheck check s3 cache             two steps
   labcheck check s3.cors              one check (its prerequisites run too)
   labcheck check --format json -o report.json
-  labcheck check --set bucket=my-bucket --region eu-west-1")]
+  labcheck check --set bucket=my-bucket --region eu-west-1
+
+The site checks fetch only the site's own origin (site_url, else the
+environment's CNAME) and pictures only from the media bucket's S3 hosts; they
+never connect to a loopback, private or link-local address other than the
+environment's own endpoint. A refused fetch fails the check and says why.")]
     Check(CheckArgs),
     /// List the lab's steps and checks, with their ids and points.
     List(ListArgs),

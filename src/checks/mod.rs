@@ -3,6 +3,7 @@
 //! network path into the VPC). Lab files refer to them by id and give each
 //! check its title.
 
+pub(crate) mod address;
 pub mod cache;
 pub mod command;
 pub mod eb;
@@ -12,6 +13,7 @@ pub mod process;
 pub mod project;
 pub mod rds;
 pub mod s3;
+pub(crate) mod scope;
 pub mod site;
 
 use crate::course::lab::CheckSpec;

@@ -2,11 +2,14 @@
 //! the pictures in it, and a presigned download end to end.
 
 use super::CheckKind;
+use super::http::{FetchError, Fetcher};
+use super::scope::Scope;
 use crate::aws::{AwsError, AwsErrorKind};
 use crate::engine::account::Account;
 use crate::engine::memo::MemoKey;
 use crate::engine::outcome::{CheckError, CheckResult, Outcome};
 use crate::redact::redact_url;
+use reqwest::Url;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -479,9 +482,22 @@ async fn presigned(acc: Arc<Account>) -> CheckResult {
     let shown_url = redact_url(&url);
     // A picture is small; a body past this is not the picture.
     let cap = (object.size.max(0) as usize).saturating_add(1).min(64 * 1024 * 1024);
-    let got = super::http::get_s3(acc.http(), &url, cap, 4)
-        .await
-        .map_err(|e| CheckError::Transient(format!("the presigned URL for {} did not answer: {e}", object.key)))?;
+    let got = match bucket_fetcher(&acc).await?.get_s3(&url, cap, 4).await {
+        Ok(got) => got,
+        Err(FetchError::Refused(r)) => {
+            return Ok(Outcome::fail(format!(
+                "labcheck refused to fetch the presigned URL for {}: {r}",
+                object.key
+            ))
+            .evidence(json!({"key": object.key, "url": shown_url})));
+        }
+        Err(FetchError::Failed(e)) => {
+            return Err(CheckError::Transient(format!(
+                "the presigned URL for {} did not answer: {e}",
+                object.key
+            )));
+        }
+    };
     let (status, content_type, body) = (got.status, got.content_type, got.body);
     if status.is_server_error() {
         let code = s3_error_code(&body).map(|c| format!(" ({c})")).unwrap_or_default();
@@ -529,6 +545,41 @@ async fn presigned(acc: Arc<Account>) -> CheckResult {
         ))
         .evidence(evidence)
     })
+}
+
+/// The environment variable naming one more S3 endpoint presigned links may
+/// point at, besides AWS's S3 hosts and AWS_ENDPOINT_URL.
+pub(crate) const S3_ENDPOINT_VAR: &str = "LABCHECK_S3_ENDPOINT_URL";
+
+/// The fetcher held to the media bucket's S3 hosts, made once per run.
+#[derive(PartialEq, Eq, Hash)]
+struct BucketFetcher;
+impl MemoKey for BucketFetcher {
+    type Value = Result<Fetcher, CheckError>;
+}
+
+/// A fetcher that connects only to the S3 hosts of the media bucket (in its
+/// Region and the lab's) and to the S3 endpoints the grader configured:
+/// AWS_ENDPOINT_URL, where labcheck's own S3 calls go, and
+/// [`S3_ENDPOINT_VAR`]. A bucket not found is named as labcheck looked for it.
+pub(crate) async fn bucket_fetcher(acc: &Account) -> Result<Fetcher, CheckError> {
+    acc.memo
+        .once(BucketFetcher, || async {
+            let (name, region) = match find_bucket(acc).await? {
+                Ok(b) => (b.name, b.region),
+                Err(Missing::NotFound { name, .. } | Missing::NotYours { name }) => (name, acc.region.clone()),
+            };
+            let endpoints: Vec<Url> = [
+                acc.sdk.endpoint_url().map(str::to_string),
+                std::env::var(S3_ENDPOINT_VAR).ok(),
+            ]
+            .into_iter()
+            .flatten()
+            .filter_map(|u| Url::parse(&u).ok())
+            .collect();
+            Fetcher::new(Scope::bucket(&name, &[&region, &acc.region], &endpoints)).map_err(CheckError::Other)
+        })
+        .await
 }
 
 /// The `<Code>` of an S3 XML error body.

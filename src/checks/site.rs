@@ -1,9 +1,13 @@
 //! The `eb` step, the visitor's side: the environment's URL answers, static
 //! files are served under /static/, pictures come through presigned S3 URLs,
 //! and an unknown URL gives a plain 404 rather than Django's debug page.
+//! Pages are fetched only from the site's own origin, pictures only from the
+//! media bucket's S3 hosts ([`super::scope`]).
 
 use super::CheckKind;
 use super::eb::the_environment;
+use super::http::{FetchError, Fetcher};
+use super::scope::Scope;
 use crate::engine::account::Account;
 use crate::engine::memo::MemoKey;
 use crate::engine::outcome::{CheckError, CheckResult, Outcome};
@@ -33,7 +37,12 @@ pub(crate) const STATIC: CheckKind = CheckKind {
 pub(crate) const MEDIA: CheckKind = CheckKind {
     id: "eb.media",
     passes: "the pet list shows pictures through presigned S3 URLs, and one of them downloads",
-    iam_actions: &["elasticbeanstalk:DescribeEnvironments"],
+    // The bucket's name and Region name the S3 hosts a picture may come from.
+    iam_actions: &[
+        "elasticbeanstalk:DescribeEnvironments",
+        "s3:GetBucketLocation",
+        "s3:ListAllMyBuckets",
+    ],
     data_plane: false,
     reads_project: false,
     run: |a, _| Box::pin(media(a)),
@@ -60,25 +69,63 @@ struct Page {
     body: String,
 }
 
-/// The site's base URL: the `site_url` parameter, else the environment's CNAME.
-async fn base_url(acc: &Account) -> Result<String, CheckError> {
+/// The site's base URL: the `site_url` parameter, else the environment's
+/// CNAME; and whether its host may be a non-public address (the
+/// environment's own endpoint, or a `site_url` the grader set rather than a
+/// roster row a learner handed in).
+async fn base_url(acc: &Account) -> Result<(String, bool), CheckError> {
     let explicit = acc.param("site_url");
     if !explicit.is_empty() {
-        return Ok(explicit.trim_end_matches('/').to_string());
+        return Ok((
+            explicit.trim_end_matches('/').to_string(),
+            !acc.param_from_roster("site_url"),
+        ));
     }
     let e = the_environment(acc).await?;
     if e.cname.is_empty() {
         return Err(CheckError::Other(format!("environment {} has no URL yet", e.name)));
     }
-    Ok(if e.cname.starts_with("http") {
+    let base = if e.cname.starts_with("http") {
         e.cname.trim_end_matches('/').to_string()
     } else {
         format!("http://{}", e.cname)
-    })
+    };
+    Ok((base, true))
 }
 
-async fn fetch(acc: &Account, url: &str) -> Result<Page, String> {
-    let got = super::http::get(acc.http(), url, MAX_PAGE).await?;
+/// The site: its base URL, and a fetcher held to its origin.
+#[derive(Clone)]
+struct Site {
+    base: String,
+    fetcher: Fetcher,
+}
+
+/// The site, found once per run.
+#[derive(PartialEq, Eq, Hash)]
+struct TheSite;
+impl MemoKey for TheSite {
+    type Value = Result<Site, CheckError>;
+}
+
+async fn the_site(acc: &Account) -> Result<Site, CheckError> {
+    acc.memo
+        .once(TheSite, || async {
+            let (base, internal) = base_url(acc).await?;
+            let scope = reqwest::Url::parse(&base)
+                .ok()
+                .and_then(|url| Scope::site(&url, internal))
+                .ok_or_else(|| CheckError::Other(format!("the site's URL {base} is not an http or https URL")))?;
+            let fetcher = Fetcher::new(scope).map_err(CheckError::Other)?;
+            Ok(Site { base, fetcher })
+        })
+        .await
+}
+
+/// What a refused fetch of the site means for the learner.
+const REFUSED_HINT: &str = "labcheck fetches the site only at its own origin (scheme, host and port) and never follows a redirect elsewhere; it connects to a loopback, private or link-local address only when that is the environment's own endpoint. Make the site answer at its own URL.";
+
+async fn fetch(site: &Site, url: &str) -> Result<Page, FetchError> {
+    let got = site.fetcher.get(url, MAX_PAGE).await?;
     Ok(Page {
         url: url.to_string(),
         status: got.status.as_u16(),
@@ -91,20 +138,23 @@ async fn fetch(acc: &Account, url: &str) -> Result<Page, String> {
 #[derive(PartialEq, Eq, Hash)]
 struct HomePage;
 impl MemoKey for HomePage {
-    type Value = Result<Page, String>;
+    type Value = Result<Page, FetchError>;
 }
 
 /// The home page, fetched once per run.
-async fn home(acc: &Account) -> Result<Result<Page, String>, CheckError> {
-    let base = base_url(acc).await?;
+async fn home(acc: &Account) -> Result<Result<Page, FetchError>, CheckError> {
+    let site = the_site(acc).await?;
     Ok(acc
         .memo
-        .once(HomePage, || async move { fetch(acc, &format!("{base}/")).await })
+        .once(
+            HomePage,
+            || async move { fetch(&site, &format!("{}/", site.base)).await },
+        )
         .await)
 }
 
 async fn site(acc: Arc<Account>) -> CheckResult {
-    let base = base_url(&acc).await?;
+    let base = the_site(&acc).await?.base;
     Ok(match home(&acc).await? {
         Ok(page) if page.status == 200 => Outcome::pass(format!("{base}/ answered 200")),
         Ok(page) => Outcome::fail(format!("{base}/ answered HTTP {}", page.status)).hint(match page.status {
@@ -112,7 +162,10 @@ async fn site(acc: Arc<Account>) -> CheckResult {
             500..=599 => "The app fails on this page: read the logs with `eb logs` and fix the error.",
             _ => "Open the URL in a browser and read `eb logs` to see why it does not answer 200.",
         }),
-        Err(e) => Outcome::fail(format!("{base}/ did not answer: {e}"))
+        Err(FetchError::Refused(r)) => {
+            Outcome::fail(format!("labcheck refused to fetch {base}/: {r}")).hint(REFUSED_HINT)
+        }
+        Err(FetchError::Failed(e)) => Outcome::fail(format!("{base}/ did not answer: {e}"))
             .hint("Check `eb health` and `eb logs`: the environment must be running the app."),
     }
     .evidence(json!({"url": format!("{base}/")})))
@@ -122,7 +175,8 @@ static STYLESHEET: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i)<link[^>]+href=["']([^"']*/static/[^"']+\.css[^"']*)["']"#).expect("regex"));
 
 async fn static_files(acc: Arc<Account>) -> CheckResult {
-    let base = base_url(&acc).await?;
+    let site = the_site(&acc).await?;
+    let base = &site.base;
     // The stylesheet the home page links to, else the admin's.
     let linked = match home(&acc).await? {
         Ok(page) => STYLESHEET.captures(&page.body).map(|c| c[1].to_string()),
@@ -133,9 +187,18 @@ async fn static_files(acc: Arc<Account>) -> CheckResult {
         Some(href) => format!("{base}{}{href}", if href.starts_with('/') { "" } else { "/" }),
         None => format!("{base}/static/admin/css/base.css"),
     };
-    let page = fetch(&acc, &target)
-        .await
-        .map_err(|e| CheckError::Other(format!("{target} did not answer: {e}")))?;
+    let page = match fetch(&site, &target).await {
+        Ok(page) => page,
+        Err(FetchError::Refused(r)) => {
+            return Ok(Outcome::fail(format!(
+                "labcheck refused to fetch the stylesheet {}: {r}",
+                redact_url(&target)
+            ))
+            .hint(REFUSED_HINT)
+            .evidence(json!({"url": redact_url(&target)})));
+        }
+        Err(FetchError::Failed(e)) => return Err(CheckError::Other(format!("{target} did not answer: {e}"))),
+    };
     let evidence = json!({"url": target, "http_status": page.status, "content_type": page.content_type});
     Ok(if page.status == 200 && page.content_type.starts_with("text/css") {
         Outcome::pass(format!("{target} answered 200 ({})", page.content_type))
@@ -161,14 +224,15 @@ async fn media(acc: Arc<Account>) -> CheckResult {
     let page = match home(&acc).await? {
         Ok(page) if page.status == 200 => page,
         Ok(page) => return Err(CheckError::Other(format!("{} answered HTTP {}", page.url, page.status))),
-        Err(e) => return Err(CheckError::Other(e)),
+        Err(e) => return Err(CheckError::Other(e.to_string())),
     };
     let sources: Vec<String> = IMG_SRC
         .captures_iter(&page.body)
         .map(|c| c[1].replace("&amp;", "&"))
         .collect();
     let shown: Vec<String> = sources.iter().take(5).map(|s| redact_url(s)).collect();
-    let Some(signed) = sources.iter().find(|s| is_presigned(s)) else {
+    let signed: Vec<&String> = sources.iter().filter(|s| is_presigned(s)).collect();
+    if signed.is_empty() {
         let message = match sources.first() {
             None => format!("{} shows no pictures", page.url),
             Some(first) => format!(
@@ -178,10 +242,26 @@ async fn media(acc: Arc<Account>) -> CheckResult {
             ),
         };
         return Ok(Outcome::fail(message).evidence(json!({"images": shown})));
+    }
+    // Only a link on one of the bucket's S3 hosts is fetched.
+    let bucket = super::s3::bucket_fetcher(&acc).await?;
+    let on_s3 = signed.iter().find(|s| bucket.admits(s).is_ok());
+    let Some(signed) = on_s3 else {
+        let why = match bucket.admits(signed[0]) {
+            Err(FetchError::Refused(r)) => r.to_string(),
+            Err(FetchError::Failed(e)) => e,
+            Ok(()) => String::new(),
+        };
+        return Ok(Outcome::fail(format!(
+            "{} shows presigned picture links, but none on an S3 host of the media bucket, so labcheck refused to fetch them: {why}",
+            page.url
+        ))
+        .hint("The app must presign links to the media bucket itself (django-storages with AWS_STORAGE_BUCKET_NAME and AWS_S3_REGION_NAME), not to another host.")
+        .evidence(json!({"images": shown})));
     };
     // S3's own server errors mean "try again": retried, then reported as a
     // passing fault, never as the learner's.
-    let picture = super::http::get_s3(acc.http(), signed, MAX_PAGE, 4).await;
+    let picture = bucket.get_s3(signed, MAX_PAGE, 4).await;
     let evidence = json!({"images": shown, "downloaded": redact_url(signed)});
     Ok(match picture {
         Ok(p) if p.status.is_server_error() => {
@@ -190,7 +270,10 @@ async fn media(acc: Arc<Account>) -> CheckResult {
                 p.status.as_u16()
             )));
         }
-        Err(e) => {
+        Err(FetchError::Refused(r)) => Outcome::fail(format!(
+            "labcheck refused to fetch a presigned picture URL from the page: {r}"
+        )),
+        Err(FetchError::Failed(e)) => {
             return Err(CheckError::Transient(format!(
                 "a presigned picture URL from the page did not answer: {e}"
             )));
@@ -218,11 +301,16 @@ const DEBUG_MARKS: &[&str] = &[
 ];
 
 async fn debug_off(acc: Arc<Account>) -> CheckResult {
-    let base = base_url(&acc).await?;
+    let site = the_site(&acc).await?;
+    let base = &site.base;
     let probe = format!("{base}/labcheck-{:x}-no-such-page/", std::process::id() ^ 0x5eed);
-    let page = fetch(&acc, &probe)
-        .await
-        .map_err(|e| CheckError::Other(format!("{probe} did not answer: {e}")))?;
+    let page = match fetch(&site, &probe).await {
+        Ok(page) => page,
+        Err(FetchError::Refused(r)) => {
+            return Ok(Outcome::fail(format!("labcheck refused to fetch {probe}: {r}")).hint(REFUSED_HINT));
+        }
+        Err(FetchError::Failed(e)) => return Err(CheckError::Other(format!("{probe} did not answer: {e}"))),
+    };
     let debug_page = DEBUG_MARKS.iter().any(|m| page.body.contains(m));
     let evidence = json!({"url": probe, "http_status": page.status, "debug_page": debug_page});
     Ok(if debug_page {

@@ -64,7 +64,6 @@ pub struct Grader {
     /// How learners are graded.
     pub opts: Options,
     sts: aws_sdk_sts::Client,
-    http: reqwest::Client,
 }
 
 impl Grader {
@@ -79,7 +78,6 @@ impl Grader {
     ) -> Self {
         Grader {
             sts: aws_sdk_sts::Client::new(&base_sdk),
-            http: crate::engine::account::http_client(),
             lab,
             base_sdk,
             base_params,
@@ -207,12 +205,10 @@ impl Grader {
         for (name, value) in &entry.params {
             params.set(name, value, row.clone());
         }
-        let account = Account::new(sdk, params)
-            .with_identity(Known {
-                account: entry.account.clone(),
-                arn: user.arn().to_string(),
-            })
-            .with_http(self.http.clone());
+        let account = Account::new(sdk, params).with_identity(Known {
+            account: entry.account.clone(),
+            arn: user.arn().to_string(),
+        });
         account.add_secret(creds.secret_access_key());
         account.add_secret(creds.session_token());
         let account = Arc::new(account);

@@ -1,6 +1,7 @@
 //! The context of one run against one AWS account: SDK clients, resolved
-//! parameters, a memo of AWS answers, an HTTP client, notes for the learner,
-//! and the secrets to redact. Cohort mode holds many of these at once.
+//! parameters, a memo of AWS answers (and of the HTTP clients held to the
+//! learner's site and bucket), notes for the learner, and the secrets to
+//! redact. Cohort mode holds many of these at once.
 //!
 //! Nothing here talks to AWS up front. Whether AWS can be reached at all
 //! (a Region, credentials) is settled once, the first time a check that calls
@@ -15,7 +16,6 @@ use crate::params::{Params, Source};
 use crate::redact::Redactor;
 use aws_config::SdkConfig;
 use std::sync::{Mutex, RwLock};
-use std::time::Duration;
 use tokio::sync::OnceCell;
 
 /// Who the credentials belong to.
@@ -60,10 +60,6 @@ pub struct Account {
     pub iam: aws_sdk_iam::Client,
     /// Skip TLS certificate verification of the cache (`--insecure`).
     pub insecure: bool,
-    /// HTTP client for the learner's site and presigned URLs, built on first
-    /// use (building one loads the TLS roots: a cost per learner in a cohort
-    /// whose checks never fetch a page).
-    http: std::sync::OnceLock<reqwest::Client>,
     /// Answers shared between the run's checks.
     pub memo: Memo,
     params: RwLock<Params>,
@@ -72,18 +68,6 @@ pub struct Account {
     /// Whether AWS can be called: the short reason and the full advice.
     ready: OnceCell<Result<(), (String, String)>>,
     identity: OnceCell<Result<Known, String>>,
-}
-
-/// The HTTP client checks use for the site and presigned URLs. Cohort mode
-/// shares one between all accounts (one connection pool).
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .connect_timeout(Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::limited(5))
-        .user_agent(concat!("labcheck/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("HTTP client builds")
 }
 
 impl Account {
@@ -112,7 +96,6 @@ impl Account {
             insecure: false,
             sdk,
             region,
-            http: std::sync::OnceLock::new(),
             memo: Memo::default(),
             params: RwLock::new(params),
             notes: Mutex::new(Vec::new()),
@@ -120,17 +103,6 @@ impl Account {
             ready: OnceCell::new(),
             identity: OnceCell::new(),
         }
-    }
-
-    /// Uses this HTTP client instead of one of its own.
-    pub fn with_http(self, http: reqwest::Client) -> Self {
-        let _ = self.http.set(http);
-        self
-    }
-
-    /// The HTTP client checks use for the site and presigned URLs.
-    pub fn http(&self) -> &reqwest::Client {
-        self.http.get_or_init(http_client)
     }
 
     /// Records who the credentials belong to, when the caller already knows
@@ -248,6 +220,15 @@ impl Account {
         !matches!(
             self.params.read().expect("params lock").source(name),
             Some(Source::Default) | None
+        )
+    }
+
+    /// Whether a roster row gave this parameter's value: a value a learner
+    /// handed in, not one the grader chose.
+    pub fn param_from_roster(&self, name: &str) -> bool {
+        matches!(
+            self.params.read().expect("params lock").source(name),
+            Some(Source::Roster { .. })
         )
     }
 

@@ -17,6 +17,7 @@ mod project_step;
 mod quiz;
 mod quiz_stats;
 mod rds_step;
+mod reach;
 mod read_only;
 mod s3_step;
 mod scenarios;
