@@ -188,39 +188,53 @@ def secret(path: Path, nbytes: int = 32) -> str:
     return value
 
 
+def lab_properties(account: str = DEFAULT_ACCOUNT) -> dict:
+    """The environment properties the lab's `eb create --envvars` gives the
+    app, under the lab's names, with this sandbox's values for `account`:
+    what the learner's commands would produce here (the RDS and cache
+    endpoints moto reports, that account's bucket). tests/course holds the
+    names to the lab's own command."""
+    return {
+        "RDS_DB_NAME": DB_NAME,
+        "RDS_USER_NAME": DB_USER,
+        "RDS_USER_PASSWORD": DB_PASSWORD,
+        "RDS_HOSTNAME": "127.0.0.1",
+        "RDS_PORT": MYSQL_PORT,
+        "DJANGO_SECRET_KEY": secret(SECRET_KEY_FILE, 50),
+        "AWS_STORAGE_BUCKET_NAME": bucket_name(account),
+        "AWS_REGION": REGION,
+        "CACHE_LOCATION": f"rediss://127.0.0.1:{REDIS_TLS_PORT}",
+    }
+
+
+def stand_ins(account: str = DEFAULT_ACCOUNT) -> dict:
+    """What AWS gives a Beanstalk instance without any property, stood in for
+    by the sandbox: the instance role's credentials (the account's key), S3's
+    own endpoint (moto), and the CAs that ElastiCache's and RDS's
+    certificates chain to (the sandbox's CA)."""
+    return {
+        "AWS_ACCESS_KEY_ID": account,
+        "AWS_SECRET_ACCESS_KEY": SECRET,
+        "AWS_S3_ENDPOINT_URL": ENDPOINT,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "CACHE_CA_FILE": str(CA_FILE),
+        "RDS_CA_FILE": str(CA_FILE),
+    }
+
+
 def app_environ(account: str = DEFAULT_ACCOUNT, media_local: bool = False) -> dict:
     """The environment the pets project runs with in the sandbox, as the
-    Beanstalk environment of `account` would give it: MariaDB, the TLS Redis,
-    that account's media bucket on moto. Starts from a clean slate (PATH, HOME,
-    LANG only) so nothing from the caller's shell leaks in. No
-    DJANGO_SERVE_STATIC: nginx serves /static/, as the platform's proxy does.
-    `media_local` leaves the bucket out (the `media-local` fault): the
-    settings then store media on the local disk."""
+    Beanstalk environment of `account` would give it: the lab's properties
+    and the stand-ins for what AWS provides, nothing else. Starts from a
+    clean slate (PATH, HOME, LANG only) so nothing from the caller's shell
+    leaks in. No DJANGO_SERVE_STATIC: nginx serves /static/, as the
+    platform's proxy does; DEBUG and ALLOWED_HOSTS keep the project's
+    production defaults. `media_local` leaves the bucket out (the
+    `media-local` fault): the settings then store media on the local disk."""
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "LC_ALL", "TZ") if k in os.environ}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "pets_project.settings",
-            "DJANGO_SECRET_KEY": secret(SECRET_KEY_FILE, 50),
-            "DJANGO_DEBUG": "0",
-            "DJANGO_ALLOWED_HOSTS": ".elasticbeanstalk.com,localhost,127.0.0.1",
-            "RDS_HOSTNAME": "127.0.0.1",
-            "RDS_PORT": MYSQL_PORT,
-            "RDS_DB_NAME": DB_NAME,
-            "RDS_USER_NAME": DB_USER,
-            "RDS_USER_PASSWORD": DB_PASSWORD,
-            "CACHE_LOCATION": f"rediss://127.0.0.1:{REDIS_TLS_PORT}/0",
-            "CACHE_CA_FILE": str(CA_FILE),
-            "AWS_STORAGE_BUCKET_NAME": bucket_name(account),
-            "AWS_S3_REGION_NAME": REGION,
-            "AWS_S3_ENDPOINT_URL": ENDPOINT,
-            "AWS_ACCESS_KEY_ID": account,
-            "AWS_SECRET_ACCESS_KEY": SECRET,
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-    )
+    env.update({"DJANGO_SETTINGS_MODULE": "pets_project.settings", "PYTHONDONTWRITEBYTECODE": "1"})
+    env.update(lab_properties(account))
+    env.update(stand_ins(account))
     if media_local:
         del env["AWS_STORAGE_BUCKET_NAME"]
     return env

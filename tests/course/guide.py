@@ -1,5 +1,6 @@
 """Reading the course's Markdown: fenced code blocks, inline code, check
-blocks, and the shell commands inside them.
+blocks, the shell commands inside them, and the environment variables the
+lab saves to `~/pets-lab.env` and hands to Elastic Beanstalk.
 
 Only what the course's files use is supported: fenced blocks (``` or ~~~,
 any indentation, closed by a fence at least as long), heredocs, line
@@ -26,6 +27,7 @@ class Block:
     text: str
     line: int  # 1-based line of the opening fence
     step: str = ""  # the step (level-2 heading id) it is in, for lab files
+    section: str = ""  # the title of the level-3 heading it is under, if any
 
 
 @dataclass
@@ -43,13 +45,14 @@ class Doc:
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^`\s]*)[^`]*$")
 HEADING = re.compile(r"^##\s+.*\{#([\w-]+)\}\s*$")
 H2 = re.compile(r"^##\s")
+H3 = re.compile(r"^###\s+(.*?)\s*$")
 
 
 def read(path):
     """Parses a Markdown file into its blocks and inline code spans."""
     doc = Doc(Path(path))
     lines = Path(path).read_text().splitlines()
-    step = ""
+    step = section = ""
     prose = []  # (line, text) of lines outside blocks
     i = 0
     while i < len(lines):
@@ -68,14 +71,16 @@ def read(path):
                 strip = min(indent, len(text) - len(text.lstrip(" ")))
                 body.append(text[strip:])
                 j += 1
-            doc.blocks.append(Block(lang, "\n".join(body) + "\n", i + 1, step))
+            doc.blocks.append(Block(lang, "\n".join(body) + "\n", i + 1, step, section))
             i = j + 1
             continue
         h = HEADING.match(line)
         if h:
-            step = h.group(1)
+            step, section = h.group(1), ""
         elif H2.match(line):
-            step = ""
+            step = section = ""
+        elif h3 := H3.match(line):
+            section = h3.group(1)
         prose.append((i + 1, line))
         i += 1
     # Inline code, a span may run over a line break.
@@ -267,3 +272,98 @@ PLACEHOLDERS = {
 def fill(text):
     """A check's hint or fix with its {placeholders} filled in."""
     return re.sub(r"\{(\w+)\}", lambda m: PLACEHOLDERS.get(m.group(1), m.group(0)), text)
+
+
+def cli_commands():
+    """Every aws and eb command of the course: (where, words, runnable).
+    Commands in shell blocks and fixes are runnable; inline code in the
+    prose only mentions a command (`eb setenv`, `eb create --single`)."""
+    out = []
+    for doc in course_docs():
+        for block in doc.blocks:
+            if block.lang in SHELL_LANGS:
+                for line in script(block.text).lines:
+                    for words in commands(line):
+                        out.append((f"{doc.name}:{block.line}", words, True))
+            elif block.lang == "check":
+                fix = tomllib.loads(block.text).get("fix", "")
+                for line in script(fill(fix)).lines:
+                    for words in commands(line):
+                        out.append((f"{doc.name}:{block.line} (fix)", words, True))
+        for line, span in doc.spans:
+            if span.startswith(("aws ", "eb ")) and len(span.split()) >= 2:
+                for words in commands(span):
+                    out.append((f"{doc.name}:{line} (inline)", words, False))
+    return [c for c in out if c[1][0] in ("aws", "eb")]
+
+
+# --- The lab's environment variables -----------------------------------------
+
+LAB_ENV = "~/pets-lab.env"
+SAVE_ECHO = re.compile(r'^\s*echo\s+"export\s+(\w+)=.*>>\s*~/pets-lab\.env')
+SAVE_HEREDOC = re.compile(r"^\s*cat\s+>>?\s*~/pets-lab\.env\s+<<-?\s*'?(\w+)'?")
+EXPORT = re.compile(r"^\s*export\s+(\w+)=")
+
+
+def saved_names(doc):
+    """The variables the lab's shell blocks save to ~/pets-lab.env, in the
+    two forms it uses: `echo "export X=..." >> ~/pets-lab.env` and a heredoc
+    `cat >(>) ~/pets-lab.env <<EOF` of `export X=...` lines."""
+    saved = []
+    for block in doc.blocks:
+        if block.lang not in SHELL_LANGS:
+            continue
+        until = None
+        for line in block.text.splitlines():
+            if until is not None:
+                if line.strip() == until:
+                    until = None
+                elif m := EXPORT.match(line):
+                    saved.append(m.group(1))
+                continue
+            if m := SAVE_ECHO.match(line):
+                saved.append(m.group(1))
+            elif m := SAVE_HEREDOC.match(line):
+                until = m.group(1)
+    return saved
+
+
+def beanstalk_properties(doc):
+    """The `--envvars` value of the lab's `eb create`, as written (with its
+    `$VARIABLES`), and the property names it sets, in order."""
+    found = []
+    for block in doc.blocks:
+        if block.lang not in SHELL_LANGS:
+            continue
+        for line in script(block.text).lines:
+            for words in commands(line):
+                if words[:2] == ["eb", "create"] and "--envvars" in words:
+                    found.append(words[words.index("--envvars") + 1])
+    if len(found) != 1:
+        raise ValueError(f"the lab should have one `eb create --envvars`, it has {len(found)}")
+    raw = found[0]
+    names = [pair.split("=", 1)[0] for pair in raw.split(",")]
+    return raw, names
+
+
+def expand_strictly(word, variables):
+    """$NAME and ${NAME} replaced by values; a name without a value is an error."""
+
+    def value(m):
+        name = m.group(1) or m.group(2)
+        if name not in variables:
+            raise KeyError(name)
+        return variables[name]
+
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", value, word)
+
+
+# The names the reference project's settings read from the environment.
+REFERENCE_SETTINGS = ROOT / "labs" / "pets_project" / "pets_project" / "settings.py"
+READS = re.compile(
+    r"""(?:os\.environ\[|os\.environ\.get\(|os\.getenv\(|env_flag\(|env_list\()\s*["'](\w+)["']"""
+)
+
+
+def reference_reads():
+    return sorted(set(READS.findall(REFERENCE_SETTINGS.read_text())))

@@ -224,27 +224,7 @@ def eb_mention(args):
 # --- Finding the commands ------------------------------------------------------
 
 
-def found_commands():
-    """Every aws and eb command of the course: (where, words, runnable).
-    Commands in shell blocks and fixes are runnable; inline code in the
-    prose only mentions a command (`eb setenv`, `eb create --single`)."""
-    out = []
-    for doc in guide.course_docs():
-        for block in doc.blocks:
-            if block.lang in guide.SHELL_LANGS:
-                for line in guide.script(block.text).lines:
-                    for words in guide.commands(line):
-                        out.append((f"{doc.name}:{block.line}", words, True))
-            elif block.lang == "check":
-                fix = guide.tomllib.loads(block.text).get("fix", "")
-                for line in guide.script(guide.fill(fix)).lines:
-                    for words in guide.commands(line):
-                        out.append((f"{doc.name}:{block.line} (fix)", words, True))
-        for line, span in doc.spans:
-            if span.startswith(("aws ", "eb ")) and len(span.split()) >= 2:
-                for words in guide.commands(span):
-                    out.append((f"{doc.name}:{line} (inline)", words, False))
-    return [c for c in out if c[1][0] in ("aws", "eb")]
+found_commands = guide.cli_commands
 
 
 def heredoc_files():

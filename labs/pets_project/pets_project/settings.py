@@ -7,9 +7,12 @@ environment variables, so one code base runs in three places without edits:
 * on a laptop, with nothing set: SQLite, files under media/, sessions in the
   database;
 * in the labcheck sandbox, pointed at MariaDB, TLS Redis and moto's S3;
-* on Elastic Beanstalk, with the RDS_* environment properties and the bucket
-  and cache settings of the lab.
+* on Elastic Beanstalk, with the environment properties the lab's
+  `eb create --envvars` sets: AWS_STORAGE_BUCKET_NAME, AWS_REGION,
+  CACHE_LOCATION, the RDS_* names and DJANGO_SECRET_KEY.
 
+The names are the lab's, and the lab's `~/pets-lab.env` holds the same ones,
+so the IDE, the sandbox and the servers give the settings one set of names.
 No secret lives in this file. See README.md for the list of variables.
 """
 
@@ -117,6 +120,13 @@ WSGI_APPLICATION = "pets_project.wsgi.application"
 # integrated database shares three of them but calls the other two
 # RDS_USERNAME and RDS_PASSWORD. Otherwise a SQLite file for local work.
 
+# The CA bundle the server's certificate must chain to: the RDS global
+# bundle, which the lab downloads next to manage.py (global-bundle.pem, from
+# https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem) so that
+# it ships with the source bundle. RDS_CA_FILE names another bundle: the
+# sandbox's MariaDB has a certificate of the sandbox's own CA.
+RDS_CA_FILE = os.environ.get("RDS_CA_FILE") or str(BASE_DIR / "global-bundle.pem")
+
 if os.environ.get("RDS_HOSTNAME"):
     DATABASES = {
         "default": {
@@ -129,7 +139,14 @@ if os.environ.get("RDS_HOSTNAME"):
             "PASSWORD": os.environ["RDS_USER_PASSWORD"],
             "HOST": os.environ["RDS_HOSTNAME"],
             "PORT": os.environ.get("RDS_PORT", "3306"),
-            "OPTIONS": {"charset": "utf8mb4"},
+            "OPTIONS": {
+                "charset": "utf8mb4",
+                # TLS, with the server's certificate and host name verified
+                # against the RDS CA bundle (see RDS_CA_FILE below). Without
+                # "ssl" the driver talks in plain text, which RDS for MySQL
+                # 9.7 refuses by default and 8.4 merely allows.
+                "ssl": {"ca": RDS_CA_FILE},
+            },
             # Keep each worker's connection for a minute instead of opening
             # a new one (with its TLS handshake) for every request; check it
             # still works before reusing it.
@@ -233,18 +250,28 @@ STORAGES = {
 # no access keys here: boto3 finds credentials itself (the AWS CLI's in the
 # IDE, the instance role on Elastic Beanstalk, AWS_ACCESS_KEY_ID in the
 # sandbox).
-AWS_S3_REGION_NAME = (
-    os.environ.get("AWS_S3_REGION_NAME")
-    or os.environ.get("AWS_REGION")
-    or os.environ.get("AWS_DEFAULT_REGION")
-    or None
-)
+# The bucket's Region, from the lab's AWS_REGION (or the SDK's own
+# AWS_DEFAULT_REGION). With it, and virtual-hosted addressing below, picture
+# links name the regional host (BUCKET.s3.REGION.amazonaws.com): the global
+# host (BUCKET.s3.amazonaws.com) may answer a bucket younger than a day with
+# a 307 redirect, which breaks a signed link.
+AWS_S3_REGION_NAME = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
+AWS_S3_ADDRESSING_STYLE = "virtual"
 AWS_S3_SIGNATURE_VERSION = "s3v4"
+
+# Two uploads with the same file name: False keeps both (django-storages asks
+# S3 whether the name is taken, which needs s3:ListBucket on the bucket so
+# that a missing key is a 404 rather than a 403, and adds a suffix if it is);
+# True, django-storages' default, silently replaces the first picture.
+AWS_S3_FILE_OVERWRITE = False
 
 # The bucket stays private: every picture URL is a presigned link that
 # expires (S3 accepts at most seven days).
 AWS_QUERYSTRING_AUTH = True
 AWS_QUERYSTRING_EXPIRE = int(os.environ.get("AWS_QUERYSTRING_EXPIRE", "3600"))
+# No ACL on uploads: new buckets have ACLs disabled (Object Ownership
+# "bucket owner enforced"), and an upload that sets one fails with
+# AccessControlListNotSupported.
 AWS_DEFAULT_ACL = None
 
 # Another S3 endpoint, such as the sandbox's moto server. Such servers are
