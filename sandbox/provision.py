@@ -363,18 +363,23 @@ def provision_cache(account: str, sgs: dict) -> None:
 # ---- Elastic Beanstalk ----------------------------------------------------------
 
 
-def eb_option_settings(sgs: dict) -> list[dict]:
+def eb_option_settings(account: str, sgs: dict, region: str = c.REGION) -> list[dict]:
     """What `eb create ... --envvars ...` of the guide leaves: the environment
-    properties the settings read (the database's address is the sandbox
-    MariaDB's, as the RDS endpoint says), the instance profile, the security
-    group, single instance, the WSGIPath of .ebextensions/django.config."""
+    properties the settings read (the database's and the cache's addresses
+    are the sandbox's MariaDB and TLS Redis, as their endpoints say; the
+    account's media bucket), which a grader gives the project's settings in
+    place of its own variables; the instance profile, the security group,
+    single instance, the WSGIPath of .ebextensions/django.config."""
     env_ns = "aws:elasticbeanstalk:application:environment"
     props = {
         "RDS_USER_NAME": c.DB_USER,
         "RDS_USER_PASSWORD": c.DB_PASSWORD,
         "RDS_HOSTNAME": "127.0.0.1",
+        "RDS_PORT": c.MYSQL_PORT,
         "RDS_DB_NAME": c.DB_NAME,
         "DJANGO_SECRET_KEY": c.secret(c.SECRET_KEY_FILE, 50),
+        "CACHE_LOCATION": f"rediss://127.0.0.1:{c.REDIS_TLS_PORT}/0",
+        "AWS_STORAGE_BUCKET_NAME": c.bucket_name(account, region),
     }
     return [{"Namespace": env_ns, "OptionName": k, "Value": v} for k, v in props.items()] + [
         {
@@ -411,7 +416,7 @@ def provision_eb(account: str, sgs: dict) -> None:
         eb.create_application(ApplicationName=c.EB_APP)
         log(f"eb: created application {c.EB_APP}")
     envs = eb.describe_environments(ApplicationName=c.EB_APP, EnvironmentNames=[c.EB_ENV])["Environments"]
-    settings = eb_option_settings(sgs)
+    settings = eb_option_settings(account, sgs)
     if not envs:
         eb.create_environment(
             ApplicationName=c.EB_APP,

@@ -10,6 +10,7 @@ use super::gradebook::{GRADED, LearnerResult, now};
 use super::roster::Entry;
 use crate::aws::{AwsError, AwsErrorKind};
 use crate::checks::CheckKind;
+use crate::checks::project::isolation::LearnerCode;
 use crate::course::lab::{CheckSpec, Lab};
 use crate::engine::account::{Account, Known};
 use crate::engine::{self, RunOptions, Ungradable};
@@ -47,6 +48,8 @@ pub struct Options {
     pub inside: bool,
     /// Folder of learners' own reports (`LEARNER.json`).
     pub reports: Option<PathBuf>,
+    /// Run learners' code without the sandbox (`--trust-learner-code`).
+    pub trust_learner_code: bool,
 }
 
 /// What every learner's grading shares.
@@ -215,6 +218,11 @@ impl Grader {
             .with_http(self.http.clone());
         account.add_secret(creds.secret_access_key());
         account.add_secret(creds.session_token());
+        account.set_learner_code(if self.opts.trust_learner_code {
+            LearnerCode::Trusted
+        } else {
+            LearnerCode::Sandboxed
+        });
         let account = Arc::new(account);
         let selected = engine::select(&self.lab, &[]).unwrap_or_default();
         let run = RunOptions {
