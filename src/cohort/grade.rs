@@ -285,10 +285,19 @@ fn not_graded_note(report: &Report, lab: &Lab) -> Option<String> {
             "{data_plane} checks {NOT_REACHABLE} (cache and database connections)"
         ));
     }
-    if ungraded.len() > data_plane {
+    let no_sandbox = ungraded
+        .iter()
+        .filter(|c| c.message.starts_with(crate::checks::project::isolation::NO_SANDBOX))
+        .count();
+    if ungraded.len() > data_plane + no_sandbox {
         parts.push(format!(
             "{} that need the learner's project",
-            ungraded.len() - data_plane
+            ungraded.len() - data_plane - no_sandbox
+        ));
+    }
+    if no_sandbox > 0 {
+        parts.push(format!(
+            "{no_sandbox} that run the learner's code, for want of a sandbox here (their messages say why; --trust-learner-code runs them without one)"
         ));
     }
     Some(format!("left out of max_score: {}", parts.join(", ")))

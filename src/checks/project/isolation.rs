@@ -67,8 +67,8 @@ pub struct Limits {
 
 /// The limits of every run.
 pub const LIMITS: Limits = Limits {
-    address_space: 2 << 30,
-    processes: 64,
+    address_space: 1 << 30,
+    processes: 16,
     cpu_seconds: 45,
     file_size: 64 << 20,
     tmpfs: 64 << 20,
@@ -82,6 +82,9 @@ pub const HOME: &str = "/home/learner";
 /// of its own, so one run's processes do not count against another's).
 const FIRST_RUN_UID: u32 = 2_100_000_000;
 
+/// How the message of a check left out for want of a sandbox begins.
+pub const NO_SANDBOX: &str = "not run: labcheck runs a learner's code only in its sandbox";
+
 /// Why learners' code cannot be run in the sandbox here, and what to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unavailable {
@@ -92,12 +95,9 @@ pub struct Unavailable {
 }
 
 impl Unavailable {
-    /// One message for a check that was left out.
+    /// One message for a check that was left out (it starts with [`NO_SANDBOX`]).
     pub fn message(&self) -> String {
-        format!(
-            "not run: labcheck runs a learner's code only in its sandbox, which cannot be built here: {}",
-            self.cause
-        )
+        format!("{NO_SANDBOX}, which cannot be built here: {}", self.cause)
     }
 
     /// What to do, naming the way around it.
