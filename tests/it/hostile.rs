@@ -309,11 +309,12 @@ impl Arena {
     /// What the attack put in its report (the settings' ALLOWED_HOSTS),
     /// proving that way out works.
     fn reported(&self, book: &Value, attacker: &str) -> String {
-        let hosts = check(book, attacker, "project.settings")["evidence"]["effective"]["allowed_hosts"].clone();
-        let hosts = hosts.to_string();
+        let settings = check(book, attacker, "project.settings");
+        let hosts = settings["evidence"]["effective"]["allowed_hosts"].to_string();
         assert!(
             hosts.contains(&format!("hostile-{}", self.marker)),
-            "the attack's report did not come through: {hosts}"
+            "the attack's report did not come through: {}",
+            settings.to_string().chars().take(3000).collect::<String>()
         );
         hosts
     }
@@ -340,11 +341,17 @@ fn a_project_that_steals_credentials_finds_none_of_the_graders() {
     let found = a.reported(&book, "alan");
     // It read its own variables and its sandbox's processes: the graders'
     // variables (AWS keys, the external id) and files are not there.
-    assert!(found.contains("('HOME'; '/home/learner')"), "{found}");
-    assert!(
-        !found.contains("AWS_SECRET_ACCESS_KEY") && !found.contains("LABCHECK"),
-        "{found}"
-    );
+    let env = found.split("\",\"").find(|i| i.starts_with("env=")).unwrap();
+    assert!(env.contains("('HOME'; '/home/learner')"), "{env}");
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "LABCHECK",
+        "SSH_AUTH_SOCK",
+    ] {
+        assert!(!env.contains(name), "{name} in {env}");
+    }
+    assert!(found.contains("/proc/1/environ=refused"), "{found}");
     assert!(found.contains("agent=refused"), "{found}");
     // And its own project passes as the solved one it is.
     assert_eq!(check(&book, "alan", "project.settings")["status"], "pass");

@@ -362,7 +362,20 @@ impl Sandbox {
             }
         }
         push(&["--die-with-parent", "--new-session"]);
-        push(&["--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]);
+        push(&["--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev"]);
+        // The tmpfs first: a project under /tmp is bound on top of it.
+        let size = LIMITS.tmpfs.to_string();
+        for tmp in ["/tmp", HOME] {
+            if self.sizes {
+                push(&["--size", &size]);
+            }
+            // Writable by the user the probe becomes.
+            if self.root && self.perms {
+                push(&["--perms", "1777"]);
+            }
+            push(&["--tmpfs", tmp]);
+        }
+        push(&["--ro-bind", "/usr", "/usr"]);
         for dir in SYSTEM_DIRS {
             let path = Path::new(dir);
             match std::fs::read_link(path) {
@@ -382,18 +395,6 @@ impl Sandbox {
             let p = project.to_string_lossy();
             push(&["--ro-bind", &p, &p]);
         }
-        push(&["--proc", "/proc", "--dev", "/dev"]);
-        let size = LIMITS.tmpfs.to_string();
-        for tmp in ["/tmp", HOME] {
-            if self.sizes {
-                push(&["--size", &size]);
-            }
-            // Writable by the user the probe becomes.
-            if self.root && self.perms {
-                push(&["--perms", "1777"]);
-            }
-            push(&["--tmpfs", tmp]);
-        }
         if self.root {
             // Privileged bwrap makes the folders above a bind as closed as
             // the host's (/root is 0700): the user the probe becomes must
@@ -401,7 +402,11 @@ impl Sandbox {
             let mut bound: Vec<&Path> = vec![Path::new("/usr")];
             bound.extend(self.interpreter_dirs.iter().map(PathBuf::as_path));
             bound.extend(project);
-            for dir in parents_to_open(&bound) {
+            // (Not the tmpfs themselves: they stay open to all, 1777.)
+            for dir in parents_to_open(&bound)
+                .into_iter()
+                .filter(|d| d != Path::new("/tmp") && d != Path::new(HOME))
+            {
                 push(&["--chmod", "0755", &dir.to_string_lossy()]);
             }
         }
