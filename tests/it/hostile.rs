@@ -83,9 +83,11 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-/// (status, score, message) of each check of a learner, with the learner's
-/// project folder written as `PROJECT`.
-fn results(book: &Value, learner: &str, project: &Path) -> BTreeMap<String, (String, u64, String)> {
+/// (status, score, message) of each check of a learner, by id.
+type Results = BTreeMap<String, (String, u64, String)>;
+
+/// A learner's [`Results`], with the learner's project folder written as `PROJECT`.
+fn results(book: &Value, learner: &str, project: &Path) -> Results {
     let row = book["learners"]
         .as_array()
         .unwrap()
@@ -321,8 +323,8 @@ impl Arena {
 }
 
 /// The innocent learners graded alone, once for every test.
-fn baseline() -> &'static BTreeMap<&'static str, BTreeMap<String, (String, u64, String)>> {
-    static BASELINE: OnceLock<BTreeMap<&'static str, BTreeMap<String, (String, u64, String)>>> = OnceLock::new();
+fn baseline() -> &'static BTreeMap<&'static str, Results> {
+    static BASELINE: OnceLock<BTreeMap<&'static str, Results>> = OnceLock::new();
     BASELINE.get_or_init(|| {
         let a = Arena::new("baseline", None);
         let (out, book) = a.grade(a.instructor(), &[]);
