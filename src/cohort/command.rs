@@ -287,7 +287,7 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
         && let Err(u) = crate::checks::project::sandbox_ready(params.explicit("python").unwrap_or_default()).await
     {
         eprintln!(
-            "note: the checks that run learners' code (project.settings, project.static, project.deploy-check) are left out: {} {}",
+            "note: the checks that run learners' code (project.settings, project.static, project.deploy-check, and project.ebextensions' static mapping) are left out: {} {}",
             u.message(),
             u.hint()
         );
