@@ -213,7 +213,7 @@ def _eb(account: str, region: str, sgs: dict) -> None:
     eb = eb_backends[account][region]
     app = eb.create_application(c.EB_APP)
     env = eb.create_environment(app, environment_name=c.EB_ENV, stack_name=c.EB_STACK, tags={})
-    for s in p.eb_option_settings(account, sgs):
+    for s in p.eb_option_settings(account, sgs, region):
         env.option_settings[(s["Namespace"], s["OptionName"])] = s["Value"]
     env.platform_arn_value = None
 

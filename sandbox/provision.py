@@ -363,14 +363,16 @@ def provision_cache(account: str, sgs: dict) -> None:
 # ---- Elastic Beanstalk ----------------------------------------------------------
 
 
-def eb_option_settings(account: str, sgs: dict) -> list[dict]:
+def eb_option_settings(account: str, sgs: dict, region: str = c.REGION) -> list[dict]:
     """What `eb create ... --envvars ...` of the guide leaves: the environment
     properties it sets, under its names (the database's and the cache's
-    addresses are the sandbox servers', as the RDS and cache endpoints say),
-    the instance profile, the security group, single instance, the WSGIPath
-    of .ebextensions/django.config."""
+    addresses are the sandbox servers', as the RDS and cache endpoints say;
+    the account's media bucket in `region`), which a grader also gives a
+    learner's settings in place of its own variables; the instance profile,
+    the security group, single instance, the WSGIPath of
+    .ebextensions/django.config."""
     env_ns = "aws:elasticbeanstalk:application:environment"
-    props = c.lab_properties(account)
+    props = c.lab_properties(account, region)
     return [{"Namespace": env_ns, "OptionName": k, "Value": v} for k, v in props.items()] + [
         {
             "Namespace": "aws:autoscaling:launchconfiguration",

@@ -188,12 +188,12 @@ def secret(path: Path, nbytes: int = 32) -> str:
     return value
 
 
-def lab_properties(account: str = DEFAULT_ACCOUNT) -> dict:
+def lab_properties(account: str = DEFAULT_ACCOUNT, region: str = REGION) -> dict:
     """The environment properties the lab's `eb create --envvars` gives the
-    app, under the lab's names, with this sandbox's values for `account`:
-    what the learner's commands would produce here (the RDS and cache
-    endpoints moto reports, that account's bucket). tests/course holds the
-    names to the lab's own command."""
+    app, under the lab's names, with this sandbox's values for `account` in
+    `region`: what the learner's commands would produce here (the RDS and
+    cache endpoints moto reports, that account's bucket). tests/course holds
+    the names to the lab's own command."""
     return {
         "RDS_DB_NAME": DB_NAME,
         "RDS_USER_NAME": DB_USER,
@@ -201,8 +201,8 @@ def lab_properties(account: str = DEFAULT_ACCOUNT) -> dict:
         "RDS_HOSTNAME": "127.0.0.1",
         "RDS_PORT": MYSQL_PORT,
         "DJANGO_SECRET_KEY": secret(SECRET_KEY_FILE, 50),
-        "AWS_STORAGE_BUCKET_NAME": bucket_name(account),
-        "AWS_REGION": REGION,
+        "AWS_STORAGE_BUCKET_NAME": bucket_name(account, region),
+        "AWS_REGION": region,
         "CACHE_LOCATION": f"rediss://127.0.0.1:{REDIS_TLS_PORT}",
     }
 

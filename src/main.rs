@@ -2,6 +2,7 @@
 //! command. Everything else lives in the library.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use labcheck::checks::project::isolation::LearnerCode;
 use labcheck::course::Course;
 use labcheck::engine::{self, RunOptions, account::Account};
 use labcheck::params::Params;
@@ -301,6 +302,15 @@ struct CohortGradeArgs {
     /// could not be assumed, say); the rest come from the journal.
     #[arg(long, requires = "journal")]
     regrade_errors: bool,
+    /// Run learners' code (their settings, manage.py) without the sandbox.
+    /// By default the project checks run each learner's code in a
+    /// bubblewrap sandbox (no network, that learner's project alone and
+    /// read-only, limits on memory, processes, CPU time and file size,
+    /// nothing left running after); where it cannot be built, those checks
+    /// are left out with a note saying why. With this flag the code runs as
+    /// you, with your files and network: only for code you have read.
+    #[arg(long)]
+    trust_learner_code: bool,
     /// Grade one shard: the learners whose roster index mod N is I (I/N),
     /// or auto/N from AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX.
     #[arg(long, value_name = "I/N")]
@@ -356,6 +366,25 @@ struct CheckArgs {
     /// `--set cache_ca=FILE` when the cache uses a CA of its own.
     #[arg(long)]
     insecure: bool,
+    /// Grade a project that is not yours (a learner's clone, checked by a
+    /// TA): its code runs in a sandbox (bubblewrap: no network, a read-only
+    /// view of the project alone, a throwaway HOME and /tmp, limits on
+    /// memory, processes, CPU time and file size, nothing left running
+    /// after), with your Python (the python parameter, else $VIRTUAL_ENV,
+    /// else python3; never a .venv found in the project), and with the
+    /// project's own environment properties (.ebextensions, and its
+    /// Beanstalk environment's when AWS can be asked) instead of your
+    /// shell's variables. Where the sandbox cannot be built (no bwrap, user
+    /// namespaces off, not Linux), the checks that run its code are left
+    /// out and say why.
+    #[arg(long)]
+    untrusted: bool,
+    /// With --untrusted: run the project's code without the sandbox (still
+    /// with your Python and the project's variables only). Only for code
+    /// you have read, or where no sandbox can be built and you accept the
+    /// risk: the code then runs as you, with your files and network.
+    #[arg(long, requires = "untrusted")]
+    trust_learner_code: bool,
 }
 
 #[derive(Args)]
@@ -484,6 +513,13 @@ async fn check(common: &Common, args: &CheckArgs, color: bool) -> Result<u8, Fai
     let lab = course.lab(common.lab.as_deref()).map_err(Failure::usage)?;
     let selected = engine::select(lab, &args.names).map_err(Failure::usage)?;
     let account = connect(common, args.insecure).await?;
+    if args.untrusted {
+        account.set_learner_code(if args.trust_learner_code {
+            LearnerCode::Trusted
+        } else {
+            LearnerCode::Sandboxed
+        });
+    }
     let opts = labcheck::check::Options {
         selected,
         format: args.format,
@@ -660,6 +696,7 @@ async fn cohort(common: &Common, cmd: &CohortCommand) -> Result<u8, Failure> {
                     external_id: args.external_id.clone().filter(|x| !x.is_empty()),
                     inside: false,
                     reports: args.reports.clone(),
+                    trust_learner_code: args.trust_learner_code,
                 },
                 profile: common.profile.clone(),
                 region: common.region.clone(),

@@ -13,6 +13,14 @@ measured).
           calls in that learner's account. (More motos than cores still
           helps: fewer threads wait on each interpreter lock.)
 
+  cohort --projects
+          grade N learners (default 50) who each have a project_dir (a copy
+          of the sandbox's reference project), twice over in turn: with the
+          sandbox that runs each learner's code (bubblewrap) and with
+          --trust-learner-code (the same interpreter and variables, no
+          sandbox), the faster of two runs of each. Goal: the sandbox costs
+          <= 1.25x. Both give every learner the same results.
+
   lab     the whole lab for one account, the AWS steps alone, a sequential
           boto3 script making the same calls (scripts/bench-lib/sequential.py)
           and the floor (`manage.py check --deploy` in one interpreter), each
@@ -419,6 +427,67 @@ def bench_cohort(binary: str, learners: int, loop: int, latency: int, motos: int
     return 0
 
 
+def bench_projects(binary: str, learners: int) -> int:
+    env = sandbox_env()
+    first = 600000000000
+    log(f"provisioning {learners} learner accounts from {first}, each with a copy of the reference project")
+    subprocess.run(
+        [str(SANDBOX / "provision"), "--accounts", str(learners), "--first", str(first)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="labcheck-bench-") as tmp:
+        work = Path(tmp)
+        roster = work / "roster.csv"
+        with roster.open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["learner", "account", "region", "external_id", "project_dir"])
+            for i in range(learners):
+                project = work / "projects" / f"learner{i:05d}"
+                shutil.copytree(
+                    env["LABCHECK_PROJECT_DIR"], project, ignore=shutil.ignore_patterns("__pycache__")
+                )
+                w.writerow(
+                    [f"learner{i:05d}", f"{first + i:012d}", env["AWS_REGION"], "labcheck-sandbox", project]
+                )
+        modes = {"sandbox": [], "--trust-learner-code": ["--trust-learner-code"]}
+        walls: dict[str, list[float]] = {m: [] for m in modes}
+        results: dict[str, dict] = {}
+        for run in range(2):
+            for mode, extra in modes.items():
+                book = work / f"{run}-{mode.strip('-')}.json"
+                log(f"cohort grade, {mode}, run {run + 1} of 2")
+                wall, _rss, proc = timed(
+                    [binary, "cohort", "grade", str(roster), "--format", "json", "-o", str(book), *extra], env
+                )
+                if proc.returncode != 0:
+                    sys.stderr.write(proc.stderr.decode())
+                    raise SystemExit(f"cohort grade ({mode}) failed with exit {proc.returncode}")
+                walls[mode].append(wall)
+                results[mode] = {
+                    learner["learner"]: [
+                        (c["id"], c["status"]) for s in learner["report"]["steps"] for c in s["checks"]
+                    ]
+                    for learner in json.loads(book.read_text())["learners"]
+                }
+    sandboxed, trusted = min(walls["sandbox"]), min(walls["--trust-learner-code"])
+    ratio = sandboxed / trusted
+    same = results["sandbox"] == results["--trust-learner-code"]
+    rows = [
+        ("with the sandbox, wall", f"{sandboxed:.1f} s", "", None),
+        ("with --trust-learner-code, wall", f"{trusted:.1f} s", "", None),
+        ("the sandbox's cost", f"{ratio:.2f}x", "<= 1.25x", ratio <= 1.25),
+        ("every learner's results the same both ways", "yes" if same else "no", "yes", same),
+    ]
+    print(f"\nlabcheck projects benchmark: {learners} learners with project_dir, {os.cpu_count()} cores\n")
+    width = max(len(r[0]) for r in rows)
+    for name, value, goal, ok in rows:
+        mark = "" if ok is None else ("  ok" if ok else "  MISSED")
+        print(f"  {name:<{width}}  {value:>12}  {goal:>10}{mark}")
+    return 0
+
+
 def median_time(cmd: list, env: dict, runs: int, cwd=None, ok=(0,)) -> float:
     times = []
     for _ in range(runs):
@@ -513,7 +582,15 @@ def main() -> int:
     sub = ap.add_subparsers(dest="what", required=True)
     c = sub.add_parser("cohort", help="cohort grading of many learners")
     c.add_argument(
-        "--learners", type=int, default=1000, help="learners to provision and grade (default 1000)"
+        "--learners",
+        type=int,
+        default=None,
+        help="learners to provision and grade (default 1000; 50 with --projects)",
+    )
+    c.add_argument(
+        "--projects",
+        action="store_true",
+        help="learners with project_dir: the sandbox that runs their code against --trust-learner-code",
     )
     c.add_argument(
         "--loop",
@@ -540,7 +617,10 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if args.what == "cohort" and args.projects:
+        return bench_projects(args.bin, args.learners or 50)
     if args.what == "cohort":
+        args.learners = args.learners or 1000
         if not 1 <= args.motos <= args.learners:
             ap.error("--motos must be between 1 and --learners")
         return bench_cohort(args.bin, args.learners, args.loop, args.latency_ms, args.motos)

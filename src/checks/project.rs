@@ -1,23 +1,31 @@
-//! The `project` step: the learner's Django project, read from `project_dir`
-//! without calling AWS. The source bundle (`.ebextensions/`,
-//! `requirements.txt`, `Procfile`) and the Django project (`manage.py`) are
-//! found from there (`layout.rs`), each file graded where it is. One run of
-//! the learner's own Python (`probe.rs`, started by whichever check asks
-//! first) reads the effective settings with the settings module the
-//! environment would use, lists what collectstatic would gather, and runs
-//! Django's deployment checklist; the configuration files are parsed here.
+//! The `project` step: the learner's Django project, read from `project_dir`.
+//! The source bundle (`.ebextensions/`, `requirements.txt`, `Procfile`) and
+//! the Django project (`manage.py`) are found from there (`layout.rs`), each
+//! file graded where it is. One run of the project's Python (`probe.rs`,
+//! started by whichever check asks first) reads the effective settings with
+//! the settings module the environment would use, lists what collectstatic
+//! would gather, and runs Django's deployment checklist; the configuration
+//! files are parsed here. What that run reports is the project's word: the
+//! settings' own text (`static_reading.rs`) overrules it where it can see,
+//! and the checks that rest on it say so. Someone else's project (a
+//! cohort's, `check --untrusted`) runs in a sandbox (`isolation.rs`) with
+//! the grader's interpreter and the learner's environment properties only,
+//! read from `.ebextensions` and, when AWS can be asked, the Beanstalk
+//! environment (with `eb.envvars`' permission, DescribeConfigurationSettings).
 
 mod deploy;
 mod ebextensions;
 mod files;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod isolation;
 mod layout;
 mod probe;
 mod procfile;
 mod requirements;
 mod settings;
 mod static_files;
+mod static_reading;
 
 pub use requirements::pinned_version;
 
@@ -142,9 +150,36 @@ pub struct Python {
 
 /// The `python` parameter if set; else the active virtualenv; else a
 /// `.venv` or `venv` folder in the Django folder or the bundle root; else
-/// `python3` from PATH.
+/// `python3` from PATH. For someone else's code, the grader's alone: the
+/// parameter unless a roster row set it, the virtualenv, `python3`.
 fn resolve_python(acc: &Account, folders: &[&Path]) -> Python {
+    if acc.learner_code().is_someone_elses() {
+        let from_roster = matches!(acc.param_source("python"), Some(crate::params::Source::Roster { .. }));
+        let param = if from_roster {
+            String::new()
+        } else {
+            acc.param("python")
+        };
+        return resolve_python_from(&param, std::env::var_os("VIRTUAL_ENV"), &[]);
+    }
     resolve_python_from(&acc.param("python"), std::env::var_os("VIRTUAL_ENV"), folders)
+}
+
+/// Whether someone else's code can run in the sandbox with the grader's
+/// Python (the `python` parameter as the grader gave it, else
+/// `$VIRTUAL_ENV`, else `python3`), and if not, why.
+pub async fn sandbox_ready(python_param: &str) -> Result<(), isolation::Unavailable> {
+    let python = resolve_python_from(python_param, std::env::var_os("VIRTUAL_ENV"), &[]);
+    isolation::sandbox_for(&python.program).await.map(|_| ())
+}
+
+/// A virtual environment the project carries (`.venv`, `venv`), which is
+/// never run for someone else's code.
+fn project_venv(folders: &[&Path]) -> Option<PathBuf> {
+    folders
+        .iter()
+        .flat_map(|f| [f.join(".venv"), f.join("venv")])
+        .find(|v| v.join("bin/python").symlink_metadata().is_ok())
 }
 
 fn resolve_python_from(param: &str, virtual_env: Option<std::ffi::OsString>, folders: &[&Path]) -> Python {
@@ -188,20 +223,52 @@ fn resolve_python_from(param: &str, virtual_env: Option<std::ffi::OsString>, fol
     }
 }
 
-/// Runs the learner's Python in `dir` with labcheck's own environment (the
-/// settings read it) plus `env`, killing it and its children when it
-/// outlives `limit`, prints too much, or the check is dropped.
+/// How the project's Python is started.
+#[derive(Clone, Copy)]
+enum Launch<'a> {
+    /// With labcheck's own environment (the learner's shell) plus `env`.
+    Inherit,
+    /// With `env` alone, and the limits of [`isolation::LIMITS`] (someone
+    /// else's code, trusted by the grader).
+    Cleared,
+    /// With `env` alone, in the sandbox, seeing `project` (read-only).
+    Sandboxed {
+        sandbox: &'a isolation::Sandbox,
+        project: &'a Path,
+    },
+}
+
+/// Runs the project's Python in `dir` with `env`, as `launch` says, killing
+/// it and its children when it outlives `limit`, prints too much, or the
+/// check is dropped.
 async fn run_python(
     python: &Python,
     dir: &Path,
     args: &[&str],
     env: &[(String, String)],
     limit: Duration,
+    launch: Launch<'_>,
 ) -> Result<Ran, RunError> {
-    let mut cmd = tokio::process::Command::new(&python.program);
-    cmd.args(args)
-        .current_dir(dir)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    let mut cmd = match launch {
+        Launch::Sandboxed { sandbox, project } => sandbox.command(Some(project), dir, args),
+        Launch::Inherit | Launch::Cleared => {
+            let mut cmd = tokio::process::Command::new(&python.program);
+            cmd.args(args).current_dir(dir);
+            cmd
+        }
+    };
+    match launch {
+        Launch::Inherit => {}
+        Launch::Cleared => {
+            let path = std::env::var("PATH").unwrap_or_default();
+            cmd.env_clear().envs(isolation::base_env(path));
+            isolation::limit(&mut cmd);
+        }
+        Launch::Sandboxed { sandbox, .. } => {
+            cmd.env_clear().envs(sandbox.base_env());
+        }
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         // Leave no __pycache__ folders behind in the learner's project.
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONIOENCODING", "utf-8")
@@ -211,18 +278,22 @@ async fn run_python(
 }
 
 /// Something that kept a check from grading the project as it should: the
-/// learner's project (`fail`) or the environment labcheck runs in (`error`,
-/// "could not be checked", with the fix).
+/// learner's project (`fail`), the environment labcheck runs in (`error`,
+/// "could not be checked", with the fix), or a sandbox that cannot be built
+/// here for someone else's code (`ungraded`: left out, with the fix).
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Trouble {
     Fail { message: String, hint: String },
     Error { message: String, hint: String },
+    Ungraded { message: String, hint: String },
 }
 
 impl Trouble {
     fn message(&self) -> &str {
         match self {
-            Trouble::Fail { message, .. } | Trouble::Error { message, .. } => message,
+            Trouble::Fail { message, .. } | Trouble::Error { message, .. } | Trouble::Ungraded { message, .. } => {
+                message
+            }
         }
     }
 
@@ -230,6 +301,7 @@ impl Trouble {
         let (o, hint) = match self {
             Trouble::Fail { message, hint } => (Outcome::fail(message), hint),
             Trouble::Error { message, hint } => (Outcome::error(message), hint),
+            Trouble::Ungraded { message, hint } => (Outcome::ungraded(message), hint),
         };
         if hint.is_empty() { o } else { o.hint(hint) }
     }
@@ -288,7 +360,15 @@ mod tests {
         };
         let script = format!("sleep 30 & echo $! > {}; wait", pid_file.display());
         let started = std::time::Instant::now();
-        let result = run_python(&sh, dir.path(), &["-c", &script], &[], Duration::from_millis(500)).await;
+        let result = run_python(
+            &sh,
+            dir.path(),
+            &["-c", &script],
+            &[],
+            Duration::from_millis(500),
+            Launch::Inherit,
+        )
+        .await;
         assert!(matches!(result, Err(RunError::TimedOut)), "{result:?}");
         assert!(started.elapsed() < Duration::from_secs(10));
         let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
@@ -311,6 +391,7 @@ mod tests {
             &["-c", "echo out $LABCHECK_T; echo err >&2; exit 3"],
             &[("LABCHECK_T".into(), "t".into())],
             Duration::from_secs(5),
+            Launch::Inherit,
         )
         .await
         .unwrap();
@@ -323,7 +404,7 @@ mod tests {
             source: "PATH",
         };
         assert!(matches!(
-            run_python(&missing, dir.path(), &[], &[], Duration::from_secs(5)).await,
+            run_python(&missing, dir.path(), &[], &[], Duration::from_secs(5), Launch::Inherit).await,
             Err(RunError::NotFound(_))
         ));
     }

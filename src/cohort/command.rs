@@ -282,6 +282,16 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
         );
     }
 
+    if !s.opts.trust_learner_code
+        && todo.iter().any(|l| l.project_dir.is_some())
+        && let Err(u) = crate::checks::project::sandbox_ready(params.explicit("python").unwrap_or_default()).await
+    {
+        eprintln!(
+            "note: the checks that run learners' code (project.settings, project.static, project.deploy-check, and project.ebextensions' static mapping) are left out: {} {}",
+            u.message(),
+            u.hint()
+        );
+    }
     let grader = Arc::new(Grader::new(
         lab.clone(),
         sdk,

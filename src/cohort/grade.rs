@@ -10,6 +10,7 @@ use super::gradebook::{GRADED, LearnerResult, now};
 use super::roster::Entry;
 use crate::aws::{AwsError, AwsErrorKind};
 use crate::checks::CheckKind;
+use crate::checks::project::isolation::LearnerCode;
 use crate::course::lab::{CheckSpec, Lab};
 use crate::engine::account::{Account, Known};
 use crate::engine::{self, RunOptions, Ungradable};
@@ -47,6 +48,8 @@ pub struct Options {
     pub inside: bool,
     /// Folder of learners' own reports (`LEARNER.json`).
     pub reports: Option<PathBuf>,
+    /// Run learners' code without the sandbox (`--trust-learner-code`).
+    pub trust_learner_code: bool,
 }
 
 /// What every learner's grading shares.
@@ -211,6 +214,11 @@ impl Grader {
         });
         account.add_secret(creds.secret_access_key());
         account.add_secret(creds.session_token());
+        account.set_learner_code(if self.opts.trust_learner_code {
+            LearnerCode::Trusted
+        } else {
+            LearnerCode::Sandboxed
+        });
         let account = Arc::new(account);
         let selected = engine::select(&self.lab, &[]).unwrap_or_default();
         let run = RunOptions {
@@ -273,10 +281,19 @@ fn not_graded_note(report: &Report, lab: &Lab) -> Option<String> {
             "{data_plane} checks {NOT_REACHABLE} (cache and database connections)"
         ));
     }
-    if ungraded.len() > data_plane {
+    let no_sandbox = ungraded
+        .iter()
+        .filter(|c| c.message.starts_with(crate::checks::project::isolation::NO_SANDBOX))
+        .count();
+    if ungraded.len() > data_plane + no_sandbox {
         parts.push(format!(
             "{} that need the learner's project",
-            ungraded.len() - data_plane
+            ungraded.len() - data_plane - no_sandbox
+        ));
+    }
+    if no_sandbox > 0 {
+        parts.push(format!(
+            "{no_sandbox} that run the learner's code, for want of a sandbox here (their messages say why; --trust-learner-code runs them without one)"
         ));
     }
     Some(format!("left out of max_score: {}", parts.join(", ")))

@@ -5,7 +5,7 @@
 
 use super::gradebook::{Gradebook, LearnerResult};
 use crate::report::html::{badge, check_block, escape, page};
-use crate::report::{Report, Status, StepReport};
+use crate::report::{Basis, Report, Status, StepReport};
 use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
 use std::fmt::Write;
 use std::time::Duration;
@@ -91,7 +91,23 @@ fn notes(l: &LearnerResult) -> String {
     if !l.self_reported.is_empty() {
         notes.insert(0, format!("self-reported: {}", l.self_reported.join(", ")));
     }
+    if let Some(note) = on_the_codes_word(l) {
+        notes.push(note);
+    }
     notes.join("; ")
+}
+
+/// The checks a learner passed on what their own code reported when the
+/// grader ran it (the report's `basis`): its word, not a proof.
+fn on_the_codes_word(l: &LearnerResult) -> Option<String> {
+    let ids: Vec<&str> = l
+        .report
+        .as_ref()?
+        .checks()
+        .filter(|c| c.status == Status::Pass && c.basis == Some(Basis::LearnerCode))
+        .map(|c| c.id.as_str())
+        .collect();
+    (!ids.is_empty()).then(|| format!("passed on what the learner's code reported: {}", ids.join(", ")))
 }
 
 /// One test suite per learner, one test case per check; a learner who could
@@ -114,6 +130,9 @@ pub fn junit(book: &Gradebook) -> String {
                     let mut case = TestCase::new(check.id.clone(), status);
                     case.set_classname(format!("{}.{}", l.learner, check.id.split('.').next().unwrap_or("")));
                     case.set_time(Duration::from_millis(check.duration_ms));
+                    if let Some(basis) = check.basis {
+                        case.add_property(("basis", basis.as_str()));
+                    }
                     suite.add_test_case(case);
                 }
             }
@@ -372,6 +391,27 @@ mod tests {
         let html = html(&g);
         assert_eq!(html.matches("nothing in this step was graded").count(), 1, "{html}");
         assert!(html.contains(">2/8</td>"), "ada's cell");
+    }
+
+    #[test]
+    fn a_pass_on_the_learners_code_is_marked_in_every_format() {
+        let mut g = book();
+        let report = g.learners[0].report.as_mut().unwrap();
+        let bucket = report.steps[0].checks.iter_mut().find(|c| c.id == "s3.bucket").unwrap();
+        bucket.basis = Some(Basis::LearnerCode);
+        let mark = "passed on what the learner's code reported: s3.bucket";
+        let text = csv(&g);
+        let ada = text.lines().find(|l| l.starts_with("ada,")).unwrap();
+        assert!(ada.ends_with(mark), "{ada}");
+        assert_eq!(text.matches(mark).count(), 1, "{text}");
+        assert!(html(&g).contains(&escape(mark)));
+        assert!(json(&g).contains("\"basis\": \"learner-code\""));
+        let xml = junit(&g);
+        assert_eq!(
+            xml.matches("<property name=\"basis\" value=\"learner-code\"").count(),
+            1,
+            "{xml}"
+        );
     }
 
     #[test]

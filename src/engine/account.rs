@@ -12,6 +12,7 @@
 
 use super::memo::Memo;
 use crate::aws::{self, ConnectError};
+use crate::checks::project::isolation::LearnerCode;
 use crate::params::{Params, Source};
 use crate::redact::Redactor;
 use aws_config::SdkConfig;
@@ -68,6 +69,7 @@ pub struct Account {
     /// Whether AWS can be called: the short reason and the full advice.
     ready: OnceCell<Result<(), (String, String)>>,
     identity: OnceCell<Result<Known, String>>,
+    learner_code: std::sync::OnceLock<LearnerCode>,
 }
 
 impl Account {
@@ -102,7 +104,19 @@ impl Account {
             redactor: RwLock::new(redactor),
             ready: OnceCell::new(),
             identity: OnceCell::new(),
+            learner_code: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Says whose code the project checks run (a cohort's or a TA's run
+    /// grades someone else's project); set once, before the checks run.
+    pub fn set_learner_code(&self, code: LearnerCode) {
+        let _ = self.learner_code.set(code);
+    }
+
+    /// Whose code the project checks run: the learner's own unless said.
+    pub fn learner_code(&self) -> LearnerCode {
+        self.learner_code.get().copied().unwrap_or_default()
     }
 
     /// Records who the credentials belong to, when the caller already knows
@@ -213,6 +227,11 @@ impl Account {
             .get(name)
             .unwrap_or_default()
             .to_string()
+    }
+
+    /// Where a parameter's value came from (None when it has none).
+    pub fn param_source(&self, name: &str) -> Option<Source> {
+        self.params.read().expect("params lock").source(name).cloned()
     }
 
     /// Whether the learner chose this parameter's value (not a default).

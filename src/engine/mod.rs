@@ -210,6 +210,7 @@ fn check_report(spec: &CheckSpec, ran: &Ran, account: &Account) -> CheckReport {
         ungraded: ran.outcome.ungraded,
         transient: ran.outcome.transient,
         denied: ran.outcome.denied,
+        basis: ran.outcome.basis,
     }
 }
 

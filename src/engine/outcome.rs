@@ -2,7 +2,7 @@
 //! evidence) or an error that kept it from deciding.
 
 use crate::aws::AwsError;
-use crate::report::Status;
+use crate::report::{Basis, Status};
 use serde_json::Value;
 
 /// The verdict of one check that ran to the end.
@@ -27,6 +27,9 @@ pub struct Outcome {
     /// An error because AWS refused the call (the credentials lack the
     /// permission), as the AWS error's kind says.
     pub denied: bool,
+    /// What the verdict rests on, when not labcheck's own reading (the
+    /// report's `basis`).
+    pub basis: Option<Basis>,
 }
 
 impl Outcome {
@@ -40,6 +43,7 @@ impl Outcome {
             ungraded: false,
             transient: false,
             denied: false,
+            basis: None,
         }
     }
 
@@ -81,6 +85,12 @@ impl Outcome {
     /// Sets a fix for this particular failure.
     pub fn fix(mut self, fix: impl Into<String>) -> Self {
         self.fix = Some(fix.into());
+        self
+    }
+
+    /// Says what the verdict rests on.
+    pub fn basis(mut self, basis: Basis) -> Self {
+        self.basis = Some(basis);
         self
     }
 

@@ -119,6 +119,30 @@ pub struct CheckReport {
     /// lack the permission (`labcheck policy` lists what they need).
     #[serde(default, skip_serializing_if = "is_false")]
     pub denied: bool,
+    /// What the verdict rests on, when it is not labcheck's own reading:
+    /// `"learner-code"` when it comes from running the learner's project
+    /// (its settings, its checks), which reports what it chooses to. Absent
+    /// otherwise (AWS's answers, the files as written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<Basis>,
+}
+
+/// What a check's verdict rests on (see [`CheckReport::basis`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Basis {
+    /// What the learner's own code reported when labcheck ran it: its word,
+    /// not a proof (a project can print what it likes).
+    LearnerCode,
+}
+
+impl Basis {
+    /// The name used in JSON and gradebooks.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::LearnerCode => "learner-code",
+        }
+    }
 }
 
 fn is_false(b: &bool) -> bool {
@@ -275,6 +299,7 @@ pub(crate) mod sample {
             ungraded: false,
             transient: false,
             denied: message.starts_with("AccessDenied"),
+            basis: None,
         };
         let mut r = Report {
             schema: SCHEMA.into(),

@@ -11,6 +11,7 @@ mod cohort;
 mod course;
 mod eb_step;
 mod hardening;
+mod hostile;
 mod learner_loop;
 mod packaging;
 mod project_step;

@@ -116,7 +116,12 @@ fn fix_for(p: &Probe) -> String {
 }
 
 pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
-    let p = match probe(&acc).await {
+    let outcome = judge(&acc).await?;
+    Ok(super::probe::on_its_word(&acc, outcome).await)
+}
+
+async fn judge(acc: &Account) -> CheckResult {
+    let p = match probe(acc).await {
         Ok(p) => p,
         Err(t) => return Ok(t.outcome()),
     };

@@ -848,11 +848,19 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
         c.files.join(", ")
     };
     match stat {
-        Ok(Some(stat)) => Ok(Outcome::pass(format!(
-            "{files}: {} names a module of the bundle; static files: {stat}{where_}{noted}",
-            start.unwrap_or_default()
-        ))
-        .evidence(ev)),
+        // The static mapping was compared with STATIC_ROOT as the project's
+        // code reported it.
+        Ok(Some(stat)) => Ok(super::probe::on_its_word(
+            &acc,
+            Outcome::pass(format!(
+                "{files}: {} names a module of the bundle; static files: {stat}{where_}{noted}",
+                start.unwrap_or_default()
+            ))
+            .evidence(ev),
+        )
+        .await),
+        // Someone else's code, and no sandbox here to run it in.
+        _ if let Err(t @ super::Trouble::Ungraded { .. }) = &probed => Ok(t.outcome()),
         _ => {
             // The settings could not be read: the mapping cannot be compared
             // with STATIC_ROOT.

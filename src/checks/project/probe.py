@@ -14,23 +14,75 @@ environment would use. It sets Django up once and prints one JSON line
 
 Every part is guarded: when one fails, the others still report, and the
 failure is described by its exception, the file and line in the project
-where it happened, and the module that was missing, if any.
+where it happened, and the module that was missing, if any. What this
+process prints is the project's word all the same (its code runs here, and
+can print what it likes): labcheck says so next to each verdict made from it.
 
 The syntax stays within Python 2.7 and 3.5, so that projects on Django 1.11
 can be read too. Logging is not configured (Django's LOGGING could open
-files), and no bytecode is written (PYTHONDONTWRITEBYTECODE).
+files), and no bytecode is written.
+
+For someone else's project labcheck starts the interpreter with -E -S (no
+PYTHON* variable, no site) and hands this probe, through LABCHECK_PROBE_*
+variables, what to set up before any of the project can be imported: the
+sandbox's process limit, the user to become (when labcheck runs as root),
+and the project's import path; then the probe loads site itself. So nothing
+in the project (a json.py beside manage.py, a sitecustomize.py on the path)
+runs before that: the folder Python puts first on sys.path is taken off
+until then, and nothing but the standard library is imported before it.
 """
 
-from __future__ import print_function
-
-import ast
-import json
-import os
-import re
 import sys
-import traceback
 
-MARKER = "LABCHECK-PROBE "
+# The current folder (the project's) leaves the import path until the
+# project may run: see above.
+while "" in sys.path:
+    sys.path.remove("")
+
+import os  # noqa: E402 - only after the path is safe
+
+# labcheck hands the probe a nonce for its marker, and for someone else's
+# project how to set itself up; all leave the environment before the
+# project's code runs.
+NONCE = os.environ.pop("LABCHECK_PROBE_NONCE", "")
+MAX_PROCESSES = os.environ.pop("LABCHECK_PROBE_MAX_PROCESSES", "")
+RUN_AS = os.environ.pop("LABCHECK_PROBE_USER", "")
+IMPORT_PATH = os.environ.pop("LABCHECK_PROBE_PATH", "")
+
+
+def isolate():
+    """The process limit (counted per user), then the user of the run's own
+    (root is exempt from that limit), then the project's import path and
+    site, as the interpreter would have loaded them."""
+    if MAX_PROCESSES:
+        import resource
+
+        n = int(MAX_PROCESSES)
+        resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
+    if RUN_AS:
+        uid = int(RUN_AS)
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    if sys.flags.no_site:
+        sys.dont_write_bytecode = True
+        sys.path[0:0] = [p for p in IMPORT_PATH.split(os.pathsep) if p]
+        import site
+
+        site.main()
+        import warnings
+
+        warnings.simplefilter("ignore")
+
+
+isolate()
+
+import ast  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+import traceback  # noqa: E402
+
+MARKER = "LABCHECK-PROBE " + (NONCE + " " if NONCE else "")
 MAX_STATIC_FILES = 50000
 CWD = os.path.abspath(os.getcwd())
 OUT = {"cwd": CWD, "python_version": sys.version.split()[0]}
@@ -461,3 +513,7 @@ if __name__ == "__main__":
         OUT["probe_error"] = failure(e)
     sys.stdout.write("\n" + MARKER + json.dumps(OUT, default=text) + "\n")
     sys.stdout.flush()
+    sys.stderr.flush()
+    # Nothing of the project's runs after the report (its atexit handlers,
+    # its threads' last words).
+    os._exit(0)

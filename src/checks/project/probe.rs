@@ -11,10 +11,15 @@
 
 use super::ebextensions::{ENV_NS, configs};
 use super::files::{MAX_FILE, read_text};
+use super::isolation::{self, LearnerCode};
 use super::layout::{Layout, layout, skipped_dir};
-use super::{PYTHON_TIMEOUT, Python, Trouble, VENV_HINT, absolute, resolve_python, run_python, shown};
+use super::{
+    Launch, PYTHON_TIMEOUT, Python, Trouble, VENV_HINT, absolute, project_venv, resolve_python, run_python, shown,
+};
 use crate::checks::process::RunError;
 use crate::engine::account::Account;
+use crate::engine::outcome::Outcome;
+use crate::report::Basis;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -23,8 +28,8 @@ use std::sync::{Arc, LazyLock};
 
 /// The probe itself (linted with ruff; see scripts/test).
 const PROBE_PY: &str = include_str!("probe.py");
-/// The marker in front of the probe's JSON line, so that whatever the
-/// project prints itself is ignored.
+/// The marker in front of the probe's JSON line (followed by the run's
+/// nonce), so that whatever the project prints itself is ignored.
 const MARKER: &str = "LABCHECK-PROBE ";
 
 /// An exception in the learner's Python, as the probe describes it.
@@ -199,36 +204,186 @@ pub(super) fn settings_module(
     })
 }
 
+/// What the one run of the project's Python gave.
+#[derive(Clone, Debug)]
+struct Probed {
+    result: Result<Arc<Probe>, Trouble>,
+    /// The project's code ran: what it reported is its word.
+    ran: bool,
+    /// The settings module the environment would use, found without
+    /// running anything.
+    module: Option<SettingsModule>,
+}
+
 /// The memo's key for [`probe`].
 #[derive(PartialEq, Eq, Hash)]
 struct TheProbe;
 impl crate::engine::memo::MemoKey for TheProbe {
-    type Value = Result<Arc<Probe>, Trouble>;
+    type Value = Probed;
+}
+
+async fn probed(acc: &Account) -> Probed {
+    acc.memo.once(TheProbe, || run(acc)).await
 }
 
 /// The run's probe, made once. Err when it could not run at all.
 pub(super) async fn probe(acc: &Account) -> Result<Arc<Probe>, Trouble> {
-    acc.memo.once(TheProbe, || run(acc)).await
+    probed(acc).await.result
 }
 
-async fn run(acc: &Account) -> Result<Arc<Probe>, Trouble> {
+/// The settings module the environment would use, as found without running
+/// the project (its code may say another).
+pub(super) async fn static_module(acc: &Account) -> Option<SettingsModule> {
+    probed(acc).await.module
+}
+
+/// Marks `outcome` as resting on what the project's code reported, when
+/// that code ran (a verdict of the files alone, or a check left out, is not).
+pub(super) async fn on_its_word(acc: &Account, outcome: Outcome) -> Outcome {
+    let ran = probed(acc).await.ran;
+    if ran && !outcome.ungraded && outcome.basis.is_none() {
+        outcome.basis(Basis::LearnerCode)
+    } else {
+        outcome
+    }
+}
+
+/// The environment properties the project's code is given, and what was
+/// left out of them.
+#[derive(Debug, Default)]
+struct Given {
+    /// Name and value of each property, in order.
+    env: Vec<(String, String)>,
+    /// Where each came from, for the evidence (`.ebextensions/x.config:3`).
+    names: Vec<String>,
+    /// Properties refused: they change how Python or the loader starts.
+    refused: Vec<String>,
+    /// `DJANGO_SETTINGS_MODULE` among them, and where it was set.
+    module: Option<(String, String)>,
+}
+
+/// Where the Beanstalk environment's own properties are said to come from.
+const FROM_BEANSTALK: &str = "the Beanstalk environment's properties";
+
+impl Given {
+    fn add(&mut self, name: &str, value: &str, at: String, someone_elses: bool) {
+        if name.is_empty()
+            || name.contains('=')
+            || name.contains('\0')
+            || value.contains('\0')
+            // A dynamic reference (`{{resolve:ssm:NAME}}`) is resolved by
+            // CloudFormation on deployment: its text is not the value the
+            // settings get, so they read the variable as they do here.
+            || value.trim_start().starts_with("{{resolve:")
+        {
+            return;
+        }
+        if name == "DJANGO_SETTINGS_MODULE" {
+            self.module = Some((value.to_string(), at));
+            return;
+        }
+        if name == "PYTHONPATH" {
+            return; // made below from the bundle's folders
+        }
+        if someone_elses && isolation::refused_property(name) {
+            if !self.refused.iter().any(|r| r.starts_with(&format!("{name} "))) {
+                self.refused.push(format!("{name} ({at})"));
+            }
+            return;
+        }
+        self.env.retain(|(n, _)| n != name);
+        self.names.retain(|n| n != name);
+        self.env.push((name.to_string(), value.to_string()));
+        self.names.push(name.to_string());
+    }
+}
+
+/// The properties from `.ebextensions`; for someone else's project, the
+/// Beanstalk environment's own on top (they win there, as on AWS), and
+/// never a variable of labcheck's; for the learner's own, those their shell
+/// does not set already.
+async fn given(acc: &Account, c: &super::ebextensions::Configs) -> Given {
+    let someone_elses = acc.learner_code().is_someone_elses();
+    let mut g = Given::default();
+    for p in c.env() {
+        if !someone_elses && std::env::var_os(&p.name).is_some() && p.name != "DJANGO_SETTINGS_MODULE" {
+            continue;
+        }
+        g.add(&p.name, &p.value, p.at(), someone_elses);
+    }
+    if someone_elses && acc.aws_ready().await.is_ok() {
+        match crate::checks::eb::option_settings(acc).await {
+            Ok(settings) => {
+                for o in settings.iter().filter(|o| o.namespace == ENV_NS) {
+                    g.add(&o.name, &o.value, FROM_BEANSTALK.into(), true);
+                }
+            }
+            Err(e) => acc.note(format!(
+                "the Beanstalk environment's properties could not be read ({e}): the project's settings ran with those of .ebextensions only"
+            )),
+        }
+    }
+    for (name, value) in &g.env {
+        if secret_property(name, value) {
+            acc.add_secret(value);
+        }
+    }
+    if !g.refused.is_empty() {
+        acc.note(format!(
+            "environment properties not given to the project's code, since they change how Python or the loader starts: {}",
+            g.refused.join(", ")
+        ));
+    }
+    g
+}
+
+/// A property whose value must never be shown.
+fn secret_property(name: &str, value: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    ["PASSWORD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "DATABASE_URL"]
+        .iter()
+        .any(|w| n.contains(w))
+        || (value.contains("://") && value.contains('@'))
+}
+
+async fn run(acc: &Account) -> Probed {
+    let mut module = None;
+    let (result, ran) = run_once(acc, &mut module).await;
+    Probed { result, ran, module }
+}
+
+async fn run_once(acc: &Account, module_found: &mut Option<SettingsModule>) -> (Result<Arc<Probe>, Trouble>, bool) {
     let l = layout(acc).await;
     if !l.given.is_dir() {
-        return Err(Trouble::Fail {
+        let t = Trouble::Fail {
             message: format!("project_dir {} is not a folder", l.given.display()),
             hint: "Run labcheck from your Django project folder (the one that holds manage.py), or point it there with --set project_dir=PATH.".into(),
-        });
+        };
+        return (Err(t), false);
     }
     let Some(django) = l.django.clone() else {
         let (message, hint) = l.no_django();
-        return Err(Trouble::Fail { message, hint });
+        return (Err(Trouble::Fail { message, hint }), false);
     };
+    let code = acc.learner_code();
+    let someone_elses = code.is_someone_elses();
     let c = configs(acc).await;
+    let given = given(acc, &c).await;
+    let module_property = given.module.as_ref().map(|(v, at)| {
+        let at = if at == FROM_BEANSTALK {
+            FROM_BEANSTALK.to_string()
+        } else {
+            format!("{at}, an environment property")
+        };
+        (v.as_str(), at)
+    });
+    let shell_module = (!someone_elses)
+        .then(|| std::env::var("DJANGO_SETTINGS_MODULE").ok())
+        .flatten();
     let mut module = settings_module(
         &django,
-        c.last(ENV_NS, "DJANGO_SETTINGS_MODULE")
-            .map(|s| (s.value.as_str(), s.at())),
-        std::env::var("DJANGO_SETTINGS_MODULE").ok(),
+        module_property,
+        shell_module,
         super::ebextensions::wsgi_file(&l, &c),
     );
     // Name manage.py from the bundle root, as the other files are named.
@@ -237,27 +392,30 @@ async fn run(acc: &Account) -> Result<Arc<Probe>, Trouble> {
     {
         m.from = format!("{d}/manage.py");
     }
+    module_found.clone_from(&module);
     let python = resolve_python(acc, &[&django, &l.bundle]);
-
-    let mut env: Vec<(String, String)> = Vec::new();
-    let mut from_eb = Vec::new();
-    for p in c.env() {
-        if matches!(p.name.as_str(), "DJANGO_SETTINGS_MODULE" | "PYTHONPATH")
-            || std::env::var_os(&p.name).is_some()
-            || p.name.is_empty()
-            || p.name.contains('=')
-            || p.name.contains('\0')
-            || p.value.contains('\0')
-            // A dynamic reference (`{{resolve:ssm:NAME}}`) is resolved by
-            // CloudFormation on deployment: its text is not the value the
-            // settings get, so they read the variable as they do here.
-            || p.value.trim_start().starts_with("{{resolve:")
-        {
-            continue;
-        }
-        env.push((p.name.clone(), p.value.clone()));
-        from_eb.push(p.name.clone());
+    if someone_elses && let Some(venv) = project_venv(&[&django, &l.bundle]) {
+        acc.note(format!(
+            "the project's own {} is not run: someone else's project runs with the grader's Python ({})",
+            shown(&venv, &l.bundle),
+            python.program.display()
+        ));
     }
+    let sandbox = match code {
+        LearnerCode::Sandboxed => match isolation::sandbox_for(&python.program).await {
+            Ok(s) => Some(s),
+            Err(u) => {
+                let t = Trouble::Ungraded {
+                    message: u.message(),
+                    hint: u.hint(),
+                };
+                return (Err(t), false);
+            }
+        },
+        _ => None,
+    };
+
+    let mut env = given.env;
     let mut path: Vec<String> = c
         .python_path()
         .iter()
@@ -269,36 +427,66 @@ async fn run(acc: &Account) -> Result<Arc<Probe>, Trouble> {
     if l.split() {
         path.push(l.bundle.display().to_string());
     }
-    if !path.is_empty() {
+    if someone_elses {
+        // Started with -E -S: the probe sets the path up itself, once it
+        // has dropped what it must (see probe.py).
+        env.push((PATH_VAR.into(), path.join(":")));
+    } else if !path.is_empty() {
         path.extend(std::env::var("PYTHONPATH").ok().filter(|p| !p.is_empty()));
         env.push(("PYTHONPATH".into(), path.join(":")));
     }
     if let Some(m) = &module {
         env.push(("DJANGO_SETTINGS_MODULE".into(), m.name.clone()));
     }
+    // The marker the probe's own line carries: the project cannot print it
+    // by chance, nor by copying a line of an earlier run.
+    let nonce = nonce();
+    env.push((NONCE_VAR.into(), nonce.clone()));
+    if let Some(sandbox) = &sandbox {
+        env.push((PROCESSES_VAR.into(), isolation::LIMITS.processes.to_string()));
+        if let Some(uid) = sandbox.probe_user() {
+            env.push((USER_VAR.into(), uid.to_string()));
+        }
+    }
+    let marker = format!("{MARKER}{nonce} ");
     let reqs = super::requirements::quick(&l.bundle);
     let pinned_django = reqs.iter().find(|r| r.name == "django").and_then(|r| r.pinned.clone());
     let requirements = reqs.into_iter().map(|r| r.name).collect();
 
-    let ran = run_python(&python, &django, &["-c", PROBE_PY], &env, PYTHON_TIMEOUT).await;
+    let launch = match (&sandbox, code) {
+        (Some(sandbox), _) => Launch::Sandboxed {
+            sandbox,
+            project: &l.bundle,
+        },
+        (None, LearnerCode::Own) => Launch::Inherit,
+        (None, _) => Launch::Cleared,
+    };
+    let args: &[&str] = if someone_elses {
+        &["-E", "-S", "-c", PROBE_PY]
+    } else {
+        &["-c", PROBE_PY]
+    };
+    let ran = run_python(&python, &django, args, &env, PYTHON_TIMEOUT, launch).await;
     let what = "running the project's Python";
     let program = python.program.display();
     let ran = match ran {
         Ok(ran) => ran,
         Err(RunError::NotFound(e)) => {
-            return Err(Trouble::Error {
+            let t = Trouble::Error {
                 message: format!("cannot run Python {program} (from {}): {e}", python.source),
                 hint: VENV_HINT.into(),
-            });
+            };
+            return (Err(t), false);
         }
         Err(RunError::Other(e)) => {
-            return Err(Trouble::Error {
+            let t = Trouble::Error {
                 message: format!("cannot run {program}: {e}"),
                 hint: VENV_HINT.into(),
-            });
+            };
+            return (Err(t), false);
         }
         Err(RunError::TimedOut) => {
-            return Err(Trouble::Error {
+            let t = Trouble::Error {
                 message: format!(
                     "the project's Python (reading the settings, listing the static files, check --deploy) did not finish within {} s and was stopped",
                     PYTHON_TIMEOUT.as_secs()
@@ -307,18 +495,20 @@ async fn run(acc: &Account) -> Result<Arc<Probe>, Trouble> {
                     "Run python manage.py check --deploy in {} to see where it hangs: settings that connect to a server when they are imported are a common cause.",
                     django.display()
                 ),
-            });
+            };
+            return (Err(t), true);
         }
     };
-    let Some(line) = ran.stdout.lines().rev().find_map(|l| l.strip_prefix(MARKER)) else {
+    let Some(line) = ran.stdout.lines().rev().find_map(|l| l.strip_prefix(marker.as_str())) else {
         if ran.cut {
-            return Err(Trouble::Error {
+            let t = Trouble::Error {
                 message: format!(
                     "the project printed more than {} MB while its settings were read; labcheck stopped it (the output was cut)",
                     crate::checks::process::OUTPUT_CAP >> 20
                 ),
                 hint: "Find what prints so much when the settings are imported (python manage.py check shows it too), and make it quiet.".into(),
-            });
+            };
+            return (Err(t), true);
         }
         let last = ran
             .stderr
@@ -327,19 +517,33 @@ async fn run(acc: &Account) -> Result<Arc<Probe>, Trouble> {
             .map(str::trim)
             .find(|l| !l.is_empty())
             .unwrap_or("");
+        if sandbox.is_some() && last.starts_with("bwrap: ") {
+            let t = Trouble::Error {
+                message: format!("the sandbox could not be built for this project: {last}"),
+                hint: isolation::refused_hint(last),
+            };
+            return (Err(t), false);
+        }
         let code = ran.code.map_or("a signal".to_string(), |c| format!("status {c}"));
-        return Err(Trouble::Error {
+        let t = Trouble::Error {
             message: format!("{what} ended ({code}) before it could report: {last}"),
             hint: format!(
                 "Run python manage.py check in {} to see what stops it.",
                 django.display()
             ),
-        });
+        };
+        return (Err(t), true);
     };
-    let out: Out = serde_json::from_str(line).map_err(|e| Trouble::Error {
-        message: format!("labcheck could not read what its probe printed: {e}"),
-        hint: String::new(),
-    })?;
+    let out: Out = match serde_json::from_str(line) {
+        Ok(out) => out,
+        Err(e) => {
+            let t = Trouble::Error {
+                message: format!("labcheck could not read what its probe printed: {e}"),
+                hint: String::new(),
+            };
+            return (Err(t), true);
+        }
+    };
     let probe = Probe {
         out,
         python,
@@ -347,15 +551,43 @@ async fn run(acc: &Account) -> Result<Arc<Probe>, Trouble> {
         module,
         requirements,
         pinned_django,
-        env_from_ebextensions: from_eb,
+        env_from_ebextensions: given.names,
     };
     if let Some(f) = &probe.out.import_error {
-        return Err(probe.classify("importing Django", f));
+        return (Err(probe.classify("importing Django", f)), true);
     }
     if let Some(f) = &probe.out.probe_error {
-        return Err(probe.classify(what, f));
+        return (Err(probe.classify(what, f)), true);
     }
-    Ok(Arc::new(probe))
+    (Ok(Arc::new(probe)), true)
+}
+
+/// The variable that hands the probe its marker's nonce (taken out of the
+/// environment before the project's code runs).
+const NONCE_VAR: &str = "LABCHECK_PROBE_NONCE";
+/// The variable that hands the probe the sandbox's process limit.
+const PROCESSES_VAR: &str = "LABCHECK_PROBE_MAX_PROCESSES";
+/// The variable that names the user the probe becomes (labcheck runs as root).
+const USER_VAR: &str = "LABCHECK_PROBE_USER";
+/// The variable that hands the probe the project's import path (the
+/// interpreter, started with -E, reads no PYTHONPATH).
+const PATH_VAR: &str = "LABCHECK_PROBE_PATH";
+
+/// 128 random bits, in hex.
+fn nonce() -> String {
+    let mut bytes = [0u8; 16];
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))
+        .is_err()
+    {
+        // No /dev/urandom: the time and the process, still not printable by chance.
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        bytes[..8].copy_from_slice(&(t.as_nanos() as u64).to_le_bytes());
+        bytes[8..12].copy_from_slice(&std::process::id().to_le_bytes());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Database drivers: a missing one is the environment's.

@@ -11,6 +11,7 @@ use super::ebextensions::{Configs, configs};
 use super::files::{MAX_FILE, read_text};
 use super::layout::{layout, skipped_dir};
 use super::probe::{Probe, Settings, probe};
+use super::static_reading::{Fault, FaultKind, read};
 use super::{shown, with_fix};
 use crate::engine::account::Account;
 use crate::engine::outcome::{CheckResult, Outcome};
@@ -313,55 +314,6 @@ pub(super) fn scan_source(text: &str) -> Vec<Finding> {
     found
 }
 
-static STAR_IMPORT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^\s*from\s+(\.*[\w.]*)\s+import\s+\*").expect("regex"));
-
-/// The file of `module` under `root`, if it is there.
-fn module_file(root: &Path, module: &str) -> Option<PathBuf> {
-    let base = root.join(module.replace('.', "/"));
-    [base.with_extension("py"), base.join("__init__.py")]
-        .into_iter()
-        .find(|p| p.is_file())
-}
-
-/// The settings module's file and those it star-imports (`from .base
-/// import *`), found without running anything: what is graded when the
-/// settings cannot be run.
-fn graded_files_by_source(django: &Path, module: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![module.to_string()];
-    while let Some(m) = todo.pop() {
-        let Some(file) = module_file(django, &m) else { continue };
-        if out.contains(&file) || out.len() > 20 {
-            continue;
-        }
-        let text = read_text(&file, MAX_FILE).map(|t| t.text).unwrap_or_default();
-        out.push(file.clone());
-        let package: Vec<&str> = if file.ends_with("__init__.py") {
-            m.split('.').collect()
-        } else {
-            m.split('.').collect::<Vec<_>>()[..m.split('.').count() - 1].to_vec()
-        };
-        for c in STAR_IMPORT.captures_iter(&text) {
-            let target = &c[1];
-            let dots = target.chars().take_while(|c| *c == '.').count();
-            let rest = &target[dots..];
-            let full = if dots == 0 {
-                rest.to_string()
-            } else {
-                let keep = package.len().saturating_sub(dots - 1);
-                let mut parts: Vec<&str> = package[..keep].to_vec();
-                if !rest.is_empty() {
-                    parts.push(rest);
-                }
-                parts.join(".")
-            };
-            todo.push(full);
-        }
-    }
-    out
-}
-
 /// Settings files to scan: the graded ones, and any `*settings*.py` (or
 /// file in a `settings` package) in the Django folder's top three levels.
 fn settings_files(django: &Path, graded: &[PathBuf]) -> Vec<PathBuf> {
@@ -465,39 +417,99 @@ fn fix_for(p: &Probe) -> Option<String> {
     ))
 }
 
+/// Problems of the settings as written, from their text alone: they fail
+/// whatever running the settings reports. Each is `file:line: what`.
+fn plain_faults(faults: &[Fault], django_rel: &dyn Fn(&str) -> String) -> Vec<(FaultKind, String)> {
+    faults
+        .iter()
+        .map(|f| {
+            let what = match f.what {
+                FaultKind::DebugTrue => "DEBUG = True is written in the settings",
+                FaultKind::SecretKey => "SECRET_KEY is written in the source",
+                FaultKind::Sqlite => "DATABASES['default'] is SQLite, written in the settings",
+                FaultKind::DatabasePassword => "the database PASSWORD is written in the source",
+            };
+            (f.what, format!("{}: {what}", django_rel(&f.at)))
+        })
+        .collect()
+}
+
+/// Puts what the text shows in place of what the running settings
+/// reported, where they differ; where they agree, says where it is written.
+fn overrule(v: &mut Verdict, faults: &[(FaultKind, String)]) {
+    for (kind, line) in faults {
+        let at = line.split(": ").next().unwrap_or_default();
+        let (said, passed) = match kind {
+            FaultKind::DebugTrue => ("DEBUG is True", "DEBUG is off"),
+            FaultKind::Sqlite => ("DATABASES['default'] is SQLite", "database "),
+            // Secrets are listed with the other secrets.
+            FaultKind::SecretKey | FaultKind::DatabasePassword => continue,
+        };
+        match v.problems.iter_mut().find(|p| p.starts_with(said)) {
+            Some(p) => p.push_str(&format!(" (written in {at})")),
+            None => {
+                v.passed.retain(|p| !p.starts_with(passed));
+                v.problems.push(format!(
+                    "{said} as written in {at}, whatever the running settings reported"
+                ));
+            }
+        }
+    }
+}
+
 pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
-    let l = layout(&acc).await;
-    let c = configs(&acc).await;
-    let probed = probe(&acc).await;
+    let (outcome, on_the_text) = judge_settings(&acc).await;
+    // A failure the text alone shows rests on the files, not on what the
+    // project's code reported.
+    Ok(if on_the_text {
+        outcome
+    } else {
+        super::probe::on_its_word(&acc, outcome).await
+    })
+}
+
+/// The verdict, and whether it rests on the settings' text alone.
+async fn judge_settings(acc: &Account) -> (Outcome, bool) {
+    let l = layout(acc).await;
+    let c = configs(acc).await;
+    let probed = probe(acc).await;
     let Some(django) = l.django.clone() else {
         let (message, hint) = l.no_django();
-        return Ok(Outcome::fail(message).hint(hint));
+        return (Outcome::fail(message).hint(hint), true);
     };
+    if let Err(t @ super::Trouble::Ungraded { .. }) = &probed {
+        return (t.outcome(), true);
+    }
     let p = probed.as_ref().ok();
     let settings = match &probed {
         Ok(p) => p.settings(),
         Err(t) => Err(t.clone()),
     };
 
-    // Which files hold the settings graded: from the probe when the
-    // settings ran, else by following star imports from the module.
-    let module = p.and_then(|p| p.settings_module().map(str::to_string)).or_else(|| {
-        super::probe::settings_module(
-            &django,
-            c.last(super::ebextensions::ENV_NS, "DJANGO_SETTINGS_MODULE")
-                .map(|s| (s.value.as_str(), s.at())),
-            std::env::var("DJANGO_SETTINGS_MODULE").ok(),
-            super::ebextensions::wsgi_file(&l, &c),
-        )
-        .map(|m| m.name)
-    });
-    let graded: Vec<PathBuf> = match p.filter(|p| !p.out.settings_files.is_empty()) {
-        Some(p) => p.out.settings_files.iter().map(|f| django.join(f)).collect(),
-        None => module
-            .as_deref()
-            .map(|m| graded_files_by_source(&django, m))
-            .unwrap_or_default(),
+    // The settings module the environment would use, found without running
+    // anything, and its text.
+    let module = super::probe::static_module(acc).await.map(|m| m.name);
+    let reading = module.as_deref().map(|m| read(&django, m)).unwrap_or_default();
+    let django_rel = |at: &str| {
+        let rel = l.django_shown().filter(|d| d != ".");
+        match rel {
+            Some(d) => format!("{d}/{at}"),
+            None => at.to_string(),
+        }
     };
+    let plain = plain_faults(&reading.faults(), &django_rel);
+    let plain_at: BTreeSet<String> = reading.faults().into_iter().map(|f| f.at).collect();
+    // Which files hold the settings graded: the text's own imports, and
+    // those the running settings loaded.
+    let mut graded: Vec<PathBuf> = reading.files.clone();
+    if let Some(p) = p {
+        for f in &p.out.settings_files {
+            let f = django.join(f);
+            if !graded.contains(&f) {
+                graded.push(f);
+            }
+        }
+    }
     let files = settings_files(&django, &graded);
     let effective_literals: BTreeSet<String> = settings
         .as_ref()
@@ -521,8 +533,8 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
         let is_graded = graded.contains(file);
         for f in scan_source(&text.text) {
             let at = format!("{name}:{}", f.line);
-            if effective_literals.contains(&at) {
-                continue; // said below, from the probe
+            if effective_literals.contains(&at) || plain_at.contains(&at) {
+                continue; // said below, from the probe or the text
             }
             let line = format!("{}:{}: {}", shown(file, &l.bundle), f.line, f.what);
             // With the settings read, only AWS credentials fail from the
@@ -534,15 +546,16 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
             }
         }
     }
+    for (kind, line) in &plain {
+        if matches!(kind, FaultKind::SecretKey | FaultKind::DatabasePassword) {
+            secrets.push(line.clone());
+        }
+    }
     if let Ok(s) = &settings {
-        let django_rel = |at: &str| {
-            let rel = l.django_shown().filter(|d| d != ".");
-            match rel {
-                Some(d) => format!("{d}/{at}"),
-                None => at.to_string(),
-            }
-        };
         for (name, at) in &s.secret_literals {
+            if plain_at.contains(at) {
+                continue;
+            }
             secrets.push(format!(
                 "{}: {name} is written in the source, and is the value the settings use",
                 django_rel(at)
@@ -563,25 +576,32 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
         Some(f) => with_fix(o, f),
         None => o,
     };
+    let on_the_text = !plain.is_empty();
     let s = match settings {
         Ok(s) => s,
-        Err(trouble) if secrets.is_empty() => return Ok(finish(trouble.outcome())),
+        Err(trouble) if secrets.is_empty() && plain.is_empty() => return (finish(trouble.outcome()), false),
         Err(trouble) => {
-            return Ok(finish(
-                Outcome::fail(format!(
-                    "{}; the effective settings could not be read: {}",
-                    secrets.join("; "),
-                    trouble.message()
-                ))
-                .hint(SECRET_HINT)
-                .evidence(json!({"secrets_in_source": secrets, "scanned": scanned})),
-            ));
+            let mut shown_faults: Vec<String> = plain
+                .iter()
+                .filter(|(k, _)| matches!(k, FaultKind::DebugTrue | FaultKind::Sqlite))
+                .map(|(_, l)| l.clone())
+                .collect();
+            shown_faults.extend(secrets.iter().cloned());
+            let outcome = Outcome::fail(format!(
+                "{}; the effective settings could not be read: {}",
+                shown_faults.join("; "),
+                trouble.message()
+            ))
+            .hint(SECRET_HINT)
+            .evidence(json!({"secrets_in_source": secrets, "scanned": scanned, "written_in_the_settings": plain_lines(&plain)}));
+            return (finish(outcome), true);
         }
     };
     let probe = p.expect("settings came from the probe");
-    compare_with_params(&acc, s);
+    compare_with_params(acc, s);
     let version = probe.django_version();
     let mut v = judge(s, version);
+    overrule(&mut v, &plain);
     v.problems.extend(secrets.iter().cloned());
     v.remarks.extend(remarks);
     let evidence = json!({
@@ -596,6 +616,7 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
         "settings_files": probe.out.settings_files,
         "scanned": scanned,
         "secrets_in_source": secrets,
+        "written_in_the_settings": plain_lines(&plain),
     });
     let graded_name = probe.settings_named();
     let mut message = if v.problems.is_empty() {
@@ -612,11 +633,11 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
         message.push_str(&format!(" (note: {})", v.remarks.join("; ")));
     }
     if v.problems.is_empty() {
-        return Ok(finish(Outcome::pass(message).evidence(evidence)));
+        return (finish(Outcome::pass(message).evidence(evidence)), false);
     }
     let outcome = Outcome::fail(message).evidence(evidence);
     let storage_problem = v.problems.iter().any(|p| p.contains(", not S3 ("));
-    Ok(finish(if !secrets.is_empty() {
+    let outcome = finish(if !secrets.is_empty() {
         outcome.hint(SECRET_HINT)
     } else if storage_problem && version < (4, 2) {
         outcome.hint(format!(
@@ -625,7 +646,12 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
         ))
     } else {
         outcome
-    }))
+    });
+    (outcome, on_the_text)
+}
+
+fn plain_lines(plain: &[(FaultKind, String)]) -> Vec<&str> {
+    plain.iter().map(|(_, l)| l.as_str()).collect()
 }
 
 #[cfg(test)]
@@ -698,33 +724,6 @@ SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
         assert_eq!(found[0].what, "SECRET_KEY is written in the source");
         // It is a development fallback inside an `if`: not certain.
         assert!(!found[0].certain);
-    }
-
-    #[test]
-    fn star_imports_are_followed_to_the_graded_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        std::fs::create_dir_all(d.join("mysite/settings")).unwrap();
-        std::fs::write(d.join("mysite/__init__.py"), "").unwrap();
-        std::fs::write(d.join("mysite/settings/__init__.py"), "").unwrap();
-        std::fs::write(d.join("mysite/settings/base.py"), "SECRET_KEY = 'x'\n").unwrap();
-        std::fs::write(d.join("mysite/settings/local.py"), "from .base import *\n").unwrap();
-        std::fs::write(
-            d.join("mysite/settings/production.py"),
-            "from .base import *  # noqa\nfrom mysite.settings.extra import *\n",
-        )
-        .unwrap();
-        std::fs::write(d.join("mysite/settings/extra.py"), "X = 1\n").unwrap();
-        let files = graded_files_by_source(d, "mysite.settings.production");
-        let names: Vec<String> = files.iter().map(|f| shown(f, d)).collect();
-        assert_eq!(
-            names,
-            vec![
-                "mysite/settings/production.py",
-                "mysite/settings/extra.py",
-                "mysite/settings/base.py"
-            ]
-        );
     }
 
     fn settings(raw: serde_json::Value) -> Settings {

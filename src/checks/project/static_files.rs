@@ -181,9 +181,14 @@ fn fix_for(p: &Probe) -> String {
 }
 
 pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
-    let l = layout(&acc).await;
-    let c = configs(&acc).await;
-    let p = match probe(&acc).await {
+    let outcome = judge(&acc).await?;
+    Ok(super::probe::on_its_word(&acc, outcome).await)
+}
+
+async fn judge(acc: &Account) -> CheckResult {
+    let l = layout(acc).await;
+    let c = configs(acc).await;
+    let p = match probe(acc).await {
         Ok(p) => p,
         Err(t) => return Ok(t.outcome()),
     };
