@@ -265,7 +265,7 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
     let (mut journal, done, dropped) = match &s.journal {
         Some(path) => {
             let (j, resumed) = Journal::open(path, &lab.id, &roster, resume).map_err(bad)?;
-            let dropped = dropped_lines(path, &resumed.dropped, &roster);
+            let dropped = dropped_lines(path, &resumed, &roster);
             (Some(j), resumed.results, dropped)
         }
         None if resume => {
@@ -406,28 +406,41 @@ fn shared_external_ids(roster: &roster::Roster, default: Option<&str>) -> Option
     })
 }
 
-/// Says on standard error which journal lines were left out and why; returns
-/// the note each regraded learner's row gets, by roster position.
-fn dropped_lines(path: &Path, dropped: &[super::journal::Dropped], roster: &roster::Roster) -> Vec<(usize, String)> {
-    let mut notes = Vec::new();
-    for d in dropped {
+/// Says on standard error which journal lines were left out and why (the
+/// first few); returns the note each regraded learner's row gets (one per
+/// learner), by roster position.
+fn dropped_lines(path: &Path, resumed: &super::journal::Resumed, roster: &roster::Roster) -> Vec<(usize, String)> {
+    const SHOWN: usize = 20;
+    let mut notes: Vec<(usize, String)> = Vec::new();
+    for (n, d) in resumed.dropped.iter().enumerate() {
         let learner = d.index.and_then(|i| roster.learners.iter().find(|l| l.index == i));
-        eprintln!(
-            "warning: {}:{}: line left out: {}; {}",
-            path.display(),
-            d.line,
-            d.why,
-            match learner {
-                Some(l) => format!("{} is graded again", l.learner),
-                None => "it names no learner of the roster".into(),
-            }
-        );
-        if let Some(l) = learner {
+        if n < SHOWN {
+            eprintln!(
+                "warning: {}:{}: line left out: {}; {}",
+                path.display(),
+                d.line,
+                d.why,
+                match learner {
+                    Some(l) => format!("{} is graded again", l.learner),
+                    None => "it names no learner of the roster".into(),
+                }
+            );
+        }
+        if let Some(l) = learner
+            && !notes.iter().any(|(i, _)| *i == l.index)
+        {
             notes.push((
                 l.index,
                 format!("graded again: journal line {} was left out ({})", d.line, d.why),
             ));
         }
+    }
+    let unshown = resumed.dropped.len().saturating_sub(SHOWN) + resumed.more;
+    if unshown > 0 {
+        eprintln!(
+            "warning: {}: {unshown} more lines left out; their learners are graded again",
+            path.display()
+        );
     }
     notes
 }

@@ -47,9 +47,15 @@ pub struct Journal {
 pub struct Resumed {
     /// The last result of each learner, from lines that belong to the roster.
     pub results: Vec<LearnerResult>,
-    /// Lines left out, each with why; their learners are graded again.
+    /// Lines left out, each with why (the first [`MAX_DROPPED`]); their
+    /// learners are graded again.
     pub dropped: Vec<Dropped>,
+    /// Lines left out beyond those listed.
+    pub more: usize,
 }
+
+/// Lines left out that are listed one by one; the rest are counted.
+pub const MAX_DROPPED: usize = 1000;
 
 /// A journal line that was left out.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -317,6 +323,10 @@ fn read(file: &mut File, name: &str, expected: &Header, roster: &Roster) -> Resu
             }
             break; // cut short by a crash: not graded, graded again
         }
+        if number > 1 && buf.iter().all(u8::is_ascii_whitespace) {
+            good_len += n as u64;
+            continue; // an empty line is nobody's result
+        }
         if number == 1 {
             let header: Header = serde_json::from_slice(&buf)
                 .map_err(|e| bad(1, format!("not a labcheck journal ({})", one_line(&e.to_string()))))?;
@@ -368,11 +378,15 @@ fn read(file: &mut File, name: &str, expected: &Header, roster: &Roster) -> Resu
             if let Some(i) = index {
                 resumed.results.retain(|x| x.index != i);
             }
-            resumed.dropped.push(Dropped {
-                line: number,
-                index,
-                why: one_line(&why),
-            });
+            if resumed.dropped.len() < MAX_DROPPED {
+                resumed.dropped.push(Dropped {
+                    line: number,
+                    index,
+                    why: one_line(&why),
+                });
+            } else {
+                resumed.more += 1;
+            }
         }
         good_len += n as u64;
     }
@@ -547,5 +561,22 @@ mod tests {
             whys[6]
         );
         assert!(whys[7].contains("is not a grader's session"), "{}", whys[7]);
+    }
+
+    #[test]
+    fn a_flood_of_bad_lines_is_listed_in_part_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let roster = cohort();
+        drop(Journal::open(&path, LAB, &roster, false).unwrap());
+        append_line(&path, &"\n".repeat(100));
+        append_line(&path, &"x\n".repeat(MAX_DROPPED + 500));
+        let (_, done) = Journal::open(&path, LAB, &roster, true).unwrap();
+        assert_eq!(
+            (done.dropped.len(), done.more),
+            (MAX_DROPPED, 500),
+            "empty lines are nobody's"
+        );
+        assert_eq!(done.dropped[0].line, 102);
     }
 }

@@ -478,11 +478,17 @@ pub fn shared_accounts(roster: &Roster) -> Result<(), Diagnostics> {
             if !named.insert(l.index) {
                 continue;
             }
-            let others: Vec<String> = learners
+            // A few of the others by name; a hostile roster of thousands on
+            // one account must not print each name thousands of times.
+            let others: Vec<&&Entry> = learners.iter().filter(|o| o.index != l.index).collect();
+            let mut named_others: Vec<String> = others
                 .iter()
-                .filter(|o| o.index != l.index)
+                .take(3)
                 .map(|o| format!("`{}` (line {})", o.learner, o.line))
                 .collect();
+            if others.len() > 3 {
+                named_others.push(format!("{} more", others.len() - 3));
+            }
             let (line, col) = if what == "role" {
                 l.role_at.unwrap_or(l.account_at)
             } else {
@@ -495,7 +501,7 @@ pub fn shared_accounts(roster: &Roster) -> Result<(), Diagnostics> {
                 format!(
                     "learner `{}` has the same {what} {value} as {}: each learner is graded in an account of their own (with an external id of their own); a learner who typed a classmate's account would get the classmate's grade. Pass --allow-shared-accounts if learners work in teams",
                     l.learner,
-                    others.join(", ")
+                    named_others.join(", ")
                 ),
                 None,
             ));
@@ -505,6 +511,7 @@ pub fn shared_accounts(roster: &Roster) -> Result<(), Diagnostics> {
         Ok(())
     } else {
         problems.sort_by_key(|d| (d.line, d.col));
+        problems.truncate(MAX_PROBLEMS);
         Err(Diagnostics(problems))
     }
 }
@@ -819,6 +826,24 @@ mod tests {
         assert_eq!(shared_accounts(&r).unwrap_err().0.len(), 2);
         let r = parse_str("learner,account\nada,111111111111\nbob,222222222222\n").unwrap();
         assert!(shared_accounts(&r).is_ok());
+    }
+
+    #[test]
+    fn a_roster_of_thousands_on_one_account_says_so_in_bounded_text() {
+        let mut text = "learner,account\n".to_string();
+        for i in 0..5000 {
+            text.push_str(&format!("l{i},111111111111\n"));
+        }
+        let e = shared_accounts(&parse_str(&text).unwrap()).unwrap_err();
+        assert_eq!(e.0.len(), MAX_PROBLEMS);
+        assert!(
+            e.0[0]
+                .message
+                .contains("as `l1` (line 3), `l2` (line 4), `l3` (line 5), 4996 more"),
+            "{}",
+            e.0[0].message
+        );
+        assert!(e.to_string().len() < 20_000, "{} bytes", e.to_string().len());
     }
 
     #[test]

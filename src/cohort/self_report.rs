@@ -192,7 +192,9 @@ enum Verdict {
 /// Whether the learner's result for `id` can be true, as far as the grader
 /// can see; `waiting` are the self-reported checks not decided yet.
 fn verdict(report: &Report, theirs: &Report, lab: &Lab, id: &str, waiting: &[String]) -> Verdict {
-    let spec = lab.check(id).expect("the report's checks are the lab's");
+    let Some(spec) = lab.check(id) else {
+        return Verdict::Ignore(format!("the lab has no check {id}"));
+    };
     for need in &spec.needs {
         let Some(ours) = report.checks().find(|c| &c.id == need) else {
             return Verdict::Ignore(format!("it needs {need}, which the grader did not run"));
