@@ -351,4 +351,229 @@ mod tests {
             assert!(parse_since(bad).is_err(), "{bad}");
         }
     }
+
+    /// The grader's report of the embedded lab for a learner: control-plane
+    /// checks with `status` and AWS's endpoints, data-plane ones left out.
+    fn graders(lab: &Lab, status: Status) -> Report {
+        let steps = lab
+            .steps
+            .iter()
+            .map(|step| crate::report::StepReport {
+                id: step.id.clone(),
+                title: step.title.clone(),
+                score: 0,
+                max_score: 0,
+                checks: step
+                    .checks
+                    .iter()
+                    .map(|c| {
+                        let data_plane = is_data_plane(lab, &c.id);
+                        CheckReport {
+                            id: c.id.clone(),
+                            title: c.title.clone(),
+                            status: if data_plane { Status::Skip } else { status },
+                            message: if data_plane {
+                                "not reachable".into()
+                            } else {
+                                "as AWS says".into()
+                            },
+                            hint: String::new(),
+                            fix: String::new(),
+                            points: c.points,
+                            score: 0,
+                            duration_ms: 0,
+                            evidence: match c.id.as_str() {
+                                "cache.exists" | "cache.tls" => serde_json::json!({"endpoint": "cache.aws:6379"}),
+                                "rds.instance" => serde_json::json!({"endpoint": "db.aws:3306"}),
+                                _ => serde_json::json!({}),
+                            },
+                            ungraded: data_plane,
+                            transient: false,
+                            denied: status == Status::Error,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut r = Report {
+            schema: REPORT_SCHEMA.into(),
+            lab: lab.id.clone(),
+            account: "111122223333".into(),
+            region: "us-west-2".into(),
+            identity: String::new(),
+            started_at: "2026-03-02T10:00:00Z".into(),
+            duration_ms: 0,
+            score: 0,
+            max_score: 0,
+            steps,
+            notes: vec![],
+        };
+        r.rescore();
+        r
+    }
+
+    /// The learner's own report: every check passed, at these endpoints.
+    fn theirs(lab: &Lab, cache: &str, db: &str) -> Report {
+        let mut r = graders(lab, Status::Pass);
+        for c in r.steps.iter_mut().flat_map(|s| s.checks.iter_mut()) {
+            c.status = Status::Pass;
+            c.ungraded = false;
+            if c.id == "cache.reachable" {
+                c.evidence = serde_json::json!({"endpoint": cache});
+            } else if c.id == "rds.reachable" {
+                c.evidence = serde_json::json!({"endpoint": db});
+            }
+        }
+        r
+    }
+
+    /// Fills `ours` from `report` as `--reports` would; returns the ids taken,
+    /// the message of every data-plane check, and the row.
+    fn fill_with(ours: Report, report: &Report, since: Option<&str>) -> (Vec<String>, Vec<String>, LearnerResult) {
+        let course = crate::course::Course::embedded().unwrap();
+        let lab = course.lab(None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ada.json"), serde_json::to_vec(report).unwrap()).unwrap();
+        let mut ours = ours;
+        let mut row = LearnerResult {
+            index: 0,
+            learner: "ada".into(),
+            account: "111122223333".into(),
+            region: "us-west-2".into(),
+            grading_status: super::super::gradebook::GRADED.into(),
+            graded_at: String::new(),
+            self_reported: vec![],
+            self_reported_score: 0,
+            self_reported_max: 0,
+            notes: vec![],
+            report: None,
+        };
+        fill(
+            &mut ours,
+            &mut row,
+            dir.path(),
+            lab,
+            since.map(|t| parse_since(t).unwrap()),
+        );
+        let messages = ours
+            .checks()
+            .filter(|c| is_data_plane(lab, &c.id))
+            .map(|c| format!("{}: {}", c.id, c.message))
+            .collect();
+        row.report = Some(ours);
+        (row.self_reported.clone(), messages, row)
+    }
+
+    #[test]
+    fn an_honest_report_counts_apart_from_the_verified_score() {
+        let course = crate::course::Course::embedded().unwrap();
+        let lab = course.lab(None).unwrap();
+        let ours = graders(lab, Status::Pass);
+        let (taken, _, row) = fill_with(ours.clone(), &theirs(lab, "cache.aws:6379", "db.aws:3306"), None);
+        assert_eq!(
+            taken,
+            [
+                "cache.reachable",
+                "cache.sessions",
+                "rds.reachable",
+                "rds.migrated",
+                "rds.data",
+                "rds.superuser"
+            ]
+        );
+        assert!(row.notes.is_empty(), "{:?}", row.notes);
+        let filled = row.report.as_ref().unwrap();
+        assert_eq!(
+            (filled.score, filled.max_score),
+            (ours.score, ours.max_score),
+            "self-reported points are not in the verified score"
+        );
+        let reach = filled.checks().find(|c| c.id == "cache.reachable").unwrap();
+        assert_eq!((reach.status, reach.ungraded), (Status::Pass, true));
+        assert!(reach.message.starts_with("self-reported: "), "{}", reach.message);
+    }
+
+    #[test]
+    fn passes_claimed_where_the_graders_own_checks_were_errors_count_nothing() {
+        let course = crate::course::Course::embedded().unwrap();
+        let lab = course.lab(None).unwrap();
+        // The finding: cache.exists and rds.instance could not be evaluated.
+        let (taken, messages, row) = fill_with(
+            graders(lab, Status::Error),
+            &theirs(lab, "cache.aws:6379", "db.aws:3306"),
+            None,
+        );
+        assert!(taken.is_empty(), "{messages:?}");
+        assert!(
+            messages.contains(&"cache.reachable: self-report ignored: it needs cache.tls, which is an error for this learner as the grader sees it".to_string()),
+            "{messages:?}"
+        );
+        assert!(
+            messages.contains(&"rds.reachable: self-report ignored: it needs rds.instance, which is an error for this learner as the grader sees it".to_string()),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().all(|m| m.contains("self-report ignored: ")),
+            "{messages:?}"
+        );
+        assert!(
+            row.notes[0].starts_with("self-report ignored for cache.reachable ("),
+            "{:?}",
+            row.notes
+        );
+    }
+
+    #[test]
+    fn endpoints_other_than_awss_count_nothing() {
+        let course = crate::course::Course::embedded().unwrap();
+        let lab = course.lab(None).unwrap();
+        let (taken, messages, _) = fill_with(
+            graders(lab, Status::Pass),
+            &theirs(lab, "10.0.0.9:6379", "db.aws:3306"),
+            None,
+        );
+        assert_eq!(taken, ["rds.reachable", "rds.migrated", "rds.data", "rds.superuser"]);
+        assert!(
+            messages.contains(&"cache.reachable: self-report ignored: it connected to 10.0.0.9:6379, but AWS describes cache.aws:6379 for this learner".to_string()),
+            "{messages:?}"
+        );
+        // A report that names no endpoint at all proves nothing either.
+        let (taken, messages, _) = fill_with(graders(lab, Status::Pass), &theirs(lab, "", ""), None);
+        let mut none = theirs(lab, "", "");
+        for c in none.steps.iter_mut().flat_map(|s| s.checks.iter_mut()) {
+            c.evidence = serde_json::json!({});
+        }
+        let (none_taken, none_messages, _) = fill_with(graders(lab, Status::Pass), &none, None);
+        assert!(taken.is_empty() && none_taken.is_empty(), "{messages:?}");
+        assert!(
+            none_messages[0].contains("it names no cache endpoint it connected to"),
+            "{none_messages:?}"
+        );
+    }
+
+    #[test]
+    fn reports_before_reports_since_or_for_another_account_count_nothing() {
+        let course = crate::course::Course::embedded().unwrap();
+        let lab = course.lab(None).unwrap();
+        let honest = theirs(lab, "cache.aws:6379", "db.aws:3306");
+        let (taken, messages, row) = fill_with(graders(lab, Status::Pass), &honest, Some("2026-03-03"));
+        assert!(taken.is_empty());
+        assert_eq!(
+            row.notes,
+            [
+                "self-report ignored: it was written at 2026-03-02T10:00:00Z, before --reports-since 2026-03-03T00:00:00Z"
+            ]
+        );
+        assert!(
+            messages.iter().all(|m| m.contains("before --reports-since")),
+            "{messages:?}"
+        );
+        let (taken, _, _) = fill_with(graders(lab, Status::Pass), &honest, Some("2026-03-02T09:00:00Z"));
+        assert_eq!(taken.len(), 6, "written since");
+        let mut other = honest;
+        other.account = "999999999999".into();
+        let (taken, _, row) = fill_with(graders(lab, Status::Pass), &other, None);
+        assert!(taken.is_empty());
+        assert!(row.notes[0].contains("it is for account `999999999999`, not the roster's 111122223333"));
+    }
 }
