@@ -897,6 +897,18 @@ def trust_admits(document, candidates: set[str], context: dict[str, str]) -> boo
     return allowed
 
 
+def principal_forms(caller_arn: str) -> set[str]:
+    """The ARNs a trust policy names the caller by, beyond its own: IAM names
+    a user arn:PARTITION:iam::ID:user/NAME, which moto's identity of a key it
+    did not issue (a sandbox account's 12-digit key) writes as
+    arn:PARTITION:sts::ID:user/NAME. A trust naming one principal admits that
+    principal alone: another user or role of the same account is refused."""
+    import re
+
+    m = re.match(r"^arn:(aws[a-z-]*):sts::(\d{12}):user/(.+)$", caller_arn)
+    return {f"arn:{m.group(1)}:iam::{m.group(2)}:user/{m.group(3)}"} if m else set()
+
+
 def _sts_access_denied(caller_arn: str, role_arn: str):
     """STS's AccessDenied: HTTP 403 and the query protocol's XML error."""
     from uuid import uuid4
@@ -938,7 +950,7 @@ def sts_assume_role_checks_trust():
         """(account, ARN, the names a trust policy may give the caller)."""
         key = self.get_access_key()
         _, arn, account = self.backend.get_caller_identity(key, self.region)
-        names = {account, f"arn:aws:iam::{account}:root", arn}
+        names = {account, f"arn:aws:iam::{account}:root", arn, *principal_forms(arn)}
         assumed = self.backend.get_assumed_role_from_access_key(key)
         if assumed is not None:
             names.add(assumed.role_arn)

@@ -206,7 +206,7 @@ def provision_iam(account: str, bucket: str) -> None:
 
 def provision_grader(account: str, instructor: str, external_id: str | None) -> None:
     """The role labcheck's cohort grading assumes: `labcheck-grader`, trusted
-    by the instructor's account under the external id, with an inline
+    by the instructor's principal under the external id, with an inline
     read-only policy. external_id None: no grader role (deleted if there)."""
     iam = c.client("iam", account)
     try:
@@ -239,8 +239,8 @@ def provision_grader(account: str, instructor: str, external_id: str | None) -> 
         RoleName=c.GRADER_ROLE, PolicyName=c.GRADER_POLICY, PolicyDocument=json.dumps(c.GRADER_POLICY_DOC)
     )
     log(
-        f"iam: grader role arn:aws:iam::{account}:role/{c.GRADER_ROLE} trusts account "
-        f"{instructor} with external id {external_id!r} (inline {c.GRADER_POLICY})"
+        f"iam: grader role arn:aws:iam::{account}:role/{c.GRADER_ROLE} trusts "
+        f"{c.instructor_principal(instructor)} with external id {external_id!r} (inline {c.GRADER_POLICY})"
     )
 
 

@@ -38,8 +38,10 @@ SG_DB = "pets-project-db-sg"
 
 
 # The grader role an instructor assumes in each learner's account (labcheck
-# cohort grade, DESIGN.md §12): trusted by the instructor's account under an
-# external id, read-only (moto does not enforce IAM: the policy is for show).
+# cohort grade, DESIGN.md §12): trusted by the instructor's own principal (not
+# their whole account) under the learner's external id, read-only (moto does
+# not enforce IAM policies: the policy is for show; the launcher does enforce
+# the trust policy on AssumeRole).
 GRADER_ROLE = "labcheck-grader"
 GRADER_POLICY = "labcheck-read-only"
 GRADER_DESCRIPTION = "labcheck cohort grading: read-only, for the instructor's account"
@@ -93,14 +95,28 @@ GRADER_POLICY_DOC = {
 TEMPLATE_ACCOUNT = os.environ.get("SANDBOX_TEMPLATE_ACCOUNT", "999999999999")
 
 
+# The IAM user a 12-digit access key acts as in the sandbox (moto's default
+# identity, which it names arn:aws:sts::ID:user/moto).
+SANDBOX_USER = "moto"
+
+
+def instructor_principal(instructor: str) -> str:
+    """The principal a grader role trusts: an IAM role or user ARN as given,
+    or for an account id the identity of that account's 12-digit key."""
+    if instructor.startswith("arn:"):
+        return instructor
+    return f"arn:aws:iam::{instructor}:user/{SANDBOX_USER}"
+
+
 def grader_trust(instructor: str, external_id: str) -> dict:
-    """The grader role's trust policy: the instructor's account, with the external id."""
+    """The grader role's trust policy, as `labcheck policy --role-template`
+    writes it: the instructor's principal, with the learner's external id."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{instructor}:root"},
+                "Principal": {"AWS": instructor_principal(instructor)},
                 "Action": "sts:AssumeRole",
                 "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
             }
@@ -130,14 +146,25 @@ def valid_account(value: str) -> str:
     return value
 
 
+def valid_instructor(value: str) -> str:
+    """--instructor: an account id, or an IAM role or user ARN."""
+    import re
+
+    if re.match(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$", value):
+        return value
+    return valid_account(value)
+
+
 def add_grader_options(ap) -> None:
     """--instructor and --external-id: whom each account's grader role trusts,
     and the external id it requires (sandbox/provision, sandbox/cohort)."""
     ap.add_argument(
         "--instructor",
         default=DEFAULT_INSTRUCTOR,
-        type=valid_account,
-        help=f"account the grader role labcheck-grader trusts (default {DEFAULT_INSTRUCTOR})",
+        type=valid_instructor,
+        help="whom the grader role labcheck-grader trusts: an IAM role or user ARN, or an "
+        f"account id for that account's 12-digit key ({instructor_principal('ID')}); "
+        f"default {DEFAULT_INSTRUCTOR}",
     )
     ap.add_argument(
         "--external-id",

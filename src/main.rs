@@ -199,7 +199,8 @@ enum CohortCommand {
   learner       required, unique
   account       12-digit account id, or 1234-5678-9012 (the role is arn:aws:iam::ACCOUNT:role/labcheck-grader)
   role_arn      instead of, or with, account
-  external_id   else --external-id / LABCHECK_EXTERNAL_ID
+  external_id   this learner's own (labcheck cohort invite fills the column),
+                else --external-id / LABCHECK_EXTERNAL_ID
   region        else --region / your AWS config
   project_dir   the learner's cloned project, relative to the roster (project checks)
   any lab parameter (bucket, eb_env, ...) overrides it for that learner
@@ -211,6 +212,12 @@ Examples:
   labcheck cohort grade roster.csv -o grades.csv --journal grading.jsonl --regrade-errors
   labcheck cohort grade roster.csv -o grades.csv --journal grading.jsonl --regrade ada
   labcheck cohort grade roster.csv --shard auto/10 --format json -o part.json
+  labcheck cohort grade roster.csv --reports handed-in/ --reports-since 2026-03-01 -o grades.csv
+
+Two learners with one account or role are refused (each learner grades their
+own account) unless --allow-shared-accounts. Learners' own reports count only
+where they can be true, and apart: the self_reported column, beside the
+verified score. A journal is locked while a run uses it.
 
 Exit codes: 0 every learner graded, 2 bad roster or usage, 3 some learners
 could not be graded (their grading_status says why), 130 interrupted.")]
@@ -244,6 +251,31 @@ Examples:
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Give each learner of ROSTER an external id of their own, and print the
+    /// command (and link) that deploys each learner's grader role.
+    #[command(
+        after_help = "Fills the roster's external_id column (added when missing) with a random id
+for every learner who has none: 128 bits from the operating system's random
+number generator, never the same for two learners. Existing ids are kept
+(--renew replaces them all; learners then deploy their role again). The
+roster is written back in place, atomically, or to -o FILE.
+
+Then, for each learner, the `aws cloudformation deploy` command that creates
+their grader role from `labcheck policy --role-template > labcheck-grader.yaml`,
+trusting --principal (the role or user you grade with, not your whole account)
+under that learner's own id; with --template-url (the template published in
+S3), a CloudFormation console link with the parameters filled in as well.
+
+Examples:
+  labcheck cohort invite roster.csv --principal arn:aws:iam::111122223333:role/instructor
+  labcheck cohort invite roster.csv --principal arn:aws:iam::111122223333:user/teacher \\
+    --template-url https://my-course.s3.amazonaws.com/labcheck-grader.yaml > invitations.txt
+  labcheck cohort invite roster.csv --principal ARN --renew -o roster-2.csv
+
+Exit codes: 0 done, 2 bad roster or usage (a roster that gives two learners
+one account or role is refused unless --allow-shared-accounts)."
+    )]
+    Invite(CohortInviteArgs),
     /// Combine shard gradebooks (`--format json`) into the one an unsharded run gives.
     Merge {
         /// Gradebooks written by `cohort grade --shard I/N --format json`.
@@ -285,9 +317,19 @@ struct CohortGradeArgs {
     #[arg(long, env = "LABCHECK_EXTERNAL_ID", value_name = "ID", hide_env_values = true)]
     external_id: Option<String>,
     /// Folder of learners' own `labcheck check --format json` reports
-    /// (LEARNER.json): they fill in the checks the grader cannot reach, marked self-reported.
+    /// (LEARNER.json): they fill in the checks the grader cannot reach, marked
+    /// self-reported and counted apart from the verified score, where they can
+    /// be true (the checks they need passed, same account and endpoints).
     #[arg(long, value_name = "DIR")]
     reports: Option<PathBuf>,
+    /// Ignore learners' reports written before this time: RFC 3339
+    /// (2026-03-01T09:00:00Z) or a date (2026-03-01, from midnight UTC).
+    #[arg(long, value_name = "TIME", requires = "reports", value_parser = labcheck::cohort::self_report::parse_since)]
+    reports_since: Option<std::time::SystemTime>,
+    /// Grade a roster that gives two learners the same account or role
+    /// (teams); otherwise such a roster is refused.
+    #[arg(long)]
+    allow_shared_accounts: bool,
     /// Append each finished learner to FILE (JSON lines, synced), so nothing is lost on a crash.
     #[arg(long, value_name = "FILE")]
     journal: Option<PathBuf>,
@@ -315,6 +357,31 @@ struct CohortGradeArgs {
     /// or auto/N from AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX.
     #[arg(long, value_name = "I/N")]
     shard: Option<String>,
+}
+
+#[derive(Args)]
+struct CohortInviteArgs {
+    /// The roster CSV.
+    #[arg(value_name = "ROSTER")]
+    roster: PathBuf,
+    /// The IAM role or user ARN you grade with: the only principal the
+    /// learners' grader roles trust (`aws sts get-caller-identity` shows it;
+    /// for an assumed role, give the role's ARN).
+    #[arg(long, value_name = "ARN")]
+    principal: String,
+    /// Write the roster with its ids to FILE (atomically) instead of back in place.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Give every learner a new external id, not only those without one.
+    #[arg(long)]
+    renew: bool,
+    /// The template's URL in S3 (`labcheck policy --role-template`,
+    /// uploaded): also print a CloudFormation quick-create link per learner.
+    #[arg(long, value_name = "URL")]
+    template_url: Option<String>,
+    /// Accept a roster that gives two learners the same account or role (teams).
+    #[arg(long)]
+    allow_shared_accounts: bool,
 }
 
 #[derive(Subcommand)]
@@ -697,14 +764,25 @@ async fn cohort(common: &Common, cmd: &CohortCommand) -> Result<u8, Failure> {
                     inside: false,
                     reports: args.reports.clone(),
                     trust_learner_code: args.trust_learner_code,
+                    reports_since: args.reports_since,
                 },
                 profile: common.profile.clone(),
                 region: common.region.clone(),
                 config: config_path(common),
                 sets: common.set.clone(),
+                allow_shared_accounts: args.allow_shared_accounts,
             };
             command::grade(lab, &settings).await
         }
+        CohortCommand::Invite(args) => labcheck::cohort::invite::invite(&labcheck::cohort::invite::InviteSettings {
+            roster: args.roster.clone(),
+            output: args.output.clone(),
+            renew: args.renew,
+            principal: args.principal.clone(),
+            template_url: args.template_url.clone(),
+            region: common.region.clone(),
+            allow_shared_accounts: args.allow_shared_accounts,
+        }),
         CohortCommand::Merge { parts, format, output } => command::merge(parts, *format, output.as_deref()),
         CohortCommand::Quizzes { dir, format, output } => {
             let course = load_course(common)?;

@@ -1,10 +1,17 @@
-//! Redaction of secrets and terminal control sequences.
+//! Redaction of secrets, and the one sanitizer of text from strangers.
 //!
 //! Every string that leaves labcheck (reports, logs, errors) passes through a
 //! [`Redactor`]: presigned-URL signatures, session tokens and any secret value
 //! registered at run time (the database password, the AWS secret key) are
-//! replaced by `[redacted]`, and terminal control sequences coming from AWS or
-//! from the learner's files are stripped.
+//! replaced by `[redacted]`, and the text goes through [`strip_control`].
+//!
+//! [`strip_control`] is the one sanitizer of text that comes from a learner
+//! or from AWS (report fields, parse errors that quote them, learner names,
+//! tags, page text, roster values): terminal control sequences (CSI, OSC,
+//! other escapes), C0 and C1 control characters and the invisible
+//! bidirectional overrides are removed. Every renderer of a report or a
+//! gradebook (human, csv, json, junit, html) works on a sanitized copy
+//! ([`crate::report::render`], [`crate::cohort::render::render`]).
 
 use regex::Regex;
 use std::sync::LazyLock;
@@ -20,11 +27,13 @@ static SIGNED_QUERY_PARAM: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
-/// ANSI escape sequences (CSI, OSC) and other C0/C1 control characters except
-/// newline and tab.
+/// ANSI escape sequences (CSI, OSC; an OSC cut short is dropped to the end),
+/// other C0/C1 control characters except newline and tab, and the
+/// bidirectional embeddings, overrides and isolates that reorder what a
+/// reader sees (U+202A-U+202E, U+2066-U+2069).
 static CONTROL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f\u{80}-\u{9f}]",
+        r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-_]?|[\x00-\x08\x0b-\x1f\x7f\u{80}-\u{9f}\u{202a}-\u{202e}\u{2066}-\u{2069}]",
     )
     .expect("valid regex")
 });
@@ -69,12 +78,17 @@ impl Redactor {
             .into_owned()
     }
 
-    /// Cleans every string inside a JSON value, in place.
+    /// Cleans every string inside a JSON value (keys too), in place.
     pub fn clean_json(&self, value: &mut serde_json::Value) {
+        strip_control_json(value);
+        self.redact_json(value);
+    }
+
+    fn redact_json(&self, value: &mut serde_json::Value) {
         match value {
             serde_json::Value::String(s) => *s = self.clean(s),
-            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.clean_json(v)),
-            serde_json::Value::Object(map) => map.values_mut().for_each(|v| self.clean_json(v)),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
+            serde_json::Value::Object(map) => map.values_mut().for_each(|v| self.redact_json(v)),
             _ => {}
         }
     }
@@ -100,9 +114,41 @@ fn replace_tokens(text: &str, needle: &str, with: &str) -> String {
     out
 }
 
-/// Removes terminal control sequences, keeping newlines and tabs.
+/// The sanitizer: removes terminal control sequences, control characters
+/// and bidirectional overrides, keeping newlines and tabs. Every string from
+/// a learner or from AWS goes through it before any renderer.
 pub fn strip_control(text: &str) -> String {
     CONTROL.replace_all(text, "").into_owned()
+}
+
+/// [`strip_control`], then the text on one line (runs of whitespace, line
+/// breaks included, as one space), cut to `max` characters with `…`: for a
+/// message that quotes text from a stranger.
+pub fn one_line(text: &str, max: usize) -> String {
+    let flat = strip_control(text).split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > max {
+        flat.chars().take(max).collect::<String>() + "…"
+    } else {
+        flat
+    }
+}
+
+/// [`strip_control`] on every string inside a JSON value, keys included.
+pub fn strip_control_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => *s = strip_control(s),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_control_json),
+        serde_json::Value::Object(map) => {
+            if map.keys().any(|k| CONTROL.is_match(k)) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(k, v)| (strip_control(&k), v))
+                    .collect();
+            }
+            map.values_mut().for_each(strip_control_json);
+        }
+        _ => {}
+    }
 }
 
 /// A URL with its query string's signature parts redacted, for evidence.
@@ -160,6 +206,36 @@ mod tests {
     fn control_sequences_are_stripped() {
         let evil = "bucket\x1b[31mred\x1b[0m\x1b]0;title\x07 ok\x08\ttab\nline";
         assert_eq!(strip_control(evil), "bucketred ok\ttab\nline");
+    }
+
+    #[test]
+    fn every_kind_of_escape_is_stripped() {
+        for (evil, clean) in [
+            ("a\x1b]8;;https://evil.example/\x1b\\link\x1b]8;;\x1b\\b", "alinkb"), // OSC 8 hyperlink, ST-terminated
+            ("a\x1b]52;c;cHduZWQ=\x07b", "ab"),                                    // OSC 52: write the clipboard
+            ("a\x1b]0;title", "a"),                                                // an OSC cut short
+            ("a\x1b", "a"),                                                        // a lone ESC at the end
+            ("a\x1bPq#0\x1b\\b", "aq#0b"),          // DCS: its introducer and terminator go
+            ("a\u{9b}31mb", "a31mb"),               // 8-bit CSI
+            ("a\x07\x00\x7fb", "ab"),               // BEL, NUL, DEL
+            ("evil\u{202e}txt.exe", "eviltxt.exe"), // right-to-left override
+            ("a\u{2066}b\u{2069}c", "abc"),         // isolates
+        ] {
+            assert_eq!(strip_control(evil), clean, "{evil:?}");
+        }
+    }
+
+    #[test]
+    fn one_line_flattens_and_cuts() {
+        assert_eq!(one_line("a\x1b[31m\n  b\tc", 10), "a b c");
+        assert_eq!(one_line("abcdef", 3), "abc…");
+    }
+
+    #[test]
+    fn json_keys_are_cleaned_too() {
+        let mut v = serde_json::json!({"\x1b[31mkey": ["\x1b]0;t\x07x"]});
+        strip_control_json(&mut v);
+        assert_eq!(v, serde_json::json!({"key": ["x"]}));
     }
 
     #[test]

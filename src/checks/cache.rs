@@ -522,7 +522,7 @@ async fn sessions(acc: Arc<Account>) -> CheckResult {
             break;
         }
     }
-    let evidence = json!({"session_keys": found, "pattern": pattern, "complete": cursor == 0});
+    let evidence = json!({"endpoint": where_, "session_keys": found, "pattern": pattern, "complete": cursor == 0});
     Ok(if found > 0 {
         Outcome::pass(format!("{found} Django session keys in the cache")).evidence(evidence)
     } else {

@@ -475,7 +475,14 @@ async fn reachable(acc: Arc<Account>) -> CheckResult {
         None => "without TLS (the server does not offer it)".to_string(),
     };
     Ok(Outcome::pass(format!("connected as {where_} {how}"))
-        .evidence(json!({"server_version": version, "tls_cipher": tls})))
+        .evidence(json!({"endpoint": endpoint_of(&where_), "server_version": version, "tls_cipher": tls})))
+}
+
+/// `HOST:PORT` of a connection described as `USER@HOST:PORT/DB`: the
+/// endpoint, as `rds.instance` shows what AWS describes.
+fn endpoint_of(where_: &str) -> &str {
+    let at_host = where_.rsplit_once('@').map_or(where_, |(_, rest)| rest);
+    at_host.split_once('/').map_or(at_host, |(endpoint, _)| endpoint)
 }
 
 /// How deep below `project_dir` Django apps are looked for.
@@ -627,6 +634,12 @@ async fn network_rule(acc: Arc<Account>) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_endpoint_of_a_connection_is_host_and_port() {
+        assert_eq!(endpoint_of("django@db.example.com:3306/pets"), "db.example.com:3306");
+        assert_eq!(endpoint_of("a@b@127.0.0.1:23306/x/y"), "127.0.0.1:23306");
+    }
 
     #[test]
     fn finds_project_migrations_by_app_folder() {

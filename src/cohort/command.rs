@@ -71,6 +71,8 @@ pub struct GradeSettings {
     pub config: Option<PathBuf>,
     /// Parameter values from `--set key=value`.
     pub sets: Vec<String>,
+    /// Grade a roster that gives two learners one account or role (teams).
+    pub allow_shared_accounts: bool,
 }
 
 /// Learners the journal has that are graded again, the rest kept from it.
@@ -162,6 +164,12 @@ pub fn parse_shard(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<S
 /// `labcheck cohort grade ROSTER`.
 pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
     let roster = roster::load(&s.roster).map_err(bad)?;
+    if !s.allow_shared_accounts {
+        roster::shared_accounts(&roster).map_err(bad)?;
+    }
+    if let Some(note) = shared_external_ids(&roster, s.opts.external_id.as_deref()) {
+        eprintln!("note: {note}");
+    }
     let env = |v: &str| std::env::var(v).ok().filter(|x| !x.is_empty());
     let shard = s
         .shard
@@ -226,7 +234,7 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
         message: format!("cannot grade anybody: {e}"),
     })?;
     let instructor = match aws::identify(&sdk).await {
-        Ok(known) => Some(known.account),
+        Ok(known) => Some(super::template::trusted_principal(&known.arn)),
         Err(e) => {
             return Err(CommandError {
                 code: exit::SOME_NOT_GRADED,
@@ -254,17 +262,18 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
         return Err(bad(format!("--regrade {name}: no learner `{name}` in {}", roster.file)));
     }
     let resume = s.resume || s.regrade.any();
-    let (mut journal, done) = match &s.journal {
+    let (mut journal, done, dropped) = match &s.journal {
         Some(path) => {
-            let (j, done) = Journal::open(path, &lab.id, &roster.fingerprint, resume).map_err(bad)?;
-            (Some(j), done)
+            let (j, resumed) = Journal::open(path, &lab.id, &roster, resume).map_err(bad)?;
+            let dropped = dropped_lines(path, &resumed, &roster);
+            (Some(j), resumed.results, dropped)
         }
         None if resume => {
             return Err(bad(
                 "--resume and --regrade need --journal FILE: the journal of the earlier run",
             ));
         }
-        None => (None, Vec::new()),
+        None => (None, Vec::new(), Vec::new()),
     };
     let (again, done): (Vec<LearnerResult>, Vec<LearnerResult>) = done
         .into_iter()
@@ -325,7 +334,15 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
     let cancel = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    let (results, interrupted) = grade::grade_all(grader, todo.clone(), finished, cancel).await;
+    let (mut results, interrupted) = grade::grade_all(grader, todo.clone(), finished, cancel).await;
+    for r in &mut results {
+        r.notes.extend(
+            dropped
+                .iter()
+                .filter(|(i, _)| *i == r.index)
+                .map(|(_, note)| note.clone()),
+        );
+    }
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -379,6 +396,63 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
     } else {
         exit::SOME_NOT_GRADED
     })
+}
+
+/// When learners share an external id (the roster's, or `--external-id`
+/// for rows without one): what to do about it. The id itself is not shown.
+fn shared_external_ids(roster: &roster::Roster, default: Option<&str>) -> Option<String> {
+    let mut count: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for l in &roster.learners {
+        if let Some(id) = l.external_id.as_deref().or(default) {
+            *count.entry(id).or_default() += 1;
+        }
+    }
+    let shared: usize = count.values().filter(|n| **n > 1).sum();
+    (shared > 0).then(|| {
+        format!(
+            "{shared} learners share an external id with a classmate; a learner who knows another's id and account can be graded as them. `labcheck cohort invite {} --principal ARN` gives each their own",
+            roster.file
+        )
+    })
+}
+
+/// Says on standard error which journal lines were left out and why (the
+/// first few); returns the note each regraded learner's row gets (one per
+/// learner), by roster position.
+fn dropped_lines(path: &Path, resumed: &super::journal::Resumed, roster: &roster::Roster) -> Vec<(usize, String)> {
+    const SHOWN: usize = 20;
+    let mut notes: Vec<(usize, String)> = Vec::new();
+    for (n, d) in resumed.dropped.iter().enumerate() {
+        let learner = d.index.and_then(|i| roster.learners.iter().find(|l| l.index == i));
+        if n < SHOWN {
+            eprintln!(
+                "warning: {}:{}: line left out: {}; {}",
+                path.display(),
+                d.line,
+                d.why,
+                match learner {
+                    Some(l) => format!("{} is graded again", l.learner),
+                    None => "it names no learner of the roster".into(),
+                }
+            );
+        }
+        if let Some(l) = learner
+            && !notes.iter().any(|(i, _)| *i == l.index)
+        {
+            notes.push((
+                l.index,
+                format!("graded again: journal line {} was left out ({})", d.line, d.why),
+            ));
+        }
+    }
+    let unshown = resumed.dropped.len().saturating_sub(SHOWN) + resumed.more;
+    if unshown > 0 {
+        eprintln!(
+            "warning: {}: {unshown} more lines left out; their learners are graded again",
+            path.display()
+        );
+    }
+    notes
 }
 
 /// `labcheck cohort merge PART... --output FILE`.

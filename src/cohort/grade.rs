@@ -15,8 +15,7 @@ use crate::course::lab::{CheckSpec, Lab};
 use crate::engine::account::{Account, Known};
 use crate::engine::{self, RunOptions, Ungradable};
 use crate::params::{Params, Source};
-use crate::redact::strip_control;
-use crate::report::{Report, SCHEMA as REPORT_SCHEMA, Status};
+use crate::report::Report;
 use aws_config::{Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -50,6 +49,8 @@ pub struct Options {
     pub reports: Option<PathBuf>,
     /// Run learners' code without the sandbox (`--trust-learner-code`).
     pub trust_learner_code: bool,
+    /// Learners' own reports written before this are ignored.
+    pub reports_since: Option<std::time::SystemTime>,
 }
 
 /// What every learner's grading shares.
@@ -62,7 +63,8 @@ pub struct Grader {
     pub base_params: Params,
     /// Region for learners whose row names none.
     pub default_region: Option<String>,
-    /// The instructor's account, for the learner's fix when AssumeRole is refused.
+    /// The principal the learners' roles trust (the instructor's role or
+    /// user), for the learner's fix when AssumeRole is refused.
     pub instructor: Option<String>,
     /// How learners are graded.
     pub opts: Options,
@@ -121,6 +123,8 @@ impl Grader {
             grading_status: GRADED.into(),
             graded_at: String::new(),
             self_reported: Vec::new(),
+            self_reported_score: 0,
+            self_reported_max: 0,
             notes: Vec::new(),
             report: None,
         };
@@ -145,7 +149,7 @@ impl Grader {
                     ..base.clone()
                 };
                 if let Some(dir) = &self.opts.reports {
-                    self_report(&mut report, &mut result, dir, &self.lab);
+                    super::self_report::fill(&mut report, &mut result, dir, &self.lab, self.opts.reports_since);
                 }
                 if let Some(note) = not_graded_note(&report, &self.lab) {
                     result.notes.push(note);
@@ -237,8 +241,8 @@ impl Grader {
         let trusted = self
             .instructor
             .as_deref()
-            .map(|a| format!("account {a}"))
-            .unwrap_or_else(|| "the instructor's account".into());
+            .map(str::to_string)
+            .unwrap_or_else(|| "the instructor's role or user".into());
         let fix = format!(
             "the learner creates the role {role_arn} from `labcheck policy --role-template` (trusting {trusted}{}), or fixes its trust policy",
             if has_external_id {
@@ -362,101 +366,7 @@ pub fn session_name(learner: &str) -> String {
 }
 
 fn one_line(text: &str) -> String {
-    let flat = strip_control(text).split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() > 600 {
-        flat.chars().take(600).collect::<String>() + "…"
-    } else {
-        flat
-    }
-}
-
-/// `DIR/LEARNER.json`, when the learner's name holds no folder separator,
-/// so a report is only read from `DIR` itself.
-fn self_report_path(dir: &std::path::Path, learner: &str) -> Option<std::path::PathBuf> {
-    (!learner.contains(['/', '\\'])).then(|| dir.join(format!("{learner}.json")))
-}
-
-/// Largest learner report read from `--reports`.
-const MAX_SELF_REPORT: u64 = 4 * 1024 * 1024;
-
-/// Fills the checks the grader could not grade with the learner's own
-/// report, when it is for the same lab and account; each such check is
-/// marked self-reported. Otherwise the row's notes say why it was ignored.
-fn self_report(report: &mut Report, result: &mut LearnerResult, dir: &std::path::Path, lab: &Lab) {
-    let Some(path) = self_report_path(dir, &result.learner) else {
-        return result.notes.push(format!(
-            "self-report not looked for: the learner name `{}` cannot be a file name in {}",
-            result.learner,
-            dir.display()
-        ));
-    };
-    if !path.is_file() {
-        return;
-    }
-    use std::io::Read;
-    let mut text = Vec::new();
-    let read = std::fs::File::open(&path).and_then(|f| f.take(MAX_SELF_REPORT + 1).read_to_end(&mut text));
-    let theirs: Report = match read {
-        Err(e) => {
-            return result
-                .notes
-                .push(format!("self-report {} ignored: {e}", path.display()));
-        }
-        Ok(_) if text.len() as u64 > MAX_SELF_REPORT => {
-            return result
-                .notes
-                .push(format!("self-report {} ignored: larger than 4 MB", path.display()));
-        }
-        Ok(_) => match serde_json::from_slice(&text) {
-            Ok(r) => r,
-            Err(e) => {
-                return result.notes.push(format!(
-                    "self-report {} ignored: not a labcheck JSON report ({e})",
-                    path.display()
-                ));
-            }
-        },
-    };
-    let why_not = if theirs.schema != REPORT_SCHEMA {
-        Some(format!("its schema is `{}`, not {REPORT_SCHEMA}", theirs.schema))
-    } else if theirs.lab != lab.id {
-        Some(format!("it grades lab `{}`, not `{}`", theirs.lab, lab.id))
-    } else if theirs.account != result.account {
-        Some(format!(
-            "it is for account `{}`, not the roster's {}",
-            theirs.account, result.account
-        ))
-    } else {
-        None
-    };
-    if let Some(why) = why_not {
-        result.notes.push(one_line(&format!("self-report ignored: {why}")));
-        return;
-    }
-    for step in &mut report.steps {
-        for check in &mut step.checks {
-            let data_plane = lab
-                .check(&check.id)
-                .and_then(|spec| crate::checks::find(&spec.kind))
-                .is_some_and(|k| k.data_plane);
-            if !(check.ungraded && data_plane) {
-                continue;
-            }
-            let Some(own) = theirs
-                .checks()
-                .find(|c| c.id == check.id && matches!(c.status, Status::Pass | Status::Fail))
-            else {
-                continue;
-            };
-            check.status = own.status;
-            check.message = format!("self-reported: {}", own.message);
-            check.evidence = serde_json::json!({ "self_reported": true, "started_at": theirs.started_at });
-            check.ungraded = false;
-            result.self_reported.push(check.id.clone());
-        }
-    }
-    report.rescore();
-    report.sanitize(&crate::redact::Redactor::new());
+    crate::redact::one_line(text, 600)
 }
 
 /// Grades `todo`, `jobs` learners at once, calling `finished` with each
@@ -513,6 +423,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::Status;
 
     #[test]
     fn checks_that_could_not_be_evaluated_are_noted_with_what_to_do() {
@@ -539,17 +450,6 @@ mod tests {
             None,
             "a check left out is not an error of the learner's"
         );
-    }
-
-    #[test]
-    fn a_learners_report_is_only_looked_for_in_the_folder_given() {
-        let dir = std::path::Path::new("reports");
-        assert_eq!(self_report_path(dir, "ada"), Some(dir.join("ada.json")));
-        assert_eq!(self_report_path(dir, "ada@uni.edu"), Some(dir.join("ada@uni.edu.json")));
-        assert_eq!(self_report_path(dir, ".."), Some(dir.join("...json")));
-        for name in ["../ada", "cs101/ada", "a\\b"] {
-            assert_eq!(self_report_path(dir, name), None, "{name}");
-        }
     }
 
     #[test]

@@ -2,6 +2,13 @@
 //! order, cohort totals, and the per-check pass rates an instructor teaches
 //! from. Built the same way from a fresh run, a resumed one, or merged shards,
 //! so all three give the same gradebook.
+//!
+//! A learner's `score` and `max_score` (in their `report`) are the points the
+//! grader verified itself. Checks taken from the learner's own report
+//! (`--reports`) stay out of them: their ids are in `self_reported`, and
+//! their points in `self_reported_score` (passed) out of `self_reported_max`,
+//! so an instructor weighs them as they choose. Both numbers were added to
+//! gradebook-v1 (a reader of an older gradebook sees them as 0).
 
 use crate::course::lab::Lab;
 use crate::report::{Report, Status};
@@ -30,9 +37,17 @@ pub struct LearnerResult {
     pub grading_status: String,
     /// RFC 3339, when grading finished.
     pub graded_at: String,
-    /// Checks whose result comes from the learner's own report (`--reports`).
+    /// Checks whose result comes from the learner's own report (`--reports`):
+    /// left out of the report's verified `score` and `max_score`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub self_reported: Vec<String>,
+    /// Points of the self-reported checks that passed (filled by
+    /// [`Gradebook::build`] from the report).
+    #[serde(default)]
+    pub self_reported_score: u32,
+    /// Points the self-reported checks are worth.
+    #[serde(default)]
+    pub self_reported_max: u32,
     /// What the instructor should know about this row (a self-report that
     /// was ignored, checks not graded here).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -46,6 +61,41 @@ impl LearnerResult {
     /// Whether the learner was graded and has a report.
     pub fn is_graded(&self) -> bool {
         self.grading_status == GRADED && self.report.is_some()
+    }
+
+    /// (points passed, points possible) of the self-reported checks.
+    fn self_reported_points(&self) -> (u32, u32) {
+        let Some(report) = &self.report else { return (0, 0) };
+        report
+            .checks()
+            .filter(|c| self.self_reported.contains(&c.id))
+            .fold((0, 0), |(score, max), c| {
+                (
+                    score + if c.status == Status::Pass { c.points } else { 0 },
+                    max + c.points,
+                )
+            })
+    }
+
+    /// This result with every string through the sanitizer
+    /// ([`crate::redact::strip_control`]), its report included.
+    fn sanitize(&mut self) {
+        use crate::redact::strip_control;
+        for s in [
+            &mut self.learner,
+            &mut self.account,
+            &mut self.region,
+            &mut self.grading_status,
+            &mut self.graded_at,
+        ] {
+            *s = strip_control(s);
+        }
+        for s in self.self_reported.iter_mut().chain(self.notes.iter_mut()) {
+            *s = strip_control(s);
+        }
+        if let Some(r) = &mut self.report {
+            r.sanitize(&crate::redact::Redactor::new());
+        }
     }
 }
 
@@ -206,6 +256,9 @@ impl Gradebook {
         // Stable: of one learner's results, the first given is kept.
         learners.sort_by_key(|l| l.index);
         learners.dedup_by_key(|l| l.index);
+        for l in &mut learners {
+            (l.self_reported_score, l.self_reported_max) = l.self_reported_points();
+        }
         let graded: Vec<&Report> = learners
             .iter()
             .filter(|l| l.is_graded())
@@ -285,6 +338,39 @@ impl Gradebook {
             checks,
             learners,
         }
+    }
+
+    /// A copy with every string sanitized: what the renderers are given.
+    pub fn sanitized(&self) -> Gradebook {
+        use crate::redact::strip_control;
+        let mut book = self.clone();
+        for s in [
+            &mut book.schema,
+            &mut book.generated_at,
+            &mut book.roster.file,
+            &mut book.roster.fingerprint,
+            &mut book.outline.lab,
+        ] {
+            *s = strip_control(s);
+        }
+        if let Some(s) = &mut book.shard {
+            *s = strip_control(s);
+        }
+        for step in &mut book.outline.steps {
+            step.id = strip_control(&step.id);
+            step.title = strip_control(&step.title);
+            for c in &mut step.checks {
+                c.id = strip_control(&c.id);
+                c.title = strip_control(&c.title);
+            }
+        }
+        for c in &mut book.checks {
+            for s in [&mut c.id, &mut c.step, &mut c.title] {
+                *s = strip_control(s);
+            }
+        }
+        book.learners.iter_mut().for_each(LearnerResult::sanitize);
+        book
     }
 
     /// Whether every learner in it was graded.
@@ -377,6 +463,8 @@ pub(crate) mod tests {
             grading_status: GRADED.into(),
             graded_at: "2026-11-29T10:00:00Z".into(),
             self_reported: vec![],
+            self_reported_score: 0,
+            self_reported_max: 0,
             notes: vec![],
             report: Some(sample::report()),
         };

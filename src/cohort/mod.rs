@@ -6,18 +6,24 @@
 //!
 //! - [`roster`]: the CSV roster, checked whole before anyone is graded.
 //! - [`grade`]: per-learner runs, concurrency, retries of transient faults.
+//! - [`self_report`]: learners' own reports, counted apart and only where
+//!   they can be true.
 //! - [`journal`]: one synced JSON line per finished learner; `--resume`.
 //! - [`gradebook`]: the result (`labcheck/gradebook-v1`), totals, per-check
 //!   pass rates, shards and their merge.
 //! - [`render`]: csv, json, junit and html.
 //! - [`template`]: the CloudFormation template of the grader role.
 //! - [`quiz_stats`]: `cohort quizzes`, what the cohort got wrong in the quizzes.
+//! - [`invite`]: a random external id per learner, and the command or link
+//!   that deploys each learner's grader role.
 
 pub mod command;
 pub mod grade;
 pub mod gradebook;
+pub mod invite;
 pub mod journal;
 pub mod quiz_stats;
 pub mod render;
 pub mod roster;
+pub mod self_report;
 pub mod template;

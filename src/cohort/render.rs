@@ -1,7 +1,10 @@
 //! The gradebook's formats: csv (DESIGN §7, for a learning management
 //! system), json (`labcheck/gradebook-v1`), junit (one test suite per
 //! learner) and html (one self-contained page: a row per learner, the
-//! cohort's pass rate per check, each learner's failures).
+//! cohort's pass rate per check, each learner's failures). Every format is
+//! rendered from a sanitized copy of the gradebook ([`Gradebook::sanitized`]):
+//! learners' names, notes and reports reach no output with a control
+//! sequence in them.
 
 use super::gradebook::{Gradebook, LearnerResult};
 use crate::report::html::{badge, check_block, escape, page};
@@ -24,8 +27,9 @@ pub enum Format {
     Html,
 }
 
-/// Renders a gradebook in `format`.
+/// Renders a gradebook in `format`, from a sanitized copy.
 pub fn render(book: &Gradebook, format: Format) -> String {
+    let book = &book.sanitized();
     match format {
         Format::Csv => csv(book),
         Format::Json => json(book),
@@ -35,7 +39,7 @@ pub fn render(book: &Gradebook, format: Format) -> String {
 }
 
 /// The gradebook as pretty-printed JSON, with a final newline.
-pub fn json(book: &Gradebook) -> String {
+fn json(book: &Gradebook) -> String {
     let mut text = serde_json::to_string_pretty(book).expect("a gradebook serializes");
     text.push('\n');
     text
@@ -48,22 +52,26 @@ fn graded_step<'a>(report: &'a Report, id: &str) -> Option<&'a StepReport> {
     report.steps.iter().find(|s| s.id == id && s.max_score > 0)
 }
 
-/// `learner,account,score,max_score,grading_status,<step ids…>,graded_at,notes`:
-/// a step's cell is its score, empty when none of its checks was graded for
-/// that learner (all left out of the maximum: a learning management system
-/// must not import that as a zero); a learner who could not be graded has
-/// empty scores (never a zero).
-pub fn csv(book: &Gradebook) -> String {
+/// `learner,account,score,max_score,grading_status,<step ids…>,graded_at,self_reported,self_reported_max,notes`:
+/// the columns DESIGN §7 fixes keep their places; `score` and `max_score`
+/// are the points the grader verified, `self_reported` the points taken from
+/// the learner's own report (out of `self_reported_max`); a step's cell is
+/// its verified score, empty when none of its checks was graded for that
+/// learner (all left out of the maximum: a learning management system must
+/// not import that as a zero); a learner who could not be graded has empty
+/// scores (never a zero).
+fn csv(book: &Gradebook) -> String {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     let mut header = vec!["learner", "account", "score", "max_score", "grading_status"];
     header.extend(book.outline.steps.iter().map(|s| s.id.as_str()));
-    header.extend(["graded_at", "notes"]);
+    header.extend(["graded_at", "self_reported", "self_reported_max", "notes"]);
     let _ = w.write_record(&header);
     for l in &book.learners {
         let mut row = vec![l.learner.clone(), l.account.clone()];
-        match l.report.as_ref().filter(|_| l.is_graded()) {
+        let graded = l.report.as_ref().filter(|_| l.is_graded());
+        match graded {
             Some(r) => {
                 row.extend([r.score.to_string(), r.max_score.to_string(), l.grading_status.clone()]);
                 for step in &book.outline.steps {
@@ -80,6 +88,10 @@ pub fn csv(book: &Gradebook) -> String {
             }
         }
         row.push(l.graded_at.clone());
+        match graded {
+            Some(_) => row.extend([l.self_reported_score.to_string(), l.self_reported_max.to_string()]),
+            None => row.extend([String::new(), String::new()]),
+        }
         row.push(notes(l));
         let _ = w.write_record(&row);
     }
@@ -111,11 +123,22 @@ fn on_the_codes_word(l: &LearnerResult) -> Option<String> {
 }
 
 /// One test suite per learner, one test case per check; a learner who could
-/// not be graded is one errored test case.
-pub fn junit(book: &Gradebook) -> String {
+/// not be graded is one errored test case. A graded learner's suite carries
+/// the verified and the self-reported points as properties.
+fn junit(book: &Gradebook) -> String {
     let mut junit = Junit::new(format!("labcheck cohort {}", book.outline.lab));
     for l in &book.learners {
         let mut suite = TestSuite::new(l.learner.clone());
+        if let Some(r) = l.report.as_ref().filter(|_| l.is_graded()) {
+            for (name, value) in [
+                ("score", r.score),
+                ("max_score", r.max_score),
+                ("self_reported", l.self_reported_score),
+                ("self_reported_max", l.self_reported_max),
+            ] {
+                suite.add_property(quick_junit::Property::new(name, value.to_string()));
+            }
+        }
         match l.report.as_ref().filter(|_| l.is_graded()) {
             None => {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
@@ -171,7 +194,7 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
 "#;
 
 /// The gradebook as one self-contained page.
-pub fn html(book: &Gradebook) -> String {
+fn html(book: &Gradebook) -> String {
     let t = &book.totals;
     let mut b = String::new();
     let _ = writeln!(
@@ -234,7 +257,7 @@ pub fn html(book: &Gradebook) -> String {
     }
     b.push_str("</tbody></table>\n");
 
-    b.push_str("<h2>Learners</h2>\n<table class=\"sortable\" id=\"learners\"><thead><tr><th class=\"sortable\">learner</th><th class=\"sortable\">account</th><th class=\"sortable num\">score</th><th class=\"sortable num\">max</th><th class=\"sortable num\">%</th><th class=\"sortable\">status</th>");
+    b.push_str("<h2>Learners</h2>\n<table class=\"sortable\" id=\"learners\"><thead><tr><th class=\"sortable\">learner</th><th class=\"sortable\">account</th><th class=\"sortable num\">score</th><th class=\"sortable num\">max</th><th class=\"sortable num\">%</th><th class=\"sortable num\" title=\"points from the learner's own report, not verified by the grader\">self-reported</th><th class=\"sortable\">status</th>");
     for step in &book.outline.steps {
         let _ = write!(b, "<th class=\"sortable num\">{}</th>", escape(&step.id));
     }
@@ -268,8 +291,15 @@ pub fn html(book: &Gradebook) -> String {
                 };
                 let _ = write!(
                     b,
-                    "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\" data-v=\"{pct:.1}\">{pct:.0}%</td><td>{status}</td>",
-                    r.score, r.max_score
+                    "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\" data-v=\"{pct:.1}\">{pct:.0}%</td><td class=\"num\" data-v=\"{}\">{}</td><td>{status}</td>",
+                    r.score,
+                    r.max_score,
+                    l.self_reported_score,
+                    if l.self_reported_max == 0 {
+                        "–".to_string()
+                    } else {
+                        format!("{}/{}", l.self_reported_score, l.self_reported_max)
+                    }
                 );
                 for step in &book.outline.steps {
                     match graded_step(r, &step.id) {
@@ -289,7 +319,7 @@ pub fn html(book: &Gradebook) -> String {
             None => {
                 let _ = write!(
                     b,
-                    "<td class=\"num\" data-v=\"-1\"></td><td class=\"num\" data-v=\"-1\"></td><td class=\"num\" data-v=\"-1\"></td><td>{} {}</td>",
+                    "<td class=\"num\" data-v=\"-1\"></td><td class=\"num\" data-v=\"-1\"></td><td class=\"num\" data-v=\"-1\"></td><td class=\"num\" data-v=\"-1\"></td><td>{} {}</td>",
                     badge(Status::Error),
                     escape(&l.grading_status)
                 );
@@ -366,12 +396,12 @@ mod tests {
         let mut lines = text.lines();
         assert_eq!(
             lines.next().unwrap(),
-            "learner,account,score,max_score,grading_status,s3,graded_at,notes"
+            "learner,account,score,max_score,grading_status,s3,graded_at,self_reported,self_reported_max,notes"
         );
-        assert!(lines.next().unwrap().starts_with("ada,000000000000,2,8,graded,2,"));
+        assert!(lines.next().unwrap().starts_with("ada,000000000000,2,8,0,0,graded,2,"));
         assert_eq!(
             lines.next().unwrap(),
-            "bob,000000000001,,,error: AssumeRole refused,,2026-11-29T10:00:00Z,"
+            "bob,000000000001,,,,,error: AssumeRole refused,,2026-11-29T10:00:00Z,"
         );
     }
 
@@ -385,9 +415,9 @@ mod tests {
         (step.score, step.max_score) = (0, 0);
         let text = csv(&g);
         let cy = text.lines().find(|l| l.starts_with("cy,")).unwrap();
-        assert_eq!(cy.split(',').nth(5), Some(""), "{cy}");
+        assert_eq!(cy.split(',').nth(7), Some(""), "{cy}");
         let ada = text.lines().find(|l| l.starts_with("ada,")).unwrap();
-        assert_eq!(ada.split(',').nth(5), Some("2"), "{ada}");
+        assert_eq!(ada.split(',').nth(7), Some("2"), "{ada}");
         let html = html(&g);
         assert_eq!(html.matches("nothing in this step was graded").count(), 1, "{html}");
         assert!(html.contains(">2/8</td>"), "ada's cell");
@@ -433,5 +463,85 @@ mod tests {
         assert!(html.contains("id=\"checks\"") && html.contains("id=\"learners\""));
         // The sample report has one check that could not be evaluated: its row says so.
         assert_eq!(html.matches("1 check not evaluated</td>").count(), 2, "ada and cy");
+    }
+
+    /// Every control sequence a learner could put in a string: CSI, OSC
+    /// (BEL- and ST-terminated, and cut short), a lone ESC, BEL, 8-bit CSI,
+    /// a bidirectional override; and markup.
+    const EVIL: &str = "\x1b[31m\x1b]0;pwned\x07\x1b]8;;https://x/\x1b\\<b>bold</b>\u{9b}2J\x07\u{202e}\x1b]52;c;eA==";
+
+    fn assert_clean(what: &str, text: &str) {
+        for bad in ['\x1b', '\x07', '\u{9b}', '\u{202e}'] {
+            assert!(!text.contains(bad), "{what} holds {bad:?}");
+        }
+        for escaped in ["\\u001b", "\\u0007", "\\u009b", "&#27;", "&#x1b;", "&#7;"] {
+            assert!(!text.contains(escaped), "{what} holds {escaped}");
+        }
+    }
+
+    /// A report with the attacker's text in every string a learner can reach.
+    fn evil_report() -> crate::report::Report {
+        let mut r = crate::report::sample::report();
+        r.identity = EVIL.into();
+        r.account = EVIL.into();
+        r.region = EVIL.into();
+        r.started_at = EVIL.into();
+        r.notes.push(EVIL.into());
+        for step in &mut r.steps {
+            step.title = EVIL.into();
+            for c in &mut step.checks {
+                for s in [&mut c.title, &mut c.message, &mut c.hint, &mut c.fix] {
+                    *s = format!("{EVIL} {s}");
+                }
+                c.evidence = serde_json::json!({ EVIL: [EVIL, {"tag": EVIL}] });
+            }
+        }
+        r
+    }
+
+    #[test]
+    fn no_escape_sequence_from_a_learner_reaches_any_format_and_html_still_escapes() {
+        let mut g = book();
+        g.roster.file = EVIL.into();
+        g.shard = Some(EVIL.into());
+        for l in &mut g.learners {
+            l.learner = format!("{EVIL}{}", l.learner);
+            l.account = EVIL.into();
+            l.region = EVIL.into();
+            l.notes.push(format!(
+                "self-report ignored: not a labcheck JSON report (unknown variant `{EVIL}`)"
+            ));
+            l.self_reported.push(EVIL.into());
+            if l.is_graded() {
+                l.report = Some(evil_report());
+            } else {
+                l.grading_status = format!("error: {EVIL}");
+            }
+        }
+        for format in [Format::Csv, Format::Json, Format::Junit, Format::Html] {
+            let text = render(&g, format);
+            assert_clean(&format!("{format:?} gradebook"), &text);
+            assert!(text.contains("bold"), "{format:?}: the text around the sequences stays");
+        }
+        let html = render(&g, Format::Html);
+        assert!(
+            html.contains("&lt;b&gt;bold&lt;/b&gt;") && !html.contains("<b>bold"),
+            "HTML escaping holds"
+        );
+
+        let r = evil_report();
+        for format in [
+            crate::report::Format::Human,
+            crate::report::Format::Json,
+            crate::report::Format::Junit,
+            crate::report::Format::Html,
+        ] {
+            assert_clean(&format!("{format:?} report"), &crate::report::render(&r, format, false));
+        }
+        let html = crate::report::render(&r, crate::report::Format::Html, false);
+        assert!(
+            html.contains("&lt;b&gt;bold&lt;/b&gt;") && !html.contains("<b>bold"),
+            "HTML escaping holds"
+        );
     }
 }

@@ -78,6 +78,11 @@ pub struct Entry {
     pub project_dir: Option<PathBuf>,
     /// Lab parameters set for this learner, by column name.
     pub params: Vec<(String, String)>,
+    /// (line, column) of the cell that names the learner's account: the
+    /// `account` cell, else the `role_arn` cell.
+    pub account_at: (usize, usize),
+    /// (line, column) of the `role_arn` cell, when the row has one.
+    pub role_at: Option<(usize, usize)>,
 }
 
 /// A parsed roster.
@@ -351,6 +356,12 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
             }
             arn.to_string()
         });
+        let role_at = cell("role_arn").map(|(i, _)| lines.locate(starts.get(i).copied().unwrap_or(at)));
+        let account_at = account
+            .as_ref()
+            .map(|(i, _)| lines.locate(starts.get(*i).copied().unwrap_or(at)))
+            .or(role_at)
+            .unwrap_or((row_line, 1));
         if account.is_none() && role_arn.is_none() {
             problem(
                 columns.get("account").or(columns.get("role_arn")).copied().unwrap_or(0),
@@ -417,6 +428,8 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
                 region,
                 project_dir,
                 params: overrides,
+                account_at,
+                role_at,
             });
         } else {
             problems.extend(row_problems);
@@ -437,13 +450,81 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
     }
 }
 
+/// Learners who share an account or a role: each of them named at the cell
+/// that gives it, with the others. One learner, one account: a learner who
+/// types a classmate's account id would otherwise get the classmate's grade.
+/// Teams sharing an account pass `--allow-shared-accounts` instead.
+pub fn shared_accounts(roster: &Roster) -> Result<(), Diagnostics> {
+    let mut problems = Vec::new();
+    let mut by_role: HashMap<&str, Vec<&Entry>> = HashMap::new();
+    let mut by_account: HashMap<&str, Vec<&Entry>> = HashMap::new();
+    for l in &roster.learners {
+        by_account.entry(l.account.as_str()).or_default().push(l);
+        if let Some(role) = &l.role_arn {
+            by_role.entry(role.as_str()).or_default().push(l);
+        }
+    }
+    let mut groups: Vec<(&str, &str, Vec<&Entry>)> = by_account
+        .into_iter()
+        .map(|(a, l)| ("account", a, l))
+        .chain(by_role.into_iter().map(|(r, l)| ("role", r, l)))
+        .filter(|(_, _, l)| l.len() > 1)
+        .collect();
+    groups.sort_by_key(|(_, _, l)| l[0].index);
+    let mut named: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    for (what, value, learners) in groups {
+        for l in &learners {
+            // A learner sharing both an account and a role is named once.
+            if !named.insert(l.index) {
+                continue;
+            }
+            // A few of the others by name; a hostile roster of thousands on
+            // one account must not print each name thousands of times.
+            let others: Vec<&&Entry> = learners.iter().filter(|o| o.index != l.index).collect();
+            let mut named_others: Vec<String> = others
+                .iter()
+                .take(3)
+                .map(|o| format!("`{}` (line {})", o.learner, o.line))
+                .collect();
+            if others.len() > 3 {
+                named_others.push(format!("{} more", others.len() - 3));
+            }
+            let (line, col) = if what == "role" {
+                l.role_at.unwrap_or(l.account_at)
+            } else {
+                l.account_at
+            };
+            problems.push(diag(
+                &roster.file,
+                line,
+                col,
+                format!(
+                    "learner `{}` has the same {what} {value} as {}: each learner is graded in an account of their own (with an external id of their own); a learner who typed a classmate's account would get the classmate's grade. Pass --allow-shared-accounts if learners work in teams",
+                    l.learner,
+                    named_others.join(", ")
+                ),
+                None,
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        problems.sort_by_key(|d| (d.line, d.col));
+        problems.truncate(MAX_PROBLEMS);
+        Err(Diagnostics(problems))
+    }
+}
+
+/// A diagnostic of the roster; its message and snippet hold roster values,
+/// so they go through the sanitizer.
 fn diag(file: &str, line: usize, col: usize, message: String, snippet: Option<String>) -> Diagnostic {
     Diagnostic {
         file: file.to_string(),
         line,
         col,
-        message,
-        snippet,
+        message: crate::redact::strip_control(&message),
+        snippet: snippet.map(|s| crate::redact::strip_control(&s)),
         snippet_from: 0,
     }
 }
@@ -707,6 +788,70 @@ mod tests {
             first_error("learner,account,role_arn\nada,111111111111,arn:aws:iam::222222222222:role/g\n"),
             "roster.csv:2:18: the role is in account 222222222222, but the account column says 111111111111"
         );
+    }
+
+    #[test]
+    fn two_learners_with_one_account_or_role_are_named_both() {
+        let r = parse_str(
+            "learner,account,role_arn\nada,111111111111,\nbob,222222222222,\neve,1111-1111-1111,\n\
+             cy,,arn:aws:iam::333333333333:role/g\ndan,,arn:aws:iam::333333333333:role/g\n",
+        )
+        .unwrap();
+        let e = shared_accounts(&r).unwrap_err();
+        let lines: Vec<String> = e.0.iter().map(|d| format!("{}:{}:{}", d.file, d.line, d.col)).collect();
+        assert_eq!(
+            lines,
+            ["roster.csv:2:5", "roster.csv:4:5", "roster.csv:5:5", "roster.csv:6:6"]
+        );
+        assert!(
+            e.0[0]
+                .message
+                .starts_with("learner `ada` has the same account 111111111111 as `eve` (line 4)")
+        );
+        assert!(e.0[1].message.contains("as `ada` (line 2)"));
+        assert!(
+            e.0[2].message.contains("same account 333333333333 as `dan` (line 6)"),
+            "{}",
+            e.0[2].message
+        );
+        assert!(
+            e.0[0]
+                .message
+                .ends_with("Pass --allow-shared-accounts if learners work in teams")
+        );
+        // Two roles in one account are one account.
+        let r =
+            parse_str("learner,role_arn\nada,arn:aws:iam::333333333333:role/a\nbob,arn:aws:iam::333333333333:role/b\n")
+                .unwrap();
+        assert_eq!(shared_accounts(&r).unwrap_err().0.len(), 2);
+        let r = parse_str("learner,account\nada,111111111111\nbob,222222222222\n").unwrap();
+        assert!(shared_accounts(&r).is_ok());
+    }
+
+    #[test]
+    fn a_roster_of_thousands_on_one_account_says_so_in_bounded_text() {
+        let mut text = "learner,account\n".to_string();
+        for i in 0..5000 {
+            text.push_str(&format!("l{i},111111111111\n"));
+        }
+        let e = shared_accounts(&parse_str(&text).unwrap()).unwrap_err();
+        assert_eq!(e.0.len(), MAX_PROBLEMS);
+        assert!(
+            e.0[0]
+                .message
+                .contains("as `l1` (line 3), `l2` (line 4), `l3` (line 5), 4996 more"),
+            "{}",
+            e.0[0].message
+        );
+        assert!(e.to_string().len() < 20_000, "{} bytes", e.to_string().len());
+    }
+
+    #[test]
+    fn a_control_character_in_a_cell_is_not_echoed() {
+        let e = parse_str("learner,account\n\x1b]0;pwned\x07ada\x1b[2J,111111111111\n").unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("this cell holds a control character"), "{text}");
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The report of one lab run (schema `labcheck/report-v1`) and its renderers:
-//! human (console), JSON and JUnit XML. A report is cleaned of secrets and
-//! control sequences once, by [`Report::sanitize`], before any renderer sees it.
+//! human (console), JSON, JUnit XML and HTML. A report is cleaned of secrets
+//! and control sequences by [`Report::sanitize`] when a run ends, and
+//! [`render`] gives every renderer a sanitized copy, whatever its origin (a
+//! run, the state file, a learner's own report).
 
 pub mod html;
 pub mod human;
@@ -188,13 +190,15 @@ impl Report {
         }
     }
 
-    /// Recomputes step and total scores from the checks.
+    /// Recomputes step and total scores from the checks. A check left out
+    /// of the maximum (`ungraded`) is left out of the score too, even when it
+    /// holds a result (a cohort's self-reported check).
     pub fn rescore(&mut self) {
         for step in &mut self.steps {
             for check in &mut step.checks {
                 check.score = if check.status == Status::Pass { check.points } else { 0 };
             }
-            step.score = step.checks.iter().map(|c| c.score).sum();
+            step.score = step.checks.iter().filter(|c| !c.ungraded).map(|c| c.score).sum();
             step.max_score = step.checks.iter().filter(|c| !c.ungraded).map(|c| c.points).sum();
         }
         self.score = self.steps.iter().map(|s| s.score).sum();
@@ -204,19 +208,35 @@ impl Report {
     /// Redacts secrets and strips control sequences from every string.
     pub fn sanitize(&mut self, redactor: &Redactor) {
         let clean = |s: &mut String| *s = redactor.clean(s);
-        clean(&mut self.identity);
-        clean(&mut self.account);
-        clean(&mut self.region);
+        for s in [
+            &mut self.schema,
+            &mut self.lab,
+            &mut self.identity,
+            &mut self.account,
+            &mut self.region,
+            &mut self.started_at,
+        ] {
+            clean(s);
+        }
         self.notes.iter_mut().for_each(clean);
         for step in &mut self.steps {
+            clean(&mut step.id);
             clean(&mut step.title);
             for c in &mut step.checks {
-                for s in [&mut c.title, &mut c.message, &mut c.hint, &mut c.fix] {
+                for s in [&mut c.id, &mut c.title, &mut c.message, &mut c.hint, &mut c.fix] {
                     clean(s);
                 }
                 redactor.clean_json(&mut c.evidence);
             }
         }
+    }
+
+    /// A copy with every string sanitized (no secrets known): what the
+    /// renderers are given.
+    pub fn sanitized(&self) -> Report {
+        let mut copy = self.clone();
+        copy.sanitize(&Redactor::new());
+        copy
     }
 
     /// The report as pretty-printed JSON, with a final newline.
@@ -252,8 +272,11 @@ pub enum Format {
     Html,
 }
 
-/// Renders a report in a format. `color` only affects `human`.
+/// Renders a report in a format. `color` only affects `human`. The
+/// renderer is given a sanitized copy: no control sequence from the report's
+/// strings reaches the output.
 pub fn render(report: &Report, format: Format, color: bool) -> String {
+    let report = &report.sanitized();
     match format {
         Format::Human => human::render(report, color),
         Format::Json => report.to_json(),

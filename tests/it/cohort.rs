@@ -12,17 +12,17 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// A cohort provisioned by `sandbox/cohort`, its roster and manifest.
-struct Cohort {
+pub(crate) struct Cohort {
     dir: tempfile::TempDir,
-    roster: PathBuf,
-    manifest: Value,
+    pub(crate) roster: PathBuf,
+    pub(crate) manifest: Value,
     _turn: SandboxTurn,
 }
 
 /// Provisions `n` learner accounts from `first` in mixed states, and writes
 /// their roster (with the sandbox's project for everybody, so the project
 /// checks are graded too).
-fn cohort(first: &str, n: usize) -> Cohort {
+pub(crate) fn cohort(first: &str, n: usize) -> Cohort {
     cohort_with(first, n, SandboxTurn::shared())
 }
 
@@ -63,20 +63,20 @@ fn cohort_with(first: &str, n: usize, turn: SandboxTurn) -> Cohort {
 }
 
 impl Cohort {
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 }
 
 /// labcheck with the sandbox's environment: the instructor is the sandbox's
 /// default account.
-fn instructor() -> Command {
+pub(crate) fn instructor() -> Command {
     let mut cmd = labcheck();
     cmd.envs(sandbox_env());
     cmd
 }
 
-fn grade(roster: &Path, args: &[&str]) -> Output {
+pub(crate) fn grade(roster: &Path, args: &[&str]) -> Output {
     instructor()
         .args(["cohort", "grade"])
         .arg(roster)
@@ -85,13 +85,13 @@ fn grade(roster: &Path, args: &[&str]) -> Output {
         .expect("run labcheck cohort grade")
 }
 
-fn read_json(path: &Path) -> Value {
+pub(crate) fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
 }
 
 /// A gradebook without what changes from run to run (times, durations).
-fn normalized(mut book: Value) -> Value {
+pub(crate) fn normalized(mut book: Value) -> Value {
     fn strip(v: &mut Value) {
         match v {
             Value::Object(map) => {
@@ -118,7 +118,7 @@ fn normalized(mut book: Value) -> Value {
 }
 
 /// Where two JSON values differ (at most 20 paths), for readable failures.
-fn differences(a: &Value, b: &Value) -> Vec<String> {
+pub(crate) fn differences(a: &Value, b: &Value) -> Vec<String> {
     fn walk(a: &Value, b: &Value, path: String, out: &mut Vec<String>) {
         if out.len() >= 20 {
             return;
@@ -151,7 +151,7 @@ fn differences(a: &Value, b: &Value) -> Vec<String> {
     out
 }
 
-fn assert_same_gradebook(a: &Path, b: &Path, context: &str) {
+pub(crate) fn assert_same_gradebook(a: &Path, b: &Path, context: &str) {
     let diff = differences(&normalized(read_json(a)), &normalized(read_json(b)));
     assert!(
         diff.is_empty(),
@@ -309,7 +309,7 @@ fn each_learner_is_graded_as_labcheck_check_grades_that_account() {
     let header = csv.lines().next().unwrap();
     assert_eq!(
         header,
-        "learner,account,score,max_score,grading_status,s3,cache,rds,project,eb,graded_at,notes"
+        "learner,account,score,max_score,grading_status,s3,cache,rds,project,eb,graded_at,self_reported,self_reported_max,notes"
     );
     let unassumable = csv.lines().find(|l| l.contains("error: AssumeRole refused")).unwrap();
     assert!(
@@ -319,14 +319,14 @@ fn each_learner_is_graded_as_labcheck_check_grades_that_account() {
 }
 
 /// Starts the sandbox's fault proxy in front of moto; stopped on drop.
-struct Proxy {
+pub(crate) struct Proxy {
     child: std::process::Child,
-    url: String,
+    pub(crate) url: String,
     port: u16,
 }
 
 impl Proxy {
-    fn start(port: u16, args: &[&str]) -> Proxy {
+    pub(crate) fn start(port: u16, args: &[&str]) -> Proxy {
         let listen = format!("127.0.0.1:{port}");
         let child = Command::new(repo().join("sandbox/faultproxy"))
             .args(["--listen", &listen, "--upstream", &sandbox_env()["AWS_ENDPOINT_URL"]])
@@ -387,7 +387,13 @@ fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
 
 /// Starts a slow cohort run (one learner at a time, behind `proxy`) that
 /// journals to `journal` and writes its gradebook to `book`.
-fn slow_grade(c: &Cohort, proxy: &Proxy, book: &Path, journal: &Path, extra: &[&str]) -> std::process::Child {
+pub(crate) fn slow_grade(
+    c: &Cohort,
+    proxy: &Proxy,
+    book: &Path,
+    journal: &Path,
+    extra: &[&str],
+) -> std::process::Child {
     instructor()
         .env("AWS_ENDPOINT_URL", &proxy.url)
         .args(["cohort", "grade"])
@@ -404,12 +410,12 @@ fn slow_grade(c: &Cohort, proxy: &Proxy, book: &Path, journal: &Path, extra: &[&
 }
 
 /// Lines in the journal (its header included).
-fn journal_lines(journal: &Path) -> usize {
+pub(crate) fn journal_lines(journal: &Path) -> usize {
     std::fs::read_to_string(journal).map(|t| t.lines().count()).unwrap_or(0)
 }
 
 /// Waits until `learners` learners are journaled, while `child` runs.
-fn wait_for_journal(child: &mut std::process::Child, journal: &Path, learners: usize) {
+pub(crate) fn wait_for_journal(child: &mut std::process::Child, journal: &Path, learners: usize) {
     let deadline = Instant::now() + Duration::from_secs(240);
     while journal_lines(journal) < learners + 1 {
         assert!(
@@ -574,7 +580,7 @@ fn repair(account: &str) {
 }
 
 /// The learner's row of a JSON gradebook.
-fn row<'a>(book: &'a Value, learner: &str) -> &'a Value {
+pub(crate) fn row<'a>(book: &'a Value, learner: &str) -> &'a Value {
     book["learners"]
         .as_array()
         .unwrap()
@@ -883,14 +889,21 @@ fn the_role_template_passes_cfn_lint_and_grants_only_the_policy() {
 
     let policy: Value = serde_json::from_slice(&labcheck().arg("policy").output().unwrap().stdout).unwrap();
     let doc: Value = serde_norway_from(&String::from_utf8(std::fs::read(&template).unwrap()).unwrap());
-    assert_eq!(
-        doc["Resources"]["GraderRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]["Action"],
-        policy["Statement"][0]["Action"]
-    );
+    // The statements (one per set of resources) grant the policy's actions, no more.
+    let mut granted: Vec<&Value> =
+        doc["Resources"]["GraderRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|st| st["Action"].as_array().unwrap())
+            .collect();
+    granted.sort_by_key(|a| a.as_str().unwrap().to_string());
+    let wanted: Vec<&Value> = policy["Statement"][0]["Action"].as_array().unwrap().iter().collect();
+    assert_eq!(granted, wanted);
 }
 
 /// YAML to JSON through cfn-lint's own Python (no YAML crate in the tests).
-fn serde_norway_from(yaml: &str) -> Value {
+pub(crate) fn serde_norway_from(yaml: &str) -> Value {
     let py = repo().join("scripts/.tools/bin/python");
     let mut child = Command::new(py)
         .args([

@@ -8,6 +8,7 @@ mod book;
 mod cache_step;
 mod cli;
 mod cohort;
+mod cohort_trust;
 mod course;
 mod eb_step;
 mod hardening;
