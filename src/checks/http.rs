@@ -1,6 +1,6 @@
 //! HTTP GETs of the learner's site and of presigned S3 URLs, each through a
-//! [`Fetcher`] made for one [`Scope`]: its client connects only where the
-//! scope admits (URL, redirects, resolved addresses: see [`super::scope`]),
+//! `Fetcher` made for one `Scope`: its client connects only where the
+//! scope admits (URL, redirects, resolved addresses: see `checks::scope`),
 //! directly rather than through a proxy (whose own lookups labcheck could
 //! not judge). Bodies are read up to a cap (a site with an endless body
 //! cannot exhaust memory), and, for S3, the retries S3 itself asks for (a

@@ -2,7 +2,7 @@
 //! files are served under /static/, pictures come through presigned S3 URLs,
 //! and an unknown URL gives a plain 404 rather than Django's debug page.
 //! Pages are fetched only from the site's own origin, pictures only from the
-//! media bucket's S3 hosts ([`super::scope`]).
+//! media bucket's S3 hosts (`checks::scope`).
 
 use super::CheckKind;
 use super::eb::the_environment;
