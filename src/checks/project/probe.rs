@@ -166,20 +166,21 @@ static SETDEFAULT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The settings module the environment would use: an environment property
-/// set in `.ebextensions` (Beanstalk sets it before anything runs), else
-/// DJANGO_SETTINGS_MODULE where labcheck runs, else the default of the WSGI
-/// module the platform starts (`wsgi`: its file and its name for
-/// messages), else manage.py's default.
+/// (`property`: its value, and where it is set, worded for messages) of
+/// `.ebextensions` or the Beanstalk environment (Beanstalk sets it before
+/// anything runs), else DJANGO_SETTINGS_MODULE where labcheck runs, else
+/// the default of the WSGI module the platform starts (`wsgi`: its file and
+/// its name for messages), else manage.py's default.
 pub(super) fn settings_module(
     django: &Path,
-    ebextensions_value: Option<(&str, String)>,
+    property: Option<(&str, String)>,
     env: Option<String>,
     wsgi: Option<(PathBuf, String)>,
 ) -> Option<SettingsModule> {
-    if let Some((value, at)) = ebextensions_value.filter(|(v, _)| !v.trim().is_empty()) {
+    if let Some((value, at)) = property.filter(|(v, _)| !v.trim().is_empty()) {
         return Some(SettingsModule {
             name: value.trim().to_string(),
-            from: format!("{at}, an environment property"),
+            from: at,
         });
     }
     if let Some(v) = env.filter(|v| !v.trim().is_empty()) {
@@ -1088,7 +1089,10 @@ mod tests {
         assert_eq!(m.name, "mysite.settings.ci");
         let m = settings_module(
             dir.path(),
-            Some(("mysite.settings.production", ".ebextensions/django.config:4".into())),
+            Some((
+                "mysite.settings.production",
+                ".ebextensions/django.config:4, an environment property".into(),
+            )),
             Some("mysite.settings.ci".into()),
             None,
         )

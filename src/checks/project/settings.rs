@@ -17,7 +17,7 @@ use crate::engine::account::Account;
 use crate::engine::outcome::{CheckResult, Outcome};
 use regex::Regex;
 use serde_json::json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
@@ -497,8 +497,9 @@ async fn judge_settings(acc: &Account) -> (Outcome, bool) {
             None => at.to_string(),
         }
     };
-    let plain = plain_faults(&reading.faults(), &django_rel);
-    let plain_at: BTreeSet<String> = reading.faults().into_iter().map(|f| f.at).collect();
+    let faults = reading.faults();
+    let plain = plain_faults(&faults, &django_rel);
+    let plain_at: BTreeSet<String> = faults.iter().map(|f| f.at.clone()).collect();
     // Which files hold the settings graded: the text's own imports, and
     // those the running settings loaded.
     let mut graded: Vec<PathBuf> = reading.files.clone();
@@ -546,10 +547,28 @@ async fn judge_settings(acc: &Account) -> (Outcome, bool) {
             }
         }
     }
-    for (kind, line) in &plain {
-        if matches!(kind, FaultKind::SecretKey | FaultKind::DatabasePassword) {
-            secrets.push(line.clone());
+    // A secret the text shows is listed whatever the running settings
+    // reported; where they report using that very literal, it says so.
+    let used: BTreeMap<&str, &str> = settings
+        .as_ref()
+        .map(|s| {
+            s.secret_literals
+                .iter()
+                .map(|(name, at)| (at.as_str(), name.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (fault, (kind, line)) in faults.iter().zip(&plain) {
+        if !matches!(kind, FaultKind::SecretKey | FaultKind::DatabasePassword) {
+            continue;
         }
+        secrets.push(match used.get(fault.at.as_str()) {
+            Some(name) => format!(
+                "{}: {name} is written in the source, and is the value the settings use",
+                django_rel(&fault.at)
+            ),
+            None => line.clone(),
+        });
     }
     if let Ok(s) = &settings {
         for (name, at) in &s.secret_literals {
