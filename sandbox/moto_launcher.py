@@ -205,6 +205,27 @@ def rds_endpoint_is_local_mariadb():
     DBInstance.db_instance_port = property(lambda self: rds_port())
 
 
+@patch
+def rds_status_from_tag():
+    """DBInstanceStatus follows the instance's `sandbox:status` tag when it
+    has one: the states of a running database real accounts show and moto
+    never does (backing-up, modifying, storage-optimization, which can last
+    hours...). Without the tag the status is moto's own, so
+    StopDBInstance/StartDBInstance still give stopped/available."""
+    from moto.rds.models import DBInstance
+
+    def get(self) -> str:
+        for tag in self.tags or []:
+            if tag.get("Key") == "sandbox:status" and tag.get("Value"):
+                return tag["Value"]
+        return self.__dict__.get("_sandbox_own_status", "available")
+
+    def put(self, value: str) -> None:
+        self.__dict__["_sandbox_own_status"] = value
+
+    DBInstance.status = property(get, put)
+
+
 # --------------------------------------------------------------------------
 # ElastiCache serverless caches (missing from moto 5.2.5)
 # --------------------------------------------------------------------------
@@ -485,11 +506,39 @@ def _env_colour(env) -> str:
     return wanted if wanted in HEALTH_STATUS else "Green"
 
 
+# Beanstalk states real accounts have, each set by a tag as `sandbox:health`
+# sets the colour: `sandbox:status` an EnvironmentStatus other than Ready
+# (an environment Updating during every eb deploy or eb setenv, Launching
+# while it is created), `sandbox:causes` the causes enhanced health gives
+# (the sentences AWS writes).
+ENV_STATUSES = ("Ready", "Launching", "Updating", "Aborting", "LinkingFrom", "LinkingTo", "Terminating")
+HEALTH_CAUSE_SETS = {
+    # The app answers 4xx to many requests (scanners' foreign Host headers,
+    # unknown URLs): a Warning on a correct environment.
+    "4xx": [
+        "42.9 % of the requests are erroring with HTTP 4xx.",
+        "Insufficient request rate (6.0 requests/min) to determine application health.",
+    ],
+    # The instance itself is in trouble (the developer guide's Warning example).
+    "impaired": ["Impaired services on 1 out of 1 instance."],
+}
+
+
+def _env_status(env) -> str:
+    wanted = str((env.tags or {}).get("sandbox:status", "Ready"))
+    return wanted if wanted in ENV_STATUSES else "Ready"
+
+
+def _env_causes(env) -> list[str]:
+    chosen = str((env.tags or {}).get("sandbox:causes", ""))
+    return list(HEALTH_CAUSE_SETS.get(chosen) or HEALTH_CAUSES[_env_colour(env)])
+
+
 @patch
 def eb_environment_looks_real():
     """Environments get an id e-xxxxxxxxxx, the site's CNAME, the solution stack
     they were created with, Status Ready and Health Green (tag `sandbox:health`
-    = Red/Yellow/Grey overrides the colour)."""
+    = Red/Yellow/Grey overrides the colour, `sandbox:status` the status)."""
     from moto.elasticbeanstalk.models import Environment
 
     original_init = Environment.__init__
@@ -509,7 +558,7 @@ def eb_environment_looks_real():
     Environment.__init__ = __init__
     Environment.cname = property(lambda self: site_cname(), setter("cname"))
     Environment.endpoint_url = property(lambda self: site_cname().split(":")[0], setter("endpoint_url"))
-    Environment.status = property(lambda self: "Ready", setter("status"))
+    Environment.status = property(_env_status, setter("status"))
     Environment.health = property(_env_colour, setter("health"))
     Environment.health_status = property(
         lambda self: HEALTH_STATUS[_env_colour(self)], setter("health_status")
@@ -661,9 +710,9 @@ def eb_describe_environment_health():
             {
                 "EnvironmentName": env.environment_name,
                 "HealthStatus": HEALTH_STATUS[colour],
-                "Status": "Ready",
+                "Status": _env_status(env),
                 "Color": colour,
-                "Causes": HEALTH_CAUSES[colour],
+                "Causes": _env_causes(env),
                 "InstancesHealth": {HEALTH_STATUS[colour]: 1},
                 "RefreshedAt": utcnow(),
             }

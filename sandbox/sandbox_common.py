@@ -32,6 +32,13 @@ INSTANCE_ROLE = "pets-project-ebInstanceRole"
 MEDIA_POLICY = "pets-project-media"  # the role's inline policy on the media bucket
 WEB_TIER_POLICY_ARN = "arn:aws:iam::aws:policy/AWSElasticBeanstalkWebTier"
 EB_STACK_OLD = "64bit Amazon Linux 2 v3.5.0 running Python 3.8"  # the platform-mismatch fault
+# Where Beanstalk gives an environment its variables: properties, and secrets
+# (the ARN of a Secrets Manager secret or Parameter Store parameter).
+EB_PROPERTIES_NS = "aws:elasticbeanstalk:application:environment"
+EB_SECRETS_NS = "aws:elasticbeanstalk:application:environmentsecrets"
+# Another instance profile an environment may use (the other-instance-profile fault).
+OTHER_PROFILE = "pets-project-otherInstanceProfile"
+OTHER_ROLE = "pets-project-otherInstanceRole"
 SG_EB = "pets-project-eb-sg"
 SG_CACHE = "pets-project-cache-sg"
 SG_DB = "pets-project-db-sg"
