@@ -816,7 +816,7 @@ async fn role(acc: Arc<Account>) -> CheckResult {
     let object = format!("arn:{partition}:s3:::{bucket}/labcheck-example.png");
     let get = policy::evaluate(&statements, "s3:GetObject", &object);
     let put = policy::evaluate(&statements, "s3:PutObject", &object);
-    let broad = policy::too_broad(&statements);
+    let broad = policy::too_broad(&statements, &partition);
     let source = |v: &policy::Verdict| match v {
         policy::Verdict::Allowed(s) | policy::Verdict::Uncertain(s, _) => Some(s.clone()),
         _ => None,

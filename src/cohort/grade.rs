@@ -67,6 +67,14 @@ pub struct Grader {
     http: reqwest::Client,
 }
 
+/// The grader role's ARN in a learner's account, in the partition of the
+/// Region graded: a role in `aws-cn` or `aws-us-gov` has an ARN of that
+/// partition, and the instructor's credentials that assume it live there too.
+fn default_role_arn(account: &str, role: &str, region: &str) -> String {
+    let partition = crate::arn::partition_for_region(region);
+    format!("arn:{partition}:iam::{account}:role/{role}")
+}
+
 impl Grader {
     /// A grader for `lab`, from the instructor's SDK configuration and parameters.
     pub fn new(
@@ -101,7 +109,12 @@ impl Grader {
             .map(|(_, v)| v.clone())
             .or_else(|| self.base_params.explicit("grader_role").map(str::to_string))
             .unwrap_or_else(|| "labcheck-grader".into());
-        format!("arn:aws:iam::{}:role/{role}", entry.account)
+        let region = entry
+            .region
+            .as_deref()
+            .or(self.default_region.as_deref())
+            .unwrap_or_default();
+        default_role_arn(&entry.account, &role, region)
     }
 
     /// Grades one learner. The flag says whether a transient fault got in
@@ -537,6 +550,22 @@ mod tests {
         for name in ["../ada", "cs101/ada", "a\\b"] {
             assert_eq!(self_report_path(dir, name), None, "{name}");
         }
+    }
+
+    #[test]
+    fn default_role_arns_name_the_partition() {
+        assert_eq!(
+            default_role_arn("111122223333", "labcheck-grader", "us-west-2"),
+            "arn:aws:iam::111122223333:role/labcheck-grader"
+        );
+        assert_eq!(
+            default_role_arn("111122223333", "labcheck-grader", "cn-northwest-1"),
+            "arn:aws-cn:iam::111122223333:role/labcheck-grader"
+        );
+        assert_eq!(
+            default_role_arn("111122223333", "labcheck-grader", "us-gov-west-1"),
+            "arn:aws-us-gov:iam::111122223333:role/labcheck-grader"
+        );
     }
 
     #[test]

@@ -177,11 +177,12 @@ pub(crate) fn evaluate(statements: &[Statement], action: &str, resource: &str) -
 /// The Allow statement that grants more S3 than the lab needs: every S3
 /// action (or every action) on every resource, as `AmazonS3FullAccess`
 /// or an `s3:*` on `*` does. Judged by an action the lab never needs on a
-/// resource outside the media bucket.
-pub(crate) fn too_broad(statements: &[Statement]) -> Option<&Statement> {
+/// resource outside the media bucket, in the account's `partition`.
+pub(crate) fn too_broad<'a>(statements: &'a [Statement], partition: &str) -> Option<&'a Statement> {
+    let elsewhere = format!("arn:{partition}:s3:::any-bucket");
     statements
         .iter()
-        .find(|s| s.allow && s.applies("s3:DeleteBucket", "*") && s.matches_resource("arn:aws:s3:::any-bucket"))
+        .find(|s| s.allow && s.applies("s3:DeleteBucket", &elsewhere))
 }
 
 #[cfg(test)]
@@ -205,7 +206,7 @@ mod tests {
             Verdict::NotAllowed
         );
         assert_eq!(evaluate(&s, "s3:DeleteObject", BUCKET_OBJECT), Verdict::NotAllowed);
-        assert!(too_broad(&s).is_none());
+        assert!(too_broad(&s, "aws").is_none());
     }
 
     #[test]
@@ -217,7 +218,7 @@ mod tests {
             evaluate(&s, "s3:PutObject", BUCKET_OBJECT),
             Verdict::Allowed("full".into())
         );
-        assert_eq!(too_broad(&s).map(|s| s.source.as_str()), Some("full"));
+        assert_eq!(too_broad(&s, "aws").map(|s| s.source.as_str()), Some("full"));
     }
 
     #[test]
@@ -240,7 +241,12 @@ mod tests {
             evaluate(&s, "iam:CreateUser", "arn:aws:iam::1:user/x"),
             Verdict::NotAllowed
         );
-        assert!(too_broad(&s).is_some());
+        assert!(too_broad(&s, "aws").is_some());
+        let china = statements(
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws-cn:s3:::*"}]}"#,
+            "cn",
+        );
+        assert!(too_broad(&china, "aws-cn").is_some() && too_broad(&china, "aws").is_none());
         // A Deny on everything but the media bucket leaves it allowed.
         let doc = r#"{"Statement":[{"Effect":"Allow","Action":"s3:*Object","Resource":"arn:aws:s3:::*/*"},
             {"Effect":"Deny","Action":"s3:*","NotResource":["arn:aws:s3:::media-b","arn:aws:s3:::media-b/*"]}]}"#;
