@@ -78,6 +78,60 @@ def break_public_bucket(account: str) -> str:
     return f"turned the public access block off and made {bucket} world-readable by policy"
 
 
+def break_account_block_only(account: str) -> str:
+    """The bucket's own Block Public Access goes; the account's blocks all."""
+    s3, bucket = c.client("s3", account), c.bucket_name(account)
+    s3.delete_public_access_block(Bucket=bucket)
+    c.s3control_client(account).put_public_access_block(
+        AccountId=account, PublicAccessBlockConfiguration=provision.PRIVATE_BLOCK
+    )
+    return (
+        f"deleted the public access block of {bucket}; the account {account} blocks public access (all four)"
+    )
+
+
+def break_public_policy_condition(account: str) -> str:
+    """A policy granting everyone s3:GetObject under a condition anyone
+    meets (TLS): still public."""
+    s3, bucket = c.client("s3", account), c.bucket_name(account)
+    s3.delete_public_access_block(Bucket=bucket)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublicReadOverTls",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+                "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    return f"turned the public access block of {bucket} off; its policy grants everyone s3:GetObject over TLS"
+
+
+def break_policy_denies_location(account: str) -> str:
+    """The learner's own bucket policy denies s3:GetBucketLocation: S3
+    answers 403, as it does for a stranger's bucket."""
+    s3, bucket = c.client("s3", account), c.bucket_name(account)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "NoLocation",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:GetBucketLocation",
+                "Resource": f"arn:aws:s3:::{bucket}",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    return f"the policy of {bucket} denies s3:GetBucketLocation to everyone"
+
+
 def break_empty_bucket(account: str) -> str:
     s3, bucket = c.client("s3", account), c.bucket_name(account)
     n = _empty_bucket(s3, bucket)
@@ -594,6 +648,26 @@ SCENARIOS = {
         "scope": "account",
         "red": ["s3.private"],
         "run": break_public_bucket,
+    },
+    "account-block-only": {
+        "description": "the bucket has no public access block of its own; the account's blocks everything",
+        "scope": "account",
+        "red": [],
+        "expect": {"s3.private": "pass"},
+        "run": break_account_block_only,
+    },
+    "public-policy-condition": {
+        "description": "public access block off and a policy granting everyone s3:GetObject under a condition anyone meets",
+        "scope": "account",
+        "red": ["s3.private"],
+        "run": break_public_policy_condition,
+    },
+    "policy-denies-location": {
+        "description": "the bucket's own policy denies s3:GetBucketLocation (a 403, as for a stranger's bucket)",
+        "scope": "account",
+        "red": [],
+        "expect": {"s3.bucket": "pass"},
+        "run": break_policy_denies_location,
     },
     "empty-bucket": {
         "description": "the media bucket exists but holds no objects",

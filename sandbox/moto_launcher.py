@@ -190,6 +190,184 @@ def anonymous_s3_request_acts_in_bucket_owner_account():
     S3Response.get_current_account = get_current_account
 
 
+# Condition keys that, fixed to given values, keep a grant to everyone from
+# being public (S3 User Guide, "The meaning of public").
+S3_NARROWING_KEYS = {
+    "aws:sourceip",
+    "aws:sourcearn",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceowner",
+    "aws:sourceaccount",
+    "aws:sourceorgid",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:principalorgid",
+    "aws:userid",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "s3:dataaccesspointarn",
+    "s3:dataaccesspointaccount",
+}
+
+
+def s3_policy_is_public(policy) -> bool:
+    """S3's verdict on a bucket policy (GetBucketPolicyStatus IsPublic): an
+    Allow to everyone is public unless a condition fixes one of the keys S3
+    names to values without wildcards or variables (an aws:SourceIp range
+    other than /0); a condition anyone meets (aws:SecureTransport...) does
+    not narrow it. moto 5.2.5 takes any Condition for private."""
+    if isinstance(policy, bytes):
+        policy = policy.decode("utf-8", "replace")
+    statements = _policy_statements(policy)
+
+    def everyone(principal) -> bool:
+        if isinstance(principal, str):
+            return "*" in principal
+        if isinstance(principal, dict):
+            return any("*" in str(p) for v in principal.values() for p in _as_list(v))
+        return False
+
+    def fixed(value: str, key: str, operator: str) -> bool:
+        if operator == "IpAddress":
+            return not value.endswith("/0")
+        if key == "aws:userid" and value.endswith(":*"):
+            return False
+        return bool(value) and not any(ch in value for ch in "*?") and "${" not in value
+
+    def narrows(condition) -> bool:
+        if not isinstance(condition, dict):
+            return False
+        for operator, tests in condition.items():
+            if operator.endswith("IfExists") or operator.startswith("ForAllValues:"):
+                continue
+            op = operator.removeprefix("ForAnyValue:")
+            if op not in (
+                "StringEquals",
+                "StringEqualsIgnoreCase",
+                "StringLike",
+                "ArnEquals",
+                "ArnLike",
+                "IpAddress",
+            ):
+                continue
+            for key, values in (tests or {}).items() if isinstance(tests, dict) else []:
+                key = str(key).lower()
+                values = [str(v) for v in _as_list(values)]
+                if key in S3_NARROWING_KEYS and values and all(fixed(v, key, op) for v in values):
+                    return True
+        return False
+
+    return any(
+        st.get("Effect") == "Allow" and everyone(st.get("Principal")) and not narrows(st.get("Condition"))
+        for st in statements
+    )
+
+
+def _bucket_policy_denies(policy, account: str, action: str, resources: list[str]) -> bool:
+    """Whether an unconditional Deny of the bucket policy applies to the
+    owner account's own request (`action` like s3:GetBucketLocation)."""
+    from fnmatch import fnmatchcase
+
+    if isinstance(policy, bytes):
+        policy = policy.decode("utf-8", "replace")
+    me = {"*", account, f"arn:aws:iam::{account}:root"}
+    for st in _policy_statements(policy):
+        if st.get("Effect") != "Deny" or st.get("Condition") or "Action" not in st:
+            continue
+        principal = st.get("Principal")
+        named = _as_list(principal.get("AWS")) if isinstance(principal, dict) else _as_list(principal)
+        if not any(str(p) in me for p in named):
+            continue
+        if not _action_matches(st["Action"], action):
+            continue
+        if any(fnmatchcase(r, str(pattern)) for pattern in _as_list(st.get("Resource")) for r in resources):
+            return True
+    return False
+
+
+@patch
+def s3_as_aws_judges():
+    """S3 answers as it does on AWS where moto differs:
+
+    - GetBucketPolicyStatus judges the policy by S3's rule (s3_policy_is_public);
+    - ListBuckets gives each bucket's BucketRegion;
+    - HeadBucket on another account's bucket answers 403 with the
+      x-amz-bucket-region header (moto answers 403 without it);
+    - an unconditional Deny in a bucket policy refuses the owner account's
+      own requests it names (moto ignores bucket policies), with the
+      message AWS gives a request in the owner's account ("... with an
+      explicit deny in a resource-based policy"). Managing the policy
+      itself stays allowed, as it does for the account's root user.
+    """
+    from moto.core.responses import ActionResult
+    from moto.s3.exceptions import AccessDeniedByLock, NoSuchBucketPolicy, S3ClientError
+    from moto.s3.models import s3_backends
+    from moto.s3.responses import S3Response
+
+    def get_bucket_policy_status(self):
+        policy = self.backend.get_bucket_policy(self.bucket_name)
+        if not policy:
+            raise NoSuchBucketPolicy(bucket_name=self.bucket_name)
+        self.data["Action"] = "GetBucketPolicyStatus"
+        return self.serialized(ActionResult({"PolicyStatus": {"IsPublic": s3_policy_is_public(policy)}}))
+
+    def all_buckets(self):
+        buckets = [
+            {"Name": b.name, "CreationDate": b.creation_date_ISO8601, "BucketRegion": b.region_name}
+            for b in self.backend.list_buckets(
+                prefix=self._get_param("prefix"),
+                bucket_region=self._get_param("bucket-region"),
+                max_buckets=self._get_param("max-buckets"),
+            )
+        ]
+        self.data["Action"] = "ListBuckets"
+        return self.serialized(
+            ActionResult(
+                {
+                    "Owner": {"ID": "bcaf1ffd86f41161ca5fb16fd081034f", "DisplayName": "webfile"},
+                    "Buckets": buckets,
+                }
+            )
+        )
+
+    original_head = S3Response.head_bucket
+
+    def head_bucket(self):
+        try:
+            return original_head(self)
+        except AccessDeniedByLock:
+            owner = s3_backends.bucket_accounts.get(self.bucket_name)
+            region = s3_backends[owner[1]][owner[0]].buckets[self.bucket_name].region_name if owner else None
+            return 403, ({"x-amz-bucket-region": region} if region else {}), ""
+
+    original_authorize = S3Response._authenticate_and_authorize_s3_action
+    unrefusable = {"PutBucketPolicy", "DeleteBucketPolicy", "GetBucketPolicy"}
+
+    def authorize(self, bucket_name=None, key_name=None):
+        original_authorize(self, bucket_name=bucket_name, key_name=key_name)
+        action = str(self.data.get("Action") or "")
+        if not bucket_name or not action or action in unrefusable:
+            return
+        account = self.get_current_account()
+        if bucket_name not in self.backend.buckets:
+            return  # another account's bucket, or none: moto's own answer stands
+        policy = self.backend.buckets[bucket_name].policy
+        if not policy:
+            return
+        resource = f"arn:aws:s3:::{bucket_name}" + (f"/{key_name}" if key_name else "")
+        if _bucket_policy_denies(policy, account, f"s3:{action}", [resource]):
+            raise S3ClientError(
+                "AccessDenied",
+                f"User: arn:aws:iam::{account}:root is not authorized to perform: s3:{action} "
+                f'on resource: "{resource}" with an explicit deny in a resource-based policy',
+            )
+
+    S3Response.get_bucket_policy_status = get_bucket_policy_status
+    S3Response.all_buckets = all_buckets
+    S3Response.head_bucket = head_bucket
+    S3Response._authenticate_and_authorize_s3_action = authorize
+
+
 # --------------------------------------------------------------------------
 # RDS
 # --------------------------------------------------------------------------

@@ -80,6 +80,19 @@ fn call(entry: &Value) -> Option<Call> {
             request: name.to_string(),
         });
     }
+    // S3 Control's REST API (its requests are signed for `s3` too): the
+    // path names the action.
+    if url.path().starts_with("/v20180820/") {
+        let action = match (method, url.path()) {
+            ("GET", "/v20180820/configuration/publicAccessBlock") => "s3:GetAccountPublicAccessBlock",
+            _ => "s3:(an S3 Control call)",
+        };
+        return Some(Call {
+            access_key,
+            action: action.to_string(),
+            request: format!("S3 Control {method} {}", url.path()),
+        });
+    }
     // S3's REST API: the sub-resource names the action.
     let segments = url
         .path()
@@ -99,6 +112,7 @@ fn call(entry: &Value) -> Option<Call> {
         (_, 1) if has("cors") => "s3:GetBucketCORS",
         (_, 1) if has("location") => "s3:GetBucketLocation",
         (_, 1) if has("publicAccessBlock") => "s3:GetBucketPublicAccessBlock",
+        (_, 1) if has("policyStatus") => "s3:GetBucketPolicyStatus",
         (_, 1) if has("policy") => "s3:GetBucketPolicy",
         (_, 1) if has("acl") => "s3:GetBucketAcl",
         ("GET" | "HEAD", 1) => "s3:ListBucket",
