@@ -210,6 +210,31 @@ def break_db_sg_closed(account: str) -> str:
     return _revoke_port(account, c.SG_DB, int(c.MYSQL_PORT))
 
 
+def break_db_sg_prefix_list(account: str) -> str:
+    """The DB security group admits its port from a managed prefix list
+    holding the VPC's range, instead of from the EB group: still the EB
+    instances, which live in that range."""
+    ec2 = c.client("ec2", account)
+    gid = _group_id(account, c.SG_DB)
+    vpc_id = ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]["VpcId"]
+    cidr = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]["CidrBlock"]
+    pl = ec2.create_managed_prefix_list(
+        PrefixListName="pets-project-vpc",
+        MaxEntries=5,
+        AddressFamily="IPv4",
+        Entries=[{"Cidr": cidr, "Description": "the lab's VPC"}],
+    )["PrefixList"]["PrefixListId"]
+    gone = _revoke_port(account, c.SG_DB, int(c.MYSQL_PORT))
+    port = int(c.MYSQL_PORT)
+    ec2.authorize_security_group_ingress(
+        GroupId=gid,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "PrefixListIds": [{"PrefixListId": pl}]}
+        ],
+    )
+    return f"{gone}; {c.SG_DB} admits {port} from prefix list {pl} ({cidr}, the VPC's range)"
+
+
 def break_cache_no_tls(account: str) -> str:
     ec = c.client("elasticache", account)
     sg = _group_id(account, c.SG_CACHE)
@@ -699,6 +724,13 @@ SCENARIOS = {
         "scope": "account",
         "red": ["rds.network"],
         "run": break_db_sg_closed,
+    },
+    "db-sg-prefix-list": {
+        "description": "the DB security group admits the DB port from a prefix list holding the VPC's range, not from the EB group",
+        "scope": "account",
+        "red": [],
+        "expect": {"rds.network": "pass"},
+        "run": break_db_sg_prefix_list,
     },
     "cache-down": {
         "description": "the Redis server is stopped (plain and TLS ports)",

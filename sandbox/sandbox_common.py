@@ -73,6 +73,7 @@ GRADER_POLICY_DOC = {
                 "s3:GetObject",
                 "ec2:DescribeSecurityGroups",
                 "ec2:DescribeVpcs",
+                "ec2:GetManagedPrefixListEntries",
                 "ec2:DescribeSubnets",
                 "elasticache:DescribeServerlessCaches",
                 "elasticache:DescribeReplicationGroups",

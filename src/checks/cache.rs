@@ -73,6 +73,8 @@ pub(crate) const NETWORK: CheckKind = CheckKind {
         "elasticache:DescribeReplicationGroups",
         "elasticache:DescribeCacheClusters",
         "ec2:DescribeSecurityGroups",
+        "ec2:DescribeVpcs",
+        "ec2:GetManagedPrefixListEntries",
         "elasticbeanstalk:DescribeConfigurationSettings",
     ],
     data_plane: false,

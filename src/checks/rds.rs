@@ -70,6 +70,8 @@ pub(crate) const NETWORK: CheckKind = CheckKind {
     iam_actions: &[
         "rds:DescribeDBInstances",
         "ec2:DescribeSecurityGroups",
+        "ec2:DescribeVpcs",
+        "ec2:GetManagedPrefixListEntries",
         "elasticbeanstalk:DescribeConfigurationSettings",
     ],
     data_plane: false,

@@ -266,3 +266,18 @@ fn outside_the_vpc_database_checks_skip() {
     }
     assert_eq!(check(&report, "rds.instance")["status"], "pass");
 }
+
+#[test]
+fn a_prefix_list_holding_the_vpcs_range_admits_the_eb_instances() {
+    let l = learner("a_prefix_list_holding_the_vpcs_range_admits");
+    l.break_("db-sg-prefix-list");
+    let (code, report) = l.check_json(&["rds.network"]);
+    assert_eq!(code, 0, "{report:#}");
+    let message = check(&report, "rds.network")["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("admits TCP 23306 from prefix list pl-")
+            && message
+                .contains("holds 172.31.0.0/16 covers 172.31.0.0/16, the VPC of the Elastic Beanstalk environment"),
+        "{message}"
+    );
+}
