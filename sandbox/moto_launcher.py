@@ -17,6 +17,8 @@ Configuration (environment variables, with defaults):
                                           of clusters / replication groups with TLS on
   SANDBOX_CACHE_PLAIN_PORT 26379          Endpoint.Port of clusters / replication groups with
                                           encryption in transit off (plain redis)
+  SANDBOX_CACHE_CLUSTER_PORT 26390        ConfigurationEndpoint.Port of replication groups with
+                                          cluster mode and TLS on (sandbox/redis_cluster.py)
   SANDBOX_SITE_CNAME     127.0.0.1:28000  CNAME of every Beanstalk environment
   MOTO_RECORDER_FILEPATH <sandbox>/.state/moto-recording.jsonl
   MOTO_ENABLE_RECORDING  True             record requests from start-up on
@@ -661,6 +663,29 @@ def elasticache_clusters_and_groups_are_local():
     ElastiCacheBackend.create_replication_group = create_replication_group
     ElastiCacheBackend.delete_replication_group = delete_replication_group
     ElastiCacheBackend.delete_cache_cluster = delete_cache_cluster
+
+
+def cache_cluster_port() -> int:
+    return int(os.environ.get("SANDBOX_CACHE_CLUSTER_PORT", "26390"))
+
+
+@patch
+def elasticache_cluster_mode_is_local():
+    """A replication group with cluster mode on (ClusterMode enabled) and
+    encryption in transit has its configuration endpoint at the sandbox's
+    Redis cluster (SANDBOX_CACHE_CLUSTER_PORT, 26390: three TLS primaries
+    that sandbox/redis_cluster.py starts), as a real one's leads to its
+    shards."""
+    from moto.elasticache.models import ReplicationGroup
+
+    original_init = ReplicationGroup.__init__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        if self.cluster_enabled and self.transit_encryption_enabled:
+            self.configuration_endpoint = {"address": cache_address(), "port": cache_cluster_port()}
+
+    ReplicationGroup.__init__ = init
 
 
 # --------------------------------------------------------------------------
