@@ -399,7 +399,7 @@ def break_health_red(account: str) -> str:
 def break_no_db_envvars(account: str) -> str:
     eb = c.client("elasticbeanstalk", account)
     _env_arn(account)
-    ns = "aws:elasticbeanstalk:application:environment"
+    ns = c.EB_PROPERTIES_NS
     names = ["RDS_USER_NAME", "RDS_USER_PASSWORD"]
     eb.update_environment(
         EnvironmentName=c.EB_ENV, OptionsToRemove=[{"Namespace": ns, "OptionName": n} for n in names]
@@ -449,10 +449,18 @@ def break_eb_updating(account: str) -> str:
 
 
 def break_health_yellow_4xx(account: str) -> str:
+    """A learner without the rule that ignores the app's 4xx answers, whose
+    environment turns Yellow from them alone."""
     _tag_env(account, health="Yellow", causes="4xx")
+    c.client("elasticbeanstalk", account).update_environment(
+        EnvironmentName=c.EB_ENV,
+        OptionsToRemove=[
+            {"Namespace": "aws:elasticbeanstalk:healthreporting:system", "OptionName": "ConfigDocument"}
+        ],
+    )
     return (
-        f"environment {c.EB_ENV} is Yellow (Warning) only because of the app's 4xx answers "
-        "(cause: 42.9 % of the requests are erroring with HTTP 4xx.)"
+        f"environment {c.EB_ENV} has no rule ignoring the app's 4xx answers and is Yellow (Warning) "
+        "only because of them (cause: 42.9 % of the requests are erroring with HTTP 4xx.)"
     )
 
 

@@ -814,6 +814,29 @@ mod tests {
     }
 
     #[test]
+    fn a_refusal_says_why_as_aws_words_it() {
+        // AccessDenied messages as AWS gives them for a request in the
+        // owner's account (IAM User Guide, access denied error messages).
+        assert_eq!(
+            refusal_reason(
+                "AccessDenied: User: arn:aws:iam::111122223333:user/ada is not authorized to perform: s3:GetBucketLocation on resource: \"arn:aws:s3:::pets\" with an explicit deny in a resource-based policy"
+            ),
+            "a Deny in the bucket policy refuses it"
+        );
+        assert_eq!(
+            refusal_reason(
+                "AccessDenied: User: arn:aws:sts::111122223333:assumed-role/labcheck-grader/ada is not authorized to perform: s3:GetBucketLocation because no identity-based policy allows the s3:GetBucketLocation action"
+            ),
+            "your credentials lack the permission"
+        );
+        assert_eq!(
+            refusal_reason("AccessDenied: ... with an explicit deny in a service control policy"),
+            "a service control policy (SCP) of your organization refuses it"
+        );
+        assert!(refusal_reason("AccessDenied: Access Denied").starts_with("AWS does not say why"));
+    }
+
+    #[test]
     fn pictures_by_ending() {
         assert!(is_picture("media/Luna.JPEG"));
         assert!(!is_picture("notes.txt"));
