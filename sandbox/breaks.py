@@ -59,22 +59,23 @@ def break_no_cors(account: str) -> str:
     return f"deleted the CORS configuration of {bucket}"
 
 
-def break_public_bucket(account: str) -> str:
+def _bucket_policy(account: str, statement: dict, block_off: bool) -> str:
+    """Gives the media bucket a policy of one statement (its Resource: the
+    bucket's objects unless it names one), its public access block deleted
+    first if `block_off`. Returns the bucket's name."""
     s3, bucket = c.client("s3", account), c.bucket_name(account)
-    s3.delete_public_access_block(Bucket=bucket)
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "PublicRead",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{bucket}/*",
-            }
-        ],
-    }
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    if block_off:
+        s3.delete_public_access_block(Bucket=bucket)
+    statement = {"Resource": f"arn:aws:s3:::{bucket}/*", **statement}
+    s3.put_bucket_policy(
+        Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    )
+    return bucket
+
+
+def break_public_bucket(account: str) -> str:
+    grant = {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}
+    bucket = _bucket_policy(account, grant, block_off=True)
     return f"turned the public access block off and made {bucket} world-readable by policy"
 
 
@@ -93,42 +94,29 @@ def break_account_block_only(account: str) -> str:
 def break_public_policy_condition(account: str) -> str:
     """A policy granting everyone s3:GetObject under a condition anyone
     meets (TLS): still public."""
-    s3, bucket = c.client("s3", account), c.bucket_name(account)
-    s3.delete_public_access_block(Bucket=bucket)
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "PublicReadOverTls",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{bucket}/*",
-                "Condition": {"Bool": {"aws:SecureTransport": "true"}},
-            }
-        ],
+    grant = {
+        "Sid": "PublicReadOverTls",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Condition": {"Bool": {"aws:SecureTransport": "true"}},
     }
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    bucket = _bucket_policy(account, grant, block_off=True)
     return f"turned the public access block of {bucket} off; its policy grants everyone s3:GetObject over TLS"
 
 
 def break_policy_denies_location(account: str) -> str:
     """The learner's own bucket policy denies s3:GetBucketLocation: S3
     answers 403, as it does for a stranger's bucket."""
-    s3, bucket = c.client("s3", account), c.bucket_name(account)
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "NoLocation",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:GetBucketLocation",
-                "Resource": f"arn:aws:s3:::{bucket}",
-            }
-        ],
+    bucket = c.bucket_name(account)
+    deny = {
+        "Sid": "NoLocation",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:GetBucketLocation",
+        "Resource": f"arn:aws:s3:::{bucket}",
     }
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    _bucket_policy(account, deny, block_off=False)
     return f"the policy of {bucket} denies s3:GetBucketLocation to everyone"
 
 

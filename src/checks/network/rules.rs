@@ -350,15 +350,14 @@ mod tests {
         Ranges::default()
     }
 
+    /// Whether a cache group with these rules admits `port` from the EB group.
+    fn from_eb(rules: Vec<Rule>, port: i32) -> Result<String, String> {
+        admits(&group(rules), port, &eb_clients(), &no_ranges())
+    }
+
     #[test]
     fn a_rule_from_the_eb_group_admits() {
-        let ok = admits(
-            &group(vec![rule("tcp", 6379, 6379, "sg-eb")]),
-            6379,
-            &eb_clients(),
-            &no_ranges(),
-        )
-        .unwrap();
+        let ok = from_eb(vec![rule("tcp", 6379, 6379, "sg-eb")], 6379).unwrap();
         assert_eq!(
             ok,
             "sg-cache admits TCP 6379 from sg-eb (the group of the Elastic Beanstalk environment)"
@@ -367,37 +366,25 @@ mod tests {
 
     #[test]
     fn the_wrong_port_or_group_is_refused_with_reasons() {
-        let err = admits(
-            &group(vec![rule("tcp", 22, 22, "0.0.0.0/0")]),
-            6379,
-            &eb_clients(),
-            &no_ranges(),
-        )
-        .unwrap_err();
+        let err = from_eb(vec![rule("tcp", 22, 22, "0.0.0.0/0")], 6379).unwrap_err();
         assert_eq!(
             err,
             "no inbound rule admits TCP 6379 (its inbound rules: TCP 22 from 0.0.0.0/0)"
         );
-        let err = admits(
-            &group(vec![rule("tcp", 6379, 6379, "sg-other")]),
-            6379,
-            &eb_clients(),
-            &no_ranges(),
-        )
-        .unwrap_err();
+        let err = from_eb(vec![rule("tcp", 6379, 6379, "sg-other")], 6379).unwrap_err();
         assert_eq!(
             err,
             "TCP 6379 is open only to sg-other, not to sg-eb (the Elastic Beanstalk environment)"
         );
-        let err = admits(&group(vec![]), 3306, &eb_clients(), &no_ranges()).unwrap_err();
+        let err = from_eb(vec![], 3306).unwrap_err();
         assert_eq!(err, "no inbound rule admits TCP 3306 (it has no inbound rules)");
     }
 
     #[test]
     fn ranges_all_traffic_and_cidrs() {
         let r = no_ranges();
-        assert!(admits(&group(vec![rule("tcp", 6000, 7000, "sg-eb")]), 6379, &eb_clients(), &r).is_ok());
-        assert!(admits(&group(vec![rule("all", -1, -1, "sg-eb")]), 3306, &eb_clients(), &r).is_ok());
+        assert!(from_eb(vec![rule("tcp", 6000, 7000, "sg-eb")], 6379).is_ok());
+        assert!(from_eb(vec![rule("all", -1, -1, "sg-eb")], 3306).is_ok());
         let ide = Clients {
             groups: vec![],
             addresses: vec!["10.0.3.7".parse().unwrap()],
