@@ -352,7 +352,12 @@ mod tests {
 
     /// Whether a cache group with these rules admits `port` from the EB group.
     fn from_eb(rules: Vec<Rule>, port: i32) -> Result<String, String> {
-        admits(&group(rules), port, &eb_clients(), &no_ranges())
+        from_eb_knowing(rules, port, &no_ranges())
+    }
+
+    /// The same, knowing what `ranges` say about prefix lists and VPCs.
+    fn from_eb_knowing(rules: Vec<Rule>, port: i32, ranges: &Ranges) -> Result<String, String> {
+        admits(&group(rules), port, &eb_clients(), ranges)
     }
 
     #[test]
@@ -391,13 +396,7 @@ mod tests {
         };
         assert!(admits(&group(vec![rule("tcp", 6379, 6379, "10.0.0.0/16")]), 6379, &ide, &r).is_ok());
         assert!(admits(&group(vec![rule("tcp", 6379, 6379, "10.1.0.0/16")]), 6379, &ide, &r).is_err());
-        let open = admits(
-            &group(vec![rule("tcp", 6379, 6379, "0.0.0.0/0")]),
-            6379,
-            &eb_clients(),
-            &r,
-        )
-        .unwrap();
+        let open = from_eb(vec![rule("tcp", 6379, 6379, "0.0.0.0/0")], 6379).unwrap();
         assert!(open.contains("open to every address"), "{open}");
     }
 
@@ -407,45 +406,17 @@ mod tests {
             prefix_lists: HashMap::from([("pl-0abc".to_string(), vec!["172.31.0.0/16".to_string()])]),
             client_vpcs: vec![("172.31.0.0/16".into(), "the Elastic Beanstalk environment".into())],
         };
-        let ok = admits(
-            &group(vec![rule("tcp", 3306, 3306, "pl-0abc")]),
-            3306,
-            &eb_clients(),
-            &ranges,
-        )
-        .unwrap();
+        let ok = from_eb_knowing(vec![rule("tcp", 3306, 3306, "pl-0abc")], 3306, &ranges).unwrap();
         assert_eq!(
             ok,
             "sg-cache admits TCP 3306 from prefix list pl-0abc (pl-0abc holds 172.31.0.0/16 covers 172.31.0.0/16, the VPC of the Elastic Beanstalk environment)"
         );
-        assert!(
-            admits(
-                &group(vec![rule("tcp", 3306, 3306, "172.16.0.0/12")]),
-                3306,
-                &eb_clients(),
-                &ranges
-            )
-            .is_ok()
-        );
+        assert!(from_eb_knowing(vec![rule("tcp", 3306, 3306, "172.16.0.0/12")], 3306, &ranges).is_ok());
         // A narrower range leaves instances out.
-        let err = admits(
-            &group(vec![rule("tcp", 3306, 3306, "172.31.16.0/20")]),
-            3306,
-            &eb_clients(),
-            &ranges,
-        )
-        .unwrap_err();
+        let err = from_eb_knowing(vec![rule("tcp", 3306, 3306, "172.31.16.0/20")], 3306, &ranges).unwrap_err();
         assert!(err.starts_with("TCP 3306 is open only to 172.31.16.0/20"), "{err}");
         // A prefix list whose entries are unknown admits nothing.
-        assert!(
-            admits(
-                &group(vec![rule("tcp", 3306, 3306, "pl-other")]),
-                3306,
-                &eb_clients(),
-                &ranges
-            )
-            .is_err()
-        );
+        assert!(from_eb_knowing(vec![rule("tcp", 3306, 3306, "pl-other")], 3306, &ranges).is_err());
         assert_eq!(
             ranges_wanted(
                 &group(vec![rule("tcp", 3306, 3306, "pl-0abc"), rule("tcp", 22, 22, "pl-ssh")]),

@@ -226,4 +226,20 @@ mod tests {
             assert_eq!(public_statements(&policy).len(), 1, "{condition}");
         }
     }
+
+    /// The sandbox judges policies for GetBucketPolicyStatus with the same
+    /// keys (sandbox/moto_launcher.py, S3_NARROWING_KEYS): one list, checked.
+    #[test]
+    fn the_sandbox_narrows_with_the_same_keys() {
+        let launcher = include_str!("../../../sandbox/moto_launcher.py");
+        let start = launcher
+            .find("S3_NARROWING_KEYS = {")
+            .expect("S3_NARROWING_KEYS in the launcher");
+        let end = start + launcher[start..].find('}').unwrap();
+        let mut theirs: Vec<&str> = launcher[start..end].split('"').skip(1).step_by(2).collect();
+        let mut ours = NARROWING_KEYS.to_vec();
+        theirs.sort_unstable();
+        ours.sort_unstable();
+        assert_eq!(theirs, ours);
+    }
 }
