@@ -390,6 +390,7 @@ mod tests {
                             ungraded: data_plane,
                             transient: false,
                             denied: status == Status::Error,
+                            basis: None,
                         }
                     })
                     .collect(),
