@@ -1,9 +1,11 @@
 """Introduce one named fault into the sandbox.
 
 Run through sandbox/break. SCENARIOS is plain data (name -> description,
-scope, red and function): write a function taking the account id, add one
-entry. `red` lists the checks the fault must turn red in a full
-`labcheck check` of the lab, and nothing else: the integration test
+scope, red, expect and function): write a function taking the account id, add
+one entry. `red` lists the checks the fault must turn red in a full
+`labcheck check` of the lab, and nothing else; `expect` (optional) names
+other checks and the verdict they must give (`pass` for a real state a
+correct lab may be in, `error` for one that cannot be graded yet): the integration test
 `scenarios::every_fault_turns_exactly_its_checks_red` breaks each scenario and
 holds it to that list (`sandbox/break --list --json` is how it reads them),
 and `scenarios::every_check_has_a_fault_and_a_pass` fails when a check of the
@@ -27,6 +29,7 @@ import subprocess
 import sys
 
 import pidfile
+import provision
 import sandbox_common as c
 
 
@@ -56,23 +59,65 @@ def break_no_cors(account: str) -> str:
     return f"deleted the CORS configuration of {bucket}"
 
 
+def _bucket_policy(account: str, statement: dict, block_off: bool) -> str:
+    """Gives the media bucket a policy of one statement (its Resource: the
+    bucket's objects unless it names one), its public access block deleted
+    first if `block_off`. Returns the bucket's name."""
+    s3, bucket = c.client("s3", account), c.bucket_name(account)
+    if block_off:
+        s3.delete_public_access_block(Bucket=bucket)
+    statement = {"Resource": f"arn:aws:s3:::{bucket}/*", **statement}
+    s3.put_bucket_policy(
+        Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    )
+    return bucket
+
+
 def break_public_bucket(account: str) -> str:
+    grant = {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}
+    bucket = _bucket_policy(account, grant, block_off=True)
+    return f"turned the public access block off and made {bucket} world-readable by policy"
+
+
+def break_account_block_only(account: str) -> str:
+    """The bucket's own Block Public Access goes; the account's blocks all."""
     s3, bucket = c.client("s3", account), c.bucket_name(account)
     s3.delete_public_access_block(Bucket=bucket)
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "PublicRead",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{bucket}/*",
-            }
-        ],
+    c.s3control_client(account).put_public_access_block(
+        AccountId=account, PublicAccessBlockConfiguration=provision.PRIVATE_BLOCK
+    )
+    return (
+        f"deleted the public access block of {bucket}; the account {account} blocks public access (all four)"
+    )
+
+
+def break_public_policy_condition(account: str) -> str:
+    """A policy granting everyone s3:GetObject under a condition anyone
+    meets (TLS): still public."""
+    grant = {
+        "Sid": "PublicReadOverTls",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Condition": {"Bool": {"aws:SecureTransport": "true"}},
     }
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
-    return f"turned the public access block off and made {bucket} world-readable by policy"
+    bucket = _bucket_policy(account, grant, block_off=True)
+    return f"turned the public access block of {bucket} off; its policy grants everyone s3:GetObject over TLS"
+
+
+def break_policy_denies_location(account: str) -> str:
+    """The learner's own bucket policy denies s3:GetBucketLocation: S3
+    answers 403, as it does for a stranger's bucket."""
+    bucket = c.bucket_name(account)
+    deny = {
+        "Sid": "NoLocation",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:GetBucketLocation",
+        "Resource": f"arn:aws:s3:::{bucket}",
+    }
+    _bucket_policy(account, deny, block_off=False)
+    return f"the policy of {bucket} denies s3:GetBucketLocation to everyone"
 
 
 def break_empty_bucket(account: str) -> str:
@@ -151,6 +196,31 @@ def break_cache_sg_closed(account: str) -> str:
 
 def break_db_sg_closed(account: str) -> str:
     return _revoke_port(account, c.SG_DB, int(c.MYSQL_PORT))
+
+
+def break_db_sg_prefix_list(account: str) -> str:
+    """The DB security group admits its port from a managed prefix list
+    holding the VPC's range, instead of from the EB group: still the EB
+    instances, which live in that range."""
+    ec2 = c.client("ec2", account)
+    gid = _group_id(account, c.SG_DB)
+    vpc_id = ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]["VpcId"]
+    cidr = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]["CidrBlock"]
+    pl = ec2.create_managed_prefix_list(
+        PrefixListName="pets-project-vpc",
+        MaxEntries=5,
+        AddressFamily="IPv4",
+        Entries=[{"Cidr": cidr, "Description": "the lab's VPC"}],
+    )["PrefixList"]["PrefixListId"]
+    gone = _revoke_port(account, c.SG_DB, int(c.MYSQL_PORT))
+    port = int(c.MYSQL_PORT)
+    ec2.authorize_security_group_ingress(
+        GroupId=gid,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "PrefixListIds": [{"PrefixListId": pl}]}
+        ],
+    )
+    return f"{gone}; {c.SG_DB} admits {port} from prefix list {pl} ({cidr}, the VPC's range)"
 
 
 def break_cache_no_tls(account: str) -> str:
@@ -317,7 +387,7 @@ def break_health_red(account: str) -> str:
 def break_no_db_envvars(account: str) -> str:
     eb = c.client("elasticbeanstalk", account)
     _env_arn(account)
-    ns = "aws:elasticbeanstalk:application:environment"
+    ns = c.EB_PROPERTIES_NS
     names = ["RDS_USER_NAME", "RDS_USER_PASSWORD"]
     eb.update_environment(
         EnvironmentName=c.EB_ENV, OptionsToRemove=[{"Namespace": ns, "OptionName": n} for n in names]
@@ -351,6 +421,112 @@ def break_platform_mismatch(account: str) -> str:
     _env_arn(account)
     eb.update_environment(EnvironmentName=c.EB_ENV, SolutionStackName=c.EB_STACK_OLD)
     return f'environment {c.EB_ENV} now runs on "{c.EB_STACK_OLD}" (Django 5.2 needs Python 3.10+)'
+
+
+def _tag_env(account: str, **tags: str) -> None:
+    eb = c.client("elasticbeanstalk", account)
+    eb.update_tags_for_resource(
+        ResourceArn=_env_arn(account),
+        TagsToAdd=[{"Key": f"sandbox:{k}", "Value": v} for k, v in tags.items()],
+    )
+
+
+def break_eb_updating(account: str) -> str:
+    _tag_env(account, status="Updating")
+    return f"environment {c.EB_ENV} is Updating (as during an eb deploy or eb setenv)"
+
+
+def break_health_yellow_4xx(account: str) -> str:
+    """A learner without the rule that ignores the app's 4xx answers, whose
+    environment turns Yellow from them alone."""
+    _tag_env(account, health="Yellow", causes="4xx")
+    c.client("elasticbeanstalk", account).update_environment(
+        EnvironmentName=c.EB_ENV,
+        OptionsToRemove=[
+            {"Namespace": "aws:elasticbeanstalk:healthreporting:system", "OptionName": "ConfigDocument"}
+        ],
+    )
+    return (
+        f"environment {c.EB_ENV} has no rule ignoring the app's 4xx answers and is Yellow (Warning) "
+        "only because of them (cause: 42.9 % of the requests are erroring with HTTP 4xx.)"
+    )
+
+
+def break_health_yellow_impaired(account: str) -> str:
+    _tag_env(account, health="Yellow", causes="impaired")
+    return f"environment {c.EB_ENV} is Yellow (Warning): Impaired services on 1 out of 1 instance."
+
+
+def break_password_in_secrets(account: str) -> str:
+    """The password moves from the environment properties to the secrets
+    namespace, as the ARN of a Secrets Manager secret holding it."""
+    sm = c.client("secretsmanager", account)
+    name = "pets-project/db-password"
+    try:
+        arn = sm.create_secret(Name=name, SecretString=c.DB_PASSWORD)["ARN"]
+    except sm.exceptions.ResourceExistsException:
+        arn = sm.describe_secret(SecretId=name)["ARN"]
+    eb = c.client("elasticbeanstalk", account)
+    _env_arn(account)
+    eb.update_environment(
+        EnvironmentName=c.EB_ENV,
+        OptionSettings=[
+            {"Namespace": c.EB_SECRETS_NS, "OptionName": "RDS_USER_PASSWORD", "Value": arn},
+        ],
+        OptionsToRemove=[{"Namespace": c.EB_PROPERTIES_NS, "OptionName": "RDS_USER_PASSWORD"}],
+    )
+    return f"RDS_USER_PASSWORD of {c.EB_ENV} is now the secret {arn} (aws:elasticbeanstalk:application:environmentsecrets)"
+
+
+def break_other_instance_profile(account: str) -> str:
+    """The environment runs with another instance profile, whose role has
+    the web tier policy only; the lab's profile keeps its media policy."""
+    iam = c.client("iam", account)
+    try:
+        iam.create_role(RoleName=c.OTHER_ROLE, AssumeRolePolicyDocument=json.dumps(provision.INSTANCE_TRUST))
+        iam.attach_role_policy(RoleName=c.OTHER_ROLE, PolicyArn=c.WEB_TIER_POLICY_ARN)
+        iam.create_instance_profile(InstanceProfileName=c.OTHER_PROFILE)
+        iam.add_role_to_instance_profile(InstanceProfileName=c.OTHER_PROFILE, RoleName=c.OTHER_ROLE)
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+    arn = iam.get_instance_profile(InstanceProfileName=c.OTHER_PROFILE)["InstanceProfile"]["Arn"]
+    c.client("elasticbeanstalk", account).update_environment(
+        EnvironmentName=c.EB_ENV,
+        OptionSettings=[
+            {
+                "Namespace": "aws:autoscaling:launchconfiguration",
+                "OptionName": "IamInstanceProfile",
+                "Value": arn,
+            }
+        ],
+    )
+    return (
+        f"environment {c.EB_ENV} uses instance profile {arn} (role {c.OTHER_ROLE}: web tier policy only); "
+        f"{c.INSTANCE_PROFILE} is unchanged"
+    )
+
+
+# ---- the database's state: per account (moto) ------------------------------------
+
+
+def _db_status(account: str, status: str) -> str:
+    rds = c.client("rds", account)
+    arn = rds.describe_db_instances(DBInstanceIdentifier=c.DB_INSTANCE)["DBInstances"][0]["DBInstanceArn"]
+    rds.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "sandbox:status", "Value": status}])
+    return f"DB instance {c.DB_INSTANCE} is {status}"
+
+
+def break_db_backing_up(account: str) -> str:
+    return _db_status(account, "backing-up")
+
+
+def break_db_storage_optimization(account: str) -> str:
+    return _db_status(account, "storage-optimization") + " (after a storage change; it can last hours)"
+
+
+def break_db_stopped(account: str) -> str:
+    c.client("rds", account).stop_db_instance(DBInstanceIdentifier=c.DB_INSTANCE)
+    return f"stopped DB instance {c.DB_INSTANCE} (StopDBInstance)"
 
 
 # ---- the deployed project copy and the site: global ----------------------------
@@ -494,6 +670,26 @@ SCENARIOS = {
         "red": ["s3.private"],
         "run": break_public_bucket,
     },
+    "account-block-only": {
+        "description": "the bucket has no public access block of its own; the account's blocks everything",
+        "scope": "account",
+        "red": [],
+        "expect": {"s3.private": "pass"},
+        "run": break_account_block_only,
+    },
+    "public-policy-condition": {
+        "description": "public access block off and a policy granting everyone s3:GetObject under a condition anyone meets",
+        "scope": "account",
+        "red": ["s3.private"],
+        "run": break_public_policy_condition,
+    },
+    "policy-denies-location": {
+        "description": "the bucket's own policy denies s3:GetBucketLocation (a 403, as for a stranger's bucket)",
+        "scope": "account",
+        "red": [],
+        "expect": {"s3.bucket": "pass"},
+        "run": break_policy_denies_location,
+    },
     "empty-bucket": {
         "description": "the media bucket exists but holds no objects",
         "scope": "account",
@@ -524,6 +720,13 @@ SCENARIOS = {
         "scope": "account",
         "red": ["rds.network"],
         "run": break_db_sg_closed,
+    },
+    "db-sg-prefix-list": {
+        "description": "the DB security group admits the DB port from a prefix list holding the VPC's range, not from the EB group",
+        "scope": "account",
+        "red": [],
+        "expect": {"rds.network": "pass"},
+        "run": break_db_sg_prefix_list,
     },
     "cache-down": {
         "description": "the Redis server is stopped (plain and TLS ports)",
@@ -566,6 +769,59 @@ SCENARIOS = {
         "scope": "account",
         "red": ["eb.env"],
         "run": break_health_red,
+    },
+    "eb-updating": {
+        "description": "the environment is Updating, as during every eb deploy or eb setenv",
+        "scope": "account",
+        "red": [],
+        "expect": {"eb.env": "error", "eb.envvars": "error", "eb.site": "error"},
+        "run": break_eb_updating,
+    },
+    "health-yellow-4xx": {
+        "description": "the environment is Yellow (Warning) only because the app answers many requests with 4xx",
+        "scope": "account",
+        "red": [],
+        "expect": {"eb.env": "pass"},
+        "run": break_health_yellow_4xx,
+    },
+    "health-yellow-impaired": {
+        "description": "the environment is Yellow (Warning): impaired services on its instance",
+        "scope": "account",
+        "red": ["eb.env"],
+        "run": break_health_yellow_impaired,
+    },
+    "db-backing-up": {
+        "description": "the DB instance is backing-up (up and serving)",
+        "scope": "account",
+        "red": [],
+        "expect": {"rds.instance": "pass"},
+        "run": break_db_backing_up,
+    },
+    "db-storage-optimization": {
+        "description": "the DB instance is in storage-optimization (up and serving, for hours)",
+        "scope": "account",
+        "red": [],
+        "expect": {"rds.instance": "pass"},
+        "run": break_db_storage_optimization,
+    },
+    "db-stopped": {
+        "description": "the DB instance is stopped",
+        "scope": "account",
+        "red": ["rds.instance"],
+        "run": break_db_stopped,
+    },
+    "password-in-secrets": {
+        "description": "the database password reaches the app as a Secrets Manager secret (environmentsecrets), not a property",
+        "scope": "account",
+        "red": [],
+        "expect": {"eb.envvars": "pass"},
+        "run": break_password_in_secrets,
+    },
+    "other-instance-profile": {
+        "description": "the environment uses another instance profile, whose role cannot reach the media bucket",
+        "scope": "account",
+        "red": ["eb.role"],
+        "run": break_other_instance_profile,
     },
     "no-db-envvars": {
         "description": "the environment properties RDS_USER_NAME and RDS_USER_PASSWORD are gone",
@@ -656,7 +912,13 @@ SCENARIOS = {
 
 def print_json(out=sys.stdout) -> None:
     rows = [
-        {"name": name, "scope": sc["scope"], "red": sc["red"], "description": sc["description"]}
+        {
+            "name": name,
+            "scope": sc["scope"],
+            "red": sc["red"],
+            "expect": sc.get("expect", {}),
+            "description": sc["description"],
+        }
         for name, sc in SCENARIOS.items()
     ]
     json.dump(rows, out, indent=1)

@@ -17,6 +17,8 @@ Configuration (environment variables, with defaults):
                                           of clusters / replication groups with TLS on
   SANDBOX_CACHE_PLAIN_PORT 26379          Endpoint.Port of clusters / replication groups with
                                           encryption in transit off (plain redis)
+  SANDBOX_CACHE_CLUSTER_PORT 26390        ConfigurationEndpoint.Port of replication groups with
+                                          cluster mode and TLS on (sandbox/redis_cluster.py)
   SANDBOX_SITE_CNAME     127.0.0.1:28000  CNAME of every Beanstalk environment
   MOTO_RECORDER_FILEPATH <sandbox>/.state/moto-recording.jsonl
   MOTO_ENABLE_RECORDING  True             record requests from start-up on
@@ -190,6 +192,184 @@ def anonymous_s3_request_acts_in_bucket_owner_account():
     S3Response.get_current_account = get_current_account
 
 
+# Condition keys that, fixed to given values, keep a grant to everyone from
+# being public (S3 User Guide, "The meaning of public").
+S3_NARROWING_KEYS = {
+    "aws:sourceip",
+    "aws:sourcearn",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceowner",
+    "aws:sourceaccount",
+    "aws:sourceorgid",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:principalorgid",
+    "aws:userid",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "s3:dataaccesspointarn",
+    "s3:dataaccesspointaccount",
+}
+
+
+def s3_policy_is_public(policy) -> bool:
+    """S3's verdict on a bucket policy (GetBucketPolicyStatus IsPublic): an
+    Allow to everyone is public unless a condition fixes one of the keys S3
+    names to values without wildcards or variables (an aws:SourceIp range
+    other than /0); a condition anyone meets (aws:SecureTransport...) does
+    not narrow it. moto 5.2.5 takes any Condition for private."""
+    if isinstance(policy, bytes):
+        policy = policy.decode("utf-8", "replace")
+    statements = _policy_statements(policy)
+
+    def everyone(principal) -> bool:
+        if isinstance(principal, str):
+            return "*" in principal
+        if isinstance(principal, dict):
+            return any("*" in str(p) for v in principal.values() for p in _as_list(v))
+        return False
+
+    def fixed(value: str, key: str, operator: str) -> bool:
+        if operator == "IpAddress":
+            return not value.endswith("/0")
+        if key == "aws:userid" and value.endswith(":*"):
+            return False
+        return bool(value) and not any(ch in value for ch in "*?") and "${" not in value
+
+    def narrows(condition) -> bool:
+        if not isinstance(condition, dict):
+            return False
+        for operator, tests in condition.items():
+            if operator.endswith("IfExists") or operator.startswith("ForAllValues:"):
+                continue
+            op = operator.removeprefix("ForAnyValue:")
+            if op not in (
+                "StringEquals",
+                "StringEqualsIgnoreCase",
+                "StringLike",
+                "ArnEquals",
+                "ArnLike",
+                "IpAddress",
+            ):
+                continue
+            for key, values in (tests or {}).items() if isinstance(tests, dict) else []:
+                key = str(key).lower()
+                values = [str(v) for v in _as_list(values)]
+                if key in S3_NARROWING_KEYS and values and all(fixed(v, key, op) for v in values):
+                    return True
+        return False
+
+    return any(
+        st.get("Effect") == "Allow" and everyone(st.get("Principal")) and not narrows(st.get("Condition"))
+        for st in statements
+    )
+
+
+def _bucket_policy_denies(policy, account: str, action: str, resources: list[str]) -> bool:
+    """Whether an unconditional Deny of the bucket policy applies to the
+    owner account's own request (`action` like s3:GetBucketLocation)."""
+    from fnmatch import fnmatchcase
+
+    if isinstance(policy, bytes):
+        policy = policy.decode("utf-8", "replace")
+    me = {"*", account, f"arn:aws:iam::{account}:root"}
+    for st in _policy_statements(policy):
+        if st.get("Effect") != "Deny" or st.get("Condition") or "Action" not in st:
+            continue
+        principal = st.get("Principal")
+        named = _as_list(principal.get("AWS")) if isinstance(principal, dict) else _as_list(principal)
+        if not any(str(p) in me for p in named):
+            continue
+        if not _action_matches(st["Action"], action):
+            continue
+        if any(fnmatchcase(r, str(pattern)) for pattern in _as_list(st.get("Resource")) for r in resources):
+            return True
+    return False
+
+
+@patch
+def s3_as_aws_judges():
+    """S3 answers as it does on AWS where moto differs:
+
+    - GetBucketPolicyStatus judges the policy by S3's rule (s3_policy_is_public);
+    - ListBuckets gives each bucket's BucketRegion;
+    - HeadBucket on another account's bucket answers 403 with the
+      x-amz-bucket-region header (moto answers 403 without it);
+    - an unconditional Deny in a bucket policy refuses the owner account's
+      own requests it names (moto ignores bucket policies), with the
+      message AWS gives a request in the owner's account ("... with an
+      explicit deny in a resource-based policy"). Managing the policy
+      itself stays allowed, as it does for the account's root user.
+    """
+    from moto.core.responses import ActionResult
+    from moto.s3.exceptions import AccessDeniedByLock, NoSuchBucketPolicy, S3ClientError
+    from moto.s3.models import s3_backends
+    from moto.s3.responses import S3Response
+
+    def get_bucket_policy_status(self):
+        policy = self.backend.get_bucket_policy(self.bucket_name)
+        if not policy:
+            raise NoSuchBucketPolicy(bucket_name=self.bucket_name)
+        self.data["Action"] = "GetBucketPolicyStatus"
+        return self.serialized(ActionResult({"PolicyStatus": {"IsPublic": s3_policy_is_public(policy)}}))
+
+    def all_buckets(self):
+        buckets = [
+            {"Name": b.name, "CreationDate": b.creation_date_ISO8601, "BucketRegion": b.region_name}
+            for b in self.backend.list_buckets(
+                prefix=self._get_param("prefix"),
+                bucket_region=self._get_param("bucket-region"),
+                max_buckets=self._get_param("max-buckets"),
+            )
+        ]
+        self.data["Action"] = "ListBuckets"
+        return self.serialized(
+            ActionResult(
+                {
+                    "Owner": {"ID": "bcaf1ffd86f41161ca5fb16fd081034f", "DisplayName": "webfile"},
+                    "Buckets": buckets,
+                }
+            )
+        )
+
+    original_head = S3Response.head_bucket
+
+    def head_bucket(self):
+        try:
+            return original_head(self)
+        except AccessDeniedByLock:
+            owner = s3_backends.bucket_accounts.get(self.bucket_name)
+            region = s3_backends[owner[1]][owner[0]].buckets[self.bucket_name].region_name if owner else None
+            return 403, ({"x-amz-bucket-region": region} if region else {}), ""
+
+    original_authorize = S3Response._authenticate_and_authorize_s3_action
+    unrefusable = {"PutBucketPolicy", "DeleteBucketPolicy", "GetBucketPolicy"}
+
+    def authorize(self, bucket_name=None, key_name=None):
+        original_authorize(self, bucket_name=bucket_name, key_name=key_name)
+        action = str(self.data.get("Action") or "")
+        if not bucket_name or not action or action in unrefusable:
+            return
+        account = self.get_current_account()
+        if bucket_name not in self.backend.buckets:
+            return  # another account's bucket, or none: moto's own answer stands
+        policy = self.backend.buckets[bucket_name].policy
+        if not policy:
+            return
+        resource = f"arn:aws:s3:::{bucket_name}" + (f"/{key_name}" if key_name else "")
+        if _bucket_policy_denies(policy, account, f"s3:{action}", [resource]):
+            raise S3ClientError(
+                "AccessDenied",
+                f"User: arn:aws:iam::{account}:root is not authorized to perform: s3:{action} "
+                f'on resource: "{resource}" with an explicit deny in a resource-based policy',
+            )
+
+    S3Response.get_bucket_policy_status = get_bucket_policy_status
+    S3Response.all_buckets = all_buckets
+    S3Response.head_bucket = head_bucket
+    S3Response._authenticate_and_authorize_s3_action = authorize
+
+
 # --------------------------------------------------------------------------
 # RDS
 # --------------------------------------------------------------------------
@@ -203,6 +383,27 @@ def rds_endpoint_is_local_mariadb():
     DBInstance.address = property(lambda self: rds_address())
     DBInstance.endpoint = property(lambda self: {"Address": rds_address(), "Port": rds_port()})
     DBInstance.db_instance_port = property(lambda self: rds_port())
+
+
+@patch
+def rds_status_from_tag():
+    """DBInstanceStatus follows the instance's `sandbox:status` tag when it
+    has one: the states of a running database real accounts show and moto
+    never does (backing-up, modifying, storage-optimization, which can last
+    hours...). Without the tag the status is moto's own, so
+    StopDBInstance/StartDBInstance still give stopped/available."""
+    from moto.rds.models import DBInstance
+
+    def get(self) -> str:
+        for tag in self.tags or []:
+            if tag.get("Key") == "sandbox:status" and tag.get("Value"):
+                return tag["Value"]
+        return self.__dict__.get("_sandbox_own_status", "available")
+
+    def put(self, value: str) -> None:
+        self.__dict__["_sandbox_own_status"] = value
+
+    DBInstance.status = property(get, put)
 
 
 # --------------------------------------------------------------------------
@@ -464,6 +665,29 @@ def elasticache_clusters_and_groups_are_local():
     ElastiCacheBackend.delete_cache_cluster = delete_cache_cluster
 
 
+def cache_cluster_port() -> int:
+    return int(os.environ.get("SANDBOX_CACHE_CLUSTER_PORT", "26390"))
+
+
+@patch
+def elasticache_cluster_mode_is_local():
+    """A replication group with cluster mode on (ClusterMode enabled) and
+    encryption in transit has its configuration endpoint at the sandbox's
+    Redis cluster (SANDBOX_CACHE_CLUSTER_PORT, 26390: three TLS primaries
+    that sandbox/redis_cluster.py starts), as a real one's leads to its
+    shards."""
+    from moto.elasticache.models import ReplicationGroup
+
+    original_init = ReplicationGroup.__init__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        if self.cluster_enabled and self.transit_encryption_enabled:
+            self.configuration_endpoint = {"address": cache_address(), "port": cache_cluster_port()}
+
+    ReplicationGroup.__init__ = init
+
+
 # --------------------------------------------------------------------------
 # Elastic Beanstalk
 # --------------------------------------------------------------------------
@@ -485,11 +709,39 @@ def _env_colour(env) -> str:
     return wanted if wanted in HEALTH_STATUS else "Green"
 
 
+# Beanstalk states real accounts have, each set by a tag as `sandbox:health`
+# sets the colour: `sandbox:status` an EnvironmentStatus other than Ready
+# (an environment Updating during every eb deploy or eb setenv, Launching
+# while it is created), `sandbox:causes` the causes enhanced health gives
+# (the sentences AWS writes).
+ENV_STATUSES = ("Ready", "Launching", "Updating", "Aborting", "LinkingFrom", "LinkingTo", "Terminating")
+HEALTH_CAUSE_SETS = {
+    # The app answers 4xx to many requests (scanners' foreign Host headers,
+    # unknown URLs): a Warning on a correct environment.
+    "4xx": [
+        "42.9 % of the requests are erroring with HTTP 4xx.",
+        "Insufficient request rate (6.0 requests/min) to determine application health.",
+    ],
+    # The instance itself is in trouble (the developer guide's Warning example).
+    "impaired": ["Impaired services on 1 out of 1 instance."],
+}
+
+
+def _env_status(env) -> str:
+    wanted = str((env.tags or {}).get("sandbox:status", "Ready"))
+    return wanted if wanted in ENV_STATUSES else "Ready"
+
+
+def _env_causes(env) -> list[str]:
+    chosen = str((env.tags or {}).get("sandbox:causes", ""))
+    return list(HEALTH_CAUSE_SETS.get(chosen) or HEALTH_CAUSES[_env_colour(env)])
+
+
 @patch
 def eb_environment_looks_real():
     """Environments get an id e-xxxxxxxxxx, the site's CNAME, the solution stack
     they were created with, Status Ready and Health Green (tag `sandbox:health`
-    = Red/Yellow/Grey overrides the colour)."""
+    = Red/Yellow/Grey overrides the colour, `sandbox:status` the status)."""
     from moto.elasticbeanstalk.models import Environment
 
     original_init = Environment.__init__
@@ -509,7 +761,7 @@ def eb_environment_looks_real():
     Environment.__init__ = __init__
     Environment.cname = property(lambda self: site_cname(), setter("cname"))
     Environment.endpoint_url = property(lambda self: site_cname().split(":")[0], setter("endpoint_url"))
-    Environment.status = property(lambda self: "Ready", setter("status"))
+    Environment.status = property(_env_status, setter("status"))
     Environment.health = property(_env_colour, setter("health"))
     Environment.health_status = property(
         lambda self: HEALTH_STATUS[_env_colour(self)], setter("health_status")
@@ -661,9 +913,9 @@ def eb_describe_environment_health():
             {
                 "EnvironmentName": env.environment_name,
                 "HealthStatus": HEALTH_STATUS[colour],
-                "Status": "Ready",
+                "Status": _env_status(env),
                 "Color": colour,
-                "Causes": HEALTH_CAUSES[colour],
+                "Causes": _env_causes(env),
                 "InstancesHealth": {HEALTH_STATUS[colour]: 1},
                 "RefreshedAt": utcnow(),
             }

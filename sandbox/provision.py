@@ -56,6 +56,9 @@ def provision_s3(account: str) -> str:
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=CORS)
     # Remove any policy first: a public policy would be refused once the block is on.
     s3.delete_bucket_policy(Bucket=bucket)
+    # The account-level block (the account-block-only fault) goes too: the
+    # solved lab blocks public access on the bucket itself.
+    c.s3control_client(account).delete_public_access_block(AccountId=account)
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=PRIVATE_BLOCK)
     s3.put_bucket_acl(Bucket=bucket, ACL="private")
     # The pictures themselves are stored by the app (load_pets, through
@@ -295,6 +298,12 @@ def provision_rds(account: str, sgs: dict) -> None:
         )
         log(f"rds: created {c.DB_INSTANCE}")
         inst = rds.describe_db_instances(DBInstanceIdentifier=c.DB_INSTANCE)["DBInstances"][0]
+    # A status set by a fault's tag (db-backing-up...) goes with the tag.
+    tags = rds.list_tags_for_resource(ResourceName=inst["DBInstanceArn"])["TagList"]
+    stray = [t["Key"] for t in tags if t["Key"].startswith("sandbox:")]
+    if stray:
+        rds.remove_tags_from_resource(ResourceName=inst["DBInstanceArn"], TagKeys=stray)
+        inst = rds.describe_db_instances(DBInstanceIdentifier=c.DB_INSTANCE)["DBInstances"][0]
     if inst["DBInstanceStatus"] == "stopped":
         rds.start_db_instance(DBInstanceIdentifier=c.DB_INSTANCE)
     current = sorted(g["VpcSecurityGroupId"] for g in inst.get("VpcSecurityGroups", []))
@@ -363,6 +372,15 @@ def provision_cache(account: str, sgs: dict) -> None:
 # ---- Elastic Beanstalk ----------------------------------------------------------
 
 
+# The enhanced health rule document of the reference project's
+# .ebextensions/health.config (Elastic Beanstalk developer guide,
+# "Configuring enhanced health rules").
+IGNORE_APP_4XX = {
+    "Rules": {"Environment": {"Application": {"ApplicationRequests4xx": {"Enabled": False}}}},
+    "Version": 1,
+}
+
+
 def eb_option_settings(account: str, sgs: dict, region: str = c.REGION) -> list[dict]:
     """What `eb create ... --envvars ...` of the guide leaves: the environment
     properties it sets, under its names (the database's and the cache's
@@ -370,8 +388,9 @@ def eb_option_settings(account: str, sgs: dict, region: str = c.REGION) -> list[
     the account's media bucket in `region`), which a grader also gives a
     learner's settings in place of its own variables; the instance profile,
     the security group, single instance, the WSGIPath of
-    .ebextensions/django.config."""
-    env_ns = "aws:elasticbeanstalk:application:environment"
+    .ebextensions/django.config and the health rule of
+    .ebextensions/health.config."""
+    env_ns = c.EB_PROPERTIES_NS
     props = c.lab_properties(account, region)
     return [{"Namespace": env_ns, "OptionName": k, "Value": v} for k, v in props.items()] + [
         {
@@ -399,6 +418,12 @@ def eb_option_settings(account: str, sgs: dict, region: str = c.REGION) -> list[
             "OptionName": "WSGIPath",
             "Value": "pets_project.wsgi:application",
         },
+        {
+            # .ebextensions/health.config: enhanced health leaves the app's 4xx answers out.
+            "Namespace": "aws:elasticbeanstalk:healthreporting:system",
+            "OptionName": "ConfigDocument",
+            "Value": json.dumps(IGNORE_APP_4XX),
+        },
     ]
 
 
@@ -419,16 +444,16 @@ def provision_eb(account: str, sgs: dict) -> None:
         log(f"eb: created environment {c.EB_ENV}")
         envs = eb.describe_environments(EnvironmentNames=[c.EB_ENV])["Environments"]
     else:
-        # Environment properties beyond the solved set go, too.
-        ns = "aws:elasticbeanstalk:application:environment"
+        # Environment properties and secrets beyond the solved set go, too.
+        namespaces = (c.EB_PROPERTIES_NS, c.EB_SECRETS_NS)
         current = eb.describe_configuration_settings(ApplicationName=c.EB_APP, EnvironmentName=c.EB_ENV)[
             "ConfigurationSettings"
         ][0]
-        wanted = {s["OptionName"] for s in settings if s["Namespace"] == ns}
+        wanted = {(s["Namespace"], s["OptionName"]) for s in settings if s["Namespace"] in namespaces}
         extra = [
-            {"Namespace": ns, "OptionName": o["OptionName"]}
+            {"Namespace": o["Namespace"], "OptionName": o["OptionName"]}
             for o in current.get("OptionSettings", [])
-            if o["Namespace"] == ns and o["OptionName"] not in wanted
+            if o["Namespace"] in namespaces and (o["Namespace"], o["OptionName"]) not in wanted
         ]
         eb.update_environment(
             EnvironmentName=c.EB_ENV,

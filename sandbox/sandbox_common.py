@@ -32,6 +32,13 @@ INSTANCE_ROLE = "pets-project-ebInstanceRole"
 MEDIA_POLICY = "pets-project-media"  # the role's inline policy on the media bucket
 WEB_TIER_POLICY_ARN = "arn:aws:iam::aws:policy/AWSElasticBeanstalkWebTier"
 EB_STACK_OLD = "64bit Amazon Linux 2 v3.5.0 running Python 3.8"  # the platform-mismatch fault
+# Where Beanstalk gives an environment its variables: properties, and secrets
+# (the ARN of a Secrets Manager secret or Parameter Store parameter).
+EB_PROPERTIES_NS = "aws:elasticbeanstalk:application:environment"
+EB_SECRETS_NS = "aws:elasticbeanstalk:application:environmentsecrets"
+# Another instance profile an environment may use (the other-instance-profile fault).
+OTHER_PROFILE = "pets-project-otherInstanceProfile"
+OTHER_ROLE = "pets-project-otherInstanceRole"
 SG_EB = "pets-project-eb-sg"
 SG_CACHE = "pets-project-cache-sg"
 SG_DB = "pets-project-db-sg"
@@ -63,10 +70,12 @@ GRADER_POLICY_DOC = {
                 "s3:GetBucketPolicy",
                 "s3:GetBucketPolicyStatus",
                 "s3:GetBucketPublicAccessBlock",
+                "s3:GetAccountPublicAccessBlock",
                 "s3:GetBucketAcl",
                 "s3:GetObject",
                 "ec2:DescribeSecurityGroups",
                 "ec2:DescribeVpcs",
+                "ec2:GetManagedPrefixListEntries",
                 "ec2:DescribeSubnets",
                 "elasticache:DescribeServerlessCaches",
                 "elasticache:DescribeReplicationGroups",
@@ -138,6 +147,21 @@ def client(service: str, account: str, region: str = REGION):
         aws_secret_access_key=SECRET,
         config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
     )
+
+
+def s3control_client(account: str):
+    """An S3 Control client acting as `account`. Its endpoint rules put the
+    account id in front of the host name (ACCOUNT.s3-control.REGION on
+    AWS), which names no host on the sandbox's endpoint: the request goes
+    to the endpoint as given, the account in its x-amz-account-id header."""
+    s3control = client("s3control", account)
+    prefix = f"//{account}."
+
+    def as_given(request, **_):
+        request.url = request.url.replace(prefix, "//", 1)
+
+    s3control.meta.events.register("before-sign.s3-control.*", as_given)
+    return s3control
 
 
 def valid_account(value: str) -> str:

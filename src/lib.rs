@@ -2,6 +2,7 @@
 //! "deploy a Django app to AWS Elastic Beanstalk" against the learner's own
 //! AWS account, read only, with a hint and a fix for every failure.
 
+pub mod arn;
 pub mod aws;
 pub mod book;
 pub mod check;

@@ -1,6 +1,8 @@
 //! The `cache` step: the ElastiCache cache that holds Django's sessions —
 //! that it exists, encrypts in transit, answers PING over TLS, holds session
-//! keys, and that its security group lets the app in.
+//! keys, and that its security group lets the app in. A node-based cache
+//! with cluster mode on is read through its configuration endpoint with a
+//! cluster client, every shard scanned.
 
 use super::CheckKind;
 use super::network::{self, require_inside};
@@ -73,6 +75,8 @@ pub(crate) const NETWORK: CheckKind = CheckKind {
         "elasticache:DescribeReplicationGroups",
         "elasticache:DescribeCacheClusters",
         "ec2:DescribeSecurityGroups",
+        "ec2:DescribeVpcs",
+        "ec2:GetManagedPrefixListEntries",
         "elasticbeanstalk:DescribeConfigurationSettings",
     ],
     data_plane: false,
@@ -110,6 +114,10 @@ struct Cache {
     tls: bool,
     endpoint: Option<(String, u16)>,
     security_groups: Vec<String>,
+    /// Cluster mode on (a replication group's `ClusterEnabled`): the
+    /// endpoint is the configuration endpoint, and keys live on several
+    /// shards.
+    cluster_mode: bool,
 }
 
 type Found = Result<Option<Cache>, AwsError>;
@@ -195,6 +203,7 @@ async fn serverless(acc: &Account, name: Option<&str>) -> Result<Vec<Cache>, Aws
             tls: true,
             endpoint: endpoint(c.endpoint()),
             security_groups: c.security_group_ids().to_vec(),
+            cluster_mode: false,
         })
         .collect())
 }
@@ -239,6 +248,7 @@ async fn replication_group(acc: &Account, name: &str) -> Result<Option<Cache>, A
         endpoint: endpoint(g.configuration_endpoint())
             .or_else(|| endpoint(g.node_groups().first().and_then(|n| n.primary_endpoint()))),
         security_groups: member.map(|m| m.security_groups).unwrap_or_default(),
+        cluster_mode: g.cluster_enabled().unwrap_or(false) && g.configuration_endpoint().is_some(),
     }))
 }
 
@@ -274,6 +284,7 @@ async fn cluster(acc: &Account, name: &str) -> Result<Option<Cache>, AwsError> {
             .iter()
             .filter_map(|s| s.security_group_id().map(str::to_string))
             .collect(),
+        cluster_mode: false,
     }))
 }
 
@@ -293,6 +304,7 @@ fn evidence(c: &Cache) -> serde_json::Value {
         "transit_encryption": c.tls,
         "endpoint": c.endpoint.as_ref().map(|(h, p)| format!("{h}:{p}")),
         "security_groups": c.security_groups,
+        "cluster_mode": c.cluster_mode,
     })
 }
 
@@ -338,10 +350,37 @@ async fn tls(acc: Arc<Account>) -> CheckResult {
     .evidence(evidence(&c)))
 }
 
+/// A connection to one node, or to a cluster through its configuration
+/// endpoint.
+#[derive(Clone)]
+enum Conn {
+    Node(redis::aio::MultiplexedConnection),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl Conn {
+    /// Runs `cmd`: on a cluster, on the node at `node`, or where the
+    /// cluster client routes it.
+    async fn query(&mut self, cmd: redis::Cmd, node: Option<&(String, u16)>) -> redis::RedisResult<redis::Value> {
+        use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+        match (self, node) {
+            (Conn::Node(c), _) => cmd.query_async(c).await,
+            (Conn::Cluster(c), Some((host, port))) => {
+                let at = SingleNodeRoutingInfo::ByAddress {
+                    host: host.clone(),
+                    port: *port,
+                };
+                c.route_command(cmd, RoutingInfo::SingleNode(at)).await
+            }
+            (Conn::Cluster(c), None) => cmd.query_async(c).await,
+        }
+    }
+}
+
 /// A connection to the cache, opened once per run.
 #[derive(Clone)]
 enum Connected {
-    Ok(redis::aio::MultiplexedConnection, String),
+    Ok(Conn, String),
     /// Not reachable from where labcheck runs.
     Skip(String),
     /// A real failure, with a message and a hint.
@@ -373,26 +412,20 @@ async fn connect(acc: &Account) -> Result<Connected, CheckError> {
             if let Err(skip) = require_inside(acc, "cache", &host, vpc.as_deref()).await {
                 return Connected::Skip(skip.message);
             }
-            open(acc, &host, port).await
+            open(acc, &host, port, c.cluster_mode).await
         })
         .await)
 }
 
-async fn open(acc: &Account, host: &str, port: u16) -> Connected {
+async fn open(acc: &Account, host: &str, port: u16, cluster_mode: bool) -> Connected {
     let insecure = acc.insecure;
     let url = format!("rediss://{host}:{port}/{}", if insecure { "#insecure" } else { "" });
     let ca_path = acc.param("cache_ca");
-    let client = if ca_path.is_empty() || insecure {
-        redis::Client::open(url.as_str())
+    let root_cert = if ca_path.is_empty() || insecure {
+        None
     } else {
         match std::fs::read(&ca_path) {
-            Ok(pem) => redis::Client::build_with_tls(
-                url.as_str(),
-                redis::TlsCertificates {
-                    client_tls: None,
-                    root_cert: Some(pem),
-                },
-            ),
+            Ok(pem) => Some(pem),
             Err(e) => {
                 return Connected::Failed(
                     format!("cannot read the CA file {ca_path}: {e}"),
@@ -401,25 +434,42 @@ async fn open(acc: &Account, host: &str, port: u16) -> Connected {
             }
         }
     };
-    let client = match client {
-        Ok(c) => c,
-        Err(e) => {
-            return Connected::Failed(
-                format!("cannot set up a TLS client for {host}:{port}: {e}"),
-                String::new(),
-            );
+    let where_ = format!("{host}:{port}");
+    let timeout = Duration::from_secs(5);
+    let connecting = async {
+        if cluster_mode {
+            let mut builder = redis::cluster::ClusterClient::builder(vec![url.as_str()])
+                .connection_timeout(timeout)
+                .response_timeout(timeout)
+                .retries(1);
+            if let Some(pem) = root_cert {
+                builder = builder.certs(redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem),
+                });
+            }
+            let client = builder.build()?;
+            Ok(Conn::Cluster(client.get_async_connection().await?))
+        } else {
+            let client = match root_cert {
+                Some(pem) => redis::Client::build_with_tls(
+                    url.as_str(),
+                    redis::TlsCertificates {
+                        client_tls: None,
+                        root_cert: Some(pem),
+                    },
+                )?,
+                None => redis::Client::open(url.as_str())?,
+            };
+            let config = redis::AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(timeout))
+                .set_response_timeout(Some(timeout));
+            Ok::<_, redis::RedisError>(Conn::Node(
+                client.get_multiplexed_async_connection_with_config(&config).await?,
+            ))
         }
     };
-    let config = redis::AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(5)))
-        .set_response_timeout(Some(Duration::from_secs(5)));
-    let where_ = format!("{host}:{port}");
-    match tokio::time::timeout(
-        Duration::from_secs(8),
-        client.get_multiplexed_async_connection_with_config(&config),
-    )
-    .await
-    {
+    match tokio::time::timeout(Duration::from_secs(8), connecting).await {
         Ok(Ok(conn)) => Connected::Ok(conn, where_),
         Ok(Err(e)) => failure(&where_, &e.to_string(), &format!("{e:?}")),
         Err(_) => failure(&where_, "timed out", "timed out"),
@@ -469,7 +519,10 @@ async fn reachable(acc: Arc<Account>) -> CheckResult {
         Connected::Skip(why) => return Ok(Outcome::ungraded(why)),
         Connected::Failed(message, hint) => return Ok(with_hint(Outcome::fail(message), hint)),
     };
-    let pong: Result<String, _> = redis::cmd("PING").query_async(&mut conn).await;
+    let pong = conn
+        .query(redis::cmd("PING"), None)
+        .await
+        .and_then(|v| redis::from_redis_value::<String>(v).map_err(Into::into));
     let insecure = if acc.insecure {
         " (certificate NOT verified: --insecure)"
     } else {
@@ -502,32 +555,99 @@ async fn sessions(acc: Arc<Account>) -> CheckResult {
         Connected::Failed(message, _) => return Err(CheckError::Other(message)),
     };
     let pattern = format!("*{SESSION_KEY_MARK}*");
-    let mut cursor: u64 = 0;
+    // One node, or every primary of a cluster: each holds its own keys.
+    let nodes: Vec<Option<(String, u16)>> = match &conn {
+        Conn::Node(_) => vec![None],
+        Conn::Cluster(_) => {
+            let slots = conn
+                .query(redis::cmd("CLUSTER").arg("SLOTS").clone(), None)
+                .await
+                .map_err(|e| CheckError::Other(format!("CLUSTER SLOTS on {where_} failed: {e}")))?;
+            let host = where_.rsplit_once(':').map_or(where_.as_str(), |(h, _)| h);
+            primaries(&slots, host).into_iter().map(Some).collect()
+        }
+    };
     let mut found = 0usize;
-    let mut rounds = 0usize;
-    loop {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(&pattern)
-            .arg("COUNT")
-            .arg(1000)
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| CheckError::Other(format!("SCAN on {where_} failed: {e}")))?;
-        found += keys.len();
-        rounds += 1;
-        cursor = next;
-        if cursor == 0 || rounds * 1000 >= MAX_SCANNED {
+    let mut scanned = 0usize;
+    let mut complete = true;
+    for node in &nodes {
+        let mut cursor: u64 = 0;
+        loop {
+            let reply = conn
+                .query(
+                    redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(&pattern)
+                        .arg("COUNT")
+                        .arg(1000)
+                        .clone(),
+                    node.as_ref(),
+                )
+                .await
+                .and_then(|v| redis::from_redis_value::<(u64, Vec<String>)>(v).map_err(Into::into));
+            let (next, keys) = reply.map_err(|e| CheckError::Other(format!("SCAN on {where_} failed: {e}")))?;
+            found += keys.len();
+            scanned += 1000;
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+            if scanned >= MAX_SCANNED {
+                complete = false;
+                break;
+            }
+        }
+        if !complete {
             break;
         }
     }
-    let evidence = json!({"endpoint": where_, "session_keys": found, "pattern": pattern, "complete": cursor == 0});
-    Ok(if found > 0 {
-        Outcome::pass(format!("{found} Django session keys in the cache")).evidence(evidence)
+    let shards = if nodes.len() > 1 {
+        format!(" across {} shards", nodes.len())
     } else {
-        Outcome::fail(format!("no Django session keys in the cache at {where_}")).evidence(evidence)
+        String::new()
+    };
+    let evidence = json!({"endpoint": where_, "session_keys": found, "pattern": pattern, "complete": complete, "shards_scanned": nodes.len()});
+    Ok(if found > 0 {
+        Outcome::pass(format!("{found} Django session keys in the cache{shards}")).evidence(evidence)
+    } else {
+        Outcome::fail(format!("no Django session keys in the cache at {where_}{shards}")).evidence(evidence)
     })
+}
+
+/// The primaries of a cluster, from its CLUSTER SLOTS reply: each slot
+/// range names its primary first (`[start, end, [host, port, id], replicas…]`,
+/// Redis's CLUSTER SLOTS reference). An empty host means the node answering.
+fn primaries(slots: &redis::Value, answering_host: &str) -> Vec<(String, u16)> {
+    use redis::Value;
+    let text = |v: &Value| match v {
+        Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        Value::SimpleString(s) => Some(s.clone()),
+        _ => None,
+    };
+    let Value::Array(ranges) = slots else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, u16)> = Vec::new();
+    for range in ranges {
+        let Value::Array(parts) = range else { continue };
+        let Some(Value::Array(node)) = parts.get(2) else {
+            continue;
+        };
+        let (Some(host), Some(Value::Int(port))) = (node.first().and_then(text), node.get(1)) else {
+            continue;
+        };
+        let host = if host.is_empty() || host == "?" {
+            answering_host.to_string()
+        } else {
+            host
+        };
+        let Ok(port) = u16::try_from(*port) else { continue };
+        if !out.contains(&(host.clone(), port)) {
+            out.push((host, port));
+        }
+    }
+    out
 }
 
 async fn network_rule(acc: Arc<Account>) -> CheckResult {
@@ -568,5 +688,34 @@ mod tests {
             "",
         ));
         assert!(m.contains("does not speak TLS") && h.contains("rediss://"), "{m} / {h}");
+    }
+
+    #[test]
+    fn a_clusters_primaries_from_cluster_slots() {
+        use redis::Value;
+        let bulk = |s: &str| Value::BulkString(s.as_bytes().to_vec());
+        let node = |host: &str, port: i64, id: &str| Value::Array(vec![bulk(host), Value::Int(port), bulk(id)]);
+        // The reply's shape in Redis's CLUSTER SLOTS reference: ranges,
+        // each with its primary then its replicas.
+        let reply = Value::Array(vec![
+            Value::Array(vec![
+                Value::Int(0),
+                Value::Int(5460),
+                node("clustercfg-0001-001.x.cache.amazonaws.com", 6379, "a1"),
+                node("clustercfg-0001-002.x.cache.amazonaws.com", 6379, "a2"),
+            ]),
+            Value::Array(vec![Value::Int(5461), Value::Int(10922), node("", 6380, "b1")]),
+            Value::Array(vec![Value::Int(10923), Value::Int(12000), node("", 6380, "b1")]),
+            Value::Array(vec![Value::Int(12001), Value::Int(16383), node("10.0.1.9", 6379, "c1")]),
+        ]);
+        assert_eq!(
+            primaries(&reply, "clustercfg.x.cache.amazonaws.com"),
+            vec![
+                ("clustercfg-0001-001.x.cache.amazonaws.com".to_string(), 6379),
+                ("clustercfg.x.cache.amazonaws.com".to_string(), 6380),
+                ("10.0.1.9".to_string(), 6379),
+            ]
+        );
+        assert!(primaries(&bulk("not an array"), "h").is_empty());
     }
 }

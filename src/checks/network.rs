@@ -11,6 +11,10 @@
 //!   connects; anywhere else (a laptop, another VPC) data-plane checks are
 //!   skipped with the reason, never failed.
 
+mod rules;
+
+pub use rules::{Clients, Group, Ranges, Rule, Source, admits, cidr_contains, cidr_covers};
+
 use crate::aws::AwsError;
 use crate::engine::account::Account;
 use crate::engine::memo::MemoKey;
@@ -138,49 +142,6 @@ pub async fn require_inside(acc: &Account, what: &str, address: &str, vpc: Optio
     }
 }
 
-/// One inbound rule of a security group, flattened.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rule {
-    /// `tcp`, `udp`, `icmp`, ..., or `-1` for all traffic.
-    pub protocol: String,
-    /// First port of the range.
-    pub from_port: i32,
-    /// Last port of the range.
-    pub to_port: i32,
-    /// A CIDR or a security group id.
-    pub source: String,
-}
-
-impl Rule {
-    fn covers(&self, port: i32) -> bool {
-        self.protocol == "-1"
-            || (self.protocol.eq_ignore_ascii_case("tcp") && self.from_port <= port && port <= self.to_port)
-    }
-
-    /// The rule in words, like `TCP 6379 from sg-0123`.
-    pub fn describe(&self) -> String {
-        let ports = match (self.protocol.as_str(), self.from_port == self.to_port) {
-            ("-1", _) => "all traffic".to_string(),
-            (_, true) => format!("{} {}", self.protocol.to_uppercase(), self.from_port),
-            _ => format!("{} {}-{}", self.protocol.to_uppercase(), self.from_port, self.to_port),
-        };
-        format!("{ports} from {}", self.source)
-    }
-}
-
-/// Security groups with their VPC and inbound rules.
-#[derive(Clone, Debug)]
-pub struct Group {
-    /// The group's id, like `sg-0123`.
-    pub id: String,
-    /// The group's name.
-    pub name: String,
-    /// The VPC the group belongs to.
-    pub vpc_id: Option<String>,
-    /// The group's inbound rules.
-    pub rules: Vec<Rule>,
-}
-
 /// The security groups with these ids. All groups of the Region are
 /// described once per run (a lab account holds a handful), so the cache and
 /// the database checks share one call.
@@ -215,40 +176,8 @@ fn group(g: &aws_sdk_ec2::types::SecurityGroup) -> Group {
         id: g.group_id().unwrap_or_default().to_string(),
         name: g.group_name().unwrap_or_default().to_string(),
         vpc_id: g.vpc_id().map(str::to_string),
-        rules: g
-            .ip_permissions()
-            .iter()
-            .flat_map(|p| {
-                let protocol = p.ip_protocol().unwrap_or("-1").to_string();
-                let (from, to) = (p.from_port().unwrap_or(-1), p.to_port().unwrap_or(-1));
-                let cidrs = p.ip_ranges().iter().filter_map(|r| r.cidr_ip().map(str::to_string));
-                let v6 = p.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6().map(str::to_string));
-                let sgs = p
-                    .user_id_group_pairs()
-                    .iter()
-                    .filter_map(|g| g.group_id().map(str::to_string));
-                cidrs
-                    .chain(v6)
-                    .chain(sgs)
-                    .map(move |source| Rule {
-                        protocol: protocol.clone(),
-                        from_port: from,
-                        to_port: to,
-                        source,
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect(),
+        rules: g.ip_permissions().iter().flat_map(rules::rules_of).collect(),
     }
-}
-
-/// The machines that must reach the lab's cache and database.
-#[derive(Clone, Debug, Default)]
-pub struct Clients {
-    /// Security group ids, with who they belong to ("the EB environment").
-    pub groups: Vec<(String, String)>,
-    /// Private addresses (the IDE's), for CIDR rules.
-    pub addresses: Vec<IpAddr>,
 }
 
 /// The clients of the cache and the database, found once per run.
@@ -310,7 +239,13 @@ pub async fn security_group_outcome(
         "port": port,
         "client_groups": clients.groups.iter().map(|(id, _)| id).collect::<Vec<_>>(),
     });
-    Ok(match admits(&groups, port, &clients) {
+    let mut verdict = admits(&groups, port, &clients, &Ranges::default());
+    let (lists, wanted) = rules::ranges_wanted(&groups, port);
+    if verdict.is_err() && wanted {
+        // A range or a prefix list may cover the clients: read what they hold.
+        verdict = admits(&groups, port, &clients, &ranges(acc, &lists, &clients).await?);
+    }
+    Ok(match verdict {
         Ok(how) => Outcome::pass(how),
         Err(problem) => Outcome::fail(format!(
             "the security group of {what} ({}): {problem}",
@@ -320,167 +255,77 @@ pub async fn security_group_outcome(
     .evidence(evidence))
 }
 
-/// Whether the groups admit `port` from the clients; Ok names the rule.
-pub fn admits(groups: &[Group], port: i32, clients: &Clients) -> Result<String, String> {
-    let rules: Vec<(&Group, &Rule)> = groups
-        .iter()
-        .flat_map(|g| g.rules.iter().map(move |r| (g, r)))
-        .collect();
-    let covering: Vec<&(&Group, &Rule)> = rules.iter().filter(|(_, r)| r.covers(port)).collect();
-    if covering.is_empty() {
-        let all: Vec<String> = rules.iter().map(|(_, r)| r.describe()).collect();
-        let listed = if all.is_empty() {
-            "it has no inbound rules".to_string()
-        } else {
-            format!("its inbound rules: {}", all.join("; "))
+/// The entries of the prefix lists `lists`, and the CIDR blocks of the VPCs
+/// the client groups live in (ec2:GetManagedPrefixListEntries,
+/// ec2:DescribeVpcs), asked at once.
+async fn ranges(acc: &Account, lists: &[String], clients: &Clients) -> Result<Ranges, AwsError> {
+    let all = all_groups(acc).await?;
+    let mut vpcs: Vec<(String, String)> = Vec::new();
+    for (id, whose) in &clients.groups {
+        if let Some(vpc) = all.iter().find(|g| &g.id == id).and_then(|g| g.vpc_id.clone())
+            && !vpcs.iter().any(|(v, _)| *v == vpc)
+        {
+            vpcs.push((vpc, whose.clone()));
+        }
+    }
+    let entries = futures::future::join_all(lists.iter().map(|id| async move {
+        let mut pages = acc
+            .ec2
+            .get_managed_prefix_list_entries()
+            .prefix_list_id(id)
+            .into_paginator()
+            .send();
+        let mut cidrs = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk("ec2:GetManagedPrefixListEntries", e))?;
+            cidrs.extend(page.entries().iter().filter_map(|e| e.cidr().map(str::to_string)));
+        }
+        Ok::<_, AwsError>((id.clone(), cidrs))
+    }));
+    let described = async {
+        if vpcs.is_empty() {
+            return Ok(Vec::new());
+        }
+        acc.ec2
+            .describe_vpcs()
+            .set_vpc_ids(Some(vpcs.iter().map(|(v, _)| v.clone()).collect()))
+            .send()
+            .await
+            .map(|out| out.vpcs().to_vec())
+            .map_err(|e| AwsError::from_sdk("ec2:DescribeVpcs", e))
+    };
+    let (entries, described) = tokio::join!(entries, described);
+    let mut ranges = Ranges::default();
+    for entry in entries {
+        let (id, cidrs) = entry?;
+        ranges.prefix_lists.insert(id, cidrs);
+    }
+    for vpc in described? {
+        let Some((_, whose)) = vpcs.iter().find(|(v, _)| Some(v.as_str()) == vpc.vpc_id()) else {
+            continue;
         };
-        return Err(format!("no inbound rule admits TCP {port} ({listed})"));
-    }
-    for (group, rule) in &covering {
-        if let Some((_, whose)) = clients.groups.iter().find(|(id, _)| *id == rule.source) {
-            return Ok(format!(
-                "{} admits {} (the group of {whose})",
-                group.id,
-                rule.describe()
-            ));
-        }
-        if rule.source == "0.0.0.0/0" || rule.source == "::/0" {
-            return Ok(format!(
-                "{} admits {} — open to every address; the EB security group alone would be enough",
-                group.id,
-                rule.describe()
-            ));
-        }
-        if clients.addresses.iter().any(|ip| cidr_contains(&rule.source, *ip)) {
-            return Ok(format!(
-                "{} admits {} (which contains this machine's address)",
-                group.id,
-                rule.describe()
-            ));
+        let blocks = vpc
+            .cidr_block_association_set()
+            .iter()
+            .filter_map(|b| b.cidr_block())
+            .chain(vpc.cidr_block())
+            .chain(
+                vpc.ipv6_cidr_block_association_set()
+                    .iter()
+                    .filter_map(|b| b.ipv6_cidr_block()),
+            );
+        for block in blocks {
+            if !ranges.client_vpcs.iter().any(|(c, _)| c == block) {
+                ranges.client_vpcs.push((block.to_string(), whose.clone()));
+            }
         }
     }
-    if clients.groups.is_empty() && clients.addresses.is_empty() {
-        // Nothing known about the clients: a rule from a group or a private
-        // range is the lab's setup.
-        if let Some((group, rule)) = covering.first() {
-            return Ok(format!("{} admits {}", group.id, rule.describe()));
-        }
-    }
-    let sources: Vec<&str> = covering.iter().map(|(_, r)| r.source.as_str()).collect();
-    let wanted: Vec<String> = clients
-        .groups
-        .iter()
-        .map(|(id, whose)| format!("{id} ({whose})"))
-        .collect();
-    Err(format!(
-        "TCP {port} is open only to {}, not to {}",
-        sources.join(", "),
-        wanted.join(" or ")
-    ))
-}
-
-/// Whether an IPv4 or IPv6 CIDR contains an address.
-pub fn cidr_contains(cidr: &str, ip: IpAddr) -> bool {
-    let Some((net, bits)) = cidr.split_once('/') else {
-        return false;
-    };
-    let (Ok(net), Ok(bits)) = (net.parse::<IpAddr>(), bits.parse::<u32>()) else {
-        return false;
-    };
-    match (net, ip) {
-        (IpAddr::V4(n), IpAddr::V4(a)) if bits <= 32 => {
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
-            u32::from(n) & mask == u32::from(a) & mask
-        }
-        (IpAddr::V6(n), IpAddr::V6(a)) if bits <= 128 => {
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
-            u128::from(n) & mask == u128::from(a) & mask
-        }
-        _ => false,
-    }
+    Ok(ranges)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rule(protocol: &str, from: i32, to: i32, source: &str) -> Rule {
-        Rule {
-            protocol: protocol.into(),
-            from_port: from,
-            to_port: to,
-            source: source.into(),
-        }
-    }
-
-    fn group(rules: Vec<Rule>) -> Vec<Group> {
-        vec![Group {
-            id: "sg-cache".into(),
-            name: "cache".into(),
-            vpc_id: Some("vpc-1".into()),
-            rules,
-        }]
-    }
-
-    fn eb_clients() -> Clients {
-        Clients {
-            groups: vec![("sg-eb".into(), "the Elastic Beanstalk environment".into())],
-            addresses: vec![],
-        }
-    }
-
-    #[test]
-    fn a_rule_from_the_eb_group_admits() {
-        let ok = admits(&group(vec![rule("tcp", 6379, 6379, "sg-eb")]), 6379, &eb_clients()).unwrap();
-        assert_eq!(
-            ok,
-            "sg-cache admits TCP 6379 from sg-eb (the group of the Elastic Beanstalk environment)"
-        );
-    }
-
-    #[test]
-    fn the_wrong_port_or_group_is_refused_with_reasons() {
-        let err = admits(&group(vec![rule("tcp", 22, 22, "0.0.0.0/0")]), 6379, &eb_clients()).unwrap_err();
-        assert_eq!(
-            err,
-            "no inbound rule admits TCP 6379 (its inbound rules: TCP 22 from 0.0.0.0/0)"
-        );
-        let err = admits(&group(vec![rule("tcp", 6379, 6379, "sg-other")]), 6379, &eb_clients()).unwrap_err();
-        assert_eq!(
-            err,
-            "TCP 6379 is open only to sg-other, not to sg-eb (the Elastic Beanstalk environment)"
-        );
-        let err = admits(&group(vec![]), 3306, &eb_clients()).unwrap_err();
-        assert_eq!(err, "no inbound rule admits TCP 3306 (it has no inbound rules)");
-    }
-
-    #[test]
-    fn ranges_all_traffic_and_cidrs() {
-        assert!(admits(&group(vec![rule("tcp", 6000, 7000, "sg-eb")]), 6379, &eb_clients()).is_ok());
-        assert!(admits(&group(vec![rule("-1", -1, -1, "sg-eb")]), 3306, &eb_clients()).is_ok());
-        let ide = Clients {
-            groups: vec![],
-            addresses: vec!["10.0.3.7".parse().unwrap()],
-        };
-        assert!(admits(&group(vec![rule("tcp", 6379, 6379, "10.0.0.0/16")]), 6379, &ide).is_ok());
-        assert!(admits(&group(vec![rule("tcp", 6379, 6379, "10.1.0.0/16")]), 6379, &ide).is_err());
-        let open = admits(&group(vec![rule("tcp", 6379, 6379, "0.0.0.0/0")]), 6379, &eb_clients()).unwrap();
-        assert!(open.contains("open to every address"), "{open}");
-    }
-
-    #[test]
-    fn unknown_clients_accept_any_covering_rule() {
-        assert!(admits(&group(vec![rule("tcp", 6379, 6379, "sg-x")]), 6379, &Clients::default()).is_ok());
-    }
-
-    #[test]
-    fn cidrs() {
-        assert!(cidr_contains("172.31.0.0/16", "172.31.200.1".parse().unwrap()));
-        assert!(!cidr_contains("172.31.0.0/16", "172.32.0.1".parse().unwrap()));
-        assert!(cidr_contains("0.0.0.0/0", "8.8.8.8".parse().unwrap()));
-        assert!(!cidr_contains("garbage", "8.8.8.8".parse().unwrap()));
-        assert!(cidr_contains("fd00::/8", "fd12::1".parse().unwrap()));
-    }
 
     #[test]
     fn location_rule() {

@@ -3,6 +3,8 @@
 //! security group that lets the app in. MySQL and MariaDB by default;
 //! PostgreSQL too, since RDS offers it to Django as well.
 
+mod status;
+
 use super::CheckKind;
 use super::network::{self, require_inside};
 use crate::aws::{AwsError, AwsErrorKind};
@@ -68,6 +70,8 @@ pub(crate) const NETWORK: CheckKind = CheckKind {
     iam_actions: &[
         "rds:DescribeDBInstances",
         "ec2:DescribeSecurityGroups",
+        "ec2:DescribeVpcs",
+        "ec2:GetManagedPrefixListEntries",
         "elasticbeanstalk:DescribeConfigurationSettings",
     ],
     data_plane: false,
@@ -206,15 +210,30 @@ async fn instance(acc: Arc<Account>) -> CheckResult {
         )));
     };
     let what = format!("DB instance {} ({} {})", i.id, i.engine, i.version);
-    Ok(if engine_family(&i.engine).is_none() {
-        Outcome::fail(format!("{what} runs an engine labcheck and this lab do not use"))
-            .hint("Create a MySQL instance (the lab's choice); MariaDB and PostgreSQL work with Django too.")
-    } else if !i.status.eq_ignore_ascii_case("available") {
-        Outcome::fail(format!("{what} is {}, not available", i.status)).hint(
-            "Wait until the instance is available (creating one takes several minutes), or start it if it is stopped.",
-        )
-    } else {
-        Outcome::pass(format!("{what} is available"))
+    if engine_family(&i.engine).is_none() {
+        return Ok(
+            Outcome::fail(format!("{what} runs an engine labcheck and this lab do not use"))
+                .hint("Create a MySQL instance (the lab's choice); MariaDB and PostgreSQL work with Django too.")
+                .evidence(evidence(&i)),
+        );
+    }
+    Ok(match status::meaning(&i.status) {
+        Some(status::Meaning::Available) => Outcome::pass(format!("{what} is available")),
+        Some(status::Meaning::Up(doing)) => Outcome::pass(format!(
+            "{what} is {}: the database is up and serving ({doing})",
+            i.status
+        )),
+        Some(status::Meaning::NotYet(doing)) => Outcome::not_yet(format!(
+            "{what} is {}: {doing}, so it could not be graded yet; run the check again in a few minutes",
+            i.status
+        )),
+        Some(status::Meaning::Down(what_to_do)) => {
+            Outcome::fail(format!("{what} is {}, so the app cannot use it", i.status)).hint(what_to_do.replace("{id}", &i.id))
+        }
+        None => Outcome::error(format!(
+            "{what} is {}, a status labcheck does not know; look it up in the RDS User Guide (\"Viewing Amazon RDS DB instance status\")",
+            i.status
+        )),
     }
     .evidence(evidence(&i)))
 }

@@ -1,6 +1,8 @@
 //! The `s3` step: the media bucket, its CORS rules, that it stays private,
 //! the pictures in it, and a presigned download end to end.
 
+mod public;
+
 use super::CheckKind;
 use super::http::{FetchError, Fetcher};
 use super::scope::Scope;
@@ -17,7 +19,7 @@ use std::time::Duration;
 pub(crate) const BUCKET: CheckKind = CheckKind {
     id: "s3.bucket",
     passes: "the media bucket exists in the lab's region",
-    iam_actions: &["s3:GetBucketLocation", "s3:ListAllMyBuckets"],
+    iam_actions: &["s3:GetBucketLocation", "s3:ListAllMyBuckets", "s3:ListBucket"],
     data_plane: false,
     reads_project: false,
     run: |a, _| Box::pin(bucket(a)),
@@ -34,8 +36,14 @@ pub(crate) const CORS: CheckKind = CheckKind {
 
 pub(crate) const PRIVATE: CheckKind = CheckKind {
     id: "s3.private",
-    passes: "all four public access block settings are on, and neither the bucket policy nor the ACL makes it public",
-    iam_actions: &["s3:GetBucketPublicAccessBlock", "s3:GetBucketPolicy", "s3:GetBucketAcl"],
+    passes: "all four public access block settings are on (the bucket's own or the account's), S3 does not judge the bucket policy public, and the ACL grants nothing to everyone",
+    iam_actions: &[
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetAccountPublicAccessBlock",
+        "s3:GetBucketPolicy",
+        "s3:GetBucketPolicyStatus",
+        "s3:GetBucketAcl",
+    ],
     data_plane: false,
     reads_project: false,
     run: |a, _| Box::pin(private(a)),
@@ -70,6 +78,9 @@ const MAX_LISTED: usize = 10_000;
 struct Bucket {
     name: String,
     region: String,
+    /// Why S3 refused GetBucketLocation on a bucket this account lists, in
+    /// words (its region then comes from the listing).
+    refused: Option<String>,
 }
 
 /// Why the bucket could not be found, for `s3.bucket` to explain.
@@ -77,8 +88,9 @@ struct Bucket {
 enum Missing {
     /// Not in this account; `candidates` are other buckets whose names look like it.
     NotFound { name: String, candidates: Vec<String> },
-    /// The name exists, but belongs to someone else.
-    NotYours { name: String },
+    /// The name exists, but belongs to someone else (and lives in `region`,
+    /// when S3 says).
+    NotYours { name: String, region: Option<String> },
 }
 
 type Found = Result<Result<Bucket, Missing>, AwsError>;
@@ -102,36 +114,189 @@ async fn find_bucket(acc: &Account) -> Found {
                 kind: AwsErrorKind::Other,
             })?;
             match location(acc, &name).await {
-                Ok(region) => Ok(Ok(Bucket { name, region })),
-                Err(e) if e.is_code("NoSuchBucket") || e.kind == AwsErrorKind::NotFound => {
-                    let out = acc
-                        .s3
-                        .list_buckets()
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::from_sdk("s3:ListAllMyBuckets", e))?;
-                    let candidates: Vec<String> = out
-                        .buckets()
-                        .iter()
-                        .filter_map(|b| b.name())
-                        .filter(|n| n.contains("pets"))
-                        .map(str::to_string)
-                        .collect();
-                    if let ([only], false) = (candidates.as_slice(), acc.param_is_explicit("bucket")) {
-                        let region = location(acc, only).await?;
-                        acc.discovered("bucket", only);
-                        return Ok(Ok(Bucket {
-                            name: only.clone(),
-                            region,
-                        }));
-                    }
-                    Ok(Err(Missing::NotFound { name, candidates }))
-                }
-                Err(e) if e.kind == AwsErrorKind::AccessDenied => Ok(Err(Missing::NotYours { name })),
+                Ok(region) => Ok(Ok(Bucket {
+                    name,
+                    region,
+                    refused: None,
+                })),
+                Err(e) if e.is_code("NoSuchBucket") || e.kind == AwsErrorKind::NotFound => not_found(acc, name).await,
+                Err(e) if e.kind == AwsErrorKind::AccessDenied => refused(acc, name, e).await,
                 Err(e) => Err(e),
             }
         })
         .await
+}
+
+/// No bucket of that name: the one plausible bucket of the account, or the
+/// candidates.
+async fn not_found(acc: &Account, name: String) -> Found {
+    let own = own_buckets(acc).await?;
+    let candidates: Vec<String> = own
+        .iter()
+        .map(|b| &b.0)
+        .filter(|n| n.contains("pets"))
+        .cloned()
+        .collect();
+    if let ([only], false) = (candidates.as_slice(), acc.param_is_explicit("bucket")) {
+        let region = location(acc, only).await?;
+        acc.discovered("bucket", only);
+        return Ok(Ok(Bucket {
+            name: only.clone(),
+            region,
+            refused: None,
+        }));
+    }
+    Ok(Err(Missing::NotFound { name, candidates }))
+}
+
+/// S3 refused GetBucketLocation. A stranger's bucket and the learner's own
+/// give the same 403 (a Deny in the bucket policy, a missing permission, an
+/// organization's SCP): the account's own ListBuckets tells them apart, and
+/// for a bucket it does not list, HeadBucket says whether the name exists
+/// (403, with the `x-amz-bucket-region` header) or not (404).
+async fn refused(acc: &Account, name: String, denial: AwsError) -> Found {
+    let own = match own_buckets(acc).await {
+        Ok(own) => own,
+        Err(e) if e.kind == AwsErrorKind::AccessDenied => {
+            return Err(AwsError {
+                message: format!(
+                    "S3 refused GetBucketLocation on {name} ({}) and ListBuckets as well, so labcheck cannot tell whether the bucket is yours: {}",
+                    refusal_reason(&denial.message),
+                    e.message
+                ),
+                ..e
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    let reason = refusal_reason(&denial.message);
+    if let Some((_, listed_region)) = own.iter().find(|b| b.0 == name) {
+        let region = match listed_region {
+            Some(region) => region.clone(),
+            None => match head(acc, &name).await? {
+                Head::Exists(Some(region)) | Head::Forbidden(Some(region)) => region,
+                _ => return Err(denial),
+            },
+        };
+        return Ok(Ok(Bucket {
+            name,
+            region,
+            refused: Some(reason.to_string()),
+        }));
+    }
+    Ok(Err(match head(acc, &name).await? {
+        Head::Exists(region) | Head::Forbidden(region) => Missing::NotYours { name, region },
+        Head::Missing => Missing::NotFound {
+            name,
+            candidates: own
+                .iter()
+                .map(|b| &b.0)
+                .filter(|n| n.contains("pets"))
+                .cloned()
+                .collect(),
+        },
+    }))
+}
+
+/// Why AWS refused a call, from the reason its AccessDenied message gives
+/// for a request in the bucket owner's account (IAM User Guide,
+/// "Access denied error messages": "… with an explicit deny in a
+/// resource-based policy", "… because no identity-based policy allows …").
+fn refusal_reason(message: &str) -> &'static str {
+    const REASONS: &[(&str, &str)] = &[
+        (
+            "explicit deny in a resource-based policy",
+            "a Deny in the bucket policy refuses it",
+        ),
+        (
+            "explicit deny in a service control policy",
+            "a service control policy (SCP) of your organization refuses it",
+        ),
+        (
+            "no service control policy allows",
+            "no service control policy (SCP) of your organization allows it",
+        ),
+        (
+            "explicit deny in a resource control policy",
+            "a resource control policy (RCP) of your organization refuses it",
+        ),
+        (
+            "explicit deny in an identity-based policy",
+            "a Deny in the IAM policies of your credentials refuses it",
+        ),
+        (
+            "no identity-based policy allows",
+            "your credentials lack the permission",
+        ),
+        (
+            "permissions boundary",
+            "the permissions boundary of your credentials refuses it",
+        ),
+        ("session policy", "the session policy of your credentials refuses it"),
+        ("vpc endpoint policy", "the VPC endpoint's policy refuses it"),
+    ];
+    let message = message.to_ascii_lowercase();
+    REASONS
+        .iter()
+        .find(|(said, _)| message.contains(said))
+        .map_or(
+            "AWS does not say why: a Deny in the bucket policy, a permission your credentials lack, or an SCP of your organization",
+            |(_, reason)| reason,
+        )
+}
+
+/// The account's own buckets, with the Region ListBuckets gives for each
+/// (`BucketRegion`), listed once per run.
+#[derive(PartialEq, Eq, Hash)]
+struct OwnBuckets;
+impl MemoKey for OwnBuckets {
+    type Value = Result<Arc<Vec<(String, Option<String>)>>, AwsError>;
+}
+
+async fn own_buckets(acc: &Account) -> Result<Arc<Vec<(String, Option<String>)>>, AwsError> {
+    acc.memo
+        .once(OwnBuckets, || async {
+            let out = acc
+                .s3
+                .list_buckets()
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("s3:ListAllMyBuckets", e))?;
+            Ok(Arc::new(
+                out.buckets()
+                    .iter()
+                    .filter_map(|b| Some((b.name()?.to_string(), b.bucket_region().map(str::to_string))))
+                    .collect(),
+            ))
+        })
+        .await
+}
+
+/// What HeadBucket says of a name: it exists (and we may read it), it
+/// exists but is not ours to read, or no bucket has it; with the Region S3
+/// names in `x-amz-bucket-region` when it does.
+enum Head {
+    Exists(Option<String>),
+    Forbidden(Option<String>),
+    Missing,
+}
+
+async fn head(acc: &Account, bucket: &str) -> Result<Head, AwsError> {
+    match acc.s3.head_bucket().bucket(bucket).send().await {
+        Ok(out) => Ok(Head::Exists(out.bucket_region().map(str::to_string))),
+        Err(e) => {
+            let region = e
+                .raw_response()
+                .and_then(|r| r.headers().get("x-amz-bucket-region"))
+                .map(str::to_string);
+            let e = AwsError::from_sdk("s3:ListBucket", e);
+            match e.kind {
+                AwsErrorKind::AccessDenied => Ok(Head::Forbidden(region)),
+                AwsErrorKind::NotFound => Ok(Head::Missing),
+                _ => Err(e),
+            }
+        }
+    }
 }
 
 async fn location(acc: &Account, bucket: &str) -> Result<String, AwsError> {
@@ -162,7 +327,13 @@ async fn bucket(acc: Arc<Account>) -> CheckResult {
     let expected = acc.region.clone();
     Ok(match find_bucket(&acc).await? {
         Ok(b) if b.region == expected => {
-            Outcome::pass(format!("bucket {} exists in {}", b.name, b.region)).evidence(json!({"bucket": b.name, "region": b.region}))
+            let refused = b
+                .refused
+                .as_ref()
+                .map(|why| format!(" (listed by ListBuckets; S3 refused GetBucketLocation: {why}, so other checks may be refused too)"))
+                .unwrap_or_default();
+            Outcome::pass(format!("bucket {} exists in {}{refused}", b.name, b.region))
+                .evidence(json!({"bucket": b.name, "region": b.region, "location_refused": b.refused}))
         }
         Ok(b) => Outcome::fail(format!("bucket {} is in {}, but the lab runs in {expected}", b.name, b.region))
             .evidence(json!({"bucket": b.name, "region": b.region, "expected_region": expected}))
@@ -170,9 +341,14 @@ async fn bucket(acc: Arc<Account>) -> CheckResult {
                 "Create the media bucket in {expected}, the Region of the rest of the lab, or run labcheck with `--region {}` if that Region is the one you chose.",
                 b.region
             )),
-        Err(Missing::NotYours { name }) => Outcome::fail(format!("bucket {name} exists but belongs to another account"))
-            .evidence(json!({"bucket": name}))
-            .hint("Bucket names are global: pick a name with your account id in it, and set `bucket = \"NAME\"` in labcheck.toml."),
+        Err(Missing::NotYours { name, region }) => {
+            let where_ = region.as_ref().map(|r| format!(" (in {r})")).unwrap_or_default();
+            Outcome::fail(format!(
+                "bucket {name}{where_} exists but belongs to another account: this account's ListBuckets does not list it"
+            ))
+            .evidence(json!({"bucket": name, "region": region}))
+            .hint("Bucket names are global: pick a name with your account id in it, and set `bucket = \"NAME\"` in labcheck.toml.")
+        }
         Err(Missing::NotFound { name, candidates }) => {
             let mut outcome = Outcome::fail(format!("no bucket named {name} in this account")).evidence(json!({"bucket": name, "candidates": candidates}));
             if candidates.len() > 1 {
@@ -264,18 +440,86 @@ fn origin_matches(allowed: &str, origin: &str) -> bool {
     }
 }
 
+/// A bucket's or the account's Block Public Access, as the four settings.
+fn block_flags(c: Option<&aws_sdk_s3::types::PublicAccessBlockConfiguration>) -> public::Block {
+    let c = c?;
+    Some([
+        c.block_public_acls() == Some(true),
+        c.ignore_public_acls() == Some(true),
+        c.block_public_policy() == Some(true),
+        c.restrict_public_buckets() == Some(true),
+    ])
+}
+
+/// An S3 Control client. Against a custom endpoint (the sandbox, an
+/// S3-compatible service) the account id travels in the `x-amz-account-id`
+/// header alone: the SDK's rules would also put it in front of the host
+/// name (`ACCOUNT.s3-control.REGION.amazonaws.com` on AWS), which names no
+/// host on a custom endpoint.
+fn s3control(config: &aws_types::SdkConfig) -> aws_sdk_s3control::Client {
+    use aws_sdk_s3control::config::endpoint::{DefaultResolver, Endpoint, EndpointFuture, Params, ResolveEndpoint};
+    #[derive(Debug)]
+    struct AsGiven(DefaultResolver);
+    impl ResolveEndpoint for AsGiven {
+        fn resolve_endpoint<'a>(&'a self, params: &'a Params) -> EndpointFuture<'a> {
+            match params.endpoint() {
+                Some(url) => EndpointFuture::ready(Ok(Endpoint::builder().url(url.to_string()).build())),
+                None => self.0.resolve_endpoint(params),
+            }
+        }
+    }
+    let conf = aws_sdk_s3control::config::Builder::from(config)
+        .endpoint_resolver(AsGiven(DefaultResolver::new()))
+        .build();
+    aws_sdk_s3control::Client::from_conf(conf)
+}
+
+/// The account's own Block Public Access (S3 Control GetPublicAccessBlock);
+/// `None` when the account has none.
+async fn account_block(acc: &Account) -> Result<public::Block, CheckError> {
+    let account = acc.identity().await.map_err(CheckError::Other)?.account;
+    match s3control(&acc.sdk)
+        .get_public_access_block()
+        .account_id(&account)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let c = out.public_access_block_configuration();
+            Ok(c.map(|c| {
+                [
+                    c.block_public_acls() == Some(true),
+                    c.ignore_public_acls() == Some(true),
+                    c.block_public_policy() == Some(true),
+                    c.restrict_public_buckets() == Some(true),
+                ]
+            }))
+        }
+        Err(e) => {
+            let e = AwsError::from_sdk("s3:GetAccountPublicAccessBlock", e);
+            if e.is_code("NoSuchPublicAccessBlockConfiguration") {
+                Ok(None)
+            } else {
+                Err(e.into())
+            }
+        }
+    }
+}
+
 async fn private(acc: Arc<Account>) -> CheckResult {
     let b = the_bucket(&acc).await?;
     let mut problems = Vec::new();
 
-    // Three independent reads: asked at once.
-    let (block, policy, acl) = tokio::join!(
+    // Five independent reads: asked at once.
+    let (block, account, policy, status, acl) = tokio::join!(
         acc.s3.get_public_access_block().bucket(&b.name).send(),
+        account_block(&acc),
         acc.s3.get_bucket_policy().bucket(&b.name).send(),
+        acc.s3.get_bucket_policy_status().bucket(&b.name).send(),
         acc.s3.get_bucket_acl().bucket(&b.name).send()
     );
     let block = match block {
-        Ok(out) => out.public_access_block_configuration().cloned(),
+        Ok(out) => block_flags(out.public_access_block_configuration()),
         Err(e) => {
             let e = AwsError::from_sdk("s3:GetBucketPublicAccessBlock", e);
             if !e.is_code("NoSuchPublicAccessBlockConfiguration") {
@@ -284,27 +528,24 @@ async fn private(acc: Arc<Account>) -> CheckResult {
             None
         }
     };
-    let flags = [
-        ("BlockPublicAcls", block.as_ref().and_then(|c| c.block_public_acls())),
-        ("IgnorePublicAcls", block.as_ref().and_then(|c| c.ignore_public_acls())),
-        (
-            "BlockPublicPolicy",
-            block.as_ref().and_then(|c| c.block_public_policy()),
-        ),
-        (
-            "RestrictPublicBuckets",
-            block.as_ref().and_then(|c| c.restrict_public_buckets()),
-        ),
-    ];
-    let off: Vec<&str> = flags
-        .iter()
-        .filter(|(_, on)| *on != Some(true))
-        .map(|(name, _)| *name)
-        .collect();
-    if block.is_none() {
-        problems.push("the bucket has no public access block".to_string());
+    let account = account?;
+    let effective = public::effective(block, account);
+    let settings_in = |effect: public::Effect| -> Vec<&str> {
+        public::SETTINGS
+            .iter()
+            .zip(effective)
+            .filter(|(_, e)| *e == effect)
+            .map(|(name, _)| *name)
+            .collect()
+    };
+    let (off, from_account) = (settings_in(public::Effect::Off), settings_in(public::Effect::Account));
+    if block.is_none() && account.is_none() {
+        problems.push("neither the bucket nor the account has a public access block".to_string());
     } else if !off.is_empty() {
-        problems.push(format!("public access block settings off: {}", off.join(", ")));
+        problems.push(format!(
+            "public access block settings off (for the bucket and for the account): {}",
+            off.join(", ")
+        ));
     }
 
     let policy = match policy {
@@ -317,12 +558,25 @@ async fn private(acc: Arc<Account>) -> CheckResult {
             None
         }
     };
-    let public_statements = policy.as_deref().map(public_policy_statements).unwrap_or_default();
-    if !public_statements.is_empty() {
-        problems.push(format!(
-            "the bucket policy grants access to everyone ({})",
-            public_statements.join(", ")
-        ));
+    // S3's own verdict on the policy; no policy is no public policy.
+    let policy_is_public = match status {
+        Ok(out) => out.policy_status().and_then(|p| p.is_public()).unwrap_or(false),
+        Err(e) => {
+            let e = AwsError::from_sdk("s3:GetBucketPolicyStatus", e);
+            if !e.is_code("NoSuchBucketPolicy") {
+                return Err(e.into());
+            }
+            false
+        }
+    };
+    let public_statements = policy.as_deref().map(public::public_statements).unwrap_or_default();
+    if policy_is_public {
+        let which = if public_statements.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} grants access to everyone)", public_statements.join(", "))
+        };
+        problems.push(format!("S3 judges the bucket policy public{which}"));
     }
 
     let acl = acl.map_err(|e| AwsError::from_sdk("s3:GetBucketAcl", e))?;
@@ -340,48 +594,37 @@ async fn private(acc: Arc<Account>) -> CheckResult {
         problems.push(format!("the bucket ACL grants {}", public_grants.join(", ")));
     }
 
+    let flags = |level: public::Block| {
+        public::SETTINGS
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.to_string(), json!(level.map(|l| l[i]))))
+            .collect::<serde_json::Map<_, _>>()
+    };
     let evidence = json!({
-        "public_access_block": flags.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "public_access_block": flags(block),
+        "account_public_access_block": flags(account),
+        "policy_is_public": policy_is_public,
         "public_policy_statements": public_statements,
         "public_acl_grants": public_grants,
     });
     Ok(if problems.is_empty() {
+        let through = if from_account.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (the account's Block Public Access covers {})",
+                from_account.join(", ")
+            )
+        };
         Outcome::pass(format!(
-            "bucket {} blocks public access; pictures are reached only through presigned URLs",
+            "bucket {} blocks public access{through}; pictures are reached only through presigned URLs",
             b.name
         ))
         .evidence(evidence)
     } else {
         Outcome::fail(format!("bucket {} is not private: {}", b.name, problems.join("; "))).evidence(evidence)
     })
-}
-
-/// Statements of a bucket policy that allow anyone, without conditions.
-fn public_policy_statements(policy: &str) -> Vec<String> {
-    let Ok(doc) = serde_json::from_str::<serde_json::Value>(policy) else {
-        return Vec::new();
-    };
-    let statements = match &doc["Statement"] {
-        serde_json::Value::Array(items) => items.clone(),
-        single @ serde_json::Value::Object(_) => vec![single.clone()],
-        _ => Vec::new(),
-    };
-    let is_star = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s == "*",
-        serde_json::Value::Array(items) => items.iter().any(|i| i == "*"),
-        _ => false,
-    };
-    statements
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s["Effect"] == "Allow" && s.get("Condition").is_none())
-        .filter(|(_, s)| is_star(&s["Principal"]) || is_star(&s["Principal"]["AWS"]))
-        .map(|(i, s)| {
-            s["Sid"]
-                .as_str()
-                .map_or_else(|| format!("statement {}", i + 1), |sid| format!("statement {sid}"))
-        })
-        .collect()
 }
 
 /// One object in the bucket.
@@ -567,7 +810,7 @@ pub(crate) async fn bucket_fetcher(acc: &Account) -> Result<Fetcher, CheckError>
         .once(BucketFetcher, || async {
             let (name, region) = match find_bucket(acc).await? {
                 Ok(b) => (b.name, b.region),
-                Err(Missing::NotFound { name, .. } | Missing::NotYours { name }) => (name, acc.region.clone()),
+                Err(Missing::NotFound { name, .. } | Missing::NotYours { name, .. }) => (name, acc.region.clone()),
             };
             let endpoints: Vec<Url> = [
                 acc.sdk.endpoint_url().map(str::to_string),
@@ -622,18 +865,26 @@ mod tests {
     }
 
     #[test]
-    fn public_policy_statements_are_found() {
-        let policy = r#"{"Statement":[
-            {"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},
-            {"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::1:root","*"]},"Action":"s3:GetObject","Resource":"*"},
-            {"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}},
-            {"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"},
-            {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:role/eb"},"Action":"s3:*","Resource":"*"}]}"#;
+    fn a_refusal_says_why_as_aws_words_it() {
+        // AccessDenied messages as AWS gives them for a request in the
+        // owner's account (IAM User Guide, access denied error messages).
         assert_eq!(
-            public_policy_statements(policy),
-            vec!["statement PublicRead", "statement 2"]
+            refusal_reason(
+                "AccessDenied: User: arn:aws:iam::111122223333:user/ada is not authorized to perform: s3:GetBucketLocation on resource: \"arn:aws:s3:::pets\" with an explicit deny in a resource-based policy"
+            ),
+            "a Deny in the bucket policy refuses it"
         );
-        assert!(public_policy_statements("not json").is_empty());
+        assert_eq!(
+            refusal_reason(
+                "AccessDenied: User: arn:aws:sts::111122223333:assumed-role/labcheck-grader/ada is not authorized to perform: s3:GetBucketLocation because no identity-based policy allows the s3:GetBucketLocation action"
+            ),
+            "your credentials lack the permission"
+        );
+        assert_eq!(
+            refusal_reason("AccessDenied: ... with an explicit deny in a service control policy"),
+            "a service control policy (SCP) of your organization refuses it"
+        );
+        assert!(refusal_reason("AccessDenied: Access Denied").starts_with("AWS does not say why"));
     }
 
     #[test]

@@ -300,9 +300,18 @@ const DEBUG_MARKS: &[&str] = &[
     "You're seeing this error because you have",
 ];
 
+/// Telling Django's debug page from a plain 404 takes one request that
+/// answers 4xx, and enhanced health counts every 4xx the app gives: no
+/// answer below 400 shows whether DEBUG is on. So the probe is made to
+/// count as little as it can: exactly one request (a 404 is never
+/// redirected or retried), sent only after the home page answered, so it
+/// falls in the same minute as the 200s labcheck's other site requests
+/// get, and a correct site's share of 4xx stays a minority of labcheck's
+/// own traffic. `eb.env` accepts a Warning that 4xx answers alone cause.
 async fn debug_off(acc: Arc<Account>) -> CheckResult {
     let site = the_site(&acc).await?;
     let base = &site.base;
+    let _ = home(&acc).await?;
     let probe = format!("{base}/labcheck-{:x}-no-such-page/", std::process::id() ^ 0x5eed);
     let page = match fetch(&site, &probe).await {
         Ok(page) => page,

@@ -71,6 +71,14 @@ pub struct Grader {
     sts: aws_sdk_sts::Client,
 }
 
+/// The grader role's ARN in a learner's account, in the partition of the
+/// Region graded: a role in `aws-cn` or `aws-us-gov` has an ARN of that
+/// partition, and the instructor's credentials that assume it live there too.
+fn default_role_arn(account: &str, role: &str, region: &str) -> String {
+    let partition = crate::arn::partition_for_region(region);
+    format!("arn:{partition}:iam::{account}:role/{role}")
+}
+
 impl Grader {
     /// A grader for `lab`, from the instructor's SDK configuration and parameters.
     pub fn new(
@@ -104,7 +112,12 @@ impl Grader {
             .map(|(_, v)| v.clone())
             .or_else(|| self.base_params.explicit("grader_role").map(str::to_string))
             .unwrap_or_else(|| "labcheck-grader".into());
-        format!("arn:aws:iam::{}:role/{role}", entry.account)
+        let region = entry
+            .region
+            .as_deref()
+            .or(self.default_region.as_deref())
+            .unwrap_or_default();
+        default_role_arn(&entry.account, &role, region)
     }
 
     /// Grades one learner. The flag says whether a transient fault got in
@@ -449,6 +462,22 @@ mod tests {
             error_note(&report),
             None,
             "a check left out is not an error of the learner's"
+        );
+    }
+
+    #[test]
+    fn default_role_arns_name_the_partition() {
+        assert_eq!(
+            default_role_arn("111122223333", "labcheck-grader", "us-west-2"),
+            "arn:aws:iam::111122223333:role/labcheck-grader"
+        );
+        assert_eq!(
+            default_role_arn("111122223333", "labcheck-grader", "cn-northwest-1"),
+            "arn:aws-cn:iam::111122223333:role/labcheck-grader"
+        );
+        assert_eq!(
+            default_role_arn("111122223333", "labcheck-grader", "us-gov-west-1"),
+            "arn:aws-us-gov:iam::111122223333:role/labcheck-grader"
         );
     }
 

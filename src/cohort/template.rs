@@ -26,7 +26,17 @@ pub const TEMPLATE_FILE: &str = "labcheck-grader.yaml";
 /// unit test below fails until it is added.
 const RESOURCES: &[(&str, &[&str])] = &[
     ("ec2:DescribeSecurityGroups", &["*"]),
+    ("ec2:DescribeVpcs", &["*"]),
     ("s3:ListAllMyBuckets", &["*"]),
+    ("s3:GetAccountPublicAccessBlock", &["*"]),
+    // The learner's own prefix lists and AWS-managed ones (owner `aws`).
+    (
+        "ec2:GetManagedPrefixListEntries",
+        &[
+            "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:prefix-list/*",
+            "arn:${AWS::Partition}:ec2:*:aws:prefix-list/*",
+        ],
+    ),
     (
         "elasticache:DescribeCacheClusters",
         &["arn:${AWS::Partition}:elasticache:*:${AWS::AccountId}:cluster:*"],
@@ -106,6 +116,7 @@ const RESOURCES: &[(&str, &[&str])] = &[
     ("s3:GetBucketCORS", &["arn:${AWS::Partition}:s3:::${Bucket}"]),
     ("s3:GetBucketLocation", &["arn:${AWS::Partition}:s3:::${Bucket}"]),
     ("s3:GetBucketPolicy", &["arn:${AWS::Partition}:s3:::${Bucket}"]),
+    ("s3:GetBucketPolicyStatus", &["arn:${AWS::Partition}:s3:::${Bucket}"]),
     (
         "s3:GetBucketPublicAccessBlock",
         &["arn:${AWS::Partition}:s3:::${Bucket}"],
@@ -317,7 +328,13 @@ mod tests {
                 let wildcard = st["Resource"] == "*";
                 assert_eq!(
                     wildcard,
-                    ["ec2:DescribeSecurityGroups", "s3:ListAllMyBuckets"].contains(&action),
+                    [
+                        "ec2:DescribeSecurityGroups",
+                        "ec2:DescribeVpcs",
+                        "s3:ListAllMyBuckets",
+                        "s3:GetAccountPublicAccessBlock"
+                    ]
+                    .contains(&action),
                     "{action}: only actions without resource types are granted on *"
                 );
                 if action.starts_with("s3:") && !wildcard {

@@ -76,6 +76,16 @@ impl Outcome {
         Self::new(Status::Error, message)
     }
 
+    /// Could not be graded yet: the resource is between two states (an
+    /// environment updating, a database starting) and will settle on its
+    /// own. Not the learner's fault, not a failure: asking again later
+    /// grades it.
+    pub fn not_yet(message: impl Into<String>) -> Self {
+        let mut outcome = Self::new(Status::Error, message).hint(NOT_YET_HINT);
+        outcome.transient = true;
+        outcome
+    }
+
     /// Sets the evidence.
     pub fn evidence(mut self, evidence: Value) -> Self {
         self.evidence = evidence;
@@ -101,6 +111,10 @@ impl Outcome {
     }
 }
 
+/// What a learner reads when a resource is between two states.
+pub const NOT_YET_HINT: &str =
+    "This could not be graded yet: wait a few minutes for AWS to finish, then run the check again.";
+
 /// Why a check could not decide: the answer is `error`, not `fail`.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum CheckError {
@@ -114,6 +128,10 @@ pub enum CheckError {
     /// cohort mode; a learner is told to run it again).
     #[error("{0}")]
     Transient(String),
+    /// A resource the check reads is between two states (see
+    /// [`Outcome::not_yet`]).
+    #[error("{0}")]
+    NotYet(String),
 }
 
 impl CheckError {
@@ -135,6 +153,7 @@ impl CheckError {
                 outcome.transient = true;
                 outcome
             }
+            CheckError::NotYet(message) => Outcome::not_yet(message),
         }
     }
 }

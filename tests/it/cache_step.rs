@@ -1,7 +1,7 @@
 //! The `cache` step against the sandbox's real TLS Redis: each check passes
 //! on the solved state and fails on the fault that concerns it.
 
-use crate::common::{check, learner, statuses, text};
+use crate::common::{check, learner, repo, run_sandbox, sandbox_env, statuses, text};
 
 fn pair(id: &str, status: &str) -> (String, String) {
     (id.to_string(), status.to_string())
@@ -171,4 +171,108 @@ fn outside_the_vpc_data_plane_checks_skip_not_fail() {
             .unwrap()
             .contains("network = outside")
     );
+}
+
+/// The sandbox's Redis cluster (three TLS primaries), for as long as a test
+/// holds it.
+struct RedisCluster;
+
+impl RedisCluster {
+    fn start() -> RedisCluster {
+        run_sandbox(&["redis_cluster.py", "start"]);
+        RedisCluster
+    }
+
+    /// Runs redis-cli in cluster mode (it follows MOVED to the right shard).
+    fn cli(&self, args: &[&str]) -> String {
+        let env = sandbox_env();
+        let out = std::process::Command::new("redis-cli")
+            .args([
+                "-c",
+                "--tls",
+                "--cacert",
+                &env["LABCHECK_CACHE_CA"],
+                "-h",
+                "127.0.0.1",
+                "-p",
+                "26390",
+            ])
+            .args(args)
+            .output()
+            .expect("run redis-cli");
+        assert!(out.status.success(), "redis-cli {args:?}: {}", text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for RedisCluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(repo().join("sandbox/redis_cluster.py"))
+            .arg("stop")
+            .output();
+    }
+}
+
+/// A node-based cache with cluster mode on is read through its
+/// configuration endpoint with a cluster client: the session keys of every
+/// shard are counted, not only those of the node the endpoint lands on.
+#[tokio::test]
+async fn a_cluster_mode_cache_is_read_shard_by_shard() {
+    let cluster = RedisCluster::start();
+    let l = learner("a_cluster_mode_cache_is_read_shard_by_shard");
+    let ec = l.elasticache();
+    let serverless = ec
+        .describe_serverless_caches()
+        .serverless_cache_name("pets-project")
+        .send()
+        .await
+        .unwrap();
+    let groups = serverless.serverless_caches()[0].security_group_ids().to_vec();
+    ec.delete_serverless_cache()
+        .serverless_cache_name("pets-project")
+        .send()
+        .await
+        .unwrap();
+    ec.create_replication_group()
+        .replication_group_id("pets-project")
+        .replication_group_description("pets project sessions")
+        .engine("redis")
+        .cache_node_type("cache.t4g.micro")
+        .cluster_mode(aws_sdk_elasticache::types::ClusterMode::Enabled)
+        .num_node_groups(3)
+        .replicas_per_node_group(0)
+        .transit_encryption_enabled(true)
+        .set_security_group_ids(Some(groups))
+        .port(6379)
+        .send()
+        .await
+        .unwrap();
+    for i in 0..30 {
+        let key = format!(":1:django.contrib.sessions.cachelabcheck{i}");
+        cluster.cli(&["SET", &key, "x", "EX", "600"]);
+    }
+    // The keys are spread over the shards: any one node holds a part only.
+    let one_node: usize = cluster.cli(&["DBSIZE"]).trim().parse().unwrap();
+    assert!(one_node < 30, "one node holds {one_node} of 30 keys");
+    // (cache.network is left out: the sandbox's groups admit its other ports.)
+    let (code, report) = l.check_json(&["cache.exists", "cache.tls", "cache.reachable", "cache.sessions"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(
+        check(&report, "cache.exists")["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("replication group pets-project"),
+        "{report:#}"
+    );
+    assert_eq!(check(&report, "cache.exists")["evidence"]["cluster_mode"], true);
+    assert_eq!(
+        check(&report, "cache.reachable")["message"],
+        "127.0.0.1:26390 answered PING over TLS"
+    );
+    let sessions = check(&report, "cache.sessions");
+    assert_eq!(
+        sessions["message"], "30 Django session keys in the cache across 3 shards",
+        "{sessions}"
+    );
+    assert_eq!(sessions["evidence"]["shards_scanned"], 3);
 }

@@ -202,3 +202,108 @@ fn unreachable_site_fails_site_and_skips_pages() {
         assert_eq!(check(&report, id)["status"], "skip", "{id}");
     }
 }
+
+#[test]
+fn an_updating_environment_could_not_be_graded_yet() {
+    let l = learner("an_updating_environment_could_not_be_graded_yet");
+    l.break_("eb-updating");
+    let (code, report) = l.check_json(&["eb"]);
+    assert_eq!(code, 3, "{report:#}");
+    let env = check(&report, "eb.env");
+    assert_eq!(env["status"], "error");
+    assert_eq!(env["transient"], true);
+    assert!(
+        env["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("environment pets-project-env is Updating: it is applying a change"),
+        "{env}"
+    );
+    assert!(env["hint"].as_str().unwrap().contains("a few minutes"), "{env}");
+    // What reads the environment waits with it; nothing fails.
+    for id in ["eb.envvars", "eb.site"] {
+        assert_eq!(check(&report, id)["status"], "error", "{id}");
+    }
+    assert!(statuses(&report).iter().all(|(_, s)| s != "fail"), "{report:#}");
+}
+
+#[test]
+fn yellow_from_4xx_alone_passes_with_the_rule_that_ignores_them() {
+    let l = learner("yellow_from_4xx_alone_passes");
+    l.break_("health-yellow-4xx");
+    let (code, report) = l.check_json(&["eb.env"]);
+    assert_eq!(code, 0, "{report:#}");
+    let env = check(&report, "eb.env");
+    let message = env["message"].as_str().unwrap();
+    assert!(
+        message.contains("its health is Yellow (Warning) only because of HTTP 4xx answers from the app (42.9 % of the requests are erroring with HTTP 4xx."),
+        "{message}"
+    );
+    assert!(
+        message.contains("add the enhanced health rule that ignores the app's 4xx answers to .ebextensions"),
+        "{message}"
+    );
+    assert!(
+        env["hint"].as_str().unwrap().contains("ApplicationRequests4xx"),
+        "{env}"
+    );
+    assert_eq!(env["evidence"]["ignores_4xx_rule"], false);
+}
+
+#[test]
+fn yellow_from_impaired_services_fails_with_the_cause() {
+    let l = learner("yellow_from_impaired_services_fails");
+    l.break_("health-yellow-impaired");
+    let (code, report) = l.check_json(&["eb.env"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        check(&report, "eb.env")["message"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .take(2)
+            .collect::<Vec<_>>(),
+        vec![
+            "environment pets-project-env is Ready with health Yellow (Warning)",
+            "cause: Impaired services on 1 out of 1 instance."
+        ]
+    );
+}
+
+#[test]
+fn a_password_kept_in_secrets_manager_counts() {
+    let l = learner("a_password_kept_in_secrets_manager_counts");
+    l.break_("password-in-secrets");
+    let (code, report) = l.check_json(&["eb.envvars"]);
+    assert_eq!(code, 0, "{report:#}");
+    let e = check(&report, "eb.envvars");
+    assert_eq!(
+        e["message"],
+        "the app gets the database credentials: RDS_USER_NAME (environment property), RDS_USER_PASSWORD (secret from Secrets Manager)"
+    );
+    let arn = e["evidence"]["secrets"]["RDS_USER_PASSWORD"].as_str().unwrap();
+    assert!(
+        arn.starts_with(&format!(
+            "arn:aws:secretsmanager:us-west-2:{}:secret:pets-project/db-password",
+            l.account
+        )),
+        "{e}"
+    );
+    assert!(!report.to_string().contains("sandbox-db-password"));
+}
+
+#[test]
+fn the_role_graded_is_the_one_of_the_environments_instance_profile() {
+    let l = learner("the_role_graded_is_the_environments");
+    l.break_("other-instance-profile");
+    let (code, report) = l.check_json(&["eb.role"]);
+    assert_eq!(code, 1, "{report:#}");
+    let r = check(&report, "eb.role");
+    assert!(
+        r["message"].as_str().unwrap().starts_with(
+            "role pets-project-otherInstanceRole (of instance profile pets-project-otherInstanceProfile, the one environment pets-project-env uses) does not allow s3:GetObject and s3:PutObject"
+        ),
+        "{r}"
+    );
+    assert_eq!(r["evidence"]["instance_profile"], "pets-project-otherInstanceProfile");
+}

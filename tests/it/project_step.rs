@@ -189,7 +189,7 @@ fn the_reference_project_passes_every_project_check() {
     );
     assert_eq!(
         check(&report, "project.ebextensions")["message"],
-        ".ebextensions/django.config: WSGIPath pets_project.wsgi:application names a module of the bundle; static files: /static → static"
+        ".ebextensions/django.config, .ebextensions/health.config: WSGIPath pets_project.wsgi:application names a module of the bundle; static files: /static → static"
     );
     assert_eq!(
         check(&report, "project.requirements")["message"],

@@ -125,24 +125,89 @@ fn no_password_in_the_environment_cannot_be_evaluated() {
     );
 }
 
-#[tokio::test]
-async fn stopped_instance_fails_instance() {
+#[test]
+fn stopped_instance_fails_instance_with_how_to_start_it() {
     let l = learner("stopped_instance_fails_instance");
-    l.rds()
-        .stop_db_instance()
-        .db_instance_identifier("pets-project-mysql")
-        .send()
-        .await
-        .unwrap();
+    l.break_("db-stopped");
     let (code, report) = l.check_json(&["rds"]);
     assert_eq!(code, 1, "{report:#}");
     let inst = check(&report, "rds.instance");
     assert_eq!(inst["status"], "fail");
     assert_eq!(
         inst["message"],
-        "DB instance pets-project-mysql (mysql 8.0.40) is stopped, not available"
+        "DB instance pets-project-mysql (mysql 8.0.40) is stopped, so the app cannot use it"
     );
-    assert!(inst["hint"].as_str().unwrap().contains("start it"), "{inst}");
+    assert!(
+        inst["hint"]
+            .as_str()
+            .unwrap()
+            .contains("aws rds start-db-instance --db-instance-identifier pets-project-mysql"),
+        "{inst}"
+    );
+}
+
+#[test]
+fn a_database_up_while_rds_works_on_it_passes_with_a_note() {
+    for (scenario, says) in [
+        (
+            "db-backing-up",
+            "is backing-up: the database is up and serving (RDS is taking a backup)",
+        ),
+        (
+            "db-storage-optimization",
+            "is storage-optimization: the database is up and serving (RDS is optimizing storage after a change of size or type, which can take hours)",
+        ),
+    ] {
+        let l = learner(&format!("a_database_up_while_rds_works_on_it {scenario}"));
+        l.break_(scenario);
+        let (code, report) = l.check_json(&["rds"]);
+        assert_eq!(code, 0, "{scenario}: {report:#}");
+        let message = check(&report, "rds.instance")["message"].as_str().unwrap().to_string();
+        assert!(message.ends_with(says), "{scenario}: {message}");
+        // The checks that wait on it ran.
+        assert_eq!(check(&report, "rds.migrated")["status"], "pass", "{scenario}");
+    }
+}
+
+#[tokio::test]
+async fn a_starting_database_could_not_be_graded_yet() {
+    let l = learner("a_starting_database_could_not_be_graded_yet");
+    let rds = l.rds();
+    let arn = rds
+        .describe_db_instances()
+        .db_instance_identifier("pets-project-mysql")
+        .send()
+        .await
+        .unwrap()
+        .db_instances()[0]
+        .db_instance_arn()
+        .unwrap()
+        .to_string();
+    rds.add_tags_to_resource()
+        .resource_name(arn)
+        .tags(
+            aws_sdk_rds::types::Tag::builder()
+                .key("sandbox:status")
+                .value("starting")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (code, report) = l.check_json(&["rds"]);
+    assert_eq!(code, 3, "{report:#}");
+    let inst = check(&report, "rds.instance");
+    assert_eq!(inst["status"], "error");
+    assert_eq!(inst["transient"], true);
+    assert_eq!(
+        inst["message"],
+        "DB instance pets-project-mysql (mysql 8.0.40) is starting: the instance is starting, so it could not be graded yet; run the check again in a few minutes"
+    );
+    assert!(inst["hint"].as_str().unwrap().contains("run the check again"), "{inst}");
+    assert_eq!(
+        check(&report, "rds.reachable")["message"],
+        "needs rds.instance, which could not be checked"
+    );
 }
 
 #[tokio::test]
@@ -200,4 +265,19 @@ fn outside_the_vpc_database_checks_skip() {
         assert_eq!(check(&report, id)["status"], "skip", "{id}");
     }
     assert_eq!(check(&report, "rds.instance")["status"], "pass");
+}
+
+#[test]
+fn a_prefix_list_holding_the_vpcs_range_admits_the_eb_instances() {
+    let l = learner("a_prefix_list_holding_the_vpcs_range_admits");
+    l.break_("db-sg-prefix-list");
+    let (code, report) = l.check_json(&["rds.network"]);
+    assert_eq!(code, 0, "{report:#}");
+    let message = check(&report, "rds.network")["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("admits TCP 23306 from prefix list pl-")
+            && message
+                .contains("holds 172.31.0.0/16 covers 172.31.0.0/16, the VPC of the Elastic Beanstalk environment"),
+        "{message}"
+    );
 }

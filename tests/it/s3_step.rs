@@ -1,7 +1,7 @@
 //! The `s3` step against the sandbox: each check passes on the solved state
 //! and fails on the fault that concerns it, with its message and hint.
 
-use crate::common::{check, learner, statuses};
+use crate::common::{check, learner, shared_learner, statuses};
 
 fn pair(id: &str, status: &str) -> (String, String) {
     (id.to_string(), status.to_string())
@@ -200,9 +200,10 @@ fn public_bucket_fails_private() {
         "{message}"
     );
     assert!(
-        message.contains("the bucket policy grants access to everyone"),
+        message.contains("S3 judges the bucket policy public (statement PublicRead grants access to everyone)"),
         "{message}"
     );
+    assert_eq!(private["evidence"]["policy_is_public"], true, "{private}");
     assert!(
         private["hint"].as_str().unwrap().contains("Block Public Access"),
         "{private}"
@@ -266,4 +267,78 @@ fn archived_pictures_fail_presigned_download() {
     assert!(message.contains("answered HTTP 403 (InvalidObjectState)"), "{message}");
     assert!(presigned["hint"].as_str().unwrap().contains("Glacier"), "{presigned}");
     assert_eq!(check(&report, "s3.media")["status"], "pass");
+}
+
+#[test]
+fn a_condition_anyone_meets_leaves_the_policy_public() {
+    let l = learner("a_condition_anyone_meets_leaves_the_policy_public");
+    l.break_("public-policy-condition");
+    let (code, report) = l.check_json(&["s3.private"]);
+    assert_eq!(code, 1, "{report:#}");
+    let private = check(&report, "s3.private");
+    let message = private["message"].as_str().unwrap();
+    assert!(
+        message.contains("S3 judges the bucket policy public (statement PublicReadOverTls grants access to everyone)")
+            && message.contains("neither the bucket nor the account has a public access block"),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_accounts_block_public_access_keeps_a_bucket_without_its_own_private() {
+    let l = learner("the_accounts_block_public_access_keeps_a_bucket_private");
+    l.break_("account-block-only");
+    let (code, report) = l.check_json(&["s3.private"]);
+    assert_eq!(code, 0, "{report:#}");
+    let private = check(&report, "s3.private");
+    assert!(
+        private["message"].as_str().unwrap().contains(
+            "(the account's Block Public Access covers BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets)"
+        ),
+        "{private}"
+    );
+    assert_eq!(
+        private["evidence"]["public_access_block"]["BlockPublicAcls"],
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        private["evidence"]["account_public_access_block"]["RestrictPublicBuckets"],
+        true
+    );
+}
+
+#[test]
+fn a_deny_in_the_learners_own_bucket_policy_is_told_from_a_strangers_bucket() {
+    let l = learner("a_deny_in_the_learners_own_bucket_policy_is_told_apart");
+    l.break_("policy-denies-location");
+    let (code, report) = l.check_json(&["s3.bucket"]);
+    assert_eq!(code, 0, "{report:#}");
+    let bucket = check(&report, "s3.bucket");
+    assert_eq!(
+        bucket["message"],
+        format!(
+            "bucket {} exists in us-west-2 (listed by ListBuckets; S3 refused GetBucketLocation: a Deny in the bucket policy refuses it, so other checks may be refused too)",
+            l.bucket()
+        )
+    );
+}
+
+#[test]
+fn another_accounts_bucket_is_named_as_such() {
+    let other = shared_learner("another_accounts_bucket");
+    let l = learner("another_accounts_bucket_is_named_as_such");
+    let (code, report) = l.check_json(&["s3.bucket", "--set", &format!("bucket={}", other.bucket())]);
+    assert_eq!(code, 1, "{report:#}");
+    let bucket = check(&report, "s3.bucket");
+    assert_eq!(
+        bucket["message"],
+        format!(
+            "bucket {} (in us-west-2) exists but belongs to another account: this account's ListBuckets does not list it",
+            other.bucket()
+        )
+    );
+    assert!(
+        bucket["hint"].as_str().unwrap().contains("Bucket names are global"),
+        "{bucket}"
+    );
 }

@@ -1,6 +1,9 @@
 //! Faults as data. Each scenario of `sandbox/breaks.py` names the checks it
-//! must turn red (`sandbox/break --list --json`); here every scenario is
-//! broken, the whole lab is checked, and exactly those checks must fail.
+//! must turn red (`sandbox/break --list --json`), and the verdict it expects
+//! of others (a state a correct lab may be in on a real account passes; one
+//! between two states cannot be graded yet); here every scenario is broken,
+//! the whole lab is checked, exactly the red checks fail, the expected
+//! verdicts are given, and the exit code follows.
 //! A fault in one account is broken in an account of its own, side by side
 //! with the others; a fault in what every account shares (the Redis and
 //! MariaDB servers, the site, the deployed project) has the sandbox to itself
@@ -19,6 +22,8 @@ struct Scenario {
     name: String,
     shared: bool,
     red: Vec<String>,
+    /// Other checks and the status they must end with.
+    expect: Vec<(String, String)>,
 }
 
 /// The scenarios, as `sandbox/break --list --json` declares them.
@@ -39,6 +44,12 @@ fn scenarios() -> Vec<Scenario> {
                 .iter()
                 .map(|id| id.as_str().unwrap().to_string())
                 .collect(),
+            expect: r["expect"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(id, status)| (id.clone(), status.as_str().unwrap().to_string()))
+                .collect(),
         })
         .collect()
 }
@@ -58,14 +69,54 @@ fn break_and_check(l: &Learner, sc: &Scenario) -> (i32, Value) {
     l.check_json(&[])
 }
 
-/// Exactly `sc.red` failed, and the exit code says so.
+/// Exactly `sc.red` failed, the expected verdicts were given, nothing else
+/// errored, and the exit code says so (1 for a failure, 3 for a check that
+/// could not be graded, else 0).
 fn assert_red(sc: &Scenario, code: i32, report: &Value) {
     let mut want = sc.red.clone();
     let mut got = failed(report);
     want.sort();
     got.sort();
     assert_eq!(got, want, "scenario {}: the checks that failed\n{report:#}", sc.name);
-    assert_eq!(code, 1, "scenario {}: exit code\n{report:#}", sc.name);
+    assert!(
+        !sc.red.is_empty() || !sc.expect.is_empty(),
+        "scenario {} turns nothing red and expects nothing",
+        sc.name
+    );
+    for (id, status) in &sc.expect {
+        assert_eq!(
+            check(report, id)["status"],
+            status.as_str(),
+            "scenario {}: {id}\n{report:#}",
+            sc.name
+        );
+    }
+    let mut errors: Vec<String> = statuses(report)
+        .into_iter()
+        .filter(|(_, s)| s == "error")
+        .map(|(id, _)| id)
+        .collect();
+    let mut expected_errors: Vec<String> = sc
+        .expect
+        .iter()
+        .filter(|(_, s)| s == "error")
+        .map(|(id, _)| id.clone())
+        .collect();
+    errors.sort();
+    expected_errors.sort();
+    assert_eq!(
+        errors, expected_errors,
+        "scenario {}: the checks that errored\n{report:#}",
+        sc.name
+    );
+    let exit = if !sc.red.is_empty() {
+        1
+    } else if !expected_errors.is_empty() {
+        3
+    } else {
+        0
+    };
+    assert_eq!(code, exit, "scenario {}: exit code\n{report:#}", sc.name);
 }
 
 #[test]
