@@ -173,10 +173,11 @@ fn fingerprint(path: &Path, project: &Path) -> String {
         return "missing".into();
     };
     let small = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= HASHED_UP_TO);
-    if small && path.starts_with(project) {
-        if let Ok(bytes) = std::fs::read(path) {
-            return format!("sha256:{}", hex(&Sha256::digest(&bytes)));
-        }
+    if small
+        && path.starts_with(project)
+        && let Ok(bytes) = std::fs::read(path)
+    {
+        return format!("sha256:{}", hex(&Sha256::digest(&bytes)));
     }
     meta
 }
