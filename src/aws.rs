@@ -156,7 +156,7 @@ pub fn profile_note(profile: Option<&str>, env: &dyn Fn(&str) -> Option<String>)
 /// key in the environment takes its place, but the AWS config files do not
 /// define it: an error naming it and the profiles they do define. `None` when
 /// it is there, or when the files cannot be read (the SDK then says why).
-pub async fn missing_profile(profile: Option<&str>, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+pub async fn missing_profile(profile: Option<&str>, env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Option<String> {
     let set = |var: &str| env(var).filter(|v| !v.trim().is_empty());
     let (name, origin) = match profile {
         Some(p) => (p.to_string(), "--profile"),

@@ -61,8 +61,8 @@ pub async fn run(lab: &Lab, account: Arc<Account>, opts: &Options) -> Result<u8,
         ..RunOptions::default()
     };
     if let Some(bar) = progress.clone() {
-        run.on_done = Some(Arc::new(move |id: &str, _status: Status| {
-            bar.set_message(id.to_string());
+        run.on_done = Some(Arc::new(move |check: &report::CheckReport| {
+            bar.set_message(check.id.clone());
             bar.inc(1);
         }));
     }

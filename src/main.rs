@@ -131,7 +131,7 @@ Results are kept in $LABCHECK_DATA_DIR, else $XDG_DATA_HOME/labcheck, else
     Cohort(CohortCommand),
     /// List the lab's resources that still cost money, and how to delete them.
     Cleanup(CleanupArgs),
-    /// Render the course book (mdBook, in process) from a checkout.
+    /// The course book (mdBook, in process): build it, or serve it with a "Check my progress" button on every lab step.
     #[command(subcommand)]
     Book(BookCommand),
     /// mdBook preprocessor protocol, for `mdbook build book` (see book/book.toml).
@@ -386,21 +386,53 @@ struct CohortInviteArgs {
 
 #[derive(Subcommand)]
 enum BookCommand {
-    /// Build the book's HTML (default: into book/book).
+    /// Build the book's HTML: the book built into labcheck (into ./labcheck-book),
+    /// or with --course-dir a checkout's (into its book/book).
     Build {
         /// Write the HTML to DIR.
         #[arg(long, value_name = "DIR")]
         dest: Option<PathBuf>,
     },
-    /// Build the book, then serve it on 127.0.0.1 (only) until interrupted.
-    Serve {
-        /// Port on 127.0.0.1 (0: any free port).
-        #[arg(long, default_value_t = 3000)]
-        port: u16,
-        /// Write the HTML to DIR.
-        #[arg(long, value_name = "DIR")]
-        dest: Option<PathBuf>,
-    },
+    /// Serve the book on 127.0.0.1 (only), where every lab step checks your work in the page.
+    #[command(
+        after_help = "Run it from your Django project folder, with your AWS configuration, as you
+run `labcheck check`: each step of the lab gets a \"Check my progress\" button
+that runs that step's checks here, with the same parameters (labcheck.toml,
+--set), profile and Region, and shows each result as it finishes, with its hint
+and fix. Runs are recorded for `labcheck status`, and quizzes answered in the
+page too. Open the link it prints: it holds a token the page needs to run
+checks (other sites and other users' pages get 403).
+
+Examples:
+  labcheck book serve --open            serve the book and open it in the browser
+  labcheck book serve --port 0          any free port
+  labcheck book serve --course-dir . --watch
+                                        authors: a checkout's book, rebuilt and
+                                        reloaded on every change"
+    )]
+    Serve(BookServeArgs),
+}
+
+#[derive(Args)]
+struct BookServeArgs {
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// Write the HTML to DIR (default: a temporary folder).
+    #[arg(long, value_name = "DIR")]
+    dest: Option<PathBuf>,
+    /// Open the book in your browser.
+    #[arg(long)]
+    open: bool,
+    /// With --course-dir: rebuild when book/, labs/ or quizzes/ change, and reload open pages.
+    #[arg(long)]
+    watch: bool,
+    /// Longest time one check may take, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    timeout: u64,
+    /// Do NOT verify the cache's TLS certificate (see `labcheck check --help`).
+    #[arg(long)]
+    insecure: bool,
 }
 
 #[derive(Args)]
@@ -804,26 +836,46 @@ fn print(text: &str) -> Result<u8, Failure> {
     Ok(0)
 }
 
-/// `labcheck book build|serve`: the book of a course checkout.
+/// `labcheck book build|serve`: the book built into labcheck, or a checkout's.
 async fn book(common: &Common, cmd: &BookCommand) -> Result<u8, Failure> {
-    let course_dir = common.course_dir.clone().unwrap_or_else(|| PathBuf::from("."));
-    let (dest, port) = match cmd {
-        BookCommand::Build { dest } => (dest.clone(), None),
-        BookCommand::Serve { dest, port } => (dest.clone(), Some(*port)),
-    };
-    let dir = tokio::task::spawn_blocking(move || labcheck::book::build(&course_dir, dest.as_deref()))
-        .await
-        .map_err(Failure::usage)?
-        .map_err(Failure::usage)?;
-    eprintln!("built the book in {}", dir.display());
-    let Some(port) = port else { return Ok(0) };
-    labcheck::book::serve::until_interrupted(dir, port)
-        .await
-        .map(|()| 0)
-        .map_err(|e| Failure {
-            code: e.exit_code(),
-            message: e.to_string(),
-        })
+    let course_dir = common.course_dir.clone();
+    match cmd {
+        BookCommand::Build { dest } => {
+            let dest = dest.clone();
+            let dir = tokio::task::spawn_blocking(move || match (&course_dir, dest) {
+                (Some(course), dest) => labcheck::book::build(course, dest.as_deref()),
+                (None, dest) => labcheck::book::build_embedded(&dest.unwrap_or_else(|| "labcheck-book".into())),
+            })
+            .await
+            .map_err(Failure::usage)?
+            .map_err(Failure::usage)?;
+            eprintln!("built the book in {}", dir.display());
+            Ok(0)
+        }
+        BookCommand::Serve(args) => {
+            use labcheck::book::server;
+            let opts = server::ServeOptions {
+                course_dir,
+                dest: args.dest.clone(),
+                port: args.port,
+                open: args.open,
+                watch: args.watch,
+                lab: common.lab.clone(),
+                run: server::RunSettings {
+                    config: common.config.clone(),
+                    set: common.set.clone(),
+                    region: common.region.clone(),
+                    profile: common.profile.clone(),
+                    insecure: args.insecure,
+                    timeout: Duration::from_secs(args.timeout.max(1)),
+                },
+            };
+            server::run(opts).await.map(|()| 0).map_err(|e| Failure {
+                code: e.exit_code(),
+                message: e.to_string(),
+            })
+        }
+    }
 }
 
 /// `labcheck mdbook [supports RENDERER]`: the mdBook preprocessor protocol.

@@ -88,6 +88,11 @@
         var list = el('ol', { 'class': 'labcheck-quiz-questions' });
         var cards = [];
 
+        // Whether every question is answered: when a submit makes it so,
+        // the quiz is finished and told to the page (labcheck-progress.js
+        // records it when `labcheck book serve` serves the book).
+        var finished = false;
+
         function updateScore() {
             var answered = 0;
             var right = 0;
@@ -102,12 +107,22 @@
             score.textContent = 'Score: ' + right + ' / ' + total +
                 (answered < total ? ' (' + (total - answered) + ' still to answer)' : ' \u2014 all answered');
             container.classList.toggle('labcheck-quiz-done', answered === total);
+            return answered === total;
         }
 
         quiz.questions.forEach(function (q, index) {
             var card = renderQuestion(quiz, q, index, total, state, function () {
                 save(quiz.id, state);
-                updateScore();
+                var done = updateScore();
+                if (done && !finished) {
+                    var answers = {};
+                    Object.keys(state).forEach(function (key) { answers[key] = state[key].answer; });
+                    container.dispatchEvent(new CustomEvent('labcheck-quiz-finished', {
+                        bubbles: true,
+                        detail: { quiz: quiz.id, answers: answers },
+                    }));
+                }
+                finished = done;
             });
             cards.push(card);
             list.appendChild(card.node);
@@ -117,13 +132,13 @@
             Object.keys(state).forEach(function (key) { delete state[key]; });
             save(quiz.id, state);
             cards.forEach(function (card) { card.clear(); });
-            updateScore();
+            finished = updateScore();
         });
 
         container.appendChild(header);
         container.appendChild(list);
         highlight(list);
-        updateScore();
+        finished = updateScore();
     }
 
     function renderQuestion(quiz, q, index, total, state, changed) {

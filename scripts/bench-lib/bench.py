@@ -24,8 +24,11 @@ measured).
   lab     the whole lab for one account, the AWS steps alone, a sequential
           boto3 script making the same calls (scripts/bench-lib/sequential.py)
           and the floor (`manage.py check --deploy` in one interpreter), each
-          the median of several runs, with 50 ms added to every AWS call.
-          Goals: whole lab <= 1.5x the floor; AWS steps <= 0.15x the script.
+          the median of several runs, with 50 ms added to every AWS call;
+          and the whole lab again with the project unchanged since the last
+          check (the project probe's answer kept, no Python started).
+          Goals: whole lab <= 1.5x the floor; unchanged <= 0.5x the floor;
+          AWS steps <= 0.15x the script.
           The proxy records when each AWS call started and ended; from that,
           the longest chain of calls in a whole-lab run where each started
           only after the one before it had ended (the run's critical path
@@ -526,9 +529,18 @@ def bench_lab(binary: str, runs: int, latency: int) -> int:
         whole_times = []
         for _ in range(runs):
             proxy.calls()
-            whole_times.append(median_time([binary, "check", "--format", "json"], penv, 1))
+            # A state folder of its own for each run: no kept probe answer,
+            # the project's Python runs as on a first check.
+            with tempfile.TemporaryDirectory(prefix="labcheck-bench-state-") as state:
+                cold = dict(penv, LABCHECK_STATE_DIR=state)
+                whole_times.append(median_time([binary, "check", "--format", "json"], cold, 1))
             chains.append(longest_chain(proxy.calls()))
         whole = sorted(whole_times)[len(whole_times) // 2]
+        log(f"whole lab, project unchanged (the probe's answer kept), {runs} runs")
+        with tempfile.TemporaryDirectory(prefix="labcheck-bench-state-") as state:
+            warm = dict(penv, LABCHECK_STATE_DIR=state)
+            median_time([binary, "check", "project", "--format", "json"], warm, 1, ok=(0, 1, 3))
+            unchanged = median_time([binary, "check", "--format", "json"], warm, runs)
         chain = max(chains, key=len)
         depth = len(chain)
         log(f"AWS steps alone, {runs} runs")
@@ -549,6 +561,13 @@ def bench_lab(binary: str, runs: int, latency: int) -> int:
             f"{whole / floor:.2f}x floor",
             "<= 1.5x",
             whole / floor <= 1.5,
+        ),
+        (
+            "whole lab, project unchanged",
+            f"{unchanged:.2f} s",
+            f"{unchanged / floor:.2f}x floor",
+            "<= 0.5x",
+            unchanged / floor <= 0.5,
         ),
         (
             "AWS steps alone (s3 cache rds eb)",

@@ -13,15 +13,26 @@
 //! - a ```` ```check ```` block → a callout: the check's title, id, points,
 //!   what passes, and `labcheck check ID` ([`lab`]);
 //! - `{{#labcheck-reference}}` → a table of every check of the lab, joined
-//!   with the check kinds' metadata ([`lab::reference`]).
+//!   with the check kinds' metadata ([`lab::reference`]);
+//! - the end of each step of a lab (a level-2 heading with an `{#id}` whose
+//!   section holds check blocks) → a "Check my progress" panel, and one for
+//!   the whole lab after the last ([`panel`]): the command in the published
+//!   book, a button and the results when `labcheck book serve` serves it
+//!   ([`server`]).
+//!
+//! The book's own sources are built into labcheck too ([`embedded`]), so
+//! `labcheck book build|serve` need no checkout; `--course-dir` builds a
+//! checkout's.
 //!
 //! Directives inside code (fenced blocks, `inline code`) are left as they are,
 //! so the book can show them.
 
+pub mod embedded;
 pub mod lab;
+pub mod panel;
 pub mod protocol;
 pub mod quiz;
-pub mod serve;
+pub mod server;
 
 use anyhow::{Context, bail};
 use mdbook_preprocessor::book::{Book, BookItem, Chapter};
@@ -40,12 +51,19 @@ pub const NAME: &str = "labcheck";
 #[derive(Debug, thiserror::Error)]
 pub enum BookError {
     #[error(
-        "no book in {0}: `labcheck book` needs a checkout of the course (a folder with book/book.toml, \
-         labs/ and quizzes/); the copy built into labcheck has no book. Run it from the checkout's root \
-         or pass --course-dir DIR"
+        "no book in {0}: --course-dir names a checkout of the course (a folder with book/book.toml, \
+         labs/ and quizzes/); without it, labcheck builds the book built into it"
     )]
     /// The course folder has no `book/book.toml`.
     NoBook(PathBuf),
+    /// The book built into labcheck could not be written out to build it.
+    #[error("cannot write the book's sources to {}: {source}", path.display())]
+    Write {
+        /// The folder.
+        path: PathBuf,
+        /// What the operating system reported.
+        source: std::io::Error,
+    },
     /// mdBook failed to build the book.
     #[error("{0:#}")]
     Build(anyhow::Error),
@@ -204,6 +222,7 @@ fn rewrite(
     let in_code = |r: &Range<usize>| code.iter().any(|c| c.start <= r.start && r.end <= c.end);
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
 
+    let mut checks = Vec::new();
     for block in check_blocks(text) {
         let check = lab::parse_block(text, block.range.start, &block.body, &source.display().to_string())
             .map_err(|d| anyhow::anyhow!("{here}, line {}: bad check block:\n{d}", line_of(block.range.start)))?;
@@ -211,7 +230,9 @@ fn rewrite(
             block.range.clone(),
             block_html(text, &block.range, &lab::callout(&check)),
         ));
+        checks.push((block.range.start, check.points));
     }
+    edits.extend(progress_panels(text, &checks));
     for m in QUIZ.captures_iter(text) {
         let whole = m.get(0).expect("match");
         if in_code(&whole.range()) {
@@ -270,6 +291,39 @@ fn rewrite(
     Ok(())
 }
 
+/// "Check my progress" panels ([`panel`]): one at the end of each step
+/// section holding some of `checks` (each check block's offset and points),
+/// and one for the whole lab after the last of them.
+fn progress_panels(text: &str, checks: &[(usize, u32)]) -> Vec<(Range<usize>, String)> {
+    let mut edits = Vec::new();
+    let (mut all, mut all_points, mut last) = (0, 0, None);
+    for section in panel::sections(text) {
+        let inside: Vec<u32> = checks
+            .iter()
+            .filter(|(at, _)| section.range.contains(at))
+            .map(|(_, points)| *points)
+            .collect();
+        if inside.is_empty() {
+            continue;
+        }
+        let points = inside.iter().sum();
+        let scope = panel::Scope::Step {
+            id: &section.id,
+            title: &section.title,
+        };
+        let at = section.range.end;
+        edits.push((at..at, format!("\n\n{}\n\n", panel::html(&scope, inside.len(), points))));
+        (all, all_points, last) = (all + inside.len(), all_points + points, Some(at));
+    }
+    if let Some(at) = last {
+        edits.push((
+            at..at,
+            format!("{}\n\n", panel::html(&panel::Scope::Lab, all, all_points)),
+        ));
+    }
+    edits
+}
+
 /// Places an HTML block where `range` was: later lines get the indentation
 /// of the first (inside a list item or a block quote), and a blank line
 /// follows, so Markdown after it is Markdown again.
@@ -324,6 +378,28 @@ fn normalize(path: &Path) -> PathBuf {
 /// Escapes text for HTML content and attribute values (one escaper for
 /// every page labcheck writes).
 pub use crate::report::html::escape;
+
+/// Builds the book built into labcheck ([`embedded`]) into `dest`: its
+/// sources are written to a temporary folder and built from there, as a
+/// checkout's are. Returns the folder the HTML went to.
+pub fn build_embedded(dest: &Path) -> Result<PathBuf, BookError> {
+    let dest = std::path::absolute(dest).map_err(|source| BookError::Write {
+        path: dest.to_path_buf(),
+        source,
+    })?;
+    let sources = tempfile::Builder::new()
+        .prefix("labcheck-book-src-")
+        .tempdir()
+        .map_err(|source| BookError::Write {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    embedded::write_course(sources.path()).map_err(|source| BookError::Write {
+        path: sources.path().to_path_buf(),
+        source,
+    })?;
+    build(sources.path(), Some(&dest))
+}
 
 /// Builds the book of the course in `course_dir` (its `book/` folder) with
 /// the preprocessor in process; returns the folder the HTML went to.

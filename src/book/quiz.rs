@@ -64,6 +64,13 @@ pub struct PageOption {
     text: String,
 }
 
+impl PageOption {
+    /// The option's text, Markdown, as the quiz file writes it.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
 /// Parses and validates a quiz file (with the course's quiz parser, the one
 /// `labcheck quiz` uses) and renders it for the page; `file` is the name
 /// shown in errors.

@@ -21,6 +21,7 @@ pub mod fuzzing;
 pub mod isolation;
 mod layout;
 mod probe;
+mod probe_cache;
 mod procfile;
 mod requirements;
 mod settings;

@@ -63,8 +63,10 @@ pub fn select(lab: &Lab, names: &[String]) -> Result<Vec<String>, UnknownName> {
         .collect())
 }
 
-/// Called with a check's id and status when it finishes.
-pub type OnDone = Arc<dyn Fn(&str, Status) + Send + Sync>;
+/// Called with each check's result as soon as it finishes (prerequisites
+/// the selection did not name included), scored and cleaned of secrets as
+/// the report will hold it: for progress display and streaming results.
+pub type OnDone = Arc<dyn Fn(&CheckReport) + Send + Sync>;
 
 /// Decides, before a check runs, that it cannot be graded here: returns the
 /// reason (the check is then skipped, and left out of the maximum).
@@ -80,7 +82,7 @@ pub struct RunOptions {
     /// default lets every check of a lab run at once: a lower limit makes
     /// AWS calls that do not depend on each other wait in line.
     pub concurrency: usize,
-    /// Called when each check finishes (for progress display).
+    /// Called when each check finishes (see [`OnDone`]).
     pub on_done: Option<OnDone>,
     /// Checks that cannot be graded where this run happens (cohort mode).
     pub ungradable: Option<Ungradable>,
@@ -204,7 +206,11 @@ fn check_report(spec: &CheckSpec, ran: &Ran, account: &Account) -> CheckReport {
             None => account.expand(&spec.fix),
         },
         points: spec.points,
-        score: 0,
+        score: if ran.outcome.status == Status::Pass {
+            spec.points
+        } else {
+            0
+        },
         duration_ms: ran.duration.as_millis() as u64,
         evidence: ran.outcome.evidence.clone(),
         ungraded: ran.outcome.ungraded,
@@ -260,6 +266,22 @@ async fn run_one(
     limit: Arc<tokio::sync::Semaphore>,
     opts: RunOptions,
 ) -> Ran {
+    let ran = grade(spec.clone(), deps, account.clone(), limit, &opts).await;
+    if let Some(on_done) = &opts.on_done {
+        let mut report = check_report(&spec, &ran, &account);
+        report.sanitize(&account.redactor());
+        on_done(&report);
+    }
+    ran
+}
+
+async fn grade(
+    spec: Arc<CheckSpec>,
+    deps: Vec<(String, RanFuture)>,
+    account: Arc<Account>,
+    limit: Arc<tokio::sync::Semaphore>,
+    opts: &RunOptions,
+) -> Ran {
     // What cannot be graded here is left out whatever the checks it needs
     // give, so every learner graded in one place has the same maximum.
     let kind = checks::find(&spec.kind);
@@ -270,10 +292,8 @@ async fn run_one(
             .and_then(|ungradable| ungradable(&spec, kind))
             .or_else(|| checks::network::told_outside(&account, kind))
     {
-        let outcome = Outcome::ungraded(reason);
-        notify(&opts, &spec.id, outcome.status);
         return Ran {
-            outcome,
+            outcome: Outcome::ungraded(reason),
             duration: Duration::ZERO,
         };
     }
@@ -290,7 +310,6 @@ async fn run_one(
             // A check waiting on one that could not be graded here cannot be
             // graded either; one waiting on a failure is the learner's to fix.
             outcome.ungraded = ran.outcome.ungraded;
-            notify(&opts, &spec.id, outcome.status);
             return Ran {
                 outcome,
                 duration: Duration::ZERO,
@@ -328,16 +347,9 @@ async fn run_one(
             }
         }
     };
-    notify(&opts, &spec.id, outcome.status);
     Ran {
         outcome,
         duration: start.elapsed(),
-    }
-}
-
-fn notify(opts: &RunOptions, id: &str, status: Status) {
-    if let Some(f) = &opts.on_done {
-        f(id, status);
     }
 }
 

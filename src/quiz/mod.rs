@@ -53,13 +53,16 @@ pub enum Mode {
     Interactive,
     /// Answers read from an answers file.
     Scripted,
+    /// Answered in the book's page, served by `labcheck book serve`.
+    Book,
 }
 
 impl Mode {
-    /// `interactive` or `scripted`, as written in results and progress.
+    /// `interactive`, `scripted` or `book`, as written in results and progress.
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Interactive => "interactive",
+            Mode::Book => "book",
             Mode::Scripted => "scripted",
         }
     }

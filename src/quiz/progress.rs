@@ -84,7 +84,8 @@ pub struct Attempt {
     pub max_score: u32,
     /// RFC 3339, UTC.
     pub finished_at: String,
-    /// `interactive` or `scripted`.
+    /// `interactive` or `scripted` (`labcheck quiz`), or `book` (answered
+    /// in the page `labcheck book serve` serves).
     pub mode: String,
     /// The seed the options were shuffled with.
     pub seed: u64,

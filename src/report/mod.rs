@@ -151,6 +151,22 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+impl CheckReport {
+    /// Redacts secrets and strips control sequences from every string.
+    pub fn sanitize(&mut self, redactor: &Redactor) {
+        for s in [
+            &mut self.id,
+            &mut self.title,
+            &mut self.message,
+            &mut self.hint,
+            &mut self.fix,
+        ] {
+            *s = redactor.clean(s);
+        }
+        redactor.clean_json(&mut self.evidence);
+    }
+}
+
 /// How a run ends, as the process exit code (DESIGN §6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -223,10 +239,7 @@ impl Report {
             clean(&mut step.id);
             clean(&mut step.title);
             for c in &mut step.checks {
-                for s in [&mut c.id, &mut c.title, &mut c.message, &mut c.hint, &mut c.fix] {
-                    clean(s);
-                }
-                redactor.clean_json(&mut c.evidence);
+                c.sanitize(redactor);
             }
         }
     }

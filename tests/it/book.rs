@@ -274,7 +274,7 @@ fn a_check_block_the_checker_rejects_fails_the_build() {
 }
 
 #[test]
-fn building_without_a_checkout_says_so() {
+fn a_course_dir_without_a_book_says_so_and_no_course_dir_builds_the_book_built_in() {
     let empty = tempfile::tempdir().unwrap();
     let out = labcheck()
         .args(["book", "build", "--course-dir"])
@@ -283,8 +283,19 @@ fn building_without_a_checkout_says_so() {
         .unwrap();
     let all = text(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
-    assert!(all.contains("needs a checkout of the course"), "{all}");
+    assert!(all.contains("names a checkout of the course"), "{all}");
     assert!(all.contains("--course-dir"), "{all}");
+
+    // A learner's folder, with no checkout: the book built into labcheck.
+    let out = labcheck()
+        .args(["book", "build"])
+        .current_dir(empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let lab = read(empty.path().join("labcheck-book/lab.html"));
+    assert!(lab.contains("id=\"progress-s3\""), "the lab's panels");
+    assert!(read(empty.path().join("labcheck-book/media-s3.html")).contains("labcheck-quiz-data"));
 }
 
 #[test]

@@ -5,6 +5,7 @@
 mod common;
 
 mod book;
+mod book_serve;
 mod cache_step;
 mod cli;
 mod cohort;
@@ -15,6 +16,7 @@ mod hardening;
 mod hostile;
 mod learner_loop;
 mod packaging;
+mod probe_cache;
 mod project_step;
 mod quiz;
 mod quiz_stats;

@@ -41,6 +41,42 @@ while "" in sys.path:
 
 import os  # noqa: E402 - only after the path is safe
 
+# What this run reads, so that labcheck can keep its answer until one of
+# these changes: every file opened for reading and every folder listed,
+# through an audit hook (Python 3.8 and later; older ones report nothing,
+# and their answer is not kept). Imported modules' files are added at the
+# end (a valid bytecode cache is read instead of the source).
+READ_FILES = set()
+READ_DIRS = set()
+SKIPPED_PREFIXES = ("/dev/", "/proc/", "/sys/")
+
+
+def note_reads(event, args):
+    try:
+        if event == "open":
+            path, mode, flags = args[0], args[1], args[2]
+            if mode is not None and any(c in mode for c in "wax+"):
+                return
+            if mode is None and isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR):
+                return
+            into = READ_FILES
+        elif event in ("os.listdir", "os.scandir"):
+            path = args[0]
+            into = READ_DIRS
+        else:
+            return
+        if isinstance(path, bytes):
+            path = path.decode("utf-8", "surrogateescape")
+        if not isinstance(path, str):
+            return
+        into.add(os.path.abspath(path or "."))
+    except Exception:
+        pass
+
+
+if hasattr(sys, "addaudithook"):
+    sys.addaudithook(note_reads)
+
 # labcheck hands the probe a nonce for its marker, and for someone else's
 # project how to set itself up; all leave the environment before the
 # project's code runs.
@@ -506,11 +542,37 @@ def main():
         OUT["settings_error"] = failure(e)
 
 
+def what_was_read():
+    """The files and folders read, for labcheck's cache: bytecode caches
+    left out (their sources count), each project file's folder added (a
+    module put beside it changes what imports)."""
+    files = set(READ_FILES)
+    for module in list(sys.modules.values()):
+        filename = getattr(module, "__file__", None)
+        if isinstance(filename, str):
+            files.add(os.path.abspath(filename))
+    files = set(f for f in files if "__pycache__" not in f and not f.startswith(SKIPPED_PREFIXES))
+    dirs = set(d for d in READ_DIRS if "__pycache__" not in d and not d.startswith(SKIPPED_PREFIXES))
+    dirs.add(CWD)
+    for f in files:
+        if f.startswith(CWD + os.sep):
+            dirs.add(os.path.dirname(f))
+    for entry in sys.path:
+        if entry and os.path.isdir(entry):
+            dirs.add(os.path.abspath(entry))
+    return {"files": sorted(files), "dirs": sorted(dirs)}
+
+
 if __name__ == "__main__":
     try:
         main()
     except BaseException as e:
         OUT["probe_error"] = failure(e)
+    if hasattr(sys, "addaudithook"):
+        try:
+            OUT["read"] = what_was_read()
+        except Exception:
+            pass
     sys.stdout.write("\n" + MARKER + json.dumps(OUT, default=text) + "\n")
     sys.stdout.flush()
     sys.stderr.flush()
