@@ -390,6 +390,7 @@ mod tests {
                             ungraded: data_plane,
                             transient: false,
                             denied: status == Status::Error,
+                            basis: None,
                         }
                     })
                     .collect(),
@@ -446,6 +447,8 @@ mod tests {
             self_reported_score: 0,
             self_reported_max: 0,
             notes: vec![],
+            identity: Default::default(),
+            excused: vec![],
             report: None,
         };
         fill(
