@@ -284,6 +284,8 @@ one account or role is refused unless --allow-shared-accounts)."
     Invite(CohortInviteArgs),
     /// Write an existing gradebook (`--format json`) in another format: Canvas or Moodle's import CSV, html, ...
     Export(labcheck::cohort::export::ExportArgs),
+    /// Who left resources running: per learner, what still costs money, since when, and about how much a month.
+    Leftovers(Box<labcheck::cohort::leftovers::LeftoversArgs>),
     /// Combine shard gradebooks (`--format json`) into the one an unsharded run gives.
     Merge {
         /// Gradebooks written by `cohort grade --shard I/N --format json`.
@@ -769,10 +771,7 @@ async fn cohort(common: &Common, cmd: &CohortCommand) -> Result<u8, Failure> {
                     roster: args.roster.clone(),
                     organization: args.organization.clone(),
                     allow_shared_accounts: args.allow_shared_accounts,
-                    profile: common.profile.clone(),
-                    region: common.region.clone(),
-                    config: config_path(common),
-                    sets: common.set.clone(),
+                    ..cohort_access(common)
                 },
                 format: args.format,
                 output: args.output.clone(),
@@ -811,6 +810,11 @@ async fn cohort(common: &Common, cmd: &CohortCommand) -> Result<u8, Failure> {
         }),
         CohortCommand::Merge { parts, format, output } => command::merge(parts, *format, output.as_deref()),
         CohortCommand::Export(args) => labcheck::cohort::export::run(args),
+        CohortCommand::Leftovers(args) => {
+            let course = load_course(common)?;
+            let lab = course.lab(common.lab.as_deref()).map_err(Failure::usage)?;
+            labcheck::cohort::leftovers::run(lab, args, cohort_access(common)).await
+        }
         CohortCommand::Quizzes { dir, format, output } => {
             let course = load_course(common)?;
             command::quizzes(dir, &course, *format, output.as_deref())
@@ -820,6 +824,17 @@ async fn cohort(common: &Common, cmd: &CohortCommand) -> Result<u8, Failure> {
         code: e.code,
         message: e.message,
     })
+}
+
+/// The instructor's side of a cohort command, from the common flags.
+fn cohort_access(common: &Common) -> labcheck::cohort::command::Access {
+    labcheck::cohort::command::Access {
+        profile: common.profile.clone(),
+        region: common.region.clone(),
+        config: config_path(common),
+        sets: common.set.clone(),
+        ..Default::default()
+    }
 }
 
 /// Prints a command's output; a closed pipe ends it quietly.

@@ -443,7 +443,10 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
         },
     ));
     let start = Instant::now();
-    let bar = progress_bar(todo.len() as u64);
+    let bar = progress_bar(todo.len() as u64, "grading");
+    if let Some(bar) = &bar {
+        bar.set_message("0 not graded");
+    }
     let mut errors = 0usize;
     let mut journal_error: Option<String> = None;
     let finished = |result: &LearnerResult, _transient: bool| {
@@ -697,19 +700,20 @@ pub(crate) fn write_out(output: Option<&Path>, text: &str) -> Result<Option<Stri
     }
 }
 
-fn progress_bar(len: u64) -> Option<indicatif::ProgressBar> {
+/// A progress bar on standard error when it is a terminal: `verb` (like
+/// "grading") over `len` learners.
+pub(crate) fn progress_bar(len: u64, verb: &str) -> Option<indicatif::ProgressBar> {
     if !std::io::stderr().is_terminal() || len == 0 {
         return None;
     }
     let bar = indicatif::ProgressBar::new(len);
     bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} grading [{bar:30}] {pos}/{len} learners · {per_sec} · ETA {eta} · {msg}",
-        )
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} {verb} [{{bar:30}}] {{pos}}/{{len}} learners · {{per_sec}} · ETA {{eta}} · {{msg}}"
+        ))
         .expect("valid template")
         .progress_chars("=> "),
     );
-    bar.set_message("0 not graded");
     bar.enable_steady_tick(Duration::from_millis(120));
     Some(bar)
 }

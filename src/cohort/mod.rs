@@ -21,6 +21,8 @@
 //! - [`excuses`]: checks excused for a learner, out of their maximum.
 //! - [`compare`]: what turned green or red since an earlier grading.
 //! - [`organizations`]: the learners from an AWS Organizations unit.
+//! - [`leftovers`]: `cohort leftovers`, who left what running, and what it
+//!   costs a month (the price table `prices.toml`).
 
 pub mod command;
 pub mod compare;
@@ -30,6 +32,7 @@ pub mod grade;
 pub mod gradebook;
 pub mod invite;
 pub mod journal;
+pub mod leftovers;
 pub mod lms;
 pub mod organizations;
 pub mod quiz_stats;
