@@ -32,7 +32,7 @@ use super::roster::Identity;
 pub struct LmsArgs {
     /// The lab's assignment as the course names it: the grade column's
     /// title in `--format canvas` and `--format moodle` (default: the lab's id).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub assignment: Option<String>,
     /// What the grade column holds (canvas, moodle): the verified points,
     /// or the verified points in percent of the learner's maximum.
@@ -204,6 +204,11 @@ pub fn moodle(book: &Gradebook, args: &LmsArgs) -> String {
     finish(w)
 }
 
+/// "1 learner", "2 learners".
+fn learners(n: usize) -> String {
+    format!("{n} learner{}", if n == 1 { "" } else { "s" })
+}
+
 /// Names: the first few, then how many more.
 fn some(names: &[&str]) -> String {
     const SHOWN: usize = 5;
@@ -226,8 +231,9 @@ pub fn warnings(book: &Gradebook, moodle: bool, args: &LmsArgs) -> Vec<String> {
         .collect();
     if !not_graded.is_empty() {
         out.push(format!(
-            "{} learners could not be graded and have an empty cell, not a zero: {}",
-            not_graded.len(),
+            "{} could not be graded and {} an empty cell, not a zero: {}",
+            learners(not_graded.len()),
+            if not_graded.len() == 1 { "has" } else { "have" },
             some(&not_graded)
         ));
     }
@@ -248,8 +254,8 @@ pub fn warnings(book: &Gradebook, moodle: bool, args: &LmsArgs) -> Vec<String> {
             .collect();
         if !missing.is_empty() {
             out.push(format!(
-                "{} learners are left out of the file: the roster gives them no `{}` (--moodle-id {}), and Moodle cannot match a row without one: {}",
-                missing.len(),
+                "{} left out of the file: the roster gives no `{}` (--moodle-id {}), and Moodle cannot match a row without one: {}",
+                learners(missing.len()),
                 args.moodle_id.column(),
                 match args.moodle_id {
                     MoodleId::Email => "email",
@@ -268,8 +274,8 @@ pub fn warnings(book: &Gradebook, moodle: bool, args: &LmsArgs) -> Vec<String> {
             .collect();
         if !by_name.is_empty() {
             out.push(format!(
-                "{} learners have neither `sis_user_id` nor `sis_login_id` in the roster, so Canvas can only match them by name: {}",
-                by_name.len(),
+                "{} without `sis_user_id` or `sis_login_id` in the roster: Canvas can only match them by name: {}",
+                learners(by_name.len()),
                 some(&by_name)
             ));
         }
@@ -314,7 +320,7 @@ mod tests {
         );
         let w = warnings(&book(), false, &args);
         assert!(
-            w[0].contains("1 learners could not be graded") && w[0].contains("bob"),
+            w[0].contains("1 learner could not be graded and has an empty cell") && w[0].contains("bob"),
             "{w:?}"
         );
         assert!(w[1].contains("match them by name: bob, cy"), "{w:?}");
@@ -338,7 +344,7 @@ mod tests {
         let w = warnings(&book(), true, &args);
         assert!(
             w.iter()
-                .any(|x| x.starts_with("1 learners are left out") && x.ends_with(": cy")),
+                .any(|x| x.starts_with("1 learner left out of the file") && x.ends_with(": cy")),
             "{w:?}"
         );
         let args = LmsArgs {
