@@ -32,6 +32,13 @@ INSTANCE_ROLE = "pets-project-ebInstanceRole"
 MEDIA_POLICY = "pets-project-media"  # the role's inline policy on the media bucket
 WEB_TIER_POLICY_ARN = "arn:aws:iam::aws:policy/AWSElasticBeanstalkWebTier"
 EB_STACK_OLD = "64bit Amazon Linux 2 v3.5.0 running Python 3.8"  # the platform-mismatch fault
+# The environment's one instance (`eb create --single --instance_type t3.micro`
+# in the guide), tagged by Elastic Beanstalk with its environment's name and
+# id; the image is any id (moto runs no image).
+EB_INSTANCE_TYPE = "t3.micro"
+EB_IMAGE = "ami-0a1b2c3d4e5f60718"
+EB_ENV_NAME_TAG = "elasticbeanstalk:environment-name"
+EB_ENV_ID_TAG = "elasticbeanstalk:environment-id"
 SG_EB = "pets-project-eb-sg"
 SG_CACHE = "pets-project-cache-sg"
 SG_DB = "pets-project-db-sg"
