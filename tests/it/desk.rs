@@ -683,3 +683,215 @@ fn compare_marks_who_turned_green_between_two_gradings() {
         text(&out)
     );
 }
+
+/// `labcheck quiz knowledge-check` answered right (or with the first
+/// distractor), its result file at `path`.
+fn quiz_result(path: &Path, right: bool) {
+    use labcheck::course::quiz::Kind;
+    let course = labcheck::course::Course::embedded().unwrap();
+    let quiz = course.quiz("knowledge-check").unwrap();
+    let mut answers = String::new();
+    for q in &quiz.questions {
+        let pick: Vec<String> = match (&q.kind, right) {
+            (Kind::MultipleChoice(mc), false) => vec![mc.distractors[0].clone()],
+            (Kind::ShortAnswer(_), false) => vec!["no idea".into()],
+            _ => q.expected().into_iter().map(str::to_string).collect(),
+        };
+        let value: Vec<String> = pick.iter().map(|p| serde_json::to_string(p).unwrap()).collect();
+        answers.push_str(&format!("{} = [{}]\n", q.id, value.join(", ")));
+    }
+    let dir = path.parent().unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    let file = write(dir, "answers.toml", &answers);
+    let out = labcheck()
+        .args(["quiz", "knowledge-check", "--format", "json", "--answers"])
+        .arg(&file)
+        .env("LABCHECK_DATA_DIR", dir)
+        .output()
+        .unwrap();
+    assert!(out.status.code() == Some(if right { 0 } else { 1 }), "{}", text(&out));
+    std::fs::write(path, &out.stdout).unwrap();
+}
+
+#[test]
+fn the_week_in_the_instructors_chapter_runs_against_the_sandbox() {
+    let _turn = SandboxTurn::shared();
+    let (ada, grace, alan) = ("660000000000", "660000000001", "660000000002");
+    let dir = tempfile::tempdir().unwrap();
+    let roster = write(
+        dir.path(),
+        "roster.csv",
+        &format!(
+            "learner,account,region,email,sis_login_id,sis_user_id,section\n\
+             ada,{ada},us-west-2,ada@uni.example,ada01,S0001,Lab A\n\
+             grace,{grace},us-west-2,grace@uni.example,grace01,S0002,Lab A\n\
+             alan,{alan},us-west-2,alan@uni.example,alan01,S0003,Lab B\n"
+        ),
+    );
+    let r = roster.to_str().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+
+    // 1. Monday: invite; each learner deploys their role with their own id.
+    let out = instructor()
+        .args([
+            "cohort",
+            "invite",
+            r,
+            "--principal",
+            "arn:aws:iam::123456789012:user/moto",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let mut ids = std::collections::HashMap::new();
+    let mut reader = csv::Reader::from_path(&roster).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    for rec in reader.records() {
+        let rec = rec.unwrap();
+        ids.insert(rec[col("account")].to_string(), rec[col("external_id")].to_string());
+        assert_eq!(
+            &rec[col("sis_login_id")],
+            format!("{}01", &rec[col("learner")]),
+            "invite keeps the identities"
+        );
+    }
+    for account in [ada, grace, alan] {
+        run_sandbox(&[
+            "provision",
+            "--accounts",
+            "1",
+            "--first",
+            account,
+            "--external-id",
+            &ids[account],
+        ]);
+    }
+    run_sandbox(&["break", "no-cors", "--account", ada]);
+    run_sandbox(&["break", "health-red", "--account", grace]);
+
+    // 2. Wednesday: grade mid-week, then see who moved by Thursday.
+    let out = grade(&roster, &["--format", "json", "-o", &path("wednesday.json")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    run_sandbox(&[
+        "provision",
+        "--accounts",
+        "1",
+        "--first",
+        ada,
+        "--external-id",
+        &ids[ada],
+    ]);
+    let out = grade(
+        &roster,
+        &[
+            "--compare",
+            &path("wednesday.json"),
+            "--format",
+            "html",
+            "-o",
+            &path("thursday.html"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("since "), "{}", text(&out));
+
+    // 3. Thursday: excuse grace's environment (an outage, say).
+    write(
+        dir.path(),
+        "excuses.csv",
+        "learner,check,reason\ngrace,eb.env,Beanstalk outage on Thursday\n",
+    );
+
+    // 4. Friday: grade at the end.
+    let out = grade(
+        &roster,
+        &[
+            "--excuses",
+            &path("excuses.csv"),
+            "--compare",
+            &path("wednesday.json"),
+            "--format",
+            "json",
+            "-o",
+            &path("friday.json"),
+            "--journal",
+            &path("friday.jsonl"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let friday = read_json(Path::new(&path("friday.json")));
+    assert_eq!(friday["totals"]["graded"], 3);
+    assert_eq!(row(&friday, "grace")["excused"][0]["check"], "eb.env");
+    let standing = |name: &str| {
+        friday["compared"]["learners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["learner"] == name)
+            .unwrap()["standing"]
+            .clone()
+    };
+    assert_eq!(standing("ada"), "improved");
+    assert_eq!(standing("alan"), "done");
+
+    // 5. Import to the LMS.
+    let out = export(
+        Path::new(&path("friday.json")),
+        &[
+            "--format",
+            "canvas",
+            "--assignment",
+            "Lab 3: Django on Beanstalk",
+            "-o",
+            &path("canvas.csv"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let canvas = std::fs::read_to_string(path("canvas.csv")).unwrap();
+    assert!(canvas.contains("\r\nada,,S0001,ada01,Lab A,"), "{canvas}");
+    let out = export(
+        Path::new(&path("friday.json")),
+        &["--format", "moodle", "-o", &path("moodle.csv")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        std::fs::read_to_string(path("moodle.csv"))
+            .unwrap()
+            .contains("\r\ngrace@uni.example,grace,")
+    );
+
+    // 6. Review the quizzes.
+    quiz_result(&dir.path().join("results/ada/knowledge-check.json"), true);
+    quiz_result(&dir.path().join("results/grace/knowledge-check.json"), false);
+    let out = labcheck()
+        .args([
+            "cohort",
+            "quizzes",
+            &path("results"),
+            "--format",
+            "html",
+            "-o",
+            &path("quizzes.html"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("2 results of 2 learners"), "{}", text(&out));
+
+    // 7. Stop the bills: everybody still has the lab running.
+    let out = instructor()
+        .args([
+            "cohort",
+            "leftovers",
+            r,
+            "--format",
+            "html",
+            "-o",
+            &path("leftovers.html"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("3 of 3 learners left"), "{}", text(&out));
+}
