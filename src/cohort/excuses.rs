@@ -10,7 +10,7 @@
 //! as the roster is.
 
 use super::gradebook::{LearnerResult, Outline};
-use super::roster::{Lines, csv_problem, diag, read_csv_text};
+use super::roster::{Lines, Row, diag, read_csv_text, rows};
 use crate::course::diagnostic::{Diagnostic, Diagnostics};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -76,11 +76,7 @@ pub fn parse(file: &str, text: &str, learners: &[&str], outline: &Outline) -> Re
     let bom = text.len() - body.len();
     let lines = Lines::new(text);
     let mut problems: Vec<Diagnostic> = Vec::new();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(body.as_bytes());
-    let mut records = reader.byte_records();
+    let mut records = rows(file, text, bom, &lines);
     let Some(header) = records.next() else {
         return Err(Diagnostics(vec![diag(
             file,
@@ -93,12 +89,13 @@ pub fn parse(file: &str, text: &str, learners: &[&str], outline: &Outline) -> Re
             None,
         )]));
     };
-    let header = header.map_err(|e| Diagnostics(vec![csv_problem(file, &e, &lines)]))?;
-    let header_at = header.position().map(|p| p.byte() as usize + bom).unwrap_or(bom);
+    let Row {
+        at: header_at,
+        cells: header,
+    } = header.map_err(|d| Diagnostics(vec![d]))?;
     let starts = lines.field_starts(header_at);
     let mut columns: HashMap<&'static str, usize> = HashMap::new();
     for (i, raw) in header.iter().enumerate() {
-        let raw = String::from_utf8_lossy(raw).trim().to_string();
         let name = raw.to_ascii_lowercase().replace([' ', '-'], "_");
         let (line, col) = lines.locate(starts.get(i).copied().unwrap_or(header_at));
         // A spreadsheet's `Check ID` or `step` is the check column.
@@ -165,24 +162,15 @@ pub fn parse(file: &str, text: &str, learners: &[&str], outline: &Outline) -> Re
         if problems.len() >= MAX_PROBLEMS {
             break;
         }
-        let record = match record {
+        let Row { at, cells } = match record {
             Ok(r) => r,
-            Err(e) => {
-                problems.push(csv_problem(file, &e, &lines));
+            Err(d) => {
+                problems.push(d);
                 break;
             }
         };
-        let mut at = record.position().map(|p| p.byte() as usize + bom).unwrap_or(bom);
-        at += text.as_bytes()[at.min(text.len())..]
-            .iter()
-            .take_while(|b| matches!(b, b'\n' | b'\r'))
-            .count();
         let (row_line, _) = lines.locate(at);
         let starts = lines.field_starts(at);
-        let cells: Vec<String> = record
-            .iter()
-            .map(|f| String::from_utf8_lossy(f).trim().to_string())
-            .collect();
         if cells.iter().all(String::is_empty) {
             continue;
         }

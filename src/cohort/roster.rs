@@ -220,11 +220,7 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
     // Byte offset of `body` in `text`, to place the reader's positions.
     let bom = text.len() - body.len();
     let mut problems: Vec<Diagnostic> = Vec::new();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(body.as_bytes());
-    let mut records = reader.byte_records();
+    let mut records = rows(file, text, bom, &lines);
 
     let Some(header) = records.next() else {
         return Err(Diagnostics(vec![diag(
@@ -238,14 +234,9 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
             None,
         )]));
     };
-    let header = header.map_err(|e| Diagnostics(vec![csv_problem(file, &e, &lines)]))?;
-    let header_at = header.position().map(|p| p.byte() as usize + bom).unwrap_or(bom);
+    let Row { at: header_at, cells: raw } = header.map_err(|d| Diagnostics(vec![d]))?;
     let header_starts = lines.field_starts(header_at);
     // `External ID` and `project-dir`, as spreadsheets title columns, are `external_id` and `project_dir`.
-    let raw: Vec<String> = header
-        .iter()
-        .map(|f| String::from_utf8_lossy(f).trim().to_string())
-        .collect();
     let names: Vec<String> = raw
         .iter()
         .map(|f| f.to_ascii_lowercase().replace([' ', '-'], "_"))
@@ -322,25 +313,15 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
         if problems.len() >= MAX_PROBLEMS {
             break;
         }
-        let record = match record {
+        let Row { at, cells } = match record {
             Ok(r) => r,
-            Err(e) => {
-                problems.push(csv_problem(file, &e, &lines));
+            Err(d) => {
+                problems.push(d);
                 break;
             }
         };
-        let mut at = record.position().map(|p| p.byte() as usize + bom).unwrap_or(bom);
-        // The reader's position may be at blank lines it skipped.
-        at += text.as_bytes()[at.min(text.len())..]
-            .iter()
-            .take_while(|b| matches!(b, b'\n' | b'\r'))
-            .count();
         let starts = lines.field_starts(at);
         let (row_line, _) = lines.locate(at);
-        let cells: Vec<String> = record
-            .iter()
-            .map(|f| String::from_utf8_lossy(f).trim().to_string())
-            .collect();
         if cells.iter().all(String::is_empty) {
             continue; // a blank line
         }
@@ -604,6 +585,45 @@ pub(crate) fn diag(file: &str, line: usize, col: usize, message: String, snippet
         snippet: snippet.map(|s| crate::redact::strip_control(&s)),
         snippet_from: 0,
     }
+}
+
+/// One row of a CSV file an instructor hands in: the byte offset in the
+/// file's text where it starts, and its cells, trimmed.
+pub(crate) struct Row {
+    /// Where the row starts in the text.
+    pub at: usize,
+    /// Its cells, trimmed.
+    pub cells: Vec<String>,
+}
+
+/// The rows of CSV `text` from byte `offset` on (past a byte-order mark or
+/// a `sep=` line), the header row first, read as they are asked for; a row
+/// CSV cannot read is its diagnostic.
+pub(crate) fn rows<'a>(
+    file: &'a str,
+    text: &'a str,
+    offset: usize,
+    lines: &'a Lines<'a>,
+) -> impl Iterator<Item = Result<Row, Diagnostic>> + 'a {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(&text.as_bytes()[offset.min(text.len())..])
+        .into_byte_records()
+        .map(move |record| {
+            let record = record.map_err(|e| csv_problem(file, &e, lines))?;
+            let mut at = record.position().map(|p| p.byte() as usize + offset).unwrap_or(offset);
+            // The reader's position may be at blank lines it skipped.
+            at += text.as_bytes()[at.min(text.len())..]
+                .iter()
+                .take_while(|b| matches!(b, b'\n' | b'\r'))
+                .count();
+            let cells = record
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).trim().to_string())
+                .collect();
+            Ok(Row { at, cells })
+        })
 }
 
 pub(crate) fn csv_problem(file: &str, e: &csv::Error, lines: &Lines) -> Diagnostic {
