@@ -613,16 +613,8 @@ fn dropped_lines(path: &Path, resumed: &super::journal::Resumed, roster: &roster
 pub fn merge(parts: &[PathBuf], format: Format, output: Option<&Path>) -> Result<u8, CommandError> {
     let mut books = Vec::new();
     for part in parts {
-        let name = part.display().to_string();
-        let text = crate::textfile::read_capped(part, 512 << 20).map_err(|e| bad(format!("{name}: {e}")))?;
-        let book: Gradebook = serde_json::from_str(&text).map_err(|e| {
-            bad(format!(
-                "{name}:{}:{}: not a labcheck/gradebook-v1 JSON file ({e}); merge the shards' `--format json` gradebooks",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        books.push((name, book));
+        let book = Gradebook::read(part, "merge the shards' `--format json` gradebooks").map_err(bad)?;
+        books.push((part.display().to_string(), book));
     }
     let merged = Gradebook::merge(books).map_err(bad)?;
     let wrote = write_out(output, &render::render(&merged, format))?;

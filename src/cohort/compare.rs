@@ -6,7 +6,7 @@
 //! grading then tells the instructor who is stuck. Kept in the gradebook
 //! (`compared`, json) and shown first in the html page.
 
-use super::gradebook::{Gradebook, LearnerResult, SCHEMA};
+use super::gradebook::{Gradebook, LearnerResult};
 use crate::report::html::escape;
 use crate::report::{CheckReport, Status};
 use serde::{Deserialize, Serialize};
@@ -89,21 +89,11 @@ pub struct Comparison {
 /// Reads the earlier gradebook: a `labcheck/gradebook-v1` JSON file of
 /// lab `lab`. The error names the file and what is wrong with it.
 pub fn load(path: &Path, lab: &str) -> Result<Gradebook, String> {
-    let name = path.display().to_string();
-    let text = crate::textfile::read_capped(path, 512 << 20).map_err(|e| format!("{name}: {e}"))?;
-    let book: Gradebook = serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{name}:{}:{}: not a {SCHEMA} JSON file ({e}); --compare takes an earlier `--format json` gradebook",
-            e.line(),
-            e.column()
-        )
-    })?;
-    if book.schema != SCHEMA {
-        return Err(format!("{name}: not a {SCHEMA} file (schema `{}`)", book.schema));
-    }
+    let book = Gradebook::read(path, "--compare takes an earlier `--format json` gradebook")?;
     if book.outline.lab != lab {
         return Err(format!(
-            "{name} grades lab `{}`, not `{lab}`: compare gradings of one lab",
+            "{} grades lab `{}`, not `{lab}`: compare gradings of one lab",
+            path.display(),
             book.outline.lab
         ));
     }

@@ -5,7 +5,7 @@
 //! LMS identities of a roster to a gradebook made without them.
 
 use super::command::{CommandError, exit, write_out};
-use super::gradebook::{Gradebook, SCHEMA};
+use super::gradebook::Gradebook;
 use super::lms::LmsArgs;
 use super::render::{self, Format};
 use super::roster;
@@ -50,26 +50,9 @@ fn bad(message: impl ToString) -> CommandError {
     }
 }
 
-/// Reads a gradebook file.
-pub fn read_gradebook(path: &std::path::Path) -> Result<Gradebook, CommandError> {
-    let name = path.display().to_string();
-    let text = crate::textfile::read_capped(path, 512 << 20).map_err(|e| bad(format!("{name}: {e}")))?;
-    let book: Gradebook = serde_json::from_str(&text).map_err(|e| {
-        bad(format!(
-            "{name}:{}:{}: not a {SCHEMA} JSON file ({e}); export reads a `--format json` gradebook",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    if book.schema != SCHEMA {
-        return Err(bad(format!("{name}: not a {SCHEMA} file (schema `{}`)", book.schema)));
-    }
-    Ok(book)
-}
-
 /// `labcheck cohort export`.
 pub fn run(args: &ExportArgs) -> Result<u8, CommandError> {
-    let mut book = read_gradebook(&args.gradebook)?;
+    let mut book = Gradebook::read(&args.gradebook, "export reads a `--format json` gradebook").map_err(bad)?;
     if let Some(path) = &args.roster {
         let roster = roster::load(path).map_err(bad)?;
         let mut matched = 0;

@@ -414,6 +414,25 @@ impl Gradebook {
         book
     }
 
+    /// Reads a `--format json` gradebook file; the error names the file
+    /// (and the line and column JSON stopped at) and ends with `hint`, what
+    /// the command wanted.
+    pub fn read(path: &std::path::Path, hint: &str) -> Result<Gradebook, String> {
+        let name = path.display().to_string();
+        let text = crate::textfile::read_capped(path, 512 << 20).map_err(|e| format!("{name}: {e}"))?;
+        let book: Gradebook = serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{name}:{}:{}: not a {SCHEMA} JSON file ({e}); {hint}",
+                e.line(),
+                e.column()
+            )
+        })?;
+        if book.schema != SCHEMA {
+            return Err(format!("{name}: not a {SCHEMA} file (schema `{}`)", book.schema));
+        }
+        Ok(book)
+    }
+
     /// Whether every learner in it was graded.
     pub fn all_graded(&self) -> bool {
         self.totals.not_graded == 0

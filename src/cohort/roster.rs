@@ -234,7 +234,10 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
             None,
         )]));
     };
-    let Row { at: header_at, cells: raw } = header.map_err(|d| Diagnostics(vec![d]))?;
+    let Row {
+        at: header_at,
+        cells: raw,
+    } = header.map_err(|d| Diagnostics(vec![d]))?;
     let header_starts = lines.field_starts(header_at);
     // `External ID` and `project-dir`, as spreadsheets title columns, are `external_id` and `project_dir`.
     let names: Vec<String> = raw

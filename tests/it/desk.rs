@@ -6,6 +6,7 @@
 //! changed between two gradings with one learner repaired in between.
 
 use crate::cohort::{grade, instructor, read_json, row};
+use crate::cohort_trust::provision_with_id;
 use crate::common::{SandboxTurn, labcheck, learner, recorder, repo, run_sandbox, sandbox_env, text, write};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -757,15 +758,7 @@ fn the_week_in_the_instructors_chapter_runs_against_the_sandbox() {
         );
     }
     for account in [ada, grace, alan] {
-        run_sandbox(&[
-            "provision",
-            "--accounts",
-            "1",
-            "--first",
-            account,
-            "--external-id",
-            &ids[account],
-        ]);
+        provision_with_id(account, &ids[account]);
     }
     run_sandbox(&["break", "no-cors", "--account", ada]);
     run_sandbox(&["break", "health-red", "--account", grace]);
@@ -773,15 +766,7 @@ fn the_week_in_the_instructors_chapter_runs_against_the_sandbox() {
     // 2. Wednesday: grade mid-week, then see who moved by Thursday.
     let out = grade(&roster, &["--format", "json", "-o", &path("wednesday.json")]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    run_sandbox(&[
-        "provision",
-        "--accounts",
-        "1",
-        "--first",
-        ada,
-        "--external-id",
-        &ids[ada],
-    ]);
+    provision_with_id(ada, &ids[ada]);
     let out = grade(
         &roster,
         &[
