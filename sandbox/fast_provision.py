@@ -22,13 +22,18 @@ settings, sandbox_common's names), so labcheck grades both alike:
          attached) in its instance profile; the grader role (optional);
   rds    DB subnet group over the default VPC's subnets, the MySQL instance;
   cache  the serverless cache (the launcher's store);
-  eb     application and environment with the option settings of the guide.
+  eb     application and environment with the option settings of the guide,
+         and the environment's running instance (tagged as Elastic Beanstalk
+         tags it).
+An entry's "resources" (a subset of s3, rds, cache, eb) leaves the others
+out: the state of a learner who deleted some of them.
 
 Request body (JSON):
   {"region": "us-west-2",
    "template": {"account": "999999999999", "bucket": "pets-project-..."},
    "accounts": [{"account": "300000000000",
-                 "grader": {"instructor": "123456789012", "external_id": "x"}}, ...]}
+                 "grader": {"instructor": "123456789012", "external_id": "x"},
+                 "resources": ["rds", "eb"]}, ...]}
   "grader": null leaves the grader role out.
 Answer: {"ok": true, "accounts": [...], "seconds": 0.12}; a bad request is
 HTTP 400 {"ok": false, "error": "..."}.
@@ -43,6 +48,12 @@ import sandbox_common as c
 
 class BadRequest(Exception):
     pass
+
+
+# The lab's resources that cost money, each of which an account may be given
+# or not ("resources": [...], default all; the network and IAM always): an
+# account after the learner cleaned up has none ([]).
+RESOURCES = ("s3", "rds", "cache", "eb")
 
 
 # ---- emptying an account ------------------------------------------------------
@@ -208,6 +219,7 @@ def _cache(account: str, region: str, sgs: dict) -> None:
 
 
 def _eb(account: str, region: str, sgs: dict) -> None:
+    from moto.ec2.models import ec2_backends
     from moto.elasticbeanstalk.models import eb_backends
 
     eb = eb_backends[account][region]
@@ -216,6 +228,17 @@ def _eb(account: str, region: str, sgs: dict) -> None:
     for s in p.eb_option_settings(account, sgs, region):
         env.option_settings[(s["Namespace"], s["OptionName"])] = s["Value"]
     env.platform_arn_value = None
+    ec2_backends[account][region].run_instances(
+        c.EB_IMAGE,
+        1,
+        None,
+        [],
+        instance_type=c.EB_INSTANCE_TYPE,
+        is_instance_type_default=False,
+        region_name=region,
+        security_group_ids=[sgs["eb"]],
+        tags={"instance": p.eb_instance_tags(env.environment_id)},
+    )
 
 
 # ---- the endpoint ------------------------------------------------------------------
@@ -255,18 +278,25 @@ def provision_accounts(body: dict) -> dict:
         g = e.get("grader")
         if g is not None and not (isinstance(g, dict) and g.get("instructor") and g.get("external_id")):
             raise BadRequest(f"account {acct}: grader needs instructor and external_id")
+        wanted = e.get("resources")
+        if wanted is not None and not (isinstance(wanted, list) and set(wanted) <= set(RESOURCES)):
+            raise BadRequest(f"account {acct}: resources is a list of {', '.join(RESOURCES)}")
     start = time.perf_counter()
     done = []
     template = _template_objects(spec)
     for e in entries:
         account = e["account"]
+        keep = set(RESOURCES if e.get("resources") is None else e["resources"])
         reset_account(account)
-        bucket = _s3(account, region, template)
+        bucket = _s3(account, region, template) if "s3" in keep else c.bucket_name(account, region)
         sgs = _network(account, region)
         _iam(account, bucket, e.get("grader"))
-        _rds(account, region, sgs)
-        _cache(account, region, sgs)
-        _eb(account, region, sgs)
+        if "rds" in keep:
+            _rds(account, region, sgs)
+        if "cache" in keep:
+            _cache(account, region, sgs)
+        if "eb" in keep:
+            _eb(account, region, sgs)
         done.append(account)
     return {
         "ok": True,

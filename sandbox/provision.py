@@ -401,7 +401,7 @@ def eb_option_settings(account: str, sgs: dict, region: str = c.REGION) -> list[
         {
             "Namespace": "aws:autoscaling:launchconfiguration",
             "OptionName": "InstanceType",
-            "Value": "t3.micro",
+            "Value": c.EB_INSTANCE_TYPE,
         },
         {
             "Namespace": "aws:autoscaling:launchconfiguration",
@@ -467,7 +467,43 @@ def provision_eb(account: str, sgs: dict) -> None:
     if stray:
         eb.update_tags_for_resource(ResourceArn=env["EnvironmentArn"], TagsToRemove=stray)
     env = eb.describe_environments(EnvironmentNames=[c.EB_ENV])["Environments"][0]
+    provision_eb_instance(account, env["EnvironmentId"], sgs)
     log(f"eb: {c.EB_APP}/{c.EB_ENV} {env['EnvironmentId']} {env['Status']} {env['Health']} at {env['CNAME']}")
+
+
+def eb_instance_tags(env_id: str) -> dict:
+    """The tags Elastic Beanstalk puts on its environment's instances."""
+    return {c.EB_ENV_NAME_TAG: c.EB_ENV, c.EB_ENV_ID_TAG: env_id}
+
+
+def provision_eb_instance(account: str, env_id: str, sgs: dict) -> None:
+    """The environment's running instance, as Elastic Beanstalk launches it
+    (moto launches none): one, of the guide's type, tagged with the
+    environment; another environment's instances are terminated."""
+    ec2 = c.client("ec2", account)
+    running = ec2.describe_instances(
+        Filters=[
+            {"Name": "tag-key", "Values": [c.EB_ENV_ID_TAG]},
+            {"Name": "instance-state-name", "Values": ["pending", "running"]},
+        ]
+    )
+    mine, stale = [], []
+    for i in (i for r in running["Reservations"] for i in r["Instances"]):
+        tags = {t["Key"]: t["Value"] for t in i.get("Tags", [])}
+        (mine if tags.get(c.EB_ENV_ID_TAG) == env_id else stale).append(i["InstanceId"])
+    if stale:
+        ec2.terminate_instances(InstanceIds=stale)
+    if not mine:
+        tags = [{"Key": k, "Value": v} for k, v in eb_instance_tags(env_id).items()]
+        ec2.run_instances(
+            ImageId=c.EB_IMAGE,
+            InstanceType=c.EB_INSTANCE_TYPE,
+            MinCount=1,
+            MaxCount=1,
+            SecurityGroupIds=[sgs["eb"]],
+            TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
+        )
+        log(f"ec2: launched the environment's {c.EB_INSTANCE_TYPE} instance")
 
 
 # ---- the pets project's data and pictures ---------------------------------------
@@ -618,7 +654,8 @@ def account_range(first: str, n: int) -> list[str]:
 def provision_many(entries: list[dict], batch: int = 50) -> float:
     """Provisions accounts in-process in moto (POST /sandbox/provision), from
     scratch: each account's earlier state is dropped. `entries`: [{"account":
-    ID, "grader": {"instructor", "external_id"} or None}]. Returns seconds."""
+    ID, "grader": {"instructor", "external_id"} or None, optionally
+    "resources": a subset of s3, rds, cache, eb}]. Returns seconds."""
     import time
 
     start = time.perf_counter()
@@ -636,6 +673,21 @@ def provision_many(entries: list[dict], batch: int = 50) -> float:
             f"{', '.join(answer['objects'])})"
         )
     return time.perf_counter() - start
+
+
+def resources_list(text: str) -> list[str]:
+    """--resources: `none`, or a comma-separated subset of the lab's resources."""
+    import fast_provision
+
+    if text.strip() == "none":
+        return []
+    wanted = [w.strip() for w in text.split(",") if w.strip()]
+    unknown = [w for w in wanted if w not in fast_provision.RESOURCES]
+    if unknown or not wanted:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give none, or some of {', '.join(fast_provision.RESOURCES)} separated by commas"
+        )
+    return wanted
 
 
 def main() -> int:
@@ -675,12 +727,22 @@ def main() -> int:
         action="store_true",
         help="no grader role (deleted if present): the account cannot be graded",
     )
+    ap.add_argument(
+        "--resources",
+        type=resources_list,
+        metavar="LIST",
+        help="with --accounts: only these of the lab's resources, comma-separated "
+        "(s3, rds, cache, eb), or none: what a learner who deleted the others has left",
+    )
     args = ap.parse_args()
     external_id = None if args.no_grader else args.external_id
+    if args.resources is not None and args.accounts is None:
+        ap.error("--resources needs --accounts")
     if args.accounts is not None:
         ids = account_range(args.first, args.accounts)
         grader = None if external_id is None else {"instructor": args.instructor, "external_id": external_id}
-        seconds = provision_many([{"account": a, "grader": grader} for a in ids])
+        extra = {} if args.resources is None else {"resources": args.resources}
+        seconds = provision_many([{"account": a, "grader": grader, **extra} for a in ids])
         log(f"provisioned {len(ids)} accounts in {seconds:.2f} s ({len(ids) / seconds:.1f}/s)")
         return 0
     provision(args.account, static=args.static, instructor=args.instructor, external_id=external_id)

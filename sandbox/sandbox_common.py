@@ -39,6 +39,13 @@ EB_SECRETS_NS = "aws:elasticbeanstalk:application:environmentsecrets"
 # Another instance profile an environment may use (the other-instance-profile fault).
 OTHER_PROFILE = "pets-project-otherInstanceProfile"
 OTHER_ROLE = "pets-project-otherInstanceRole"
+# The environment's one instance (`eb create --single --instance_type t3.micro`
+# in the guide), tagged by Elastic Beanstalk with its environment's name and
+# id; the image is any id (moto runs no image).
+EB_INSTANCE_TYPE = "t3.micro"
+EB_IMAGE = "ami-0a1b2c3d4e5f60718"
+EB_ENV_NAME_TAG = "elasticbeanstalk:environment-name"
+EB_ENV_ID_TAG = "elasticbeanstalk:environment-id"
 SG_EB = "pets-project-eb-sg"
 SG_CACHE = "pets-project-cache-sg"
 SG_DB = "pets-project-db-sg"

@@ -194,7 +194,7 @@ struct PolicyArgs {
 
 #[derive(Subcommand)]
 enum CohortCommand {
-    /// Grade every learner of ROSTER (CSV) and write the gradebook.
+    /// Grade every learner of ROSTER (CSV), or of an AWS Organizations unit, and write the gradebook.
     #[command(after_help = "Roster (CSV, header row, columns in any order):
   learner       required, unique
   account       12-digit account id, or 1234-5678-9012 (the role is arn:aws:iam::ACCOUNT:role/labcheck-grader)
@@ -203,10 +203,16 @@ enum CohortCommand {
                 else --external-id / LABCHECK_EXTERNAL_ID
   region        else --region / your AWS config
   project_dir   the learner's cloned project, relative to the roster (project checks)
+  email, sis_login_id, sis_user_id, section
+                the learner in your LMS, for --format canvas and --format moodle
   any lab parameter (bucket, eb_env, ...) overrides it for that learner
 
 Examples:
   labcheck cohort grade roster.csv --format html -o gradebook.html
+  labcheck cohort grade roster.csv --format json -o friday.json --compare wednesday.json
+  labcheck cohort grade roster.csv --excuses excuses.csv --format canvas --assignment \"Lab 3\" -o canvas.csv
+  labcheck cohort grade roster.csv --format moodle --moodle-id username -o moodle.csv
+  labcheck cohort grade --organization ou-ab12-cd34ef56 --recursive --external-id ID -o grades.csv
   labcheck cohort grade roster.csv -o grades.csv --journal grading.jsonl
   labcheck cohort grade roster.csv -o grades.csv --journal grading.jsonl --resume
   labcheck cohort grade roster.csv -o grades.csv --journal grading.jsonl --regrade-errors
@@ -221,7 +227,7 @@ verified score. A journal is locked while a run uses it.
 
 Exit codes: 0 every learner graded, 2 bad roster or usage, 3 some learners
 could not be graded (their grading_status says why), 130 interrupted.")]
-    Grade(CohortGradeArgs),
+    Grade(Box<CohortGradeArgs>),
     /// What the cohort got wrong in the quizzes: per question, from a folder of quiz results.
     #[command(
         after_help = "DIR holds learners' `labcheck quiz QUIZ --format json` results (any .json
@@ -276,6 +282,10 @@ Exit codes: 0 done, 2 bad roster or usage (a roster that gives two learners
 one account or role is refused unless --allow-shared-accounts)."
     )]
     Invite(CohortInviteArgs),
+    /// Write an existing gradebook (`--format json`) in another format: Canvas or Moodle's import CSV, html, ...
+    Export(labcheck::cohort::export::ExportArgs),
+    /// Who left resources running: per learner, what still costs money, since when, and about how much a month.
+    Leftovers(Box<labcheck::cohort::leftovers::LeftoversArgs>),
     /// Combine shard gradebooks (`--format json`) into the one an unsharded run gives.
     Merge {
         /// Gradebooks written by `cohort grade --shard I/N --format json`.
@@ -295,9 +305,9 @@ use labcheck::cohort::render::Format as CohortFormat;
 
 #[derive(Args)]
 struct CohortGradeArgs {
-    /// The roster CSV.
-    #[arg(value_name = "ROSTER")]
-    roster: PathBuf,
+    /// The roster CSV (optional with --organization).
+    #[arg(value_name = "ROSTER", required_unless_present = "organization")]
+    roster: Option<PathBuf>,
     /// Gradebook format.
     #[arg(long, value_enum, default_value_t = CohortFormat::Csv)]
     format: CohortFormat,
@@ -357,6 +367,18 @@ struct CohortGradeArgs {
     /// or auto/N from AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX.
     #[arg(long, value_name = "I/N")]
     shard: Option<String>,
+    /// The learners from AWS Organizations.
+    #[command(flatten)]
+    organization: labcheck::cohort::organizations::OrganizationArgs,
+    /// Checks excused for some learners.
+    #[command(flatten)]
+    excuses: labcheck::cohort::excuses::ExcusesArgs,
+    /// What changed since an earlier grading.
+    #[command(flatten)]
+    compare: labcheck::cohort::compare::CompareArgs,
+    /// The LMS files' options.
+    #[command(flatten)]
+    lms: labcheck::cohort::lms::LmsArgs,
 }
 
 #[derive(Args)]
@@ -777,7 +799,12 @@ async fn cohort(common: &Common, cmd: &CohortCommand) -> Result<u8, Failure> {
             let course = load_course(common)?;
             let lab = course.lab(common.lab.as_deref()).map_err(Failure::usage)?;
             let settings = command::GradeSettings {
-                roster: args.roster.clone(),
+                access: command::Access {
+                    roster: args.roster.clone(),
+                    organization: args.organization.clone(),
+                    allow_shared_accounts: args.allow_shared_accounts,
+                    ..cohort_access(common)
+                },
                 format: args.format,
                 output: args.output.clone(),
                 journal: args.journal.clone(),
@@ -798,11 +825,9 @@ async fn cohort(common: &Common, cmd: &CohortCommand) -> Result<u8, Failure> {
                     trust_learner_code: args.trust_learner_code,
                     reports_since: args.reports_since,
                 },
-                profile: common.profile.clone(),
-                region: common.region.clone(),
-                config: config_path(common),
-                sets: common.set.clone(),
-                allow_shared_accounts: args.allow_shared_accounts,
+                excuses: args.excuses.excuses.clone(),
+                compare: args.compare.compare.clone(),
+                lms: args.lms.clone(),
             };
             command::grade(lab, &settings).await
         }
@@ -816,6 +841,12 @@ async fn cohort(common: &Common, cmd: &CohortCommand) -> Result<u8, Failure> {
             allow_shared_accounts: args.allow_shared_accounts,
         }),
         CohortCommand::Merge { parts, format, output } => command::merge(parts, *format, output.as_deref()),
+        CohortCommand::Export(args) => labcheck::cohort::export::run(args),
+        CohortCommand::Leftovers(args) => {
+            let course = load_course(common)?;
+            let lab = course.lab(common.lab.as_deref()).map_err(Failure::usage)?;
+            labcheck::cohort::leftovers::run(lab, args, cohort_access(common)).await
+        }
         CohortCommand::Quizzes { dir, format, output } => {
             let course = load_course(common)?;
             command::quizzes(dir, &course, *format, output.as_deref())
@@ -825,6 +856,17 @@ async fn cohort(common: &Common, cmd: &CohortCommand) -> Result<u8, Failure> {
         code: e.code,
         message: e.message,
     })
+}
+
+/// The instructor's side of a cohort command, from the common flags.
+fn cohort_access(common: &Common) -> labcheck::cohort::command::Access {
+    labcheck::cohort::command::Access {
+        profile: common.profile.clone(),
+        region: common.region.clone(),
+        config: config_path(common),
+        sets: common.set.clone(),
+        ..Default::default()
+    }
 }
 
 /// Prints a command's output; a closed pipe ends it quietly.

@@ -1,8 +1,20 @@
-//! `labcheck policy`: the read-only IAM policy a lab's checks need, derived
-//! from the actions its check kinds declare ([`crate::checks::policy_actions`]),
-//! or the CloudFormation template of the cohort grader role granting it.
+//! `labcheck policy`: the read-only IAM policy labcheck needs for a lab,
+//! derived from the actions its check kinds declare
+//! ([`crate::checks::policy_actions`]) and what `cohort leftovers` reads
+//! beyond them ([`crate::cohort::leftovers::IAM_ACTIONS`]), or the
+//! CloudFormation template of the cohort grader role granting it.
 
 use crate::course::lab::Lab;
+
+/// Every IAM action labcheck calls in a learner's account for `lab`, sorted:
+/// the checks', and `cohort leftovers`'s.
+pub fn actions(lab: &Lab) -> Vec<&'static str> {
+    let mut actions = crate::checks::policy_actions(lab);
+    actions.extend(crate::cohort::leftovers::IAM_ACTIONS.iter().copied());
+    actions.sort_unstable();
+    actions.dedup();
+    actions
+}
 
 /// The IAM policy document (JSON) that allows exactly the lab's actions.
 pub fn document(lab: &Lab) -> String {
@@ -11,7 +23,7 @@ pub fn document(lab: &Lab) -> String {
         "Statement": [{
             "Sid": "LabcheckReadOnly",
             "Effect": "Allow",
-            "Action": crate::checks::policy_actions(lab),
+            "Action": actions(lab),
             "Resource": "*",
         }],
     });
@@ -22,7 +34,7 @@ pub fn document(lab: &Lab) -> String {
 /// grader role's template (YAML) with the same actions.
 pub fn render(lab: &Lab, role_template: bool) -> String {
     if role_template {
-        crate::cohort::template::role_template(&crate::checks::policy_actions(lab))
+        crate::cohort::template::role_template(&actions(lab))
     } else {
         document(lab)
     }
@@ -43,7 +55,13 @@ mod tests {
             .iter()
             .map(|a| a.as_str().unwrap())
             .collect();
-        assert_eq!(actions, crate::checks::policy_actions(lab));
+        assert_eq!(actions, super::actions(lab));
+        for a in crate::checks::policy_actions(lab)
+            .iter()
+            .chain(crate::cohort::leftovers::IAM_ACTIONS)
+        {
+            assert!(actions.contains(a), "{a}");
+        }
         assert_eq!(doc["Statement"][0]["Effect"], "Allow");
         assert!(super::render(lab, true).contains("AWSTemplateFormatVersion"));
     }

@@ -6,6 +6,8 @@
 use super::grade::{self, Grader};
 use super::gradebook::{Gradebook, LearnerResult, Outline, RosterInfo};
 use super::journal::Journal;
+use super::lms::LmsArgs;
+use super::organizations::OrganizationArgs;
 use super::render::{self, Format};
 use super::roster;
 use crate::aws::{self, AwsOptions};
@@ -47,8 +49,8 @@ fn bad(message: impl ToString) -> CommandError {
 
 /// What `labcheck cohort grade` was asked to do.
 pub struct GradeSettings {
-    /// The roster CSV file.
-    pub roster: PathBuf,
+    /// Who is graded, and as whom.
+    pub access: Access,
     /// The gradebook's format.
     pub format: Format,
     /// Where to write the gradebook (atomically); `None` is standard output.
@@ -63,16 +65,12 @@ pub struct GradeSettings {
     pub shard: Option<String>,
     /// How learners are graded.
     pub opts: grade::Options,
-    /// The instructor's AWS profile.
-    pub profile: Option<String>,
-    /// The `--region`: the instructor's, and the default for learners whose row names none.
-    pub region: Option<String>,
-    /// A labcheck config file with parameter values.
-    pub config: Option<PathBuf>,
-    /// Parameter values from `--set key=value`.
-    pub sets: Vec<String>,
-    /// Grade a roster that gives two learners one account or role (teams).
-    pub allow_shared_accounts: bool,
+    /// The excuses file (`--excuses`).
+    pub excuses: Option<PathBuf>,
+    /// The earlier gradebook to compare with (`--compare`).
+    pub compare: Option<PathBuf>,
+    /// The LMS files' assignment and grade (`--format canvas|moodle`).
+    pub lms: LmsArgs,
 }
 
 /// Learners the journal has that are graded again, the rest kept from it.
@@ -161,15 +159,170 @@ pub fn parse_shard(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<S
     Ok(Shard { index, of })
 }
 
-/// `labcheck cohort grade ROSTER`.
-pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
-    let roster = roster::load(&s.roster).map_err(bad)?;
-    if !s.allow_shared_accounts {
+/// Who is graded and as whom: what `cohort grade` and `cohort leftovers`
+/// both need.
+#[derive(Clone, Debug, Default)]
+pub struct Access {
+    /// The roster CSV file (optional with an organization).
+    pub roster: Option<PathBuf>,
+    /// The AWS Organizations unit whose accounts are the learners.
+    pub organization: OrganizationArgs,
+    /// Grade a roster that gives two learners one account or role (teams).
+    pub allow_shared_accounts: bool,
+    /// The instructor's AWS profile.
+    pub profile: Option<String>,
+    /// The `--region`: the instructor's, and the default for learners whose row names none.
+    pub region: Option<String>,
+    /// A labcheck config file with parameter values.
+    pub config: Option<PathBuf>,
+    /// Parameter values from `--set key=value`.
+    pub sets: Vec<String>,
+}
+
+/// The learners and the instructor's side of AWS, ready to reach each
+/// learner's account.
+pub struct Connected {
+    /// The learners (a roster, an organization's accounts, or both merged).
+    pub roster: roster::Roster,
+    /// The instructor's SDK configuration.
+    pub sdk: aws_config::SdkConfig,
+    /// Parameters from the config file, the environment and `--set`, with
+    /// `network` settled.
+    pub params: Params,
+    /// The Region of learners whose row names none.
+    pub default_region: Option<String>,
+    /// The principal the learners' roles trust.
+    pub instructor: Option<String>,
+    /// The grader has a network path into the learners' VPCs.
+    pub inside: bool,
+}
+
+/// Loads the roster of `access` (if it names one) and checks it: nobody is
+/// reached before a bad roster is refused whole.
+pub fn load_roster(access: &Access) -> Result<Option<roster::Roster>, CommandError> {
+    let Some(path) = &access.roster else {
+        return Ok(None);
+    };
+    let roster = roster::load(path).map_err(bad)?;
+    if !access.allow_shared_accounts {
         roster::shared_accounts(&roster).map_err(bad)?;
     }
-    if let Some(note) = shared_external_ids(&roster, s.opts.external_id.as_deref()) {
+    Ok(Some(roster))
+}
+
+/// The instructor's AWS configuration and identity, and the learners: the
+/// roster given, or the organization's accounts (merged with it). `what`
+/// says what the command cannot do without credentials ("grade anybody").
+pub async fn connect(access: &Access, roster: Option<roster::Roster>, what: &str) -> Result<Connected, CommandError> {
+    let env = |v: &str| std::env::var(v).ok().filter(|x| !x.is_empty());
+    let mut params = Params::gather(access.config.as_deref(), &access.sets, &env).map_err(bad)?;
+    let inside = params.explicit("network") == Some("inside");
+    let region = access
+        .region
+        .clone()
+        .or_else(|| params.explicit("region").map(str::to_string));
+    if let Some(r) = &region
+        && !aws::is_valid_region(r)
+    {
+        return Err(bad(format!("`{r}` is not an AWS Region name (like us-west-2)")));
+    }
+    let organization = access.organization.organization.as_deref();
+    if let Some(ou) = organization {
+        super::organizations::check_parent_id(ou).map_err(bad)?;
+    }
+    if let Some(note) = aws::profile_note(access.profile.as_deref(), &|var| std::env::var(var).ok()) {
         eprintln!("note: {note}");
     }
+    let sdk = aws::load(&AwsOptions {
+        profile: access.profile.clone(),
+        region: region.clone(),
+    })
+    .await;
+    let default_region = sdk.region().map(|r| r.to_string());
+    params.set(
+        "network",
+        if inside { "inside" } else { "outside" },
+        crate::params::Source::Flag,
+    );
+    let unavailable = |e: String| CommandError {
+        code: exit::SOME_NOT_GRADED,
+        message: format!("cannot {what}: {e}"),
+    };
+    // The instructor's own identity: who the learners' roles must trust.
+    let has_region = default_region.is_some()
+        || (organization.is_none()
+            && roster
+                .as_ref()
+                .is_some_and(|r| r.learners.iter().all(|l| l.region.is_some())));
+    aws::credentials(&sdk, has_region)
+        .await
+        .map_err(|e| unavailable(e.to_string()))?;
+    let instructor = Some(super::template::trusted_principal(
+        &aws::identify(&sdk).await.map_err(|e| unavailable(e.to_string()))?.arn,
+    ));
+    let roster = match (organization, roster) {
+        (None, Some(roster)) => roster,
+        (None, None) => return Err(bad("give a ROSTER, or --organization OU_ID")),
+        (Some(ou), roster) => {
+            let client = aws_sdk_organizations::Client::new(&sdk);
+            let accounts = super::organizations::accounts(&client, ou, access.organization.recursive)
+                .await
+                .map_err(|e| unavailable(super::organizations::listing_failed(&e, ou)))?;
+            let (roster, notes) = super::organizations::roster_of(
+                &accounts,
+                ou,
+                access.organization.recursive,
+                access.organization.learner_name,
+                roster.as_ref(),
+            );
+            for n in notes {
+                eprintln!("note: {}", crate::redact::strip_control(&n));
+            }
+            eprintln!(
+                "{} ACTIVE accounts in {ou}{}",
+                roster.learners.len(),
+                if access.organization.recursive {
+                    " and the units below it"
+                } else {
+                    ""
+                }
+            );
+            roster
+        }
+    };
+    Ok(Connected {
+        roster,
+        sdk,
+        params,
+        default_region,
+        instructor,
+        inside,
+    })
+}
+
+/// `labcheck cohort grade [ROSTER]`.
+pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
+    let previous = s
+        .compare
+        .as_deref()
+        .map(|p| super::compare::load(p, &lab.id))
+        .transpose()
+        .map_err(bad)?;
+    let outline = Outline::of(lab);
+    let load_excuses = |roster: &roster::Roster| {
+        let names: Vec<&str> = roster.learners.iter().map(|l| l.learner.as_str()).collect();
+        s.excuses
+            .as_deref()
+            .map(|p| super::excuses::load(p, &names, &outline))
+            .transpose()
+            .map_err(bad)
+    };
+    let given = load_roster(&s.access)?;
+    // Checked against the roster before anybody is reached, when the roster is all.
+    let mut excuses = match &given {
+        Some(r) if s.access.organization.organization.is_none() => load_excuses(r)?,
+        _ => None,
+    };
     let env = |v: &str| std::env::var(v).ok().filter(|x| !x.is_empty());
     let shard = s
         .shard
@@ -177,6 +330,22 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
         .map(|t| parse_shard(t, &env))
         .transpose()
         .map_err(bad)?;
+    let Connected {
+        roster,
+        sdk,
+        params,
+        default_region,
+        instructor,
+        inside,
+    } = connect(&s.access, given, "grade anybody").await?;
+    if excuses.is_none() {
+        excuses = load_excuses(&roster)?;
+    }
+    if s.access.organization.organization.is_none()
+        && let Some(note) = shared_external_ids(&roster, s.opts.external_id.as_deref())
+    {
+        eprintln!("note: {note}");
+    }
     let learners: Vec<_> = roster
         .learners
         .iter()
@@ -193,63 +362,24 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
             n = sh.of,
         );
     }
-
-    let mut params = Params::gather(s.config.as_deref(), &s.sets, &env).map_err(bad)?;
-    let inside = params.explicit("network") == Some("inside");
-    let region = s
-        .region
-        .clone()
-        .or_else(|| params.explicit("region").map(str::to_string));
-    if let Some(r) = &region
-        && !aws::is_valid_region(r)
-    {
-        return Err(bad(format!("`{r}` is not an AWS Region name (like us-west-2)")));
-    }
-    if let Some(note) = aws::profile_note(s.profile.as_deref(), &|var| std::env::var(var).ok()) {
-        eprintln!("note: {note}");
-    }
-    let sdk = aws::load(&AwsOptions {
-        profile: s.profile.clone(),
-        region: region.clone(),
-    })
-    .await;
-    let default_region = sdk.region().map(|r| r.to_string());
     if let Some(l) = learners.iter().find(|l| l.region.is_none())
         && default_region.is_none()
     {
         return Err(bad(format!(
-            "{}:{}: learner `{}` has no region; add a `region` column to the roster, or pass --region",
-            roster.file, l.line, l.learner
+            "{}: learner `{}` has no region; add a `region` column to the roster, or pass --region",
+            at_line(&roster.file, l.line),
+            l.learner
         )));
     }
-    params.set(
-        "network",
-        if inside { "inside" } else { "outside" },
-        crate::params::Source::Flag,
-    );
-    // The instructor's own identity: who the learners' roles must trust.
-    let has_region = default_region.is_some() || learners.iter().all(|l| l.region.is_some());
-    aws::credentials(&sdk, has_region).await.map_err(|e| CommandError {
-        code: exit::SOME_NOT_GRADED,
-        message: format!("cannot grade anybody: {e}"),
-    })?;
-    let instructor = match aws::identify(&sdk).await {
-        Ok(known) => Some(super::template::trusted_principal(&known.arn)),
-        Err(e) => {
-            return Err(CommandError {
-                code: exit::SOME_NOT_GRADED,
-                message: format!("cannot grade anybody: {e}"),
-            });
-        }
-    };
 
-    let outline = Outline::of(lab);
     let info = RosterInfo {
-        file: s
-            .roster
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        file: match &s.access.roster {
+            Some(path) if s.access.organization.organization.is_none() => path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            _ => roster.file.clone(),
+        },
         fingerprint: roster.fingerprint.clone(),
         learners: roster.learners.len(),
     };
@@ -313,7 +443,10 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
         },
     ));
     let start = Instant::now();
-    let bar = progress_bar(todo.len() as u64);
+    let bar = progress_bar(todo.len() as u64, "grading");
+    if let Some(bar) = &bar {
+        bar.set_message("0 not graded");
+    }
     let mut errors = 0usize;
     let mut journal_error: Option<String> = None;
     let finished = |result: &LearnerResult, _transient: bool| {
@@ -352,8 +485,19 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
     let mut all = done;
     all.extend(results);
     all.extend(again);
-    let book = Gradebook::build(outline, info, shard.map(|s| format!("{}/{}", s.index, s.of)), all);
-    let text = render::render(&book, s.format);
+    if let Some(e) = &excuses {
+        e.apply(&mut all);
+    }
+    let mut book = Gradebook::build(outline, info, shard.map(|s| format!("{}/{}", s.index, s.of)), all);
+    if let (Some(before), Some(path)) = (&previous, &s.compare) {
+        let c = super::compare::compare(before, &book, &path.display().to_string());
+        eprintln!("{}", crate::redact::strip_control(&c.summary()));
+        book.compared = Some(c);
+    }
+    for w in render::lms_warnings(&book, s.format, &s.lms) {
+        eprintln!("warning: {}", crate::redact::strip_control(&w));
+    }
+    let text = render::render_with(&book, s.format, &s.lms);
     let wrote = write_out(s.output.as_deref(), &text)?;
 
     let secs = start.elapsed().as_secs_f64();
@@ -396,6 +540,16 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
     } else {
         exit::SOME_NOT_GRADED
     })
+}
+
+/// `FILE:LINE` of a learner's row; an account from an organization, which
+/// has no row, is named by the unit alone.
+fn at_line(file: &str, line: usize) -> String {
+    if line == 0 {
+        file.to_string()
+    } else {
+        format!("{file}:{line}")
+    }
 }
 
 /// When learners share an external id (the roster's, or `--external-id`
@@ -459,16 +613,8 @@ fn dropped_lines(path: &Path, resumed: &super::journal::Resumed, roster: &roster
 pub fn merge(parts: &[PathBuf], format: Format, output: Option<&Path>) -> Result<u8, CommandError> {
     let mut books = Vec::new();
     for part in parts {
-        let name = part.display().to_string();
-        let text = crate::textfile::read_capped(part, 512 << 20).map_err(|e| bad(format!("{name}: {e}")))?;
-        let book: Gradebook = serde_json::from_str(&text).map_err(|e| {
-            bad(format!(
-                "{name}:{}:{}: not a labcheck/gradebook-v1 JSON file ({e}); merge the shards' `--format json` gradebooks",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        books.push((name, book));
+        let book = Gradebook::read(part, "merge the shards' `--format json` gradebooks").map_err(bad)?;
+        books.push((part.display().to_string(), book));
     }
     let merged = Gradebook::merge(books).map_err(bad)?;
     let wrote = write_out(output, &render::render(&merged, format))?;
@@ -525,7 +671,9 @@ pub fn quizzes(
     Ok(0)
 }
 
-fn write_out(output: Option<&Path>, text: &str) -> Result<Option<String>, CommandError> {
+/// Writes `text` to `output` atomically, or to standard output; returns the
+/// file written.
+pub(crate) fn write_out(output: Option<&Path>, text: &str) -> Result<Option<String>, CommandError> {
     match output {
         Some(path) => {
             write_atomic(path, text.as_bytes()).map_err(|e| CommandError {
@@ -544,19 +692,20 @@ fn write_out(output: Option<&Path>, text: &str) -> Result<Option<String>, Comman
     }
 }
 
-fn progress_bar(len: u64) -> Option<indicatif::ProgressBar> {
+/// A progress bar on standard error when it is a terminal: `verb` (like
+/// "grading") over `len` learners.
+pub(crate) fn progress_bar(len: u64, verb: &str) -> Option<indicatif::ProgressBar> {
     if !std::io::stderr().is_terminal() || len == 0 {
         return None;
     }
     let bar = indicatif::ProgressBar::new(len);
     bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} grading [{bar:30}] {pos}/{len} learners · {per_sec} · ETA {eta} · {msg}",
-        )
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} {verb} [{{bar:30}}] {{pos}}/{{len}} learners · {{per_sec}} · ETA {{eta}} · {{msg}}"
+        ))
         .expect("valid template")
         .progress_chars("=> "),
     );
-    bar.set_message("0 not graded");
     bar.enable_steady_tick(Duration::from_millis(120));
     Some(bar)
 }

@@ -120,14 +120,19 @@ impl Grader {
         default_role_arn(&entry.account, &role, region)
     }
 
-    /// Grades one learner. The flag says whether a transient fault got in
-    /// the way (then the learner is graded again at the end).
-    pub async fn grade_one(&self, entry: &Entry) -> (LearnerResult, bool) {
-        let region = entry
+    /// The Region graded for a learner: their row's, else the grader's default.
+    pub fn region_of(&self, entry: &Entry) -> String {
+        entry
             .region
             .clone()
             .or_else(|| self.default_region.clone())
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    /// Grades one learner. The flag says whether a transient fault got in
+    /// the way (then the learner is graded again at the end).
+    pub async fn grade_one(&self, entry: &Entry) -> (LearnerResult, bool) {
+        let region = self.region_of(entry);
         let base = LearnerResult {
             index: entry.index,
             learner: entry.learner.clone(),
@@ -139,6 +144,8 @@ impl Grader {
             self_reported_score: 0,
             self_reported_max: 0,
             notes: Vec::new(),
+            identity: entry.identity.clone(),
+            excused: Vec::new(),
             report: None,
         };
         let error = |status: String| LearnerResult {
@@ -180,6 +187,24 @@ impl Grader {
     /// AssumeRole, then the lab. Err is the grading status and whether the
     /// fault was transient.
     async fn grade_in_account(&self, entry: &Entry, region: &str) -> Result<Report, (String, bool)> {
+        let account = self.account_for(entry, region).await?;
+        let selected = engine::select(&self.lab, &[]).unwrap_or_default();
+        let run = RunOptions {
+            timeout: self.opts.check_timeout,
+            concurrency: self.opts.checks_at_once,
+            on_done: None,
+            ungradable: Some(ungradable(self.opts.inside, entry.project_dir.is_some())),
+        };
+        let report = engine::run(&self.lab, &selected, account, &run).await;
+        Ok(report)
+    }
+
+    /// The learner's account as the grader sees it: AssumeRole into their
+    /// grader role (with their external id), then an [`Account`] with that
+    /// learner's parameters and Region, the role's secrets redacted from
+    /// everything it says. Err is what to tell the instructor and whether
+    /// the fault was transient. `labcheck cohort leftovers` reads through it too.
+    pub async fn account_for(&self, entry: &Entry, region: &str) -> Result<Arc<Account>, (String, bool)> {
         let role_arn = self.role_arn(entry);
         let external_id = entry.external_id.clone().or_else(|| self.opts.external_id.clone());
         let assumed = self
@@ -236,16 +261,7 @@ impl Grader {
         } else {
             LearnerCode::Sandboxed
         });
-        let account = Arc::new(account);
-        let selected = engine::select(&self.lab, &[]).unwrap_or_default();
-        let run = RunOptions {
-            timeout: self.opts.check_timeout,
-            concurrency: self.opts.checks_at_once,
-            on_done: None,
-            ungradable: Some(ungradable(self.opts.inside, entry.project_dir.is_some())),
-        };
-        let report = engine::run(&self.lab, &selected, account, &run).await;
-        Ok(report)
+        Ok(Arc::new(account))
     }
 
     /// The grading status when AssumeRole fails: what AWS said, and what the

@@ -10,6 +10,9 @@
 //! so an instructor weighs them as they choose. Both numbers were added to
 //! gradebook-v1 (a reader of an older gradebook sees them as 0).
 
+use super::compare::Comparison;
+use super::excuses::Excused;
+use super::roster::Identity;
 use crate::course::lab::Lab;
 use crate::report::{Report, Status};
 use serde::{Deserialize, Serialize};
@@ -49,9 +52,18 @@ pub struct LearnerResult {
     #[serde(default)]
     pub self_reported_max: u32,
     /// What the instructor should know about this row (a self-report that
-    /// was ignored, checks not graded here).
+    /// was ignored, checks not graded here, checks excused).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The learner's identities in a learning management system (the
+    /// roster's `email`, `sis_login_id`, `sis_user_id`, `section`): what an
+    /// LMS import matches the row to its student by.
+    #[serde(flatten)]
+    pub identity: Identity,
+    /// Checks the instructor excused for this learner (`--excuses`): their
+    /// status kept, their points left out of the learner's maximum.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excused: Vec<Excused>,
     /// The lab report, as `labcheck check --format json` gives it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<Report>,
@@ -63,12 +75,17 @@ impl LearnerResult {
         self.grading_status == GRADED && self.report.is_some()
     }
 
+    /// Whether the instructor excused check `id` for this learner.
+    pub fn is_excused(&self, id: &str) -> bool {
+        self.excused.iter().any(|e| e.check == id)
+    }
+
     /// (points passed, points possible) of the self-reported checks.
     fn self_reported_points(&self) -> (u32, u32) {
         let Some(report) = &self.report else { return (0, 0) };
         report
             .checks()
-            .filter(|c| self.self_reported.contains(&c.id))
+            .filter(|c| self.self_reported.contains(&c.id) && !self.is_excused(&c.id))
             .fold((0, 0), |(score, max), c| {
                 (
                     score + if c.status == Status::Pass { c.points } else { 0 },
@@ -92,6 +109,13 @@ impl LearnerResult {
         }
         for s in self.self_reported.iter_mut().chain(self.notes.iter_mut()) {
             *s = strip_control(s);
+        }
+        for s in self.identity.fields_mut() {
+            *s = strip_control(s);
+        }
+        for e in &mut self.excused {
+            e.check = strip_control(&e.check);
+            e.reason = strip_control(&e.reason);
         }
         if let Some(r) = &mut self.report {
             r.sanitize(&crate::redact::Redactor::new());
@@ -206,6 +230,9 @@ pub struct CheckStat {
     pub skipped: usize,
     /// Not gradable here (left out of those learners' maximum).
     pub not_graded: usize,
+    /// Excused by the instructor (left out of those learners' maximum).
+    #[serde(default)]
+    pub excused: usize,
     /// Learners whose result for it came from their own report.
     pub self_reported: usize,
     /// passed / (passed + failed + errors), in percent: among the learners
@@ -243,6 +270,9 @@ pub struct Gradebook {
     pub checks: Vec<CheckStat>,
     /// One line per learner, in roster order.
     pub learners: Vec<LearnerResult>,
+    /// What changed since an earlier grading (`--compare`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compared: Option<Comparison>,
 }
 
 impl Gradebook {
@@ -259,11 +289,8 @@ impl Gradebook {
         for l in &mut learners {
             (l.self_reported_score, l.self_reported_max) = l.self_reported_points();
         }
-        let graded: Vec<&Report> = learners
-            .iter()
-            .filter(|l| l.is_graded())
-            .filter_map(|l| l.report.as_ref())
-            .collect();
+        let graded_learners: Vec<&LearnerResult> = learners.iter().filter(|l| l.is_graded()).collect();
+        let graded: Vec<&Report> = graded_learners.iter().filter_map(|l| l.report.as_ref()).collect();
         let percents: Vec<f64> = graded
             .iter()
             .map(|r| {
@@ -306,10 +333,20 @@ impl Gradebook {
                     errors: 0,
                     skipped: 0,
                     not_graded: 0,
+                    excused: 0,
                     self_reported: self_reported.get(c.id.as_str()).copied().unwrap_or(0),
                     pass_rate: 0.0,
                 };
-                for check in graded.iter().flat_map(|r| r.checks()).filter(|x| x.id == c.id) {
+                let results = graded_learners
+                    .iter()
+                    .filter_map(|l| l.report.as_ref().map(|r| (l, r)))
+                    .flat_map(|(l, r)| r.checks().map(move |x| (l, x)))
+                    .filter(|(_, x)| x.id == c.id);
+                for (learner, check) in results {
+                    if learner.is_excused(&check.id) {
+                        stat.excused += 1;
+                        continue;
+                    }
                     if check.ungraded {
                         stat.not_graded += 1;
                         continue;
@@ -337,6 +374,7 @@ impl Gradebook {
             totals,
             checks,
             learners,
+            compared: None,
         }
     }
 
@@ -370,7 +408,29 @@ impl Gradebook {
             }
         }
         book.learners.iter_mut().for_each(LearnerResult::sanitize);
+        if let Some(c) = &mut book.compared {
+            c.sanitize();
+        }
         book
+    }
+
+    /// Reads a `--format json` gradebook file; the error names the file
+    /// (and the line and column JSON stopped at) and ends with `hint`, what
+    /// the command wanted.
+    pub fn read(path: &std::path::Path, hint: &str) -> Result<Gradebook, String> {
+        let name = path.display().to_string();
+        let text = crate::textfile::read_capped(path, 512 << 20).map_err(|e| format!("{name}: {e}"))?;
+        let book: Gradebook = serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{name}:{}:{}: not a {SCHEMA} JSON file ({e}); {hint}",
+                e.line(),
+                e.column()
+            )
+        })?;
+        if book.schema != SCHEMA {
+            return Err(format!("{name}: not a {SCHEMA} file (schema `{}`)", book.schema));
+        }
+        Ok(book)
     }
 
     /// Whether every learner in it was graded.
@@ -466,6 +526,8 @@ pub(crate) mod tests {
             self_reported_score: 0,
             self_reported_max: 0,
             notes: vec![],
+            identity: Identity::default(),
+            excused: vec![],
             report: Some(sample::report()),
         };
         vec![

@@ -16,12 +16,25 @@
 //! - [`quiz_stats`]: `cohort quizzes`, what the cohort got wrong in the quizzes.
 //! - [`invite`]: a random external id per learner, and the command or link
 //!   that deploys each learner's grader role.
+//! - [`lms`]: the import files of Canvas and Moodle; [`export`]: an existing
+//!   gradebook in another format.
+//! - [`excuses`]: checks excused for a learner, out of their maximum.
+//! - [`compare`]: what turned green or red since an earlier grading.
+//! - [`organizations`]: the learners from an AWS Organizations unit.
+//! - [`leftovers`]: `cohort leftovers`, who left what running, and what it
+//!   costs a month (the price table `prices.toml`).
 
 pub mod command;
+pub mod compare;
+pub mod excuses;
+pub mod export;
 pub mod grade;
 pub mod gradebook;
 pub mod invite;
 pub mod journal;
+pub mod leftovers;
+pub mod lms;
+pub mod organizations;
 pub mod quiz_stats;
 pub mod render;
 pub mod roster;

@@ -1,12 +1,13 @@
-//! The gradebook's formats: csv (DESIGN §7, for a learning management
-//! system), json (`labcheck/gradebook-v1`), junit (one test suite per
-//! learner) and html (one self-contained page: a row per learner, the
-//! cohort's pass rate per check, each learner's failures). Every format is
+//! The gradebook's formats: csv (DESIGN §7), json (`labcheck/gradebook-v1`),
+//! junit (one test suite per learner), html (one self-contained page: a row
+//! per learner, the cohort's pass rate per check, each learner's failures),
+//! and the import files of Canvas and Moodle ([`super::lms`]). Every format is
 //! rendered from a sanitized copy of the gradebook ([`Gradebook::sanitized`]):
 //! learners' names, notes and reports reach no output with a control
 //! sequence in them.
 
 use super::gradebook::{Gradebook, LearnerResult};
+use super::lms::LmsArgs;
 use crate::report::html::{badge, check_block, escape, page};
 use crate::report::{Basis, Report, Status, StepReport};
 use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
@@ -25,16 +26,45 @@ pub enum Format {
     Junit,
     /// One self-contained HTML page.
     Html,
+    /// Canvas's gradebook import CSV: Student, ID, SIS User ID, SIS Login ID, Section, the assignment.
+    Canvas,
+    /// Moodle's grade import CSV: an identifier (email, username or ID number), the name, the assignment.
+    Moodle,
 }
 
-/// Renders a gradebook in `format`, from a sanitized copy.
+impl Format {
+    /// Whether the format is a learning management system's import file.
+    pub fn is_lms(self) -> bool {
+        matches!(self, Format::Canvas | Format::Moodle)
+    }
+}
+
+/// Renders a gradebook in `format`, from a sanitized copy (an LMS file with
+/// the default options: see [`render_with`]).
 pub fn render(book: &Gradebook, format: Format) -> String {
+    render_with(book, format, &LmsArgs::default())
+}
+
+/// Renders a gradebook in `format`, from a sanitized copy; `lms` names the
+/// assignment and the grade of the LMS files.
+pub fn render_with(book: &Gradebook, format: Format, lms: &LmsArgs) -> String {
     let book = &book.sanitized();
     match format {
         Format::Csv => csv(book),
         Format::Json => json(book),
         Format::Junit => junit(book),
         Format::Html => html(book),
+        Format::Canvas => super::lms::canvas(book, lms),
+        Format::Moodle => super::lms::moodle(book, lms),
+    }
+}
+
+/// What to know before importing an LMS file (nothing for other formats).
+pub fn lms_warnings(book: &Gradebook, format: Format, lms: &LmsArgs) -> Vec<String> {
+    if format.is_lms() {
+        super::lms::warnings(&book.sanitized(), format == Format::Moodle, lms)
+    } else {
+        Vec::new()
     }
 }
 
@@ -156,6 +186,10 @@ fn junit(book: &Gradebook) -> String {
                     if let Some(basis) = check.basis {
                         case.add_property(("basis", basis.as_str()));
                     }
+                    if let Some(e) = l.excused.iter().find(|e| e.check == check.id) {
+                        case.add_property(("excused", e.reason.as_str()));
+                        case.set_system_out(format!("excused: {}", e.reason));
+                    }
                     suite.add_test_case(case);
                 }
             }
@@ -213,6 +247,10 @@ fn html(book: &Gradebook) -> String {
         "<p><span class=\"score\">{} of {} learners graded</span> <span class=\"meta\"><span>{} could not be graded</span><span>{} passed every graded check</span><span>mean {:.1}%</span></span></p>",
         t.graded, t.learners, t.not_graded, t.all_passed, t.mean_percent
     );
+    // Mid-week: who moved since the last grading, and who is stuck.
+    if let Some(c) = &book.compared {
+        b.push_str(&c.html());
+    }
 
     // The checks the cohort fails most first: what to teach next.
     let mut stats: Vec<_> = book.checks.iter().collect();
@@ -248,11 +286,11 @@ fn html(book: &Gradebook) -> String {
             s.errors,
             s.skipped,
             s.not_graded,
-            if s.self_reported > 0 {
-                format!(" ({} self-reported)", s.self_reported)
-            } else {
-                String::new()
-            }
+            [(s.self_reported, "self-reported"), (s.excused, "excused"),]
+                .iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, what)| format!(" ({n} {what})"))
+                .collect::<String>()
         );
     }
     b.push_str("</tbody></table>\n");
@@ -398,9 +436,12 @@ mod tests {
             lines.next().unwrap(),
             "learner,account,score,max_score,grading_status,s3,graded_at,self_reported,self_reported_max,notes"
         );
-        let ada = lines.next().unwrap();
-        assert!(ada.starts_with("ada,000000000000,2,8,graded,2,"), "{ada}");
-        assert!(ada.contains(",0,0,"), "self-reported 0 of 0 after graded_at: {ada}");
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("ada,000000000000,2,8,graded,2,2026-11-29T10:00:00Z,0,0,")
+        );
         assert_eq!(
             lines.next().unwrap(),
             "bob,000000000001,,,error: AssumeRole refused,,2026-11-29T10:00:00Z,,,"
@@ -520,7 +561,19 @@ mod tests {
                 l.grading_status = format!("error: {EVIL}");
             }
         }
-        for format in [Format::Csv, Format::Json, Format::Junit, Format::Html] {
+        for format in [
+            Format::Csv,
+            Format::Json,
+            Format::Junit,
+            Format::Html,
+            Format::Canvas,
+            Format::Moodle,
+        ] {
+            if format.is_lms() {
+                for l in &mut g.learners {
+                    l.identity.email = Some(format!("{EVIL}@x.edu"));
+                }
+            }
             let text = render(&g, format);
             assert_clean(&format!("{format:?} gradebook"), &text);
             assert!(text.contains("bold"), "{format:?}: the text around the sequences stays");

@@ -1,8 +1,9 @@
 //! The cohort roster: a CSV file with a header row, one learner a row.
 //! Columns, in any order: `learner` (required, unique), `account` and/or
 //! `role_arn`, `external_id`, `region`, `project_dir` (relative to the
-//! roster), and any lab parameter (`bucket`, `eb_env`, ...) overriding it for
-//! that learner. A bad roster is rejected whole, every problem named by
+//! roster), the learner's identities in a learning management system
+//! (`email`, `sis_login_id`, `sis_user_id`, `section`), and any lab parameter
+//! (`bucket`, `eb_env`, ...) overriding it for that learner. A bad roster is rejected whole, every problem named by
 //! `roster.csv:LINE:COL`, and nobody is graded.
 
 use crate::course::diagnostic::{Diagnostic, Diagnostics};
@@ -13,7 +14,18 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 /// Columns with a meaning of their own (the rest are lab parameters).
-pub const COLUMNS: &[&str] = &["learner", "account", "role_arn", "external_id", "region", "project_dir"];
+pub const COLUMNS: &[&str] = &[
+    "learner",
+    "account",
+    "role_arn",
+    "external_id",
+    "region",
+    "project_dir",
+    "email",
+    "sis_login_id",
+    "sis_user_id",
+    "section",
+];
 
 /// Largest roster read: far more than any cohort.
 const MAX_BYTES: u64 = 16 * 1024 * 1024;
@@ -35,6 +47,48 @@ static ACCOUNT: LazyLock<Regex> =
 static SCIENTIFIC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d([.,]\d+)?[eE]\+?\d+$").expect("valid regex"));
 static EXTERNAL_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$").expect("valid regex"));
+
+/// A learner's identities in a learning management system, from the
+/// roster's columns of the same names: what Canvas and Moodle match a grade
+/// to its student by (see [`crate::cohort::lms`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Identity {
+    /// The learner's e-mail address (Moodle's `email`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The login the institution gives the learner (Canvas's SIS Login ID, Moodle's username).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sis_login_id: Option<String>,
+    /// The student number (Canvas's SIS User ID, Moodle's ID number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sis_user_id: Option<String>,
+    /// The course section the learner is enrolled in (Canvas's Section).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+}
+
+impl Identity {
+    /// Whether no identity is known.
+    pub fn is_empty(&self) -> bool {
+        self == &Identity::default()
+    }
+
+    /// Each field, mutably (to sanitize them).
+    pub fn fields_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        [
+            &mut self.email,
+            &mut self.sis_login_id,
+            &mut self.sis_user_id,
+            &mut self.section,
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
+/// An e-mail address as an LMS stores it: one `@`, something on both sides,
+/// no spaces.
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[^@\s]+@[^@\s]+\.[^@\s]+$").expect("valid regex"));
 
 /// The 12-digit account id an `account` cell means; the error says what is
 /// wrong with it, and what a spreadsheet may have done to it.
@@ -78,6 +132,8 @@ pub struct Entry {
     pub project_dir: Option<PathBuf>,
     /// Lab parameters set for this learner, by column name.
     pub params: Vec<(String, String)>,
+    /// The learner's identities in a learning management system.
+    pub identity: Identity,
     /// (line, column) of the cell that names the learner's account: the
     /// `account` cell, else the `role_arn` cell.
     pub account_at: (usize, usize),
@@ -99,21 +155,31 @@ pub struct Roster {
 
 /// Reads and checks a roster file.
 pub fn load(path: &Path) -> Result<Roster, Diagnostics> {
+    let text = read_csv_text(path, "roster")?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    parse(&path.display().to_string(), &text, &base)
+}
+
+/// The text of a CSV file an instructor hands labcheck (`what`: "roster",
+/// "excuses file"), read up to a size no real one reaches; a folder, a
+/// file that cannot be read, one too large or not UTF-8 is a diagnostic at
+/// its first line (or where the text stops being UTF-8).
+pub(crate) fn read_csv_text(path: &Path, what: &str) -> Result<String, Diagnostics> {
     let file = path.display().to_string();
     let fail = |message: String| Diagnostics(vec![diag(&file, 1, 1, message, None)]);
-    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the roster: {e}")))?;
+    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the {what}: {e}")))?;
     if meta.is_dir() {
-        return Err(fail("is a folder, not a roster CSV file".into()));
+        return Err(fail(format!("is a folder, not a {what} CSV file")));
     }
     use std::io::Read;
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| fail(format!("cannot read the roster: {e}")))?;
+        .map_err(|e| fail(format!("cannot read the {what}: {e}")))?;
     if bytes.len() as u64 > MAX_BYTES {
-        return Err(fail(format!("the roster is larger than {} MB", MAX_BYTES >> 20)));
+        return Err(fail(format!("the {what} is larger than {} MB", MAX_BYTES >> 20)));
     }
-    let text = String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(bytes).map_err(|e| {
         let (line, col) = crate::course::diagnostic::LineIndex::new(&String::from_utf8_lossy(
             &e.as_bytes()[..e.utf8_error().valid_up_to()],
         ))
@@ -122,12 +188,10 @@ pub fn load(path: &Path) -> Result<Roster, Diagnostics> {
             &file,
             line,
             col,
-            "not UTF-8 text; save the roster as CSV UTF-8".into(),
+            format!("not UTF-8 text; save the {what} as CSV UTF-8"),
             None,
         )])
-    })?;
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    parse(&file, &text, &base)
+    })
 }
 
 /// Parses roster text; `base` is the folder `project_dir` is relative to.
@@ -156,11 +220,7 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
     // Byte offset of `body` in `text`, to place the reader's positions.
     let bom = text.len() - body.len();
     let mut problems: Vec<Diagnostic> = Vec::new();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(body.as_bytes());
-    let mut records = reader.byte_records();
+    let mut records = rows(file, text, bom, &lines);
 
     let Some(header) = records.next() else {
         return Err(Diagnostics(vec![diag(
@@ -174,14 +234,12 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
             None,
         )]));
     };
-    let header = header.map_err(|e| Diagnostics(vec![csv_problem(file, &e, &lines)]))?;
-    let header_at = header.position().map(|p| p.byte() as usize + bom).unwrap_or(bom);
+    let Row {
+        at: header_at,
+        cells: raw,
+    } = header.map_err(|d| Diagnostics(vec![d]))?;
     let header_starts = lines.field_starts(header_at);
     // `External ID` and `project-dir`, as spreadsheets title columns, are `external_id` and `project_dir`.
-    let raw: Vec<String> = header
-        .iter()
-        .map(|f| String::from_utf8_lossy(f).trim().to_string())
-        .collect();
     let names: Vec<String> = raw
         .iter()
         .map(|f| f.to_ascii_lowercase().replace([' ', '-'], "_"))
@@ -258,25 +316,15 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
         if problems.len() >= MAX_PROBLEMS {
             break;
         }
-        let record = match record {
+        let Row { at, cells } = match record {
             Ok(r) => r,
-            Err(e) => {
-                problems.push(csv_problem(file, &e, &lines));
+            Err(d) => {
+                problems.push(d);
                 break;
             }
         };
-        let mut at = record.position().map(|p| p.byte() as usize + bom).unwrap_or(bom);
-        // The reader's position may be at blank lines it skipped.
-        at += text.as_bytes()[at.min(text.len())..]
-            .iter()
-            .take_while(|b| matches!(b, b'\n' | b'\r'))
-            .count();
         let starts = lines.field_starts(at);
         let (row_line, _) = lines.locate(at);
-        let cells: Vec<String> = record
-            .iter()
-            .map(|f| String::from_utf8_lossy(f).trim().to_string())
-            .collect();
         if cells.iter().all(String::is_empty) {
             continue; // a blank line
         }
@@ -395,6 +443,17 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
             }
             dir
         });
+        let identity = Identity {
+            email: cell("email").map(|(i, e)| {
+                if !EMAIL.is_match(e) {
+                    problem(i, format!("`{e}` is not an e-mail address"));
+                }
+                e.to_string()
+            }),
+            sis_login_id: cell("sis_login_id").map(|(_, x)| x.to_string()),
+            sis_user_id: cell("sis_user_id").map(|(_, x)| x.to_string()),
+            section: cell("section").map(|(_, x)| x.to_string()),
+        };
         let mut overrides = Vec::new();
         for (name, &i) in &columns {
             if COLUMNS.contains(name) || *name == "account" {
@@ -428,6 +487,7 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
                 region,
                 project_dir,
                 params: overrides,
+                identity,
                 account_at,
                 role_at,
             });
@@ -516,9 +576,10 @@ pub fn shared_accounts(roster: &Roster) -> Result<(), Diagnostics> {
     }
 }
 
-/// A diagnostic of the roster; its message and snippet hold roster values,
-/// so they go through the sanitizer.
-fn diag(file: &str, line: usize, col: usize, message: String, snippet: Option<String>) -> Diagnostic {
+/// A diagnostic of the roster (or another CSV file an instructor hands in);
+/// its message and snippet hold the file's values, so they go through the
+/// sanitizer.
+pub(crate) fn diag(file: &str, line: usize, col: usize, message: String, snippet: Option<String>) -> Diagnostic {
     Diagnostic {
         file: file.to_string(),
         line,
@@ -529,10 +590,49 @@ fn diag(file: &str, line: usize, col: usize, message: String, snippet: Option<St
     }
 }
 
-fn csv_problem(file: &str, e: &csv::Error, lines: &Lines) -> Diagnostic {
+/// One row of a CSV file an instructor hands in: the byte offset in the
+/// file's text where it starts, and its cells, trimmed.
+pub(crate) struct Row {
+    /// Where the row starts in the text.
+    pub at: usize,
+    /// Its cells, trimmed.
+    pub cells: Vec<String>,
+}
+
+/// The rows of CSV `text` from byte `offset` on (past a byte-order mark or
+/// a `sep=` line), the header row first, read as they are asked for; a row
+/// CSV cannot read is its diagnostic.
+pub(crate) fn rows<'a>(
+    file: &'a str,
+    text: &'a str,
+    offset: usize,
+    lines: &'a Lines<'a>,
+) -> impl Iterator<Item = Result<Row, Diagnostic>> + 'a {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(&text.as_bytes()[offset.min(text.len())..])
+        .into_byte_records()
+        .map(move |record| {
+            let record = record.map_err(|e| csv_problem(file, &e, lines))?;
+            let mut at = record.position().map(|p| p.byte() as usize + offset).unwrap_or(offset);
+            // The reader's position may be at blank lines it skipped.
+            at += text.as_bytes()[at.min(text.len())..]
+                .iter()
+                .take_while(|b| matches!(b, b'\n' | b'\r'))
+                .count();
+            let cells = record
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).trim().to_string())
+                .collect();
+            Ok(Row { at, cells })
+        })
+}
+
+pub(crate) fn csv_problem(file: &str, e: &csv::Error, lines: &Lines) -> Diagnostic {
     let (line, col) = e.position().map(|p| lines.locate(p.byte() as usize)).unwrap_or((1, 1));
     let message = match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => "not UTF-8 text; save the roster as CSV UTF-8".to_string(),
+        csv::ErrorKind::Utf8 { .. } => "not UTF-8 text; save the file as CSV UTF-8".to_string(),
         _ => format!("not valid CSV: {e}"),
     };
     diag(file, line, col, message, Some(lines.text(line)))
@@ -546,26 +646,26 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Line and column lookups over the raw roster text.
-struct Lines<'a> {
+/// Line and column lookups over the raw text of a CSV file.
+pub(crate) struct Lines<'a> {
     text: &'a str,
     index: crate::course::diagnostic::LineIndex<'a>,
 }
 
 impl<'a> Lines<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Lines {
             text,
             index: crate::course::diagnostic::LineIndex::new(text),
         }
     }
 
-    fn locate(&self, offset: usize) -> (usize, usize) {
+    pub(crate) fn locate(&self, offset: usize) -> (usize, usize) {
         self.index.locate(offset)
     }
 
     /// The line's text for a snippet, cut to a readable length.
-    fn text(&self, line: usize) -> String {
+    pub(crate) fn text(&self, line: usize) -> String {
         let text = self.index.line_text(line).trim_end_matches('\r');
         if text.chars().count() > 200 {
             text.chars().take(200).collect::<String>() + "…"
@@ -576,7 +676,7 @@ impl<'a> Lines<'a> {
 
     /// Byte offsets where the fields of the record starting at `start` begin
     /// (commas inside quotes do not count).
-    fn field_starts(&self, start: usize) -> Vec<usize> {
+    pub(crate) fn field_starts(&self, start: usize) -> Vec<usize> {
         let bytes = self.text.as_bytes();
         let mut starts = vec![start];
         let mut quoted = false;

@@ -447,6 +447,8 @@ mod tests {
             self_reported_score: 0,
             self_reported_max: 0,
             notes: vec![],
+            identity: Default::default(),
+            excused: vec![],
             report: None,
         };
         fill(

@@ -25,6 +25,7 @@ pub const TEMPLATE_FILE: &str = "labcheck-grader.yaml";
 /// `*`. An action missing from this table is granted on `*` too, and the
 /// unit test below fails until it is added.
 const RESOURCES: &[(&str, &[&str])] = &[
+    ("ec2:DescribeInstances", &["*"]),
     ("ec2:DescribeSecurityGroups", &["*"]),
     ("ec2:DescribeVpcs", &["*"]),
     ("s3:ListAllMyBuckets", &["*"]),
@@ -313,7 +314,7 @@ mod tests {
     fn s3_reads_name_the_lab_bucket_and_the_rest_the_account() {
         let course = crate::course::Course::embedded().unwrap();
         let lab = course.lab(None).unwrap();
-        let actions = crate::checks::policy_actions(lab);
+        let actions = crate::policy::actions(lab);
         let doc = template(&actions);
         let statements = doc["Resources"]["GraderRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
             .as_array()
@@ -329,6 +330,7 @@ mod tests {
                 assert_eq!(
                     wildcard,
                     [
+                        "ec2:DescribeInstances",
                         "ec2:DescribeSecurityGroups",
                         "ec2:DescribeVpcs",
                         "s3:ListAllMyBuckets",

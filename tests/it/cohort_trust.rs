@@ -17,7 +17,7 @@ fn roster(dir: &Path, text: &str) -> std::path::PathBuf {
 
 /// Provisions the solved lab in `account`, its grader role trusting the
 /// sandbox's instructor under `external_id`.
-fn provision_with_id(account: &str, external_id: &str) {
+pub(crate) fn provision_with_id(account: &str, external_id: &str) {
     run_sandbox(&[
         "provision",
         "--accounts",

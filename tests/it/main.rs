@@ -11,6 +11,7 @@ mod cli;
 mod cohort;
 mod cohort_trust;
 mod course;
+mod desk;
 mod eb_step;
 mod hardening;
 mod hostile;
