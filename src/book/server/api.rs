@@ -1,9 +1,9 @@
-//! The routes. Behind [`guard`](super::guard): `POST /api/run` (a step's
+//! The routes. Behind [`guard`]: `POST /api/run` (a step's
 //! checks, streamed as server-sent events), `GET /api/status` (what
 //! `labcheck status --format json` shows, and every quiz attempt),
 //! `POST /api/quiz` (an attempt answered in the page). `GET
 //! /_labcheck/reload` tells pages of a `--watch` server when the book was
-//! rebuilt. Everything else is a file of the book ([`files`](super::files)).
+//! rebuilt. Everything else is a file of the book ([`files`]).
 
 use super::quiz::{self, Attempt};
 use super::runs::{self, RunEvent};
