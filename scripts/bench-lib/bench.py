@@ -461,8 +461,13 @@ def bench_projects(binary: str, learners: int) -> int:
             for mode, extra in modes.items():
                 book = work / f"{run}-{mode.strip('-')}.json"
                 log(f"cohort grade, {mode}, run {run + 1} of 2")
+                # A state folder of its own for each run: the probe's answers
+                # kept from an earlier run (probe-cache/) would spare one mode
+                # the Python runs the other makes.
+                state = work / f"state-{run}-{mode.strip('-')}"
                 wall, _rss, proc = timed(
-                    [binary, "cohort", "grade", str(roster), "--format", "json", "-o", str(book), *extra], env
+                    [binary, "cohort", "grade", str(roster), "--format", "json", "-o", str(book), *extra],
+                    dict(env, LABCHECK_STATE_DIR=str(state)),
                 )
                 if proc.returncode != 0:
                     sys.stderr.write(proc.stderr.decode())
@@ -477,6 +482,11 @@ def bench_projects(binary: str, learners: int) -> int:
     sandboxed, trusted = min(walls["sandbox"]), min(walls["--trust-learner-code"])
     ratio = sandboxed / trusted
     same = results["sandbox"] == results["--trust-learner-code"]
+    for learner, checks in sorted(results["sandbox"].items()):
+        other = dict(results["--trust-learner-code"].get(learner, []))
+        for check, status in checks:
+            if other.get(check) != status:
+                log(f"{learner} {check}: {status} in the sandbox, {other.get(check)} trusted")
     rows = [
         ("with the sandbox, wall", f"{sandboxed:.1f} s", "", None),
         ("with --trust-learner-code, wall", f"{trusted:.1f} s", "", None),
