@@ -12,6 +12,7 @@ use super::render::{self, Format};
 use super::roster;
 use crate::aws::{self, AwsOptions};
 use crate::course::lab::Lab;
+use crate::exit::Exit;
 use crate::params::Params;
 use crate::report::output::write_atomic;
 use std::io::IsTerminal;
@@ -19,32 +20,55 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Exit codes of `labcheck cohort`.
-pub mod exit {
-    /// Every learner was graded.
-    pub const ALL_GRADED: u8 = 0;
-    /// Bad usage, a bad roster or a bad file.
-    pub const BAD_INPUT: u8 = 2;
-    /// Some learners could not be graded.
-    pub const SOME_NOT_GRADED: u8 = 3;
-    /// Interrupted (Ctrl-C): the gradebook holds what was done.
-    pub const INTERRUPTED: u8 = 130;
+/// Why a cohort command stopped before its end.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad usage, a bad roster or a bad file: nobody was graded.
+    #[error("{0}")]
+    BadInput(String),
+    /// The instructor's AWS could not be reached or asked (no credentials,
+    /// an organization that cannot be listed): nobody was graded.
+    #[error("cannot {what}: {reason}")]
+    Unavailable {
+        /// What could not be done ("grade anybody").
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// The journal could not be written: the gradebook holds what was graded.
+    #[error("the journal could not be written: {0}")]
+    Journal(String),
+    /// The output file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system reported.
+        source: std::io::Error,
+    },
+    /// Standard output could not be written.
+    #[error("cannot write to standard output: {0}")]
+    Output(std::io::Error),
 }
 
-/// A failed command: its message and exit code.
-#[derive(Debug)]
-pub struct CommandError {
-    /// The process exit code.
-    pub code: u8,
-    /// What to print on standard error.
-    pub message: String,
-}
-
-fn bad(message: impl ToString) -> CommandError {
-    CommandError {
-        code: exit::BAD_INPUT,
-        message: message.to_string(),
+impl Error {
+    /// Bad input, with its message.
+    pub fn bad(message: impl ToString) -> Error {
+        Error::BadInput(message.to_string())
     }
+
+    /// How the process ends for this error.
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::BadInput(_) => Exit::BadInput,
+            Error::Unavailable { .. } | Error::Journal(_) => Exit::NotEvaluated,
+            Error::Write { .. } | Error::Output(_) => Exit::Fail,
+        }
+    }
+}
+
+fn bad(message: impl ToString) -> Error {
+    Error::bad(message)
 }
 
 /// What `labcheck cohort grade` was asked to do.
@@ -199,7 +223,7 @@ pub struct Connected {
 
 /// Loads the roster of `access` (if it names one) and checks it: nobody is
 /// reached before a bad roster is refused whole.
-pub fn load_roster(access: &Access) -> Result<Option<roster::Roster>, CommandError> {
+pub fn load_roster(access: &Access) -> Result<Option<roster::Roster>, Error> {
     let Some(path) = &access.roster else {
         return Ok(None);
     };
@@ -213,7 +237,7 @@ pub fn load_roster(access: &Access) -> Result<Option<roster::Roster>, CommandErr
 /// The instructor's AWS configuration and identity, and the learners: the
 /// roster given, or the organization's accounts (merged with it). `what`
 /// says what the command cannot do without credentials ("grade anybody").
-pub async fn connect(access: &Access, roster: Option<roster::Roster>, what: &str) -> Result<Connected, CommandError> {
+pub async fn connect(access: &Access, roster: Option<roster::Roster>, what: &str) -> Result<Connected, Error> {
     let env = |v: &str| std::env::var(v).ok().filter(|x| !x.is_empty());
     let mut params = Params::gather(access.config.as_deref(), &access.sets, &env).map_err(bad)?;
     let inside = params.explicit("network") == Some("inside");
@@ -244,9 +268,9 @@ pub async fn connect(access: &Access, roster: Option<roster::Roster>, what: &str
         if inside { "inside" } else { "outside" },
         crate::params::Source::Flag,
     );
-    let unavailable = |e: String| CommandError {
-        code: exit::SOME_NOT_GRADED,
-        message: format!("cannot {what}: {e}"),
+    let unavailable = |reason: String| Error::Unavailable {
+        what: what.to_string(),
+        reason,
     };
     // The instructor's own identity: who the learners' roles must trust.
     let has_region = default_region.is_some()
@@ -301,7 +325,7 @@ pub async fn connect(access: &Access, roster: Option<roster::Roster>, what: &str
 }
 
 /// `labcheck cohort grade [ROSTER]`.
-pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
+pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<Exit, Error> {
     let previous = s
         .compare
         .as_deref()
@@ -528,17 +552,14 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
         wrote.map(|p| format!("; wrote {p}")).unwrap_or_default()
     );
     if let Some(e) = journal_error {
-        return Err(CommandError {
-            code: exit::SOME_NOT_GRADED,
-            message: format!("the journal could not be written: {e}"),
-        });
+        return Err(Error::Journal(e.to_string()));
     }
     Ok(if interrupted {
-        exit::INTERRUPTED
+        Exit::Interrupted
     } else if book.all_graded() && book.totals.learners == learners.len() {
-        exit::ALL_GRADED
+        Exit::Pass
     } else {
-        exit::SOME_NOT_GRADED
+        Exit::NotEvaluated
     })
 }
 
@@ -610,7 +631,7 @@ fn dropped_lines(path: &Path, resumed: &super::journal::Resumed, roster: &roster
 }
 
 /// `labcheck cohort merge PART... --output FILE`.
-pub fn merge(parts: &[PathBuf], format: Format, output: Option<&Path>) -> Result<u8, CommandError> {
+pub fn merge(parts: &[PathBuf], format: Format, output: Option<&Path>) -> Result<Exit, Error> {
     let mut books = Vec::new();
     for part in parts {
         let book = Gradebook::read(part, "merge the shards' `--format json` gradebooks").map_err(bad)?;
@@ -635,9 +656,9 @@ pub fn merge(parts: &[PathBuf], format: Format, output: Option<&Path>) -> Result
     }
     Ok(
         if merged.all_graded() && merged.totals.learners == merged.roster.learners {
-            exit::ALL_GRADED
+            Exit::Pass
         } else {
-            exit::SOME_NOT_GRADED
+            Exit::NotEvaluated
         },
     )
 }
@@ -649,7 +670,7 @@ pub fn quizzes(
     course: &crate::course::Course,
     format: crate::cohort::quiz_stats::render::Format,
     output: Option<&Path>,
-) -> Result<u8, CommandError> {
+) -> Result<Exit, Error> {
     use crate::cohort::quiz_stats;
     let stats = quiz_stats::analyse(dir, course).map_err(bad)?;
     for s in &stats.skipped {
@@ -668,25 +689,22 @@ pub fn quizzes(
         },
         wrote.map(|p| format!("; wrote {p}")).unwrap_or_default()
     );
-    Ok(0)
+    Ok(Exit::Pass)
 }
 
 /// Writes `text` to `output` atomically, or to standard output; returns the
 /// file written.
-pub(crate) fn write_out(output: Option<&Path>, text: &str) -> Result<Option<String>, CommandError> {
+pub(crate) fn write_out(output: Option<&Path>, text: &str) -> Result<Option<String>, Error> {
     match output {
         Some(path) => {
-            write_atomic(path, text.as_bytes()).map_err(|e| CommandError {
-                code: 1,
-                message: format!("cannot write {}: {e}", path.display()),
+            write_atomic(path, text.as_bytes()).map_err(|source| Error::Write {
+                path: path.to_path_buf(),
+                source,
             })?;
             Ok(Some(path.display().to_string()))
         }
         None => {
-            crate::report::print_stdout(text).map_err(|e| CommandError {
-                code: 1,
-                message: format!("cannot write to standard output: {e}"),
-            })?;
+            crate::report::print_stdout(text).map_err(Error::Output)?;
             Ok(None)
         }
     }
