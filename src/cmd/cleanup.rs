@@ -13,8 +13,8 @@ pub(crate) struct Args {
 
 pub(crate) async fn run(common: &Common, args: &Args) -> Result<Exit, Error> {
     let account = common.connect(false).await?;
-    account.aws_ready_advice().await.map_err(Error::AwsUnready)?;
-    account.identity().await.map_err(Error::AwsUnready)?;
+    account.aws_ready().await?;
+    account.identity().await?;
     let found = labcheck::cleanup::leftovers(&account).await?;
     let redactor = account.redactor();
     let text = match args.format {

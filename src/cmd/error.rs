@@ -41,9 +41,9 @@ pub(crate) enum Error {
     /// `labcheck mdbook`.
     #[error(transparent)]
     Mdbook(#[from] labcheck::book::protocol::StdioError),
-    /// AWS cannot be called (no credentials, no Region): the advice.
-    #[error("{0}")]
-    AwsUnready(String),
+    /// AWS cannot be asked (no credentials, no Region, no identity).
+    #[error(transparent)]
+    Unavailable(#[from] labcheck::engine::account::Unavailable),
     /// An AWS call failed.
     #[error(transparent)]
     Aws(#[from] labcheck::aws::AwsError),
@@ -71,7 +71,7 @@ impl Error {
             Error::Cohort(e) => e.exit(),
             Error::Serve(e) => e.exit(),
             Error::Mdbook(e) => e.exit(),
-            Error::AwsUnready(_) | Error::Aws(_) => Exit::NotEvaluated,
+            Error::Unavailable(_) | Error::Aws(_) => Exit::NotEvaluated,
             Error::Output(_) => Exit::Fail,
         }
     }

@@ -38,6 +38,9 @@ pub enum Error {
     /// The journal could not be written: the gradebook holds what was graded.
     #[error("the journal could not be written: {0}")]
     Journal(String),
+    /// A gradebook file (`merge`, `export`, `--compare`) is not one.
+    #[error(transparent)]
+    Gradebook(#[from] super::gradebook::GradebookError),
     /// The output file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -60,7 +63,7 @@ impl Error {
     /// How the process ends for this error.
     pub fn exit(&self) -> Exit {
         match self {
-            Error::BadInput(_) => Exit::BadInput,
+            Error::BadInput(_) | Error::Gradebook(_) => Exit::BadInput,
             Error::Unavailable { .. } | Error::Journal(_) => Exit::NotEvaluated,
             Error::Write { .. } | Error::Output(_) => Exit::Fail,
         }
@@ -149,36 +152,67 @@ pub struct Shard {
     pub of: usize,
 }
 
+/// A `--shard` that names no shard.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    /// Not `I/N` or `auto/N`.
+    #[error("--shard `{0}`: expected I/N (like 0/4) or auto/N")]
+    Syntax(String),
+    /// `N` is 0.
+    #[error("--shard `{0}`: the number of shards must be at least 1")]
+    NoShards(String),
+    /// `auto/N` without an index in the environment.
+    #[error(
+        "--shard auto/{0}: neither AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch array job) nor JOB_COMPLETION_INDEX (Kubernetes Indexed Job) is set"
+    )]
+    NoIndex(usize),
+    /// `auto/N` with an index variable that is not a number.
+    #[error("--shard auto/{of}: {var} is `{value}`, not a number")]
+    BadIndex {
+        /// N.
+        of: usize,
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// An index of N or more.
+    #[error("--shard `{text}`: the shard index must be below {of} (0 to {})", of - 1)]
+    OutOfRange {
+        /// The flag's value.
+        text: String,
+        /// N.
+        of: usize,
+    },
+}
+
 /// Parses `I/N`, or `auto/N` (the index from AWS Batch's
 /// `AWS_BATCH_JOB_ARRAY_INDEX` or a Kubernetes Indexed Job's `JOB_COMPLETION_INDEX`).
-pub fn parse_shard(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Shard, String> {
-    let usage = || format!("--shard `{text}`: expected I/N (like 0/4) or auto/N");
+pub fn parse_shard(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Shard, ShardError> {
+    let usage = || ShardError::Syntax(text.to_string());
     let (i, n) = text.split_once('/').ok_or_else(usage)?;
     let of: usize = n.trim().parse().map_err(|_| usage())?;
     if of == 0 {
-        return Err(format!("--shard `{text}`: the number of shards must be at least 1"));
+        return Err(ShardError::NoShards(text.to_string()));
     }
     let index: usize = if i.trim() == "auto" {
         let (var, value) = ["AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX"]
             .iter()
             .find_map(|v| env(v).map(|x| (*v, x)))
-            .ok_or_else(|| {
-                format!(
-                    "--shard auto/{of}: neither AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch array job) nor JOB_COMPLETION_INDEX (Kubernetes Indexed Job) is set"
-                )
-            })?;
-        value
-            .trim()
-            .parse()
-            .map_err(|_| format!("--shard auto/{of}: {var} is `{value}`, not a number"))?
+            .ok_or(ShardError::NoIndex(of))?;
+        value.trim().parse().map_err(|_| ShardError::BadIndex {
+            of,
+            var,
+            value: value.clone(),
+        })?
     } else {
         i.trim().parse().map_err(|_| usage())?
     };
     if index >= of {
-        return Err(format!(
-            "--shard `{text}`: the shard index must be below {of} (0 to {})",
-            of - 1
-        ));
+        return Err(ShardError::OutOfRange {
+            text: text.to_string(),
+            of,
+        });
     }
     Ok(Shard { index, of })
 }
@@ -330,8 +364,7 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<Exit, Error> {
         .compare
         .as_deref()
         .map(|p| super::compare::load(p, &lab.id))
-        .transpose()
-        .map_err(bad)?;
+        .transpose()?;
     let outline = Outline::of(lab);
     let load_excuses = |roster: &roster::Roster| {
         let names: Vec<&str> = roster.learners.iter().map(|l| l.learner.as_str()).collect();
@@ -634,10 +667,10 @@ fn dropped_lines(path: &Path, resumed: &super::journal::Resumed, roster: &roster
 pub fn merge(parts: &[PathBuf], format: Format, output: Option<&Path>) -> Result<Exit, Error> {
     let mut books = Vec::new();
     for part in parts {
-        let book = Gradebook::read(part, "merge the shards' `--format json` gradebooks").map_err(bad)?;
+        let book = Gradebook::read(part, "merge the shards' `--format json` gradebooks")?;
         books.push((part.display().to_string(), book));
     }
-    let merged = Gradebook::merge(books).map_err(bad)?;
+    let merged = Gradebook::merge(books)?;
     let wrote = write_out(output, &render::render(&merged, format))?;
     eprintln!(
         "merged {} gradebooks: {} of {} roster learners, {} graded, {} could not be graded{}",
@@ -736,17 +769,23 @@ mod tests {
     fn shards() {
         let none = |_: &str| None;
         assert_eq!(parse_shard("1/4", &none), Ok(Shard { index: 1, of: 4 }));
-        assert!(parse_shard("4/4", &none).is_err());
-        assert!(parse_shard("x/4", &none).is_err());
-        assert!(parse_shard("0/0", &none).is_err());
-        assert!(
-            parse_shard("auto/3", &none)
-                .unwrap_err()
-                .contains("JOB_COMPLETION_INDEX")
-        );
+        assert!(matches!(
+            parse_shard("4/4", &none),
+            Err(ShardError::OutOfRange { of: 4, .. })
+        ));
+        assert!(matches!(parse_shard("x/4", &none), Err(ShardError::Syntax(_))));
+        assert!(matches!(parse_shard("0/0", &none), Err(ShardError::NoShards(_))));
+        let err = parse_shard("auto/3", &none).unwrap_err();
+        assert_eq!(err, ShardError::NoIndex(3));
+        assert!(err.to_string().contains("JOB_COMPLETION_INDEX"), "{err}");
         let k8s = |v: &str| (v == "JOB_COMPLETION_INDEX").then(|| "2".to_string());
         assert_eq!(parse_shard("auto/3", &k8s), Ok(Shard { index: 2, of: 3 }));
         let batch = |v: &str| (v == "AWS_BATCH_JOB_ARRAY_INDEX").then(|| "7".to_string());
-        assert!(parse_shard("auto/3", &batch).is_err(), "index out of range");
+        assert!(
+            matches!(parse_shard("auto/3", &batch), Err(ShardError::OutOfRange { of: 3, .. })),
+            "index out of range"
+        );
+        let bad = |v: &str| (v == "JOB_COMPLETION_INDEX").then(|| "two".to_string());
+        assert!(matches!(parse_shard("auto/3", &bad), Err(ShardError::BadIndex { .. })));
     }
 }

@@ -46,7 +46,7 @@ pub struct ExportArgs {
 
 /// `labcheck cohort export`.
 pub fn run(args: &ExportArgs) -> Result<Exit, Error> {
-    let mut book = Gradebook::read(&args.gradebook, "export reads a `--format json` gradebook").map_err(Error::bad)?;
+    let mut book = Gradebook::read(&args.gradebook, "export reads a `--format json` gradebook")?;
     if let Some(path) = &args.roster {
         let roster = roster::load(path).map_err(Error::bad)?;
         let mut matched = 0;

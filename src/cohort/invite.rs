@@ -127,6 +127,25 @@ fn shared_ids(roster: &Roster, ids: &HashMap<usize, String>) -> Vec<(String, Vec
     by_id
 }
 
+/// Why the roster could not be written with its ids.
+#[derive(Debug, thiserror::Error)]
+enum RewriteError {
+    #[error("not valid CSV: {0}")]
+    Csv(csv::Error),
+    #[error("the roster is empty")]
+    Empty,
+    #[error("the roster has more rows than learners")]
+    MoreRows,
+    #[error("the operating system gave no random bytes: {0}")]
+    Random(getrandom::Error),
+    #[error("{0}")]
+    Write(csv::Error),
+    #[error("{0}")]
+    Flush(std::io::Error),
+    #[error("{0}")]
+    Utf8(std::string::FromUtf8Error),
+}
+
 /// The roster text with an `external_id` for every learner: the column is
 /// added when missing, an empty cell (every cell, with `renew`) gets a new
 /// id. Returns the text, each learner's id by roster position, and how many
@@ -136,7 +155,7 @@ fn with_ids(
     roster: &Roster,
     renew: bool,
     new_id: &mut dyn FnMut() -> Result<String, getrandom::Error>,
-) -> Result<(String, HashMap<usize, String>, usize), String> {
+) -> Result<(String, HashMap<usize, String>, usize), RewriteError> {
     let (bom, body) = match text.strip_prefix('\u{feff}') {
         Some(rest) => ("\u{feff}", rest),
         None => ("", text),
@@ -156,11 +175,11 @@ fn with_ids(
         .from_reader(body.as_bytes());
     let mut records: Vec<Vec<String>> = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| format!("not valid CSV: {e}"))?;
+        let record = record.map_err(RewriteError::Csv)?;
         records.push(record.iter().map(str::to_string).collect());
     }
     let Some(header) = records.first_mut() else {
-        return Err("the roster is empty".into());
+        return Err(RewriteError::Empty);
     };
     let normal = |name: &str| name.trim().to_ascii_lowercase().replace([' ', '-'], "_");
     let column = match header.iter().position(|h| normal(h) == "external_id") {
@@ -180,7 +199,7 @@ fn with_ids(
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let entry: &Entry = learners.next().ok_or("the roster has more rows than learners")?;
+        let entry: &Entry = learners.next().ok_or(RewriteError::MoreRows)?;
         if row.len() < width {
             row.resize(width, String::new());
         }
@@ -188,7 +207,7 @@ fn with_ids(
         let id = if kept.is_empty() || renew {
             fresh += 1;
             loop {
-                let id = new_id().map_err(|e| format!("the operating system gave no random bytes: {e}"))?;
+                let id = new_id().map_err(RewriteError::Random)?;
                 if !used.contains(&id) && !roster.learners.iter().any(|l| l.external_id.as_deref() == Some(&id)) {
                     break id;
                 }
@@ -209,9 +228,10 @@ fn with_ids(
         })
         .from_writer(Vec::new());
     for row in &records {
-        w.write_record(row).map_err(|e| e.to_string())?;
+        w.write_record(row).map_err(RewriteError::Write)?;
     }
-    let csv = String::from_utf8(w.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let bytes = w.into_inner().map_err(|e| RewriteError::Flush(e.into_error()))?;
+    let csv = String::from_utf8(bytes).map_err(RewriteError::Utf8)?;
     let mut out = String::from(bom);
     if let Some(line) = sep_line {
         out.push_str(&line);
