@@ -3,6 +3,7 @@
 
 use crate::course::lab::Lab;
 use crate::engine::{self, RunOptions, account::Account};
+use crate::exit::Exit;
 use crate::report::{self, Format, Status, output::write_atomic};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -40,18 +41,18 @@ pub enum Error {
 }
 
 impl Error {
-    /// Exit code: 2 for a report file that cannot be written (bad input), 1
-    /// for standard output.
-    pub fn exit_code(&self) -> u8 {
+    /// How the process ends: bad input for a report file that cannot be
+    /// written, a failure for standard output.
+    pub fn exit(&self) -> Exit {
         match self {
-            Error::Write { .. } => 2,
-            Error::Output(_) => 1,
+            Error::Write { .. } => Exit::BadInput,
+            Error::Output(_) => Exit::Fail,
         }
     }
 }
 
-/// Grades the lab and delivers the report; the exit code is the report's verdict.
-pub async fn run(lab: &Lab, account: Arc<Account>, opts: &Options) -> Result<u8, Error> {
+/// Grades the lab and delivers the report; the exit is the report's verdict.
+pub async fn run(lab: &Lab, account: Arc<Account>, opts: &Options) -> Result<Exit, Error> {
     let progress = progress_bar(
         opts.selected.len() as u64,
         opts.format == Format::Human && opts.output.is_none(),
@@ -91,7 +92,7 @@ pub async fn run(lab: &Lab, account: Arc<Account>, opts: &Options) -> Result<u8,
         }
         None => report::print_stdout(&text).map_err(Error::Output)?,
     }
-    Ok(report.verdict() as u8)
+    Ok(report.verdict().exit())
 }
 
 /// A progress bar on standard error, when wanted and it is a terminal.

@@ -6,8 +6,9 @@
 
 use crate::aws::{self, AwsOptions};
 use crate::engine::account::Account;
-use crate::params::{Params, Source};
-use std::path::Path;
+use crate::exit::Exit;
+use crate::params::{ParamError, Params, Source};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// What the command line says about where and as whom to check.
@@ -27,11 +28,48 @@ pub struct ConnectOptions<'a> {
     pub verbose: bool,
 }
 
+/// Why no context could be built: each is bad input (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The parameters (file, `--set`, environment) have a problem.
+    #[error(transparent)]
+    Params(#[from] ParamError),
+    /// A Region given on the command line or as a parameter is not a Region name.
+    #[error("{origin}: `{}` is not an AWS Region name (like us-west-2 or eu-central-1)", crate::redact::strip_control(.value).escape_debug())]
+    Region {
+        /// Where it was given (`--region`, the region parameter).
+        origin: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// The AWS configuration's Region is not a Region name.
+    #[error("the AWS configuration's Region `{}` is not a Region name (like us-west-2); fix AWS_REGION or ~/.aws/config, or pass --region", crate::redact::strip_control(.0).escape_debug())]
+    AwsRegion(String),
+    /// The named profile is not in the AWS config files: what to do about it.
+    #[error("{0}")]
+    MissingProfile(String),
+}
+
+impl Error {
+    /// How the process ends: every one is bad input.
+    pub fn exit(&self) -> Exit {
+        Exit::BadInput
+    }
+}
+
+/// The parameter file a run reads: the one given (`--config`), else
+/// `./labcheck.toml` when it exists.
+pub fn config_path(given: Option<&Path>) -> Option<PathBuf> {
+    given
+        .map(Path::to_path_buf)
+        .or_else(|| Some(PathBuf::from("labcheck.toml")).filter(|p| p.is_file()))
+}
+
 /// Builds the context checks run in: parameters, SDK clients, secrets to
-/// redact. The error is a message for the learner (bad input).
-pub async fn connect(opts: &ConnectOptions<'_>) -> Result<Arc<Account>, String> {
+/// redact.
+pub async fn connect(opts: &ConnectOptions<'_>) -> Result<Arc<Account>, Error> {
     let env = |var: &str| std::env::var(var).ok();
-    let mut params = Params::gather(opts.config, opts.set, &env).map_err(|e| e.to_string())?;
+    let mut params = Params::gather(opts.config, opts.set, &env)?;
 
     let given = opts.region.map(|r| (r.to_string(), "--region")).or_else(|| {
         params
@@ -41,13 +79,13 @@ pub async fn connect(opts: &ConnectOptions<'_>) -> Result<Arc<Account>, String> 
     if let Some((region, origin)) = &given
         && !aws::is_valid_region(region)
     {
-        return Err(format!(
-            "{origin}: `{}` is not an AWS Region name (like us-west-2 or eu-central-1)",
-            crate::redact::strip_control(region).escape_debug()
-        ));
+        return Err(Error::Region {
+            origin,
+            value: region.clone(),
+        });
     }
     if let Some(problem) = aws::missing_profile(opts.profile, &env).await {
-        return Err(problem);
+        return Err(Error::MissingProfile(problem));
     }
     let sdk = aws::load(&AwsOptions {
         profile: opts.profile.map(str::to_string),
@@ -56,10 +94,7 @@ pub async fn connect(opts: &ConnectOptions<'_>) -> Result<Arc<Account>, String> 
     .await;
     if let Some(region) = sdk.region().map(|r| r.to_string()) {
         if !aws::is_valid_region(&region) {
-            return Err(format!(
-                "the AWS configuration's Region `{}` is not a Region name (like us-west-2); fix AWS_REGION or ~/.aws/config, or pass --region",
-                crate::redact::strip_control(&region).escape_debug()
-            ));
+            return Err(Error::AwsRegion(region));
         }
         if params.explicit("region").is_none() || opts.region.is_some() {
             let source = if opts.region.is_some() {

@@ -12,6 +12,7 @@ pub mod cohort;
 pub mod connect;
 pub mod course;
 pub mod engine;
+pub mod exit;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod list;

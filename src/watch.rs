@@ -14,6 +14,7 @@
 
 use crate::course::lab::Lab;
 use crate::engine::{self, RunOptions, account::Account};
+use crate::exit::Exit;
 use crate::report::{Report, Status, Verdict};
 use std::future::Future;
 use std::io::{IsTerminal, Write};
@@ -81,20 +82,35 @@ enum Control {
     Interrupt,
 }
 
-/// A failure that ends the watch: exit code and message.
-pub struct WatchError {
-    /// The process exit code.
-    pub code: u8,
-    /// What to print on standard error.
-    pub message: String,
+/// A failure that ends the watch.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A run's context could not be built (a config file edited into a bad one).
+    #[error(transparent)]
+    Connect(#[from] crate::connect::Error),
+    /// Standard output could not be written.
+    #[error("cannot write to standard output: {0}")]
+    Output(std::io::Error),
 }
 
-/// Runs the watch loop; returns the exit code. `connect` builds the context
-/// of one run (parameters, SDK clients); `project_dir` is the folder watched.
-pub async fn run<C, F>(lab: &Lab, opts: &Options, project_dir: &Path, connect: C) -> Result<u8, WatchError>
+impl Error {
+    /// How the process ends for this error.
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Connect(e) => e.exit(),
+            Error::Output(_) => Exit::Fail,
+        }
+    }
+}
+
+/// Runs the watch loop; returns how the process ends: the last run's
+/// verdict, [`Exit::Pass`] with `exit_on_pass`, [`Exit::Interrupted`] on
+/// Ctrl-C. `connect` builds the context of one run (parameters, SDK
+/// clients); `project_dir` is the folder watched.
+pub async fn run<C, F>(lab: &Lab, opts: &Options, project_dir: &Path, connect: C) -> Result<Exit, Error>
 where
     C: Fn() -> F,
-    F: Future<Output = Result<Arc<Account>, WatchError>>,
+    F: Future<Output = Result<Arc<Account>, crate::connect::Error>>,
 {
     let tty = std::io::stdout().is_terminal();
     let _terminal = TerminalGuard::save();
@@ -136,8 +152,8 @@ where
         let report = tokio::select! {
             report = engine::run(lab, &opts.selected, account, &opts.run) => report,
             Some(c) = control_rx.recv() => match c {
-                Control::Interrupt => return Ok(130),
-                Control::Quit => return Ok(last as u8),
+                Control::Interrupt => return Ok(Exit::Interrupted),
+                Control::Quit => return Ok(last.exit()),
                 Control::Rerun => continue,
             },
         };
@@ -155,16 +171,11 @@ where
         };
         match write_stdout(&text) {
             Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(last as u8),
-            Err(e) => {
-                return Err(WatchError {
-                    code: 1,
-                    message: format!("cannot write to standard output: {e}"),
-                });
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(last.exit()),
+            Err(e) => return Err(Error::Output(e)),
         }
         if opts.exit_on_pass && last == Verdict::Passed {
-            return Ok(0);
+            return Ok(Exit::Pass);
         }
         trigger = tokio::select! {
             _ = tokio::time::sleep(opts.interval) => Trigger::Interval,
@@ -178,8 +189,8 @@ where
                 Trigger::Files(relative_and_unique(changed, project_dir))
             }
             Some(c) = control_rx.recv() => match c {
-                Control::Interrupt => return Ok(130),
-                Control::Quit => return Ok(last as u8),
+                Control::Interrupt => return Ok(Exit::Interrupted),
+                Control::Quit => return Ok(last.exit()),
                 Control::Rerun => Trigger::Key,
             },
         };

@@ -36,11 +36,12 @@ pub enum StdioError {
 }
 
 impl StdioError {
-    /// Exit code: 1 when standard output failed, 2 for bad input.
-    pub fn exit_code(&self) -> u8 {
+    /// How the process ends: a failure when standard output failed, bad input otherwise.
+    pub fn exit(&self) -> crate::exit::Exit {
+        use crate::exit::Exit;
         match self {
-            StdioError::Output(_) => 1,
-            StdioError::Failed(_) => 2,
+            StdioError::Output(_) => Exit::Fail,
+            StdioError::Failed(_) => Exit::BadInput,
         }
     }
 }

@@ -142,15 +142,33 @@ pub fn page(quiz: &Quiz) -> PageQuiz {
     }
 }
 
+/// Why a page's quiz file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read quiz {file}: {source}")]
+    Read {
+        /// The file, as the book shows it.
+        file: String,
+        /// What the operating system reported.
+        source: std::io::Error,
+    },
+    /// The file is not a valid quiz.
+    #[error("the quiz is invalid:\n{0}")]
+    Invalid(Diagnostics),
+}
+
 /// Reads and parses a quiz file.
-pub fn load(path: &Path, shown_as: &str) -> Result<PageQuiz, String> {
-    let text = crate::textfile::read_capped(path, crate::textfile::COURSE)
-        .map_err(|e| format!("cannot read quiz {shown_as}: {e}"))?;
+pub fn load(path: &Path, shown_as: &str) -> Result<PageQuiz, LoadError> {
+    let text = crate::textfile::read_capped(path, crate::textfile::COURSE).map_err(|source| LoadError::Read {
+        file: shown_as.to_string(),
+        source,
+    })?;
     let id = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default();
-    parse(&id, shown_as, &text).map_err(|d| format!("the quiz is invalid:\n{d}"))
+    parse(&id, shown_as, &text).map_err(LoadError::Invalid)
 }
 
 /// The HTML that replaces a `{{#quiz}}` line. One HTML block (no blank

@@ -810,7 +810,7 @@ async fn role(acc: Arc<Account>) -> CheckResult {
         acc.resolved_param("bucket"),
         partition(&acc)
     );
-    let (statements, bucket) = (statements?, bucket.map_err(CheckError::Other)?);
+    let (statements, bucket) = (statements?, bucket?);
     // Any object key stands for all of them: the lab's policy names bucket/*.
     let objects = format!("arn:{partition}:s3:::{bucket}/*");
     let object = format!("arn:{partition}:s3:::{bucket}/labcheck-example.png");

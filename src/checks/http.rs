@@ -29,18 +29,37 @@ pub(crate) enum FetchError {
     Failed(String),
 }
 
+/// Why no HTTP client could be set up (the check cannot fetch anything).
+#[derive(Clone, Debug, thiserror::Error)]
+pub(crate) enum ClientError {
+    /// The system's CA roots could not be loaded.
+    #[error("cannot load the system's CA certificates: {0}")]
+    CaRoots(rustls::Error),
+    /// The TLS settings were refused.
+    #[error("{0}")]
+    Tls(rustls::Error),
+    /// reqwest could not build the client: the error and its sources.
+    #[error("cannot set up an HTTP client: {0}")]
+    Client(String),
+}
+
+impl From<ClientError> for crate::engine::outcome::CheckError {
+    fn from(e: ClientError) -> Self {
+        crate::engine::outcome::CheckError::Other(e.to_string())
+    }
+}
+
 /// The TLS settings every fetcher shares: the system's CA roots (or
 /// SSL_CERT_FILE's), loaded once per process rather than once per client,
 /// so a cohort does not parse them again for each learner.
-static TLS: LazyLock<Result<rustls::ClientConfig, String>> = LazyLock::new(|| {
+static TLS: LazyLock<Result<rustls::ClientConfig, ClientError>> = LazyLock::new(|| {
     let provider = rustls::crypto::CryptoProvider::get_default()
         .cloned()
         .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
-    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
-        .map_err(|e| format!("cannot load the system's CA certificates: {e}"))?;
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(ClientError::CaRoots)?;
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(ClientError::Tls)?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
@@ -50,7 +69,7 @@ static TLS: LazyLock<Result<rustls::ClientConfig, String>> = LazyLock::new(|| {
 
 impl Fetcher {
     /// A fetcher that connects only where `scope` admits.
-    pub(crate) fn new(scope: Scope) -> Result<Fetcher, String> {
+    pub(crate) fn new(scope: Scope) -> Result<Fetcher, ClientError> {
         let scope = Arc::new(scope);
         let tls = TLS.as_ref().map_err(Clone::clone)?;
         let client = reqwest::Client::builder()
@@ -62,7 +81,7 @@ impl Fetcher {
             .tls_backend_preconfigured(tls.clone())
             .user_agent(concat!("labcheck/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| format!("cannot set up an HTTP client: {}", crate::aws::error_chain(&e)))?;
+            .map_err(|e| ClientError::Client(crate::aws::error_chain(&e)))?;
         Ok(Fetcher { client, scope })
     }
 

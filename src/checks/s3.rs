@@ -107,10 +107,10 @@ impl MemoKey for TheBucket {
 async fn find_bucket(acc: &Account) -> Found {
     acc.memo
         .once(TheBucket, || async {
-            let name = acc.resolved_param("bucket").await.map_err(|message| AwsError {
+            let name = acc.resolved_param("bucket").await.map_err(|e| AwsError {
                 action: "sts:GetCallerIdentity",
                 code: None,
-                message,
+                message: e.short(),
                 kind: AwsErrorKind::Other,
             })?;
             match location(acc, &name).await {
@@ -477,7 +477,7 @@ fn s3control(config: &aws_types::SdkConfig) -> aws_sdk_s3control::Client {
 /// The account's own Block Public Access (S3 Control GetPublicAccessBlock);
 /// `None` when the account has none.
 async fn account_block(acc: &Account) -> Result<public::Block, CheckError> {
-    let account = acc.identity().await.map_err(CheckError::Other)?.account;
+    let account = acc.identity().await?.account;
     match s3control(&acc.sdk)
         .get_public_access_block()
         .account_id(&account)
@@ -820,7 +820,7 @@ pub(crate) async fn bucket_fetcher(acc: &Account) -> Result<Fetcher, CheckError>
             .flatten()
             .filter_map(|u| Url::parse(&u).ok())
             .collect();
-            Fetcher::new(Scope::bucket(&name, &[&region, &acc.region], &endpoints)).map_err(CheckError::Other)
+            Fetcher::new(Scope::bucket(&name, &[&region, &acc.region], &endpoints)).map_err(CheckError::from)
         })
         .await
 }

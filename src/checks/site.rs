@@ -115,7 +115,7 @@ async fn the_site(acc: &Account) -> Result<Site, CheckError> {
                 .ok()
                 .and_then(|url| Scope::site(&url, internal))
                 .ok_or_else(|| CheckError::Other(format!("the site's URL {base} is not an http or https URL")))?;
-            let fetcher = Fetcher::new(scope).map_err(CheckError::Other)?;
+            let fetcher = Fetcher::new(scope)?;
             Ok(Site { base, fetcher })
         })
         .await

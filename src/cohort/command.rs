@@ -12,6 +12,7 @@ use super::render::{self, Format};
 use super::roster;
 use crate::aws::{self, AwsOptions};
 use crate::course::lab::Lab;
+use crate::exit::Exit;
 use crate::params::Params;
 use crate::report::output::write_atomic;
 use std::io::IsTerminal;
@@ -19,32 +20,58 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Exit codes of `labcheck cohort`.
-pub mod exit {
-    /// Every learner was graded.
-    pub const ALL_GRADED: u8 = 0;
-    /// Bad usage, a bad roster or a bad file.
-    pub const BAD_INPUT: u8 = 2;
-    /// Some learners could not be graded.
-    pub const SOME_NOT_GRADED: u8 = 3;
-    /// Interrupted (Ctrl-C): the gradebook holds what was done.
-    pub const INTERRUPTED: u8 = 130;
+/// Why a cohort command stopped before its end.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad usage, a bad roster or a bad file: nobody was graded.
+    #[error("{0}")]
+    BadInput(String),
+    /// The instructor's AWS could not be reached or asked (no credentials,
+    /// an organization that cannot be listed): nobody was graded.
+    #[error("cannot {what}: {reason}")]
+    Unavailable {
+        /// What could not be done ("grade anybody").
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// The journal could not be written: the gradebook holds what was graded.
+    #[error("the journal could not be written: {0}")]
+    Journal(String),
+    /// A gradebook file (`merge`, `export`, `--compare`) is not one.
+    #[error(transparent)]
+    Gradebook(#[from] super::gradebook::GradebookError),
+    /// The output file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system reported.
+        source: std::io::Error,
+    },
+    /// Standard output could not be written.
+    #[error("cannot write to standard output: {0}")]
+    Output(std::io::Error),
 }
 
-/// A failed command: its message and exit code.
-#[derive(Debug)]
-pub struct CommandError {
-    /// The process exit code.
-    pub code: u8,
-    /// What to print on standard error.
-    pub message: String,
-}
-
-fn bad(message: impl ToString) -> CommandError {
-    CommandError {
-        code: exit::BAD_INPUT,
-        message: message.to_string(),
+impl Error {
+    /// Bad input, with its message.
+    pub fn bad(message: impl ToString) -> Error {
+        Error::BadInput(message.to_string())
     }
+
+    /// How the process ends for this error.
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::BadInput(_) | Error::Gradebook(_) => Exit::BadInput,
+            Error::Unavailable { .. } | Error::Journal(_) => Exit::NotEvaluated,
+            Error::Write { .. } | Error::Output(_) => Exit::Fail,
+        }
+    }
+}
+
+fn bad(message: impl ToString) -> Error {
+    Error::bad(message)
 }
 
 /// What `labcheck cohort grade` was asked to do.
@@ -125,36 +152,67 @@ pub struct Shard {
     pub of: usize,
 }
 
+/// A `--shard` that names no shard.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    /// Not `I/N` or `auto/N`.
+    #[error("--shard `{0}`: expected I/N (like 0/4) or auto/N")]
+    Syntax(String),
+    /// `N` is 0.
+    #[error("--shard `{0}`: the number of shards must be at least 1")]
+    NoShards(String),
+    /// `auto/N` without an index in the environment.
+    #[error(
+        "--shard auto/{0}: neither AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch array job) nor JOB_COMPLETION_INDEX (Kubernetes Indexed Job) is set"
+    )]
+    NoIndex(usize),
+    /// `auto/N` with an index variable that is not a number.
+    #[error("--shard auto/{of}: {var} is `{value}`, not a number")]
+    BadIndex {
+        /// N.
+        of: usize,
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// An index of N or more.
+    #[error("--shard `{text}`: the shard index must be below {of} (0 to {})", of - 1)]
+    OutOfRange {
+        /// The flag's value.
+        text: String,
+        /// N.
+        of: usize,
+    },
+}
+
 /// Parses `I/N`, or `auto/N` (the index from AWS Batch's
 /// `AWS_BATCH_JOB_ARRAY_INDEX` or a Kubernetes Indexed Job's `JOB_COMPLETION_INDEX`).
-pub fn parse_shard(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Shard, String> {
-    let usage = || format!("--shard `{text}`: expected I/N (like 0/4) or auto/N");
+pub fn parse_shard(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Shard, ShardError> {
+    let usage = || ShardError::Syntax(text.to_string());
     let (i, n) = text.split_once('/').ok_or_else(usage)?;
     let of: usize = n.trim().parse().map_err(|_| usage())?;
     if of == 0 {
-        return Err(format!("--shard `{text}`: the number of shards must be at least 1"));
+        return Err(ShardError::NoShards(text.to_string()));
     }
     let index: usize = if i.trim() == "auto" {
         let (var, value) = ["AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX"]
             .iter()
             .find_map(|v| env(v).map(|x| (*v, x)))
-            .ok_or_else(|| {
-                format!(
-                    "--shard auto/{of}: neither AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch array job) nor JOB_COMPLETION_INDEX (Kubernetes Indexed Job) is set"
-                )
-            })?;
-        value
-            .trim()
-            .parse()
-            .map_err(|_| format!("--shard auto/{of}: {var} is `{value}`, not a number"))?
+            .ok_or(ShardError::NoIndex(of))?;
+        value.trim().parse().map_err(|_| ShardError::BadIndex {
+            of,
+            var,
+            value: value.clone(),
+        })?
     } else {
         i.trim().parse().map_err(|_| usage())?
     };
     if index >= of {
-        return Err(format!(
-            "--shard `{text}`: the shard index must be below {of} (0 to {})",
-            of - 1
-        ));
+        return Err(ShardError::OutOfRange {
+            text: text.to_string(),
+            of,
+        });
     }
     Ok(Shard { index, of })
 }
@@ -199,7 +257,7 @@ pub struct Connected {
 
 /// Loads the roster of `access` (if it names one) and checks it: nobody is
 /// reached before a bad roster is refused whole.
-pub fn load_roster(access: &Access) -> Result<Option<roster::Roster>, CommandError> {
+pub fn load_roster(access: &Access) -> Result<Option<roster::Roster>, Error> {
     let Some(path) = &access.roster else {
         return Ok(None);
     };
@@ -213,7 +271,7 @@ pub fn load_roster(access: &Access) -> Result<Option<roster::Roster>, CommandErr
 /// The instructor's AWS configuration and identity, and the learners: the
 /// roster given, or the organization's accounts (merged with it). `what`
 /// says what the command cannot do without credentials ("grade anybody").
-pub async fn connect(access: &Access, roster: Option<roster::Roster>, what: &str) -> Result<Connected, CommandError> {
+pub async fn connect(access: &Access, roster: Option<roster::Roster>, what: &str) -> Result<Connected, Error> {
     let env = |v: &str| std::env::var(v).ok().filter(|x| !x.is_empty());
     let mut params = Params::gather(access.config.as_deref(), &access.sets, &env).map_err(bad)?;
     let inside = params.explicit("network") == Some("inside");
@@ -244,9 +302,9 @@ pub async fn connect(access: &Access, roster: Option<roster::Roster>, what: &str
         if inside { "inside" } else { "outside" },
         crate::params::Source::Flag,
     );
-    let unavailable = |e: String| CommandError {
-        code: exit::SOME_NOT_GRADED,
-        message: format!("cannot {what}: {e}"),
+    let unavailable = |reason: String| Error::Unavailable {
+        what: what.to_string(),
+        reason,
     };
     // The instructor's own identity: who the learners' roles must trust.
     let has_region = default_region.is_some()
@@ -301,13 +359,12 @@ pub async fn connect(access: &Access, roster: Option<roster::Roster>, what: &str
 }
 
 /// `labcheck cohort grade [ROSTER]`.
-pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
+pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<Exit, Error> {
     let previous = s
         .compare
         .as_deref()
         .map(|p| super::compare::load(p, &lab.id))
-        .transpose()
-        .map_err(bad)?;
+        .transpose()?;
     let outline = Outline::of(lab);
     let load_excuses = |roster: &roster::Roster| {
         let names: Vec<&str> = roster.learners.iter().map(|l| l.learner.as_str()).collect();
@@ -528,17 +585,14 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<u8, CommandError> {
         wrote.map(|p| format!("; wrote {p}")).unwrap_or_default()
     );
     if let Some(e) = journal_error {
-        return Err(CommandError {
-            code: exit::SOME_NOT_GRADED,
-            message: format!("the journal could not be written: {e}"),
-        });
+        return Err(Error::Journal(e.to_string()));
     }
     Ok(if interrupted {
-        exit::INTERRUPTED
+        Exit::Interrupted
     } else if book.all_graded() && book.totals.learners == learners.len() {
-        exit::ALL_GRADED
+        Exit::Pass
     } else {
-        exit::SOME_NOT_GRADED
+        Exit::NotEvaluated
     })
 }
 
@@ -610,13 +664,13 @@ fn dropped_lines(path: &Path, resumed: &super::journal::Resumed, roster: &roster
 }
 
 /// `labcheck cohort merge PART... --output FILE`.
-pub fn merge(parts: &[PathBuf], format: Format, output: Option<&Path>) -> Result<u8, CommandError> {
+pub fn merge(parts: &[PathBuf], format: Format, output: Option<&Path>) -> Result<Exit, Error> {
     let mut books = Vec::new();
     for part in parts {
-        let book = Gradebook::read(part, "merge the shards' `--format json` gradebooks").map_err(bad)?;
+        let book = Gradebook::read(part, "merge the shards' `--format json` gradebooks")?;
         books.push((part.display().to_string(), book));
     }
-    let merged = Gradebook::merge(books).map_err(bad)?;
+    let merged = Gradebook::merge(books)?;
     let wrote = write_out(output, &render::render(&merged, format))?;
     eprintln!(
         "merged {} gradebooks: {} of {} roster learners, {} graded, {} could not be graded{}",
@@ -635,9 +689,9 @@ pub fn merge(parts: &[PathBuf], format: Format, output: Option<&Path>) -> Result
     }
     Ok(
         if merged.all_graded() && merged.totals.learners == merged.roster.learners {
-            exit::ALL_GRADED
+            Exit::Pass
         } else {
-            exit::SOME_NOT_GRADED
+            Exit::NotEvaluated
         },
     )
 }
@@ -649,7 +703,7 @@ pub fn quizzes(
     course: &crate::course::Course,
     format: crate::cohort::quiz_stats::render::Format,
     output: Option<&Path>,
-) -> Result<u8, CommandError> {
+) -> Result<Exit, Error> {
     use crate::cohort::quiz_stats;
     let stats = quiz_stats::analyse(dir, course).map_err(bad)?;
     for s in &stats.skipped {
@@ -668,25 +722,22 @@ pub fn quizzes(
         },
         wrote.map(|p| format!("; wrote {p}")).unwrap_or_default()
     );
-    Ok(0)
+    Ok(Exit::Pass)
 }
 
 /// Writes `text` to `output` atomically, or to standard output; returns the
 /// file written.
-pub(crate) fn write_out(output: Option<&Path>, text: &str) -> Result<Option<String>, CommandError> {
+pub(crate) fn write_out(output: Option<&Path>, text: &str) -> Result<Option<String>, Error> {
     match output {
         Some(path) => {
-            write_atomic(path, text.as_bytes()).map_err(|e| CommandError {
-                code: 1,
-                message: format!("cannot write {}: {e}", path.display()),
+            write_atomic(path, text.as_bytes()).map_err(|source| Error::Write {
+                path: path.to_path_buf(),
+                source,
             })?;
             Ok(Some(path.display().to_string()))
         }
         None => {
-            crate::report::print_stdout(text).map_err(|e| CommandError {
-                code: 1,
-                message: format!("cannot write to standard output: {e}"),
-            })?;
+            crate::report::print_stdout(text).map_err(Error::Output)?;
             Ok(None)
         }
     }
@@ -718,17 +769,23 @@ mod tests {
     fn shards() {
         let none = |_: &str| None;
         assert_eq!(parse_shard("1/4", &none), Ok(Shard { index: 1, of: 4 }));
-        assert!(parse_shard("4/4", &none).is_err());
-        assert!(parse_shard("x/4", &none).is_err());
-        assert!(parse_shard("0/0", &none).is_err());
-        assert!(
-            parse_shard("auto/3", &none)
-                .unwrap_err()
-                .contains("JOB_COMPLETION_INDEX")
-        );
+        assert!(matches!(
+            parse_shard("4/4", &none),
+            Err(ShardError::OutOfRange { of: 4, .. })
+        ));
+        assert!(matches!(parse_shard("x/4", &none), Err(ShardError::Syntax(_))));
+        assert!(matches!(parse_shard("0/0", &none), Err(ShardError::NoShards(_))));
+        let err = parse_shard("auto/3", &none).unwrap_err();
+        assert_eq!(err, ShardError::NoIndex(3));
+        assert!(err.to_string().contains("JOB_COMPLETION_INDEX"), "{err}");
         let k8s = |v: &str| (v == "JOB_COMPLETION_INDEX").then(|| "2".to_string());
         assert_eq!(parse_shard("auto/3", &k8s), Ok(Shard { index: 2, of: 3 }));
         let batch = |v: &str| (v == "AWS_BATCH_JOB_ARRAY_INDEX").then(|| "7".to_string());
-        assert!(parse_shard("auto/3", &batch).is_err(), "index out of range");
+        assert!(
+            matches!(parse_shard("auto/3", &batch), Err(ShardError::OutOfRange { of: 3, .. })),
+            "index out of range"
+        );
+        let bad = |v: &str| (v == "JOB_COMPLETION_INDEX").then(|| "two".to_string());
+        assert!(matches!(parse_shard("auto/3", &bad), Err(ShardError::BadIndex { .. })));
     }
 }

@@ -6,7 +6,7 @@
 //! grading then tells the instructor who is stuck. Kept in the gradebook
 //! (`compared`, json) and shown first in the html page.
 
-use super::gradebook::{Gradebook, LearnerResult};
+use super::gradebook::{Gradebook, GradebookError, LearnerResult};
 use crate::report::html::escape;
 use crate::report::{CheckReport, Status};
 use serde::{Deserialize, Serialize};
@@ -88,14 +88,14 @@ pub struct Comparison {
 
 /// Reads the earlier gradebook: a `labcheck/gradebook-v1` JSON file of
 /// lab `lab`. The error names the file and what is wrong with it.
-pub fn load(path: &Path, lab: &str) -> Result<Gradebook, String> {
+pub fn load(path: &Path, lab: &str) -> Result<Gradebook, GradebookError> {
     let book = Gradebook::read(path, "--compare takes an earlier `--format json` gradebook")?;
     if book.outline.lab != lab {
-        return Err(format!(
-            "{} grades lab `{}`, not `{lab}`: compare gradings of one lab",
-            path.display(),
-            book.outline.lab
-        ));
+        return Err(GradebookError::CompareOtherLab {
+            file: path.display().to_string(),
+            found: book.outline.lab,
+            wanted: lab.to_string(),
+        });
     }
     Ok(book)
 }

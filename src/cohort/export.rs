@@ -4,11 +4,12 @@
 //! taken reach Canvas or Moodle without grading again. `--roster` adds the
 //! LMS identities of a roster to a gradebook made without them.
 
-use super::command::{CommandError, exit, write_out};
+use super::command::{Error, write_out};
 use super::gradebook::Gradebook;
 use super::lms::LmsArgs;
 use super::render::{self, Format};
 use super::roster;
+use crate::exit::Exit;
 use std::path::PathBuf;
 
 /// `labcheck cohort export`'s arguments.
@@ -43,18 +44,11 @@ pub struct ExportArgs {
     pub lms: LmsArgs,
 }
 
-fn bad(message: impl ToString) -> CommandError {
-    CommandError {
-        code: exit::BAD_INPUT,
-        message: message.to_string(),
-    }
-}
-
 /// `labcheck cohort export`.
-pub fn run(args: &ExportArgs) -> Result<u8, CommandError> {
-    let mut book = Gradebook::read(&args.gradebook, "export reads a `--format json` gradebook").map_err(bad)?;
+pub fn run(args: &ExportArgs) -> Result<Exit, Error> {
+    let mut book = Gradebook::read(&args.gradebook, "export reads a `--format json` gradebook")?;
     if let Some(path) = &args.roster {
-        let roster = roster::load(path).map_err(bad)?;
+        let roster = roster::load(path).map_err(Error::bad)?;
         let mut matched = 0;
         for l in &mut book.learners {
             if let Some(entry) = roster.learners.iter().find(|e| e.learner == l.learner) {
@@ -72,5 +66,5 @@ pub fn run(args: &ExportArgs) -> Result<u8, CommandError> {
     if let Some(p) = wrote {
         eprintln!("wrote {p}");
     }
-    Ok(exit::ALL_GRADED)
+    Ok(Exit::Pass)
 }

@@ -417,18 +417,22 @@ impl Gradebook {
     /// Reads a `--format json` gradebook file; the error names the file
     /// (and the line and column JSON stopped at) and ends with `hint`, what
     /// the command wanted.
-    pub fn read(path: &std::path::Path, hint: &str) -> Result<Gradebook, String> {
-        let name = path.display().to_string();
-        let text = crate::textfile::read_capped(path, 512 << 20).map_err(|e| format!("{name}: {e}"))?;
-        let book: Gradebook = serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "{name}:{}:{}: not a {SCHEMA} JSON file ({e}); {hint}",
-                e.line(),
-                e.column()
-            )
+    pub fn read(path: &std::path::Path, hint: &str) -> Result<Gradebook, GradebookError> {
+        let file = path.display().to_string();
+        let text = crate::textfile::read_capped(path, 512 << 20).map_err(|source| GradebookError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        let book: Gradebook = serde_json::from_str(&text).map_err(|source| GradebookError::Json {
+            file: file.clone(),
+            source,
+            hint: hint.to_string(),
         })?;
         if book.schema != SCHEMA {
-            return Err(format!("{name}: not a {SCHEMA} file (schema `{}`)", book.schema));
+            return Err(GradebookError::Schema {
+                file,
+                schema: book.schema,
+            });
         }
         Ok(book)
     }
@@ -440,30 +444,35 @@ impl Gradebook {
 
     /// Combines shard gradebooks of one roster into the gradebook an
     /// unsharded run gives.
-    pub fn merge(parts: Vec<(String, Gradebook)>) -> Result<Gradebook, String> {
+    pub fn merge(parts: Vec<(String, Gradebook)>) -> Result<Gradebook, GradebookError> {
         let mut parts = parts.into_iter();
         let Some((first_name, first)) = parts.next() else {
-            return Err("no gradebooks to merge".into());
+            return Err(GradebookError::NothingToMerge);
         };
         let (outline, roster) = (first.outline.clone(), first.roster.clone());
         let mut owner: BTreeMap<usize, String> = BTreeMap::new();
         let mut learners = Vec::new();
         for (name, part) in std::iter::once((first_name, first)).chain(parts) {
             if part.schema != SCHEMA {
-                return Err(format!("{name}: not a {SCHEMA} file (schema `{}`)", part.schema));
+                return Err(GradebookError::Schema {
+                    file: name,
+                    schema: part.schema,
+                });
             }
             if part.roster.fingerprint != roster.fingerprint {
-                return Err(format!(
-                    "{name} grades another roster (or another version of it) than the first gradebook"
-                ));
+                return Err(GradebookError::OtherRoster { file: name });
             }
             if part.outline != outline {
-                return Err(format!("{name} grades another lab, or another version of it"));
+                return Err(GradebookError::OtherLab { file: name });
             }
             for l in part.learners {
                 if let Some(other) = owner.insert(l.index, name.clone()) {
                     if other != name {
-                        return Err(format!("learner `{}` is in both {other} and {name}", l.learner));
+                        return Err(GradebookError::LearnerTwice {
+                            learner: l.learner,
+                            first: other,
+                            second: name,
+                        });
                     }
                     continue;
                 }
@@ -472,6 +481,72 @@ impl Gradebook {
         }
         Ok(Gradebook::build(outline, roster, None, learners))
     }
+}
+
+/// Why a gradebook file could not be read, or gradebooks not merged.
+#[derive(Debug, thiserror::Error)]
+pub enum GradebookError {
+    /// The file could not be read.
+    #[error("{file}: {source}")]
+    Read {
+        /// The file.
+        file: String,
+        /// What the operating system reported.
+        source: std::io::Error,
+    },
+    /// The file is not JSON, or not a gradebook's.
+    #[error("{file}:{}:{}: not a {SCHEMA} JSON file ({source}); {hint}", source.line(), source.column())]
+    Json {
+        /// The file.
+        file: String,
+        /// Where and why the JSON was refused.
+        source: serde_json::Error,
+        /// What the command wanted.
+        hint: String,
+    },
+    /// A gradebook of another schema.
+    #[error("{file}: not a {SCHEMA} file (schema `{schema}`)")]
+    Schema {
+        /// The file.
+        file: String,
+        /// The schema it names.
+        schema: String,
+    },
+    /// `merge` was given no gradebooks.
+    #[error("no gradebooks to merge")]
+    NothingToMerge,
+    /// A part grades another roster than the first.
+    #[error("{file} grades another roster (or another version of it) than the first gradebook")]
+    OtherRoster {
+        /// The part.
+        file: String,
+    },
+    /// A part grades another lab than the first.
+    #[error("{file} grades another lab, or another version of it")]
+    OtherLab {
+        /// The part.
+        file: String,
+    },
+    /// One learner graded in two parts.
+    #[error("learner `{learner}` is in both {first} and {second}")]
+    LearnerTwice {
+        /// The learner.
+        learner: String,
+        /// The part that had them first.
+        first: String,
+        /// The other part.
+        second: String,
+    },
+    /// The earlier gradebook of `--compare` grades another lab.
+    #[error("{file} grades lab `{found}`, not `{wanted}`: compare gradings of one lab")]
+    CompareOtherLab {
+        /// The file.
+        file: String,
+        /// The lab it grades.
+        found: String,
+        /// The lab graded now.
+        wanted: String,
+    },
 }
 
 fn round1(x: f64) -> f64 {
@@ -576,8 +651,10 @@ pub(crate) mod tests {
         assert_eq!(merged, whole);
         let mut other = part(0);
         other.roster.fingerprint = "g".into();
-        assert!(Gradebook::merge(vec![("a".into(), part(1)), ("c".into(), other)]).is_err());
+        let err = Gradebook::merge(vec![("a".into(), part(1)), ("c".into(), other)]).unwrap_err();
+        assert!(matches!(err, GradebookError::OtherRoster { .. }), "{err}");
         let err = Gradebook::merge(vec![("a".into(), part(0)), ("c".into(), whole.clone())]).unwrap_err();
-        assert!(err.contains("is in both"), "{err}");
+        assert!(matches!(err, GradebookError::LearnerTwice { .. }), "{err}");
+        assert!(err.to_string().contains("is in both"), "{err}");
     }
 }

@@ -7,11 +7,12 @@
 //! parameters, and with `--template-url` a CloudFormation quick-create link
 //! with the parameters filled in.
 
-use super::command::CommandError;
+use super::command::Error;
 use super::roster::{self, Entry, Roster};
 use super::template::{
     BUCKET_PARAMETER, EXTERNAL_ID_PARAMETER, PRINCIPAL_PARAMETER, PRINCIPAL_PATTERN, STACK_NAME, TEMPLATE_FILE,
 };
+use crate::exit::Exit;
 use crate::report::output::write_atomic;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -38,13 +39,6 @@ pub struct InviteSettings {
     pub allow_shared_accounts: bool,
 }
 
-fn bad(message: impl ToString) -> CommandError {
-    CommandError {
-        code: super::command::exit::BAD_INPUT,
-        message: message.to_string(),
-    }
-}
-
 /// A new external id: [`ID_BYTES`] bytes from the operating system's random
 /// number generator, in lowercase hex.
 pub fn new_id() -> Result<String, getrandom::Error> {
@@ -62,9 +56,9 @@ fn is_principal(arn: &str) -> bool {
 }
 
 /// `labcheck cohort invite ROSTER`.
-pub fn invite(s: &InviteSettings) -> Result<u8, CommandError> {
+pub fn invite(s: &InviteSettings) -> Result<Exit, Error> {
     if !is_principal(&s.principal) {
-        return Err(bad(format!(
+        return Err(Error::bad(format!(
             "--principal `{}` is not an IAM role or user ARN (arn:aws:iam::111122223333:role/NAME or …:user/NAME): \
              the identity you grade with; `aws sts get-caller-identity` shows it (for an assumed role, give the role's ARN)",
             crate::redact::strip_control(&s.principal)
@@ -73,26 +67,26 @@ pub fn invite(s: &InviteSettings) -> Result<u8, CommandError> {
     if let Some(url) = &s.template_url
         && !url.starts_with("https://")
     {
-        return Err(bad(format!(
+        return Err(Error::bad(format!(
             "--template-url `{}` must be an https:// URL of the template in S3 (CloudFormation reads quick-create templates from S3)",
             crate::redact::strip_control(url)
         )));
     }
-    let parsed = roster::load(&s.roster).map_err(bad)?;
+    let parsed = roster::load(&s.roster).map_err(Error::bad)?;
     if !s.allow_shared_accounts {
-        roster::shared_accounts(&parsed).map_err(bad)?;
+        roster::shared_accounts(&parsed).map_err(Error::bad)?;
     }
-    let text =
-        crate::textfile::read_capped(&s.roster, 16 << 20).map_err(|e| bad(format!("{}: {e}", s.roster.display())))?;
-    let (rewritten, ids, fresh) =
-        with_ids(&text, &parsed, s.renew, &mut new_id).map_err(|e| bad(format!("{}: {e}", s.roster.display())))?;
+    let text = crate::textfile::read_capped(&s.roster, 16 << 20)
+        .map_err(|e| Error::bad(format!("{}: {e}", s.roster.display())))?;
+    let (rewritten, ids, fresh) = with_ids(&text, &parsed, s.renew, &mut new_id)
+        .map_err(|e| Error::bad(format!("{}: {e}", s.roster.display())))?;
     // What is written is a roster like any other.
     let base = s.roster.parent().map(Path::to_path_buf).unwrap_or_default();
-    roster::parse(&parsed.file, &rewritten, &base).map_err(bad)?;
+    roster::parse(&parsed.file, &rewritten, &base).map_err(Error::bad)?;
     let out = s.output.clone().unwrap_or_else(|| s.roster.clone());
-    write_atomic(&out, rewritten.as_bytes()).map_err(|e| CommandError {
-        code: 1,
-        message: format!("cannot write {}: {e}", out.display()),
+    write_atomic(&out, rewritten.as_bytes()).map_err(|source| Error::Write {
+        path: out.clone(),
+        source,
     })?;
 
     let mut text = String::new();
@@ -100,10 +94,7 @@ pub fn invite(s: &InviteSettings) -> Result<u8, CommandError> {
         let id = &ids[&entry.index];
         text.push_str(&instructions(entry, id, s));
     }
-    crate::report::print_stdout(&text).map_err(|e| CommandError {
-        code: 1,
-        message: format!("cannot write to standard output: {e}"),
-    })?;
+    crate::report::print_stdout(&text).map_err(Error::Output)?;
     for (_, learners) in shared_ids(&parsed, &ids) {
         eprintln!(
             "warning: learners {} share one external id: each should have their own (--renew gives every learner a new one; they then deploy their role again)",
@@ -119,7 +110,7 @@ pub fn invite(s: &InviteSettings) -> Result<u8, CommandError> {
         if s.renew { "" } else { " (--renew replaces them)" },
         if s.template_url.is_some() { " or link" } else { "" }
     );
-    Ok(0)
+    Ok(Exit::Pass)
 }
 
 /// Learners who share an external id, by id.
@@ -136,6 +127,25 @@ fn shared_ids(roster: &Roster, ids: &HashMap<usize, String>) -> Vec<(String, Vec
     by_id
 }
 
+/// Why the roster could not be written with its ids.
+#[derive(Debug, thiserror::Error)]
+enum RewriteError {
+    #[error("not valid CSV: {0}")]
+    Csv(csv::Error),
+    #[error("the roster is empty")]
+    Empty,
+    #[error("the roster has more rows than learners")]
+    MoreRows,
+    #[error("the operating system gave no random bytes: {0}")]
+    Random(getrandom::Error),
+    #[error("{0}")]
+    Write(csv::Error),
+    #[error("{0}")]
+    Flush(std::io::Error),
+    #[error("{0}")]
+    Utf8(std::string::FromUtf8Error),
+}
+
 /// The roster text with an `external_id` for every learner: the column is
 /// added when missing, an empty cell (every cell, with `renew`) gets a new
 /// id. Returns the text, each learner's id by roster position, and how many
@@ -145,7 +155,7 @@ fn with_ids(
     roster: &Roster,
     renew: bool,
     new_id: &mut dyn FnMut() -> Result<String, getrandom::Error>,
-) -> Result<(String, HashMap<usize, String>, usize), String> {
+) -> Result<(String, HashMap<usize, String>, usize), RewriteError> {
     let (bom, body) = match text.strip_prefix('\u{feff}') {
         Some(rest) => ("\u{feff}", rest),
         None => ("", text),
@@ -165,11 +175,11 @@ fn with_ids(
         .from_reader(body.as_bytes());
     let mut records: Vec<Vec<String>> = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| format!("not valid CSV: {e}"))?;
+        let record = record.map_err(RewriteError::Csv)?;
         records.push(record.iter().map(str::to_string).collect());
     }
     let Some(header) = records.first_mut() else {
-        return Err("the roster is empty".into());
+        return Err(RewriteError::Empty);
     };
     let normal = |name: &str| name.trim().to_ascii_lowercase().replace([' ', '-'], "_");
     let column = match header.iter().position(|h| normal(h) == "external_id") {
@@ -189,7 +199,7 @@ fn with_ids(
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let entry: &Entry = learners.next().ok_or("the roster has more rows than learners")?;
+        let entry: &Entry = learners.next().ok_or(RewriteError::MoreRows)?;
         if row.len() < width {
             row.resize(width, String::new());
         }
@@ -197,7 +207,7 @@ fn with_ids(
         let id = if kept.is_empty() || renew {
             fresh += 1;
             loop {
-                let id = new_id().map_err(|e| format!("the operating system gave no random bytes: {e}"))?;
+                let id = new_id().map_err(RewriteError::Random)?;
                 if !used.contains(&id) && !roster.learners.iter().any(|l| l.external_id.as_deref() == Some(&id)) {
                     break id;
                 }
@@ -218,9 +228,10 @@ fn with_ids(
         })
         .from_writer(Vec::new());
     for row in &records {
-        w.write_record(row).map_err(|e| e.to_string())?;
+        w.write_record(row).map_err(RewriteError::Write)?;
     }
-    let csv = String::from_utf8(w.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let bytes = w.into_inner().map_err(|e| RewriteError::Flush(e.into_error()))?;
+    let csv = String::from_utf8(bytes).map_err(RewriteError::Utf8)?;
     let mut out = String::from(bom);
     if let Some(line) = sep_line {
         out.push_str(&line);

@@ -8,7 +8,7 @@
 //! date and sources). Learners sorted by cost, with the total; csv, json or
 //! html. Read only: it lists and describes, and deletes nothing.
 
-use super::command::{self, Access, CommandError, exit, write_out};
+use super::command::{self, Access, Error, write_out};
 use super::grade::{self, Grader};
 use super::organizations::OrganizationArgs;
 use super::roster::Entry;
@@ -16,6 +16,7 @@ use crate::aws::AwsError;
 use crate::cleanup::Costly;
 use crate::course::lab::Lab;
 use crate::engine::account::Account;
+use crate::exit::Exit;
 use crate::report::html::{escape, page};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -757,7 +758,7 @@ pub fn report(mut learners: Vec<LearnerLeftovers>, prices: &Prices) -> Leftovers
 }
 
 /// `labcheck cohort leftovers`.
-pub async fn run(lab: &Lab, args: &LeftoversArgs, common: Access) -> Result<u8, CommandError> {
+pub async fn run(lab: &Lab, args: &LeftoversArgs, common: Access) -> Result<Exit, Error> {
     let access = Access {
         roster: args.roster.clone(),
         organization: args.organization.clone(),
@@ -769,13 +770,10 @@ pub async fn run(lab: &Lab, args: &LeftoversArgs, common: Access) -> Result<u8, 
     if let Some(l) = c.roster.learners.iter().find(|l| l.region.is_none())
         && c.default_region.is_none()
     {
-        return Err(CommandError {
-            code: exit::BAD_INPUT,
-            message: format!(
-                "learner `{}` has no region; add a `region` column to the roster, or pass --region",
-                l.learner
-            ),
-        });
+        return Err(Error::bad(format!(
+            "learner `{}` has no region; add a `region` column to the roster, or pass --region",
+            l.learner
+        )));
     }
     let grader = Arc::new(Grader::new(
         lab.clone(),
@@ -841,11 +839,11 @@ pub async fn run(lab: &Lab, args: &LeftoversArgs, common: Access) -> Result<u8, 
         wrote.map(|p| format!("; wrote {p}")).unwrap_or_default()
     );
     Ok(if !left.is_empty() {
-        1
+        Exit::Fail
     } else if unreachable > 0 {
-        exit::SOME_NOT_GRADED
+        Exit::NotEvaluated
     } else {
-        exit::ALL_GRADED
+        Exit::Pass
     })
 }
 

@@ -68,14 +68,19 @@ pub struct OrgAccount {
     pub parent: String,
 }
 
+/// An `--organization` that is neither an organizational unit's id nor a root's.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "--organization `{0}` is not an organizational unit id (ou-ab12-cd34ef56) or a root id (r-ab12); `aws organizations list-roots` and `list-organizational-units-for-parent` show them"
+)]
+pub struct NotAParentId(pub String);
+
 /// Whether `id` looks like an organizational unit's or a root's id.
-pub fn check_parent_id(id: &str) -> Result<(), String> {
+pub fn check_parent_id(id: &str) -> Result<(), NotAParentId> {
     if PARENT_ID.is_match(id) {
         Ok(())
     } else {
-        Err(format!(
-            "--organization `{id}` is not an organizational unit id (ou-ab12-cd34ef56) or a root id (r-ab12); `aws organizations list-roots` and `list-organizational-units-for-parent` show them"
-        ))
+        Err(NotAParentId(id.to_string()))
     }
 }
 
@@ -285,6 +290,7 @@ mod tests {
         assert!(
             check_parent_id("ou-AB12")
                 .unwrap_err()
+                .to_string()
                 .contains("is not an organizational unit id")
         );
         assert!(check_parent_id("123456789012").is_err());

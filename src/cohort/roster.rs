@@ -90,23 +90,37 @@ impl Identity {
 /// no spaces.
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[^@\s]+@[^@\s]+\.[^@\s]+$").expect("valid regex"));
 
-/// The 12-digit account id an `account` cell means; the error says what is
-/// wrong with it, and what a spreadsheet may have done to it.
-fn account_id(cell: &str) -> Result<String, String> {
+/// An `account` cell that is not a 12-digit account id, and what a
+/// spreadsheet may have done to it.
+#[derive(Debug, thiserror::Error)]
+enum AccountIdError {
+    /// Stored as a number in scientific notation.
+    #[error(
+        "account `{0}` is not a 12-digit AWS account id: a spreadsheet stored it as a number; format the column as text and type the 12 digits again"
+    )]
+    Scientific(String),
+    /// Nine to eleven digits: leading zeros dropped.
+    #[error(
+        "account `{0}` is not a 12-digit AWS account id: if it began with zeros, a spreadsheet dropped them (format the column as text and write {0:0>12})"
+    )]
+    LeadingZeros(String),
+    /// Anything else.
+    #[error("account `{0}` is not a 12-digit AWS account id")]
+    Other(String),
+}
+
+/// The 12-digit account id an `account` cell means.
+fn account_id(cell: &str) -> Result<String, AccountIdError> {
     if ACCOUNT.is_match(cell) {
         return Ok(cell.chars().filter(char::is_ascii_digit).collect());
     }
-    let not = format!("account `{cell}` is not a 12-digit AWS account id");
-    if SCIENTIFIC.is_match(cell) {
-        Err(format!(
-            "{not}: a spreadsheet stored it as a number; format the column as text and type the 12 digits again"
-        ))
+    let cell = cell.to_string();
+    if SCIENTIFIC.is_match(&cell) {
+        Err(AccountIdError::Scientific(cell))
     } else if (9..12).contains(&cell.len()) && cell.bytes().all(|b| b.is_ascii_digit()) {
-        Err(format!(
-            "{not}: if it began with zeros, a spreadsheet dropped them (format the column as text and write {cell:0>12})"
-        ))
+        Err(AccountIdError::LeadingZeros(cell))
     } else {
-        Err(not)
+        Err(AccountIdError::Other(cell))
     }
 }
 
@@ -381,7 +395,7 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
         let account = cell("account").map(|(i, a)| match account_id(a) {
             Ok(id) => (i, id),
             Err(e) => {
-                problem(i, e);
+                problem(i, e.to_string());
                 (i, a.to_string())
             }
         });

@@ -34,12 +34,17 @@ fn report_path(dir: &Path, learner: &str) -> Option<PathBuf> {
     (!learner.contains(['/', '\\'])).then(|| dir.join(format!("{learner}.json")))
 }
 
+/// A `--reports-since` (or a report's `started_at`) that is not a time.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a date (2026-03-01) or an RFC 3339 time (2026-03-01T09:00:00Z)")]
+pub struct NotATime(pub String);
+
 /// Parses `--reports-since`: RFC 3339 (`2026-03-01T09:00:00Z`, an offset
 /// such as `+01:00`, fractions of a second) or a date (`2026-03-01`, the
 /// start of that day, UTC).
-pub fn parse_since(text: &str) -> Result<SystemTime, String> {
+pub fn parse_since(text: &str) -> Result<SystemTime, NotATime> {
     let t = text.trim();
-    let usage = || format!("`{text}` is not a date (2026-03-01) or an RFC 3339 time (2026-03-01T09:00:00Z)");
+    let usage = || NotATime(text.to_string());
     let (date_time, offset) = if t.len() == 10 {
         (format!("{t}T00:00:00Z"), 0i64)
     } else if let Some(base) = t.strip_suffix('Z').or_else(|| t.strip_suffix('z')) {
@@ -135,21 +140,36 @@ pub fn fill(report: &mut Report, result: &mut LearnerResult, dir: &Path, lab: &L
     report.sanitize(&crate::redact::Redactor::new());
 }
 
+/// Why a learner's report cannot be read.
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{} is larger than {} MB", path.display(), MAX_SELF_REPORT >> 20)]
+    TooLarge { path: PathBuf },
+    #[error("{} is not a labcheck JSON report ({source})", path.display())]
+    NotAReport { path: PathBuf, source: serde_json::Error },
+}
+
 /// The learner's report, or why it cannot be read.
-fn read(path: &Path) -> Result<Report, String> {
+fn read(path: &Path) -> Result<Report, ReadError> {
     use std::io::Read;
     let mut text = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_SELF_REPORT + 1).read_to_end(&mut text))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|source| ReadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     if text.len() as u64 > MAX_SELF_REPORT {
-        return Err(format!(
-            "{} is larger than {} MB",
-            path.display(),
-            MAX_SELF_REPORT >> 20
-        ));
+        return Err(ReadError::TooLarge {
+            path: path.to_path_buf(),
+        });
     }
-    serde_json::from_slice(&text).map_err(|e| format!("{} is not a labcheck JSON report ({e})", path.display()))
+    serde_json::from_slice(&text).map_err(|source| ReadError::NotAReport {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Why the whole report cannot be used, if it cannot.
@@ -216,7 +236,7 @@ fn verdict(report: &Report, theirs: &Report, lab: &Lab, id: &str, waiting: &[Str
         ));
     }
     match endpoints_agree(report, theirs, lab, id) {
-        Err(why) => Verdict::Ignore(why),
+        Err(why) => Verdict::Ignore(why.to_string()),
         Ok(()) => Verdict::Take,
     }
 }
@@ -250,27 +270,39 @@ fn endpoints(report: &Report, lab: &Lab, area_of: &str, data_plane: bool) -> BTr
         .collect()
 }
 
+/// Why a learner's report is not taken for a check: its endpoints and the
+/// ones AWS describes to the grader do not agree.
+#[derive(Debug, thiserror::Error)]
+enum Disagreement {
+    #[error("the grader cannot tell which resource it is about")]
+    UnknownResource,
+    #[error("AWS describes no {0} endpoint for this learner")]
+    NoneDescribed(&'static str),
+    #[error("it names no {0} endpoint it connected to (labcheck check names one in the evidence)")]
+    NoneNamed(&'static str),
+    #[error("it connected to {other}, but AWS describes {described} for this learner")]
+    Elsewhere { other: String, described: String },
+}
+
 /// Whether the report connected to the endpoints AWS describes to the grader
 /// for this learner's resource.
-fn endpoints_agree(report: &Report, theirs: &Report, lab: &Lab, id: &str) -> Result<(), String> {
+fn endpoints_agree(report: &Report, theirs: &Report, lab: &Lab, id: &str) -> Result<(), Disagreement> {
     let Some(area_of) = area(lab, id) else {
-        return Err("the grader cannot tell which resource it is about".into());
+        return Err(Disagreement::UnknownResource);
     };
     let described = endpoints(report, lab, area_of, false);
     let named = endpoints(theirs, lab, area_of, true);
     if described.is_empty() {
-        return Err(format!("AWS describes no {area_of} endpoint for this learner"));
+        return Err(Disagreement::NoneDescribed(area_of));
     }
     if named.is_empty() {
-        return Err(format!(
-            "it names no {area_of} endpoint it connected to (labcheck check names one in the evidence)"
-        ));
+        return Err(Disagreement::NoneNamed(area_of));
     }
     match named.iter().find(|e| !described.contains(*e)) {
-        Some(other) => Err(format!(
-            "it connected to {other}, but AWS describes {} for this learner",
-            described.iter().cloned().collect::<Vec<_>>().join(", ")
-        )),
+        Some(other) => Err(Disagreement::Elsewhere {
+            other: other.clone(),
+            described: described.iter().cloned().collect::<Vec<_>>().join(", "),
+        }),
         None => Ok(()),
     }
 }

@@ -11,7 +11,7 @@
 //! that name their resources do not wait for STS.
 
 use super::memo::Memo;
-use crate::aws::{self, ConnectError};
+use crate::aws::{self, AwsError, ConnectError};
 use crate::checks::project::isolation::LearnerCode;
 use crate::params::{Params, Source};
 use crate::redact::Redactor;
@@ -67,9 +67,53 @@ pub struct Account {
     notes: Mutex<Vec<String>>,
     redactor: RwLock<Redactor>,
     /// Whether AWS can be called: the short reason and the full advice.
-    ready: OnceCell<Result<(), (String, String)>>,
-    identity: OnceCell<Result<Known, String>>,
+    ready: OnceCell<Result<(), Unavailable>>,
+    identity: OnceCell<Result<Known, Unavailable>>,
     learner_code: std::sync::OnceLock<LearnerCode>,
+}
+
+/// Why this account's AWS cannot be asked. Its message is the full advice;
+/// [`Unavailable::short`] says it in a few words for each check it keeps
+/// from running.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum Unavailable {
+    /// No Region or no credentials.
+    #[error("{advice}")]
+    NotReady {
+        /// The reason in a few words.
+        short: &'static str,
+        /// What is missing and how to set each up.
+        advice: String,
+    },
+    /// STS could not say whose the credentials are.
+    #[error(
+        "cannot identify the AWS account: {}{}",
+        .0.message,
+        .0.hint().map(|h| format!("; {h}")).unwrap_or_default()
+    )]
+    Identity(AwsError),
+}
+
+impl Unavailable {
+    /// The reason in a few words, for each check it kept from running.
+    pub fn short(&self) -> String {
+        match self {
+            Unavailable::NotReady { short, .. } => short.to_string(),
+            Unavailable::Identity(_) => self.to_string(),
+        }
+    }
+}
+
+impl From<ConnectError> for Unavailable {
+    fn from(e: ConnectError) -> Self {
+        match e {
+            ConnectError::Identity(e) => Unavailable::Identity(e),
+            e => Unavailable::NotReady {
+                short: e.short(),
+                advice: e.to_string(),
+            },
+        }
+    }
 }
 
 impl Account {
@@ -130,17 +174,7 @@ impl Account {
 
     /// Whether AWS can be called at all: a Region and credentials. Settled
     /// once; the credentials' secret parts are registered for redaction.
-    pub async fn aws_ready(&self) -> Result<(), String> {
-        self.readiness().await.map_err(|(short, _)| short)
-    }
-
-    /// Like [`Account::aws_ready`], with the full advice on failure (what is
-    /// missing and how to set each up), for a note or an error message.
-    pub async fn aws_ready_advice(&self) -> Result<(), String> {
-        self.readiness().await.map_err(|(_, advice)| advice)
-    }
-
-    async fn readiness(&self) -> Result<(), (String, String)> {
+    pub async fn aws_ready(&self) -> Result<(), Unavailable> {
         self.ready
             .get_or_init(|| async {
                 match aws::credentials(&self.sdk, !self.region.is_empty()).await {
@@ -150,7 +184,7 @@ impl Account {
                         }
                         Ok(())
                     }
-                    Err(e) => Err((e.short().to_string(), e.to_string())),
+                    Err(e) => Err(Unavailable::from(e)),
                 }
             })
             .await
@@ -158,7 +192,7 @@ impl Account {
     }
 
     /// Who the credentials belong to (STS GetCallerIdentity, once).
-    pub async fn identity(&self) -> Result<Known, String> {
+    pub async fn identity(&self) -> Result<Known, Unavailable> {
         self.identity
             .get_or_init(|| async {
                 self.aws_ready().await?;
@@ -175,12 +209,7 @@ impl Account {
                         }
                         Ok(known)
                     }
-                    Err(ConnectError::Identity(e)) => Err(format!(
-                        "cannot identify the AWS account: {}{}",
-                        e.message,
-                        e.hint().map(|h| format!("; {h}")).unwrap_or_default()
-                    )),
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(Unavailable::from(e)),
                 }
             })
             .await
@@ -210,7 +239,7 @@ impl Account {
     /// A parameter's value for a check that calls AWS: when its value is
     /// made from the account id (the default bucket name), the account is
     /// asked for first.
-    pub async fn resolved_param(&self, name: &str) -> Result<String, String> {
+    pub async fn resolved_param(&self, name: &str) -> Result<String, Unavailable> {
         let value = self.param(name);
         if !value.contains("{account}") {
             return Ok(value);

@@ -322,10 +322,14 @@ async fn grade(
         None => Outcome::error(format!("unknown check kind `{}`", spec.kind)),
         Some(kind) if !kind.iam_actions.is_empty() && account.aws_ready().await.is_err() => {
             // The note at the end says how to fix it, once for every check.
-            if let Err(advice) = account.aws_ready_advice().await {
-                account.note(advice);
-            }
-            Outcome::error(account.aws_ready().await.err().unwrap_or_default()).hint("")
+            let short = match account.aws_ready().await {
+                Err(why) => {
+                    account.note(why.to_string());
+                    why.short()
+                }
+                Ok(()) => String::new(),
+            };
+            Outcome::error(short).hint("")
         }
         Some(kind) => {
             let task = tokio::spawn(tokio::time::timeout(opts.timeout, (kind.run)(account, spec.clone())));

@@ -134,6 +134,12 @@ pub enum CheckError {
     NotYet(String),
 }
 
+impl From<super::account::Unavailable> for CheckError {
+    fn from(e: super::account::Unavailable) -> Self {
+        CheckError::Other(e.short())
+    }
+}
+
 impl CheckError {
     /// The outcome this error becomes, with a hint where one helps.
     pub fn into_outcome(self) -> Outcome {

@@ -476,12 +476,13 @@ pub enum Error {
 }
 
 impl Error {
-    /// The process exit code for this error.
-    pub fn exit_code(&self) -> u8 {
+    /// How the process ends for this error.
+    pub fn exit(&self) -> crate::exit::Exit {
+        use crate::exit::Exit;
         match self {
-            Error::Usage(_) => 2,
-            Error::Abandoned => 130,
-            Error::Output(_) => 1,
+            Error::Usage(_) => Exit::BadInput,
+            Error::Abandoned => Exit::Interrupted,
+            Error::Output(_) => Exit::Fail,
         }
     }
 }
@@ -511,8 +512,8 @@ pub fn no_terminal_message(quiz: &Quiz) -> String {
     )
 }
 
-/// `labcheck quiz [QUIZ]`: lists the quizzes, or runs one. Returns the exit code.
-pub fn run(course: &crate::course::Course, opts: &Options) -> Result<u8, Error> {
+/// `labcheck quiz [QUIZ]`: lists the quizzes, or runs one. Returns how the process ends.
+pub fn run(course: &crate::course::Course, opts: &Options) -> Result<crate::exit::Exit, Error> {
     let Some(id) = &opts.quiz else {
         return list(course, opts.format);
     };
@@ -540,11 +541,15 @@ pub fn run(course: &crate::course::Course, opts: &Options) -> Result<u8, Error> 
         Format::Human => result.to_human(result.mode == Mode::Scripted, width_of(&console::Term::stdout())),
     };
     crate::report::print_stdout(&text).map_err(Error::Output)?;
-    Ok(if result.all_correct() { 0 } else { 1 })
+    Ok(if result.all_correct() {
+        crate::exit::Exit::Pass
+    } else {
+        crate::exit::Exit::Fail
+    })
 }
 
 /// The quizzes of the course with their size and the learner's best score.
-fn list(course: &crate::course::Course, format: Format) -> Result<u8, Error> {
+fn list(course: &crate::course::Course, format: Format) -> Result<crate::exit::Exit, Error> {
     use std::fmt::Write;
     let (store, warning) = match progress::load() {
         Ok(p) => (p, None),
@@ -617,7 +622,7 @@ fn list(course: &crate::course::Course, format: Format) -> Result<u8, Error> {
         }
     }
     crate::report::print_stdout(&out).map_err(Error::Output)?;
-    Ok(0)
+    Ok(crate::exit::Exit::Pass)
 }
 
 #[cfg(test)]

@@ -178,6 +178,18 @@ pub enum Verdict {
     Incomplete = 3,
 }
 
+impl Verdict {
+    /// The process exit of a run that ended so.
+    pub fn exit(self) -> crate::exit::Exit {
+        use crate::exit::Exit;
+        match self {
+            Verdict::Passed => Exit::Pass,
+            Verdict::Failed => Exit::Fail,
+            Verdict::Incomplete => Exit::NotEvaluated,
+        }
+    }
+}
+
 impl Report {
     /// All checks of all steps, in lab order.
     pub fn checks(&self) -> impl Iterator<Item = &CheckReport> {

@@ -95,11 +95,12 @@ pub enum ServeError {
 }
 
 impl ServeError {
-    /// Exit code: 1 when standard output failed, else 2.
-    pub fn exit_code(&self) -> u8 {
+    /// How the process ends: a failure when standard output failed, else bad input.
+    pub fn exit(&self) -> crate::exit::Exit {
+        use crate::exit::Exit;
         match self {
-            ServeError::Output(_) => 1,
-            _ => 2,
+            ServeError::Output(_) => Exit::Fail,
+            _ => Exit::BadInput,
         }
     }
 }

@@ -169,11 +169,8 @@ impl Runs {
 }
 
 /// The context `labcheck check` would build from the same command line.
-async fn connect(settings: &RunSettings) -> Result<Arc<crate::engine::account::Account>, String> {
-    let config = settings
-        .config
-        .clone()
-        .or_else(|| Some(std::path::PathBuf::from("labcheck.toml")).filter(|p| p.is_file()));
+async fn connect(settings: &RunSettings) -> Result<Arc<crate::engine::account::Account>, crate::connect::Error> {
+    let config = crate::connect::config_path(settings.config.as_deref());
     crate::connect::connect(&crate::connect::ConnectOptions {
         config: config.as_deref(),
         set: &settings.set,
@@ -209,9 +206,9 @@ async fn execute(server: &Arc<Server>, step: &str, selected: Vec<String>, run: &
     });
     let account = match connect(&server.settings).await {
         Ok(account) => account,
-        Err(message) => {
+        Err(e) => {
             return RunEvent::Failed {
-                message: crate::redact::strip_control(&message),
+                message: crate::redact::strip_control(&e.to_string()),
             };
         }
     };

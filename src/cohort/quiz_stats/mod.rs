@@ -158,7 +158,10 @@ pub fn analyse(dir: &Path, course: &Course) -> Result<QuizStats, QuizStatsError>
         let shown = shown(path, dir);
         match read_attempt(path, dir) {
             Ok(a) => attempts.push(a),
-            Err(reason) => skipped.push(Skipped { file: shown, reason }),
+            Err(reason) => skipped.push(Skipped {
+                file: shown,
+                reason: reason.to_string(),
+            }),
         }
     }
     if attempts.is_empty() {
@@ -239,19 +242,38 @@ fn learner_of(path: &Path, dir: &Path) -> String {
     }
 }
 
+/// Why a file of the folder is not a quiz result (it is skipped).
+#[derive(Debug, thiserror::Error)]
+enum NotAResult {
+    #[error("{0}")]
+    Read(std::io::Error),
+    #[error("not JSON ({0})")]
+    Json(serde_json::Error),
+    #[error("not a quiz result (schema is not {RESULT_SCHEMA})")]
+    Schema,
+    #[error("no `{0}`")]
+    NoField(&'static str),
+    #[error("no `questions` list")]
+    NoQuestions,
+    #[error("question {0} has no `id`")]
+    NoQuestionId(usize),
+    #[error("question `{0}` has no `correct`")]
+    NoCorrect(String),
+}
+
 /// Reads one result file into an attempt; the error says why it is skipped.
-fn read_attempt(path: &Path, dir: &Path) -> Result<Attempt, String> {
-    let text = crate::textfile::read_capped(path, FILE_CAP).map_err(|e| e.to_string())?;
-    let doc: Value = serde_json::from_str(&text).map_err(|e| format!("not JSON ({e})"))?;
+fn read_attempt(path: &Path, dir: &Path) -> Result<Attempt, NotAResult> {
+    let text = crate::textfile::read_capped(path, FILE_CAP).map_err(NotAResult::Read)?;
+    let doc: Value = serde_json::from_str(&text).map_err(NotAResult::Json)?;
     if doc["schema"] != RESULT_SCHEMA {
-        return Err(format!("not a quiz result (schema is not {RESULT_SCHEMA})"));
+        return Err(NotAResult::Schema);
     }
-    let field = |name: &str| {
+    let field = |name: &'static str| {
         doc[name]
             .as_str()
             .map(crate::redact::strip_control)
             .filter(|s| !s.trim().is_empty())
-            .ok_or_else(|| format!("no `{name}`"))
+            .ok_or(NotAResult::NoField(name))
     };
     let quiz = field("quiz")?;
     let finished_at = field("finished_at")?;
@@ -259,16 +281,16 @@ fn read_attempt(path: &Path, dir: &Path) -> Result<Attempt, String> {
         Some(_) => field("learner")?,
         None => crate::redact::strip_control(&learner_of(path, dir)),
     };
-    let questions = doc["questions"].as_array().ok_or("no `questions` list")?;
+    let questions = doc["questions"].as_array().ok_or(NotAResult::NoQuestions)?;
     let mut answers = Vec::with_capacity(questions.len());
     for (i, q) in questions.iter().enumerate() {
         let id = q["id"]
             .as_str()
             .map(crate::redact::strip_control)
-            .ok_or_else(|| format!("question {} has no `id`", i + 1))?;
+            .ok_or(NotAResult::NoQuestionId(i + 1))?;
         let correct = q["correct"]
             .as_bool()
-            .ok_or_else(|| format!("question `{id}` has no `correct`"))?;
+            .ok_or_else(|| NotAResult::NoCorrect(id.clone()))?;
         answers.push(Answer {
             id,
             correct,
