@@ -8,17 +8,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The roster's columns, examples, and exit codes.
-pub(crate) const AFTER_HELP: &str = "Roster (CSV, header row, columns in any order):
-  learner       required, unique
-  account       12-digit account id, or 1234-5678-9012 (the role is arn:aws:iam::ACCOUNT:role/labcheck-grader)
-  role_arn      instead of, or with, account
-  external_id   this learner's own (labcheck cohort invite fills the column),
-                else --external-id / LABCHECK_EXTERNAL_ID
-  region        else --region / your AWS config
-  project_dir   the learner's cloned project, relative to the roster (project checks)
-  email, sis_login_id, sis_user_id, section
-                the learner in your LMS, for --format canvas and --format moodle
-  any lab parameter (bucket, eb_env, ...) overrides it for that learner
+pub(crate) const AFTER_HELP: &str = "Roster: a CSV file with a header row, a learner a row: `learner` and
+`account` (or `role_arn`), and optional columns: external_id (labcheck cohort
+invite fills it), region, project_dir, the learner's LMS identities (email,
+sis_login_id, sis_user_id, section) and any lab parameter. The instructor's
+guide documents every column, in \"The roster's columns\" (labcheck book
+serve --open, then Instructor's guide).
 
 Examples:
   labcheck cohort grade roster.csv --format html -o gradebook.html
@@ -154,4 +149,38 @@ pub(crate) async fn run(common: &Common, args: &Args) -> Result<Exit, Error> {
         lms: args.lms.clone(),
     };
     Ok(command::grade(lab, &settings).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AFTER_HELP;
+    use labcheck::cohort::roster::COLUMNS;
+
+    /// The instructor's guide is where the roster's columns are documented;
+    /// `--help` names them and points there. Both follow the parser's list.
+    #[test]
+    fn the_instructors_guide_documents_every_roster_column_and_help_names_it() {
+        let guide = include_str!("../../../book/src/instructors.md");
+        let start = guide
+            .find("**The roster's columns:**")
+            .expect("the instructor's guide has the roster's columns");
+        let table: String = guide[start..]
+            .lines()
+            .skip(1)
+            .skip_while(|l| l.trim().is_empty())
+            .take_while(|l| l.starts_with('|'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for column in COLUMNS {
+            assert!(
+                table.contains(&format!("`{column}`")),
+                "the roster's columns in book/src/instructors.md do not document `{column}`:\n{table}"
+            );
+            assert!(
+                AFTER_HELP.contains(column),
+                "cohort grade --help does not name `{column}`"
+            );
+        }
+        assert!(AFTER_HELP.contains("The roster's columns"));
+    }
 }
