@@ -5,6 +5,8 @@ fast path: in-process in moto) with the solved lab and the grader role; then
 some get one per-account fault from breaks.py, and one (or, in larger cohorts,
 every twelfth) gets a grader role that cannot be assumed. The roster CSV goes to
 stdout, logs to stderr; --manifest FILE writes what each learner was given.
+Each learner has an external id of their own (the --external-id given, a dash
+and the learner's name), as `labcheck cohort invite` gives them.
 """
 
 import argparse
@@ -93,8 +95,15 @@ def plan(n: int, first: str, instructor: str, external_id: str) -> list[dict]:
     out, broken, unassumable = [], 0, 0
     for i, (name, account) in enumerate(zip(learner_names(n), accounts)):
         kind = PATTERN[i % len(PATTERN)]
-        grader = {"instructor": instructor, "external_id": external_id}
-        entry = {"learner": name, "account": account, "state": "solved", "grader": grader}
+        # An external id of the learner's own, as `labcheck cohort invite` gives.
+        grader = {"instructor": instructor, "external_id": f"{external_id}-{name}"}
+        entry = {
+            "learner": name,
+            "account": account,
+            "state": "solved",
+            "grader": grader,
+            "external_id": grader["external_id"],
+        }
         if kind == "break":
             entry["state"] = SCENARIOS[broken % len(SCENARIOS)]
             broken += 1
@@ -105,7 +114,7 @@ def plan(n: int, first: str, instructor: str, external_id: str) -> list[dict]:
             if entry["reason"] == "no-grader-role":
                 entry["grader"] = None
             else:
-                entry["grader"] = dict(grader, external_id=f"{external_id}-rotated")
+                entry["grader"] = dict(grader, external_id=f"{external_id}-{name}-rotated")
         out.append(entry)
     return out
 
@@ -148,7 +157,7 @@ def main() -> int:
     writer = csv.writer(roster_out, lineterminator="\n")
     writer.writerow(["learner", "account", "region", "external_id"])
     for e in entries:
-        writer.writerow([e["learner"], e["account"], c.REGION, args.external_id])
+        writer.writerow([e["learner"], e["account"], c.REGION, e["external_id"]])
     roster_out.flush()
 
     if args.manifest:
