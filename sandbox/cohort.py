@@ -163,7 +163,7 @@ def main() -> int:
     if args.manifest:
         manifest = {}
         for e in entries:
-            item = {"account": e["account"], "state": e["state"]}
+            item = {"account": e["account"], "state": e["state"], "external_id": e["external_id"]}
             if "reason" in e:
                 item["reason"] = e["reason"]
             manifest[e["learner"]] = item

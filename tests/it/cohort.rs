@@ -570,9 +570,11 @@ fn a_killed_run_resumes_to_the_same_gradebook_and_shards_merge_to_it() {
 
 /// Puts the solved lab state (and a grader role that can be assumed) into
 /// one sandbox account, as a learner who fixed everything would.
-fn repair(account: &str) {
+/// Provisions `account` again, solved, its grader role trusting
+/// `external_id` (the learner's own, from the cohort's manifest).
+fn repair(account: &str, external_id: &str) {
     let out = Command::new(repo().join("sandbox/provision"))
-        .args(["--accounts", "1", "--first", account])
+        .args(["--accounts", "1", "--first", account, "--external-id", external_id])
         .envs(sandbox_env())
         .output()
         .expect("run sandbox/provision");
@@ -608,7 +610,8 @@ fn the_journal_regrades_the_errors_and_the_learners_named_and_keeps_the_rest() {
         let json = if book.exists() { read_json(&book) } else { Value::Null };
         (out, json)
     };
-    let learner_of = |state: &str| -> (String, String) {
+    let external_id = |e: &Value| e["external_id"].as_str().unwrap().to_string();
+    let learner_of = |state: &str| -> (String, String, String) {
         let (name, entry) = c
             .manifest
             .as_object()
@@ -616,16 +619,20 @@ fn the_journal_regrades_the_errors_and_the_learners_named_and_keeps_the_rest() {
             .iter()
             .find(|(_, e)| e["state"].as_str().unwrap().contains(state))
             .unwrap_or_else(|| panic!("no {state} learner in {}", c.manifest));
-        (name.clone(), entry["account"].as_str().unwrap().to_string())
+        (
+            name.clone(),
+            entry["account"].as_str().unwrap().to_string(),
+            external_id(entry),
+        )
     };
-    let (unassumable, its_account) = learner_of("unassumable");
+    let (unassumable, its_account, its_id) = learner_of("unassumable");
     let broken = c
         .manifest
         .as_object()
         .unwrap()
         .iter()
         .find(|(_, e)| !matches!(e["state"].as_str(), Some("solved" | "unassumable")))
-        .map(|(n, e)| (n.clone(), e["account"].as_str().unwrap().to_string()))
+        .map(|(n, e)| (n.clone(), e["account"].as_str().unwrap().to_string(), external_id(e)))
         .unwrap();
 
     let (out, first) = run("first.json", &[]);
@@ -652,7 +659,7 @@ fn the_journal_regrades_the_errors_and_the_learners_named_and_keeps_the_rest() {
     );
 
     // The learner fixes their role (and their lab): --regrade-errors grades only them again.
-    repair(&its_account);
+    repair(&its_account, &its_id);
     let lines = journal_lines(&journal);
     let (out, fixed) = run("fixed.json", &["--regrade-errors"]);
     let text = crate::common::text(&out);
@@ -679,12 +686,12 @@ fn the_journal_regrades_the_errors_and_the_learners_named_and_keeps_the_rest() {
     }
 
     // A broken learner fixes their lab: --regrade NAME grades them again, nobody else.
-    let (name, account) = broken;
+    let (name, account, id) = broken;
     assert_ne!(
         row(&fixed, &name)["report"]["score"],
         row(&fixed, &name)["report"]["max_score"]
     );
-    repair(&account);
+    repair(&account, &id);
     let (out, again) = run("again.json", &["--regrade", &name]);
     assert_eq!(out.status.code(), Some(0), "{}", crate::common::text(&out));
     assert_eq!(journal_lines(&journal), lines + 2);
