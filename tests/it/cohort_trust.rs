@@ -656,3 +656,43 @@ fn labcheck_template() -> Vec<u8> {
     assert!(out.status.success());
     out.stdout
 }
+
+#[test]
+fn learners_sharing_an_external_id_are_told_and_learners_with_their_own_are_not() {
+    let (ada, bob) = (learner("shared_external_id_ada"), learner("shared_external_id_bob"));
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("book.json");
+    let book_arg = book.to_str().unwrap();
+
+    // Both roles trust the one id the sandbox provisions by default.
+    let shared = roster(
+        dir.path(),
+        &format!(
+            "learner,account,external_id\nada,{},labcheck-sandbox\nbob,{},labcheck-sandbox\n",
+            ada.account, bob.account
+        ),
+    );
+    let out = grade(&shared, &["--format", "json", "-o", book_arg]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "both are graded: {said}");
+    assert!(
+        said.contains("2 learners share an external id with a classmate") && said.contains("cohort invite"),
+        "{said}"
+    );
+    assert!(!said.contains("labcheck-sandbox"), "the id itself is not shown: {said}");
+
+    // Each with an id of their own: nothing to say.
+    provision_with_id(&ada.account, "ada-own-id-7f3a");
+    provision_with_id(&bob.account, "bob-own-id-91c2");
+    let own = roster(
+        dir.path(),
+        &format!(
+            "learner,account,external_id\nada,{},ada-own-id-7f3a\nbob,{},bob-own-id-91c2\n",
+            ada.account, bob.account
+        ),
+    );
+    let out = grade(&own, &["--format", "json", "-o", book_arg]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(!said.contains("share an external id"), "{said}");
+}
