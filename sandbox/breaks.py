@@ -321,6 +321,23 @@ def break_db_down(account: str) -> str:
     return _stop("mariadb", "mariadbd|mysqld")
 
 
+def break_cache_requires_auth(account: str) -> str:
+    """Redis as a serverless cache with a user group attached (ElastiCache RBAC):
+    the app's user signs in with a password, a client that does not sign in
+    gets NOAUTH. The passwords are kept in c.REDIS_AUTH (owner-only) for the
+    tests and for sandbox/up, which repairs the fault."""
+    import secrets
+
+    admin, app = secrets.token_hex(16), secrets.token_hex(20)
+    c.REDIS_AUTH.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(c.REDIS_AUTH, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump({"admin": admin, "user": c.CACHE_APP_USER, "password": app}, f)
+    _redis("ACL", "SETUSER", c.CACHE_APP_USER, "reset", "on", f">{app}", "~*", "&*", "+@all")
+    _redis("ACL", "SETUSER", "default", "resetpass", f">{admin}")
+    return f"Redis requires signing in: user {c.CACHE_APP_USER}, its password in {c.REDIS_AUTH}"
+
+
 def break_no_sessions(account: str) -> str:
     keys = _redis("--scan", "--pattern", "*django.contrib.sessions.cache*").split()
     for i in range(0, len(keys), 100):
@@ -733,6 +750,12 @@ SCENARIOS = {
         "scope": "global",
         "red": ["cache.reachable"],
         "run": break_cache_down,
+    },
+    "cache-requires-auth": {
+        "description": "the cache requires signing in, as ElastiCache does with a user group (RBAC) attached",
+        "scope": "global",
+        "red": ["cache.reachable"],
+        "run": break_cache_requires_auth,
     },
     "no-sessions": {
         "description": "no Django session key in Redis",

@@ -225,6 +225,10 @@ MYSQL_PORT = os.environ.get("SANDBOX_MYSQL_PORT", "23306")
 REDIS_PORT = os.environ.get("SANDBOX_REDIS_PORT", "26379")
 REDIS_TLS_PORT = os.environ.get("SANDBOX_REDIS_TLS_PORT", "26380")
 CA_FILE = STATE / "tls" / "ca.pem"
+# The cache-requires-auth fault keeps its passwords here (owner-only); sandbox/up
+# reads it to repair the fault. The app's user, as the lab's optional RBAC part names it.
+REDIS_AUTH = STATE / "redis-auth.json"
+CACHE_APP_USER = "pets-app"
 
 
 def secret(path: Path, nbytes: int = 32) -> str:

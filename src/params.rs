@@ -136,6 +136,20 @@ pub const DEFS: &[ParamDef] = &[
         help: "PEM file of a CA to trust for the cache's TLS certificate (empty: the system's roots)",
     },
     ParamDef {
+        name: "cache_user",
+        default: Some(""),
+        extra_env: &["CACHE_USER"],
+        secret: false,
+        help: "user labcheck signs in to the cache as, when it requires one (from CACHE_USER; empty: no sign-in)",
+    },
+    ParamDef {
+        name: "cache_password",
+        default: Some(""),
+        extra_env: &["CACHE_PASSWORD"],
+        secret: true,
+        help: "that user's password (from CACHE_PASSWORD; never printed)",
+    },
+    ParamDef {
         name: "network",
         default: Some("auto"),
         extra_env: &[],

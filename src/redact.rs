@@ -27,6 +27,13 @@ static SIGNED_QUERY_PARAM: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
+/// The password of a URL's user information (`rediss://user:PASSWORD@host`,
+/// as `CACHE_LOCATION` holds it with ElastiCache RBAC; `mysql://` and the
+/// like for a database): the scheme and user stay, the password goes.
+static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@\x22'<>]*):([^@\s/\x22'<>]+)@").expect("valid regex")
+});
+
 /// ANSI escape sequences (CSI, OSC; an OSC cut short is dropped to the end),
 /// other C0/C1 control characters except newline and tab, and the
 /// bidirectional embeddings, overrides and isolates that reorder what a
@@ -73,6 +80,7 @@ impl Redactor {
                 out = replace_tokens(&out, secret, REDACTED);
             }
         }
+        let out = URL_PASSWORD.replace_all(&out, |c: &regex::Captures| format!("{}:{REDACTED}@", &c[1]));
         SIGNED_QUERY_PARAM
             .replace_all(&out, |c: &regex::Captures| format!("{}={REDACTED}", &c[1]))
             .into_owned()
@@ -169,6 +177,26 @@ mod tests {
         assert!(!cleaned.contains("AKIA"), "{cleaned}");
         assert!(cleaned.contains("X-Amz-Algorithm=AWS4-HMAC-SHA256"), "{cleaned}");
         assert!(cleaned.contains("X-Amz-Signature=[redacted]"), "{cleaned}");
+    }
+
+    #[test]
+    fn a_urls_password_is_redacted_and_the_rest_kept() {
+        let r = Redactor::new();
+        assert_eq!(
+            r.clean("sessions in Redis over TLS (rediss://pets-app:9f1c0e7a@pets.serverless.usw2.cache.amazonaws.com:6379/0)"),
+            "sessions in Redis over TLS (rediss://pets-app:[redacted]@pets.serverless.usw2.cache.amazonaws.com:6379/0)"
+        );
+        assert_eq!(
+            r.clean("mysql://django:p%40ss@db:3306/pets"),
+            "mysql://django:[redacted]@db:3306/pets"
+        );
+        for kept in [
+            "rediss://pets.serverless.usw2.cache.amazonaws.com:6379/0",
+            "https://example.com/a:b@c",
+            "see user:password@host in the lab",
+        ] {
+            assert_eq!(r.clean(kept), kept);
+        }
     }
 
     #[test]

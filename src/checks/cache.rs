@@ -419,7 +419,21 @@ async fn connect(acc: &Account) -> Result<Connected, CheckError> {
 
 async fn open(acc: &Account, host: &str, port: u16, cluster_mode: bool) -> Connected {
     let insecure = acc.insecure;
-    let url = format!("rediss://{host}:{port}/{}", if insecure { "#insecure" } else { "" });
+    let url = match cache_url(
+        host,
+        port,
+        &acc.param("cache_user"),
+        &acc.param("cache_password"),
+        insecure,
+    ) {
+        Ok(url) => url,
+        Err(e) => {
+            return Connected::Failed(
+                format!("cannot make a cache address of {host}:{port}: {e}"),
+                String::new(),
+            );
+        }
+    };
     let ca_path = acc.param("cache_ca");
     let root_cert = if ca_path.is_empty() || insecure {
         None
@@ -476,6 +490,52 @@ async fn open(acc: &Account, host: &str, port: u16, cluster_mode: bool) -> Conne
     }
 }
 
+/// The `rediss://` address of the cache, signed in as `user` with
+/// `password` when they are given (ElastiCache RBAC, the lab's optional
+/// part: the app's `CACHE_LOCATION` carries them the same way), each
+/// percent-encoded as a URL's user information must be.
+fn cache_url(host: &str, port: u16, user: &str, password: &str, insecure: bool) -> Result<String, url::ParseError> {
+    let mut url = url::Url::parse(&format!("rediss://{host}:{port}/"))?;
+    if !password.is_empty() {
+        // A password without a user signs in as `default`, as AUTH does.
+        let user = if user.is_empty() { "default" } else { user };
+        url.set_username(user).map_err(|()| url::ParseError::EmptyHost)?;
+        url.set_password(Some(password))
+            .map_err(|()| url::ParseError::EmptyHost)?;
+    }
+    if insecure {
+        url.set_fragment(Some("insecure"));
+    }
+    Ok(url.to_string())
+}
+
+/// A cache that wants a user and password labcheck did not give, or that
+/// refused those it gave (`all`: the error's text, lowercased), as a
+/// message and a hint; the password itself is never part of either.
+fn sign_in_trouble(where_: &str, all: &str) -> Option<(String, String)> {
+    if all.contains("noauth") {
+        Some((
+            format!("{where_} requires signing in (NOAUTH Authentication required)"),
+            "The cache has a user group attached (RBAC): give labcheck the app's user and password, as the app has them in CACHE_LOCATION, in CACHE_USER and CACHE_PASSWORD (or the parameters cache_user and cache_password), and check again.".to_string(),
+        ))
+    } else if [
+        "wrongpass",
+        "invalid username-password",
+        "authentication failed",
+        "authenticationfailed",
+    ]
+    .iter()
+    .any(|m| all.contains(m))
+    {
+        Some((
+            format!("{where_} refused the user or the password labcheck signed in with (WRONGPASS)"),
+            "Check CACHE_USER and CACHE_PASSWORD against the app's user in the cache's user group (aws elasticache describe-users), and that its access string starts with `on`.".to_string(),
+        ))
+    } else {
+        None
+    }
+}
+
 /// Turns a connection error into a message and a hint the learner can act on.
 fn failure(where_: &str, text: &str, debug: &str) -> Connected {
     let all = format!("{text} {debug}").to_ascii_lowercase();
@@ -492,6 +552,8 @@ fn failure(where_: &str, text: &str, debug: &str) -> Connected {
             format!("no answer from {where_} (timed out)"),
             "A silent timeout inside the VPC usually means a security group drops the traffic: let the cache's security group admit TCP 6379 from the IDE's and the Elastic Beanstalk environment's security groups.".to_string(),
         )
+    } else if let Some(trouble) = sign_in_trouble(where_, &all) {
+        trouble
     } else if all.contains("refused") {
         (
             format!("{where_} refused the connection"),
@@ -533,7 +595,10 @@ async fn reachable(acc: Arc<Account>) -> CheckResult {
             Outcome::pass(format!("{where_} answered PING over TLS{insecure}"))
         }
         Ok(reply) => Outcome::fail(format!("{where_} answered PING with {reply:?}")),
-        Err(e) => Outcome::fail(format!("PING to {where_} failed: {e}")),
+        Err(e) => match sign_in_trouble(&where_, &format!("{e} {e:?}").to_ascii_lowercase()) {
+            Some((message, hint)) => Outcome::fail(message).hint(hint),
+            None => Outcome::fail(format!("PING to {where_} failed: {e}")),
+        },
     }
     .evidence(json!({"endpoint": where_, "tls": true, "certificate_verified": !acc.insecure})))
 }
@@ -673,6 +738,44 @@ mod tests {
         let (m, h) = message_and_hint(failure("10.0.0.5:6379", "timed out", "timed out"));
         assert_eq!(m, "no answer from 10.0.0.5:6379 (timed out)");
         assert!(h.contains("security group") && h.contains("6379"), "{h}");
+    }
+
+    #[test]
+    fn the_address_carries_the_user_and_password_encoded_only_when_given() {
+        assert_eq!(
+            cache_url("pets.serverless.usw2.cache.amazonaws.com", 6379, "", "", false).unwrap(),
+            "rediss://pets.serverless.usw2.cache.amazonaws.com:6379/"
+        );
+        assert_eq!(
+            cache_url("127.0.0.1", 26380, "pets-app", "p@ss:w/rd#1", true).unwrap(),
+            "rediss://pets-app:p%40ss%3Aw%2Frd%231@127.0.0.1:26380/#insecure"
+        );
+        assert_eq!(
+            cache_url("h", 6379, "", "only-a-password", false).unwrap(),
+            "rediss://default:only-a-password@h:6379/"
+        );
+    }
+
+    #[test]
+    fn a_cache_that_requires_signing_in_says_which_variables_to_set() {
+        let (m, h) = message_and_hint(failure("h:6379", "NOAUTH: Authentication required.", ""));
+        assert!(
+            m.contains("requires signing in") && h.contains("CACHE_PASSWORD"),
+            "{m} / {h}"
+        );
+        let (m, h) = message_and_hint(failure(
+            "h:6379",
+            "WRONGPASS: invalid username-password pair or user is disabled.",
+            "",
+        ));
+        assert!(m.contains("WRONGPASS") && h.contains("describe-users"), "{m} / {h}");
+        // What the client library says when its own AUTH on connecting fails.
+        let (m, _) = message_and_hint(failure(
+            "h:6379",
+            "Password authentication failed - AuthenticationFailed",
+            "",
+        ));
+        assert!(m.contains("WRONGPASS"), "{m}");
     }
 
     #[test]

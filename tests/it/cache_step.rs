@@ -276,3 +276,79 @@ async fn a_cluster_mode_cache_is_read_shard_by_shard() {
     );
     assert_eq!(sessions["evidence"]["shards_scanned"], 3);
 }
+
+/// Undoes the `cache-requires-auth` fault when the test ends, passed or not.
+struct RepairedAfter;
+
+impl Drop for RepairedAfter {
+    fn drop(&mut self) {
+        crate::common::repair_sandbox();
+    }
+}
+
+#[test]
+fn a_cache_that_requires_signing_in_passes_with_the_apps_user_and_says_so_without() {
+    let l = crate::common::learner_alone("a_cache_that_requires_signing_in");
+    run_sandbox(&["break", "cache-requires-auth"]);
+    let _repair = RepairedAfter;
+    let auth: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("sandbox/.state/redis-auth.json")).expect("the fault keeps its passwords"),
+    )
+    .unwrap();
+    let (user, password) = (auth["user"].as_str().unwrap(), auth["password"].as_str().unwrap());
+
+    // Without a user: NOAUTH, and the variables to set.
+    let (code, report) = l.check_json(&["cache"]);
+    assert_eq!(code, 1, "{report:#}");
+    let reachable = check(&report, "cache.reachable");
+    assert_eq!(reachable["status"], "fail");
+    assert_eq!(
+        reachable["message"],
+        "127.0.0.1:26380 requires signing in (NOAUTH Authentication required)"
+    );
+    assert!(
+        reachable["hint"].as_str().unwrap().contains("CACHE_PASSWORD"),
+        "{reachable}"
+    );
+    assert_eq!(check(&report, "cache.sessions")["status"], "skip");
+
+    // As the app signs in: both connection checks pass.
+    let out = l
+        .labcheck()
+        .args(["check", "cache", "--format", "json"])
+        .env("CACHE_USER", user)
+        .env("CACHE_PASSWORD", password)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    assert_eq!(
+        statuses(&report),
+        ["exists", "tls", "network", "reachable", "sessions"]
+            .iter()
+            .map(|c| pair(&format!("cache.{c}"), "pass"))
+            .collect::<Vec<_>>()
+    );
+
+    // A wrong password: refused, and no password in any output.
+    let wrong = "not-the-password-0d5e";
+    for format in ["human", "json"] {
+        let out = l
+            .labcheck()
+            .args(["check", "cache", "--format", format, "-v"])
+            .env("CACHE_USER", user)
+            .env("CACHE_PASSWORD", wrong)
+            .output()
+            .unwrap();
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{all}");
+        assert!(
+            all.contains("refused the user or the password labcheck signed in with (WRONGPASS)"),
+            "{all}"
+        );
+        assert!(
+            !all.contains(wrong) && !all.contains(password),
+            "a password was printed:\n{all}"
+        );
+    }
+}

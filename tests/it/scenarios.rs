@@ -230,6 +230,16 @@ fn what_the_report_says(scenario: &str, report: &Value) {
             assert!(!hint("cache.reachable").is_empty());
             assert_eq!(status("cache.sessions"), "skip");
         }
+        "cache-requires-auth" => {
+            assert_check(
+                report,
+                "cache.reachable",
+                "fail",
+                "127.0.0.1:26380 requires signing in (NOAUTH Authentication required)",
+            );
+            assert!(hint("cache.reachable").contains("CACHE_USER"));
+            assert_eq!(status("cache.sessions"), "skip");
+        }
         "no-sessions" => {
             assert_eq!(
                 message("cache.sessions"),
