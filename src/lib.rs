@@ -11,6 +11,7 @@ pub mod cleanup;
 pub mod cohort;
 pub mod connect;
 pub mod course;
+pub mod diagnostic;
 pub mod engine;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -20,6 +21,7 @@ pub mod policy;
 pub mod quiz;
 pub mod redact;
 pub mod report;
+pub mod run;
 pub mod state;
 pub mod status;
 pub mod store;

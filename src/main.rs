@@ -618,7 +618,7 @@ fn use_color(choice: ColorChoice) -> bool {
 }
 
 fn load_course(common: &Common) -> Result<Course, Failure> {
-    Course::load(common.course_dir.as_deref()).map_err(Failure::usage)
+    Course::load(common.course_dir.as_deref(), &labcheck::checks::kind_ids()).map_err(Failure::usage)
 }
 
 fn config_path(common: &Common) -> Option<PathBuf> {

@@ -2,7 +2,7 @@
 //! came from. Defaults < `labcheck.toml` < environment < `--set key=value`;
 //! `region` and `account` fall back to the AWS configuration and STS.
 
-use crate::course::diagnostic::{Diagnostics, LineIndex};
+use crate::diagnostic::{Diagnostics, LineIndex};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
@@ -539,7 +539,7 @@ fn key_offsets(text: &str) -> std::collections::HashMap<&str, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::course::diagnostic::Diagnostic;
+    use crate::diagnostic::Diagnostic;
     /// The diagnostics of a config-file error.
     fn diagnostic_for(err: &ParamError) -> Option<&[Diagnostic]> {
         match err {

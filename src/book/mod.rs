@@ -251,12 +251,13 @@ fn rewrite(
             continue;
         }
         if course.is_none() {
-            let loaded = crate::course::Course::from_dir(&settings.course_dir).map_err(|e| {
-                anyhow::anyhow!(
-                    "{here}: {{{{#labcheck-reference}}}} cannot load the course in {}:\n{e}",
-                    settings.course_dir.display()
-                )
-            })?;
+            let loaded =
+                crate::course::Course::from_dir(&settings.course_dir, &crate::checks::kind_ids()).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{here}: {{{{#labcheck-reference}}}} cannot load the course in {}:\n{e}",
+                        settings.course_dir.display()
+                    )
+                })?;
             *course = Some(loaded);
         }
         let lab = course

@@ -4,8 +4,8 @@
 
 use super::CheckKind;
 use crate::course::lab::CheckSpec;
-use crate::engine::account::Account;
-use crate::engine::outcome::{CheckError, CheckResult, Outcome};
+use crate::run::account::Account;
+use crate::run::outcome::{CheckError, CheckResult, Outcome};
 use std::sync::Arc;
 
 pub(crate) const COMMAND: CheckKind = CheckKind {

@@ -8,9 +8,9 @@ mod policy;
 
 use super::CheckKind;
 use crate::aws::{AwsError, AwsErrorKind};
-use crate::engine::account::Account;
-use crate::engine::memo::MemoKey;
-use crate::engine::outcome::{CheckError, CheckResult, Outcome};
+use crate::run::account::Account;
+use crate::run::memo::MemoKey;
+use crate::run::outcome::{CheckError, CheckResult, Outcome};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -513,7 +513,7 @@ const PASSWORD_VARS: &[&str] = &["RDS_USER_PASSWORD", "RDS_PASSWORD"];
 /// whose `aws:rds:dbinstance` options give the app RDS_USERNAME and
 /// RDS_PASSWORD ("Adding a database to your Elastic Beanstalk
 /// environment").
-const PROPERTIES: &str = "aws:elasticbeanstalk:application:environment";
+pub(super) const PROPERTIES: &str = "aws:elasticbeanstalk:application:environment";
 const SECRETS: &str = "aws:elasticbeanstalk:application:environmentsecrets";
 const COUPLED_DATABASE: &str = "aws:rds:dbinstance";
 

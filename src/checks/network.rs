@@ -16,9 +16,9 @@ mod rules;
 pub use rules::{Clients, Group, Ranges, Rule, Source, admits, cidr_contains, cidr_covers};
 
 use crate::aws::AwsError;
-use crate::engine::account::Account;
-use crate::engine::memo::MemoKey;
-use crate::engine::outcome::Outcome;
+use crate::run::account::Account;
+use crate::run::memo::MemoKey;
+use crate::run::outcome::Outcome;
 use std::net::IpAddr;
 use std::time::Duration;
 

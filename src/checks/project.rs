@@ -15,6 +15,7 @@
 
 mod deploy;
 mod ebextensions;
+mod ebextensions_check;
 mod files;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -32,8 +33,8 @@ pub use requirements::pinned_version;
 
 use super::CheckKind;
 use super::process::{Ran, RunError};
-use crate::engine::account::Account;
-use crate::engine::outcome::Outcome;
+use crate::run::account::Account;
+use crate::run::outcome::Outcome;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
@@ -43,7 +44,7 @@ pub(crate) const EBEXTENSIONS: CheckKind = CheckKind {
     iam_actions: &[],
     data_plane: false,
     reads_project: true,
-    run: |a, _| Box::pin(ebextensions::check(a)),
+    run: |a, _| Box::pin(ebextensions_check::check(a)),
 };
 
 pub(crate) const REQUIREMENTS: CheckKind = CheckKind {

@@ -8,7 +8,7 @@
 //! repository's root). Each file is then graded where it is.
 
 use super::{absolute, project_dir, shown};
-use crate::engine::account::Account;
+use crate::run::account::Account;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -147,7 +147,7 @@ impl Layout {
 /// The memo's key for [`layout`].
 #[derive(PartialEq, Eq, Hash)]
 struct TheLayout;
-impl crate::engine::memo::MemoKey for TheLayout {
+impl crate::run::memo::MemoKey for TheLayout {
     type Value = Arc<Layout>;
 }
 

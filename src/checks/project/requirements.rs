@@ -13,8 +13,8 @@
 
 use super::files::{MAX_FILE, ReadError, read_text};
 use super::layout::layout;
-use crate::engine::account::Account;
-use crate::engine::outcome::{CheckResult, Outcome};
+use crate::run::account::Account;
+use crate::run::outcome::{CheckResult, Outcome};
 use pep508_rs::pep440_rs::Operator;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, Requirement, VersionOrUrl};
 use regex::Regex;

@@ -11,21 +11,36 @@
 //! that name their resources do not wait for STS.
 
 use super::memo::Memo;
+pub use crate::aws::Known;
 use crate::aws::{self, ConnectError};
-use crate::checks::project::isolation::LearnerCode;
 use crate::params::{Params, Source};
 use crate::redact::Redactor;
 use aws_config::SdkConfig;
 use std::sync::{Mutex, RwLock};
 use tokio::sync::OnceCell;
 
-/// Who the credentials belong to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Known {
-    /// The 12-digit account id.
-    pub account: String,
-    /// The caller's ARN (a user, or an assumed-role session).
-    pub arn: String,
+/// Whose code the project checks run, and so how.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LearnerCode {
+    /// Learners checking their own project (`labcheck check`): their code,
+    /// their Python, their shell's variables.
+    #[default]
+    Own,
+    /// Someone else's project: the grader's Python, the learner's variables
+    /// only, inside the sandbox; left out where the sandbox cannot be built.
+    Sandboxed,
+    /// Someone else's project, which the grader chose to trust
+    /// (`--trust-learner-code`): the grader's Python and the learner's
+    /// variables only, as in the sandbox, but run without it.
+    Trusted,
+}
+
+impl LearnerCode {
+    /// The code is not the runner's own: the environment is the learner's
+    /// alone and the interpreter the grader's.
+    pub fn is_someone_elses(self) -> bool {
+        self != LearnerCode::Own
+    }
 }
 
 /// Environment variables whose values are secret wherever they appear:
