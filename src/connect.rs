@@ -6,6 +6,7 @@
 
 use crate::aws::{self, AwsOptions};
 use crate::engine::account::Account;
+use crate::params::Param;
 use crate::params::{Params, Source};
 use std::path::Path;
 use std::sync::Arc;
@@ -35,7 +36,7 @@ pub async fn connect(opts: &ConnectOptions<'_>) -> Result<Arc<Account>, String> 
 
     let given = opts.region.map(|r| (r.to_string(), "--region")).or_else(|| {
         params
-            .explicit("region")
+            .explicit(Param::Region)
             .map(|r| (r.to_string(), "the region parameter"))
     });
     if let Some((region, origin)) = &given
@@ -61,13 +62,13 @@ pub async fn connect(opts: &ConnectOptions<'_>) -> Result<Arc<Account>, String> 
                 crate::redact::strip_control(&region).escape_debug()
             ));
         }
-        if params.explicit("region").is_none() || opts.region.is_some() {
+        if params.explicit(Param::Region).is_none() || opts.region.is_some() {
             let source = if opts.region.is_some() {
                 Source::Flag
             } else {
                 Source::Aws
             };
-            params.set("region", &region, source);
+            params.set(Param::Region, &region, source);
         }
     }
     let mut account = Account::new(sdk, params);

@@ -688,7 +688,7 @@ fn status(common: &Common, args: &StatusArgs) -> Result<u8, Failure> {
     let account = args
         .account
         .clone()
-        .or_else(|| params.explicit("account").map(str::to_string));
+        .or_else(|| params.explicit(labcheck::params::Param::Account).map(str::to_string));
     let overview = labcheck::status::gather(lab, account.as_deref());
     for w in &overview.warnings {
         eprintln!("warning: {w}");
@@ -706,7 +706,7 @@ async fn watch(common: &Common, args: &WatchArgs, color: bool) -> Result<u8, Fai
     let selected = engine::select(lab, &args.names).map_err(Failure::usage)?;
     // The first connection finds bad input (a bad config, a bad Region) before the loop.
     let first = connect(common, args.insecure).await?;
-    let project_dir = PathBuf::from(first.param("project_dir")).join("");
+    let project_dir = PathBuf::from(first.param(labcheck::params::Param::ProjectDir)).join("");
     let project_dir = if project_dir.as_os_str().is_empty() {
         PathBuf::from(".")
     } else {

@@ -33,6 +33,7 @@ pub use requirements::pinned_version;
 
 use super::CheckKind;
 use super::process::{Ran, RunError};
+use crate::params::Param;
 use crate::run::account::Account;
 use crate::run::outcome::Outcome;
 use std::path::{Component, Path, PathBuf};
@@ -93,7 +94,7 @@ fn with_fix(outcome: Outcome, fix: &str) -> Outcome {
 
 /// The project folder as given (`project_dir`), made absolute.
 fn project_dir(acc: &Account) -> PathBuf {
-    let dir = acc.param("project_dir");
+    let dir = acc.param(Param::ProjectDir);
     absolute(Path::new(if dir.is_empty() { "." } else { &dir }))
 }
 
@@ -156,15 +157,18 @@ pub struct Python {
 /// parameter unless a roster row set it, the virtualenv, `python3`.
 fn resolve_python(acc: &Account, folders: &[&Path]) -> Python {
     if acc.learner_code().is_someone_elses() {
-        let from_roster = matches!(acc.param_source("python"), Some(crate::params::Source::Roster { .. }));
+        let from_roster = matches!(
+            acc.param_source(Param::Python),
+            Some(crate::params::Source::Roster { .. })
+        );
         let param = if from_roster {
             String::new()
         } else {
-            acc.param("python")
+            acc.param(Param::Python)
         };
         return resolve_python_from(&param, std::env::var_os("VIRTUAL_ENV"), &[]);
     }
-    resolve_python_from(&acc.param("python"), std::env::var_os("VIRTUAL_ENV"), folders)
+    resolve_python_from(&acc.param(Param::Python), std::env::var_os("VIRTUAL_ENV"), folders)
 }
 
 /// Whether someone else's code can run in the sandbox with the grader's

@@ -13,7 +13,7 @@
 use super::memo::Memo;
 pub use crate::aws::Known;
 use crate::aws::{self, ConnectError};
-use crate::params::{Params, Source};
+use crate::params::{Param, Params, Source};
 use crate::redact::Redactor;
 use aws_config::SdkConfig;
 use std::sync::{Mutex, RwLock};
@@ -93,7 +93,7 @@ impl Account {
     /// filled here (`{account}` once the account is known).
     pub fn new(sdk: SdkConfig, mut params: Params) -> Self {
         params.fill_defaults();
-        let region = params.get("region").unwrap_or_default().to_string();
+        let region = params.get(Param::Region).unwrap_or_default().to_string();
         let mut redactor = Redactor::new();
         params.secrets().for_each(|s| redactor.add_secret(s));
         for var in SECRET_ENV {
@@ -183,7 +183,7 @@ impl Account {
                             .params
                             .read()
                             .expect("params lock")
-                            .explicit_source("account")
+                            .explicit_source(Param::Account)
                             .is_none()
                         {
                             self.learn_account(&known.account);
@@ -210,14 +210,14 @@ impl Account {
     /// The account id for the report: the `account` parameter when given or
     /// learnt, else "".
     pub fn account_id(&self) -> String {
-        let value = self.param("account");
+        let value = self.param(Param::Account);
         if value.contains('{') { String::new() } else { value }
     }
 
     fn learn_account(&self, account: &str) {
         let mut params = self.params.write().expect("params lock");
-        if params.explicit_source("account").is_none() {
-            params.set("account", account, Source::Aws);
+        if params.explicit_source(Param::Account).is_none() {
+            params.set(Param::Account, account, Source::Aws);
         }
         params.fill_account(account);
     }
@@ -225,55 +225,55 @@ impl Account {
     /// A parameter's value for a check that calls AWS: when its value is
     /// made from the account id (the default bucket name), the account is
     /// asked for first.
-    pub async fn resolved_param(&self, name: &str) -> Result<String, String> {
-        let value = self.param(name);
+    pub async fn resolved_param(&self, param: Param) -> Result<String, String> {
+        let value = self.param(param);
         if !value.contains("{account}") {
             return Ok(value);
         }
         self.identity().await?;
-        Ok(self.param(name))
+        Ok(self.param(param))
     }
 
     /// The value of a parameter ("" when unset).
-    pub fn param(&self, name: &str) -> String {
+    pub fn param(&self, param: Param) -> String {
         self.params
             .read()
             .expect("params lock")
-            .get(name)
+            .get(param)
             .unwrap_or_default()
             .to_string()
     }
 
     /// Where a parameter's value came from (None when it has none).
-    pub fn param_source(&self, name: &str) -> Option<Source> {
-        self.params.read().expect("params lock").source(name).cloned()
+    pub fn param_source(&self, param: Param) -> Option<Source> {
+        self.params.read().expect("params lock").source(param).cloned()
     }
 
     /// Whether the learner chose this parameter's value (not a default).
-    pub fn param_is_explicit(&self, name: &str) -> bool {
+    pub fn param_is_explicit(&self, param: Param) -> bool {
         !matches!(
-            self.params.read().expect("params lock").source(name),
+            self.params.read().expect("params lock").source(param),
             Some(Source::Default) | None
         )
     }
 
     /// Whether a roster row gave this parameter's value: a value a learner
     /// handed in, not one the grader chose.
-    pub fn param_from_roster(&self, name: &str) -> bool {
+    pub fn param_from_roster(&self, param: Param) -> bool {
         matches!(
-            self.params.read().expect("params lock").source(name),
+            self.params.read().expect("params lock").source(param),
             Some(Source::Roster { .. })
         )
     }
 
     /// Uses a resource found in the account instead of the default name.
-    pub fn discovered(&self, name: &str, value: &str) {
+    pub fn discovered(&self, param: Param, value: &str) {
         self.params
             .write()
             .expect("params lock")
-            .set(name, value, Source::Discovered);
+            .set(param, value, Source::Discovered);
         self.note(format!(
-            "found {name} `{value}`; to pin it, set `{name} = \"{value}\"` in labcheck.toml"
+            "found {param} `{value}`; to pin it, set `{param} = \"{value}\"` in labcheck.toml"
         ));
     }
 

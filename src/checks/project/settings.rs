@@ -13,6 +13,7 @@ use super::layout::{layout, skipped_dir};
 use super::probe::{Probe, Settings, probe};
 use super::static_reading::{Fault, FaultKind, read};
 use super::{shown, with_fix};
+use crate::params::Param;
 use crate::run::account::Account;
 use crate::run::outcome::{CheckResult, Outcome};
 use regex::Regex;
@@ -369,14 +370,14 @@ fn secrets_in_configs(c: &Configs) -> Vec<String> {
 
 /// Notes where the settings name other resources than labcheck checks.
 fn compare_with_params(acc: &Account, s: &Settings) {
-    let mut pairs = vec![("bucket", bucket(s).map(str::to_string))];
+    let mut pairs = vec![(Param::Bucket, bucket(s).map(str::to_string))];
     if let Some(db) = s
         .databases
         .get("default")
         .filter(|d| !d.engine.as_deref().unwrap_or("").contains("sqlite"))
     {
-        pairs.push(("db_name", db.name.clone()));
-        pairs.push(("db_user", db.user.clone()));
+        pairs.push((Param::DbName, db.name.clone()));
+        pairs.push((Param::DbUser, db.user.clone()));
     }
     for (param, value) in pairs {
         let Some(value) = value.filter(|v| !v.is_empty()) else {
