@@ -228,3 +228,53 @@ fn the_cycle_finder_finds_a_cycle() {
     let found = cycles(&uses(&known));
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+/// The crates of `crates/`, by package name.
+fn workspace_crates() -> Vec<String> {
+    let dir = crate::common::repo().join("crates");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The parser crates build without the AWS SDK and without an async
+/// runtime: whatever they come to depend on, directly or through another
+/// crate, none of it is an `aws-*` crate or tokio.
+#[test]
+fn the_parser_crates_pull_in_no_aws_sdk_and_no_tokio() {
+    let crates = workspace_crates();
+    assert!(crates.contains(&"labcheck-course".to_string()), "crates/: {crates:?}");
+    for name in &crates {
+        let out = std::process::Command::new(env!("CARGO"))
+            .args([
+                "tree",
+                "--locked",
+                "--offline",
+                "-e",
+                "normal",
+                "--prefix",
+                "none",
+                "-p",
+                name,
+            ])
+            .current_dir(crate::common::repo())
+            .output()
+            .expect("cargo tree runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains(name.as_str()),
+            "cargo tree -p {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let banned: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("aws-") || l.starts_with("tokio ") || l.starts_with("tokio-"))
+            .collect();
+        assert!(banned.is_empty(), "{name} depends on: {banned:?}");
+    }
+}

@@ -88,7 +88,7 @@ fn every_course_quiz_parses_and_validates() {
     let course =
         Course::embedded(&labcheck::checks::kind_ids()).expect("the embedded course (labs and quizzes) is valid");
     // Which quizzes there are, and their order, is the quiz files' and the
-    // book's business (src/course/embedded.rs tests it); the week starts
+    // book's business (crates/labcheck-course/src/embedded.rs tests it); the week starts
     // with the pre-assessment and ends with the knowledge check.
     let ids: Vec<&str> = course.quizzes.iter().map(|q| q.id.as_str()).collect();
     assert!(ids.len() >= 3, "{ids:?}");

@@ -1,10 +1,17 @@
-//! The course: lab files and quiz files, from the copy embedded in the
-//! binary or from a course folder given with `--course-dir`.
+//! The course and the instructor's input, parsed: lab guides (Markdown with
+//! ```` ```check ```` blocks), quizzes (mdbook-quiz TOML), the lab
+//! parameters and `labcheck.toml`, each problem reported at `file:line:col`.
+//! The course comes from the copy embedded in the binary or from a course
+//! folder given with `--course-dir`. Nothing here talks to AWS or runs a
+//! check: labcheck's checks, reports and commands use what this parses.
 
-pub use crate::diagnostic;
+pub mod diagnostic;
 pub mod embedded;
 pub mod lab;
+pub mod params;
 pub mod quiz;
+pub mod suggest;
+pub mod textfile;
 
 use diagnostic::Diagnostics;
 use lab::{Lab, Vocabulary};
