@@ -33,10 +33,11 @@ pub use requirements::pinned_version;
 
 use super::CheckKind;
 use super::process::{Ran, RunError};
+use crate::course::path::normalize;
 use crate::params::Param;
 use crate::run::account::Account;
 use crate::run::outcome::Outcome;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub(crate) const EBEXTENSIONS: CheckKind = CheckKind {
@@ -104,21 +105,6 @@ fn absolute(path: &Path) -> PathBuf {
     } else {
         normalize(&std::env::current_dir().unwrap_or_default().join(path))
     }
-}
-
-/// Removes `.` and `..` components without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// `path` relative to `base` when it lies inside it (comparing both the

@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod embedded;
 pub mod lab;
 pub mod params;
+pub mod path;
 pub mod quiz;
 pub mod suggest;
 pub mod textfile;

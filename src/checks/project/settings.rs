@@ -38,6 +38,9 @@ struct Verdict {
     problems: Vec<String>,
     passed: Vec<String>,
     remarks: Vec<String>,
+    /// Among the problems: the media storage is not S3 (the hint then
+    /// depends on the Django version).
+    media_not_on_s3: bool,
 }
 
 /// The media bucket: the S3 storage's own option, its class attribute,
@@ -123,6 +126,7 @@ fn judge(s: &Settings, version: (u32, u32)) -> Verdict {
             ));
         }
         v.problems.push(p);
+        v.media_not_on_s3 = true;
     } else {
         if ds.is_s3.is_none()
             && let Some(e) = &ds.error
@@ -656,10 +660,9 @@ async fn judge_settings(acc: &Account) -> (Outcome, bool) {
         return (finish(Outcome::pass(message).evidence(evidence)), false);
     }
     let outcome = Outcome::fail(message).evidence(evidence);
-    let storage_problem = v.problems.iter().any(|p| p.contains(", not S3 ("));
     let outcome = finish(if !secrets.is_empty() {
         outcome.hint(SECRET_HINT)
-    } else if storage_problem && version < (4, 2) {
+    } else if v.media_not_on_s3 && version < (4, 2) {
         outcome.hint(format!(
             "This project runs Django {}.{}, which has no STORAGES setting: store media on S3 with DEFAULT_FILE_STORAGE = \"storages.backends.s3boto3.S3Boto3Storage\" and AWS_STORAGE_BUCKET_NAME. Set DEBUG = False, admit .elasticbeanstalk.com in ALLOWED_HOSTS, keep sessions in a rediss:// Redis cache (SESSION_ENGINE django.contrib.sessions.backends.cache), and data in MySQL; read every secret from the environment.",
             version.0, version.1
