@@ -625,31 +625,7 @@ mod tests {
     use super::*;
 
     fn quiz() -> Quiz {
-        let text = r#"
-[[questions]]
-id = "single"
-type = "MultipleChoice"
-prompt.prompt = "One?"
-prompt.distractors = ["b", "c", "d"]
-answer.answer = "`a`"
-context = "because"
-
-[[questions]]
-id = "multi"
-type = "MultipleChoice"
-prompt.prompt = "Two?"
-prompt.distractors = ["z"]
-answer.answer = ["x", "y"]
-context = "because"
-
-[[questions]]
-id = "short"
-type = "ShortAnswer"
-prompt.prompt = "Port?"
-answer.answer = "6379"
-answer.alternatives = ["tcp/6379"]
-context = "because"
-"#;
+        let text = include_str!("../../tests/fixtures/quizzes/unit/three-kinds.toml");
         Quiz::parse("t", "t.toml", text).unwrap()
     }
 
