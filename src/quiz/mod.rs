@@ -37,7 +37,8 @@
 //! answer, `given` is what was typed); `given` is null for a question the
 //! answers file leaves out.
 
-pub mod answers;
+pub use crate::course::answers;
+pub use answers::Given;
 pub mod interactive;
 mod picker;
 pub mod progress;
@@ -66,17 +67,6 @@ impl Mode {
             Mode::Scripted => "scripted",
         }
     }
-}
-
-/// An answer to one question.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Given {
-    /// Options chosen, as their text in the quiz file.
-    Choices(Vec<String>),
-    /// A typed short answer.
-    Text(String),
-    /// No answer.
-    Nothing,
 }
 
 /// The result of one question.

@@ -1,10 +1,11 @@
 //! The course and the instructor's input, parsed: lab guides (Markdown with
 //! ```` ```check ```` blocks), quizzes (mdbook-quiz TOML), the lab
-//! parameters and `labcheck.toml`, each problem reported at `file:line:col`.
+//! parameters and `labcheck.toml`, answers files of scripted quiz runs, each problem reported at `file:line:col`.
 //! The course comes from the copy embedded in the binary or from a course
 //! folder given with `--course-dir`. Nothing here talks to AWS or runs a
 //! check: labcheck's checks, reports and commands use what this parses.
 
+pub mod answers;
 pub mod diagnostic;
 pub mod embedded;
 pub mod lab;

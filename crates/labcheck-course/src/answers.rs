@@ -16,12 +16,22 @@
 //! answered. An id that is not in the quiz, or a text that is none of a
 //! question's options, is an error (exit 2) naming it.
 
-use super::Given;
-use crate::course::diagnostic::{Diagnostic, LineIndex};
-use crate::course::quiz::{Kind, Quiz, normalize};
+use crate::diagnostic::{Diagnostic, LineIndex};
+use crate::quiz::{Kind, Quiz, normalize};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+
+/// An answer to one question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Given {
+    /// Options chosen, as their text in the quiz file.
+    Choices(Vec<String>),
+    /// A typed short answer.
+    Text(String),
+    /// No answer.
+    Nothing,
+}
 
 /// Answers by question id.
 pub type Answers = HashMap<String, Given>;
@@ -158,7 +168,7 @@ pub fn parse(file: &str, text: &str, quiz: &Quiz) -> Result<Answers, AnswersErro
 }
 
 /// Problems listed per answers file.
-const MAX_ERRORS: usize = crate::course::diagnostic::MAX_PER_FILE;
+const MAX_ERRORS: usize = crate::diagnostic::MAX_PER_FILE;
 /// Characters of an id or an answer quoted in a problem.
 const MAX_QUOTED: usize = 200;
 
@@ -182,7 +192,7 @@ mod tests {
     use super::*;
 
     fn quiz() -> Quiz {
-        let text = include_str!("../../tests/fixtures/quizzes/unit/three-kinds.toml");
+        let text = include_str!("../../../tests/fixtures/quizzes/unit/three-kinds.toml");
         Quiz::parse("q", "q.toml", text).unwrap()
     }
 
