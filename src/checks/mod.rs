@@ -9,7 +9,7 @@ pub mod command;
 pub mod eb;
 pub mod http;
 pub mod network;
-pub mod process;
+pub use labcheck_django::process;
 pub mod project;
 pub mod rds;
 pub mod s3;

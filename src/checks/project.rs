@@ -14,20 +14,19 @@
 //! environment (with `eb.envvars`' permission, DescribeConfigurationSettings).
 
 mod deploy;
+// Read by the modules below from labcheck-django, where they live.
+use labcheck_django::{files, procfile, static_reading};
 mod ebextensions;
 mod ebextensions_check;
-mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod isolation;
 mod layout;
 mod probe;
 mod probe_cache;
-mod procfile;
 mod requirements;
 mod settings;
 mod static_files;
-mod static_reading;
 
 pub use requirements::pinned_version;
 
@@ -37,6 +36,7 @@ use crate::course::path::normalize;
 use crate::params::Param;
 use crate::run::account::Account;
 use crate::run::outcome::Outcome;
+use labcheck_django::{relative_to, shown};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -104,27 +104,6 @@ fn absolute(path: &Path) -> PathBuf {
         normalize(path)
     } else {
         normalize(&std::env::current_dir().unwrap_or_default().join(path))
-    }
-}
-
-/// `path` relative to `base` when it lies inside it (comparing both the
-/// paths as given and their canonical forms, since Python resolves symlinks).
-fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
-    let path = normalize(path);
-    if let Ok(rel) = path.strip_prefix(normalize(base)) {
-        return Some(rel.to_path_buf());
-    }
-    let base = base.canonicalize().ok()?;
-    let path = path.canonicalize().unwrap_or(path);
-    path.strip_prefix(base).ok().map(Path::to_path_buf)
-}
-
-/// A path for messages: relative to the project when inside it.
-fn shown(path: &Path, project: &Path) -> String {
-    match relative_to(path, project) {
-        Some(rel) if rel.as_os_str().is_empty() => ".".to_string(),
-        Some(rel) => rel.display().to_string(),
-        None => path.display().to_string(),
     }
 }
 
