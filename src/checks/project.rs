@@ -15,13 +15,12 @@
 
 mod deploy;
 // Read by the modules below from labcheck-django, where they live.
-use labcheck_django::{files, procfile, static_reading};
+use labcheck_django::{files, layout, procfile, static_reading};
 mod ebextensions;
 mod ebextensions_check;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod isolation;
-mod layout;
 mod probe;
 mod probe_cache;
 mod requirements;
@@ -36,8 +35,9 @@ use crate::course::path::normalize;
 use crate::params::Param;
 use crate::run::account::Account;
 use crate::run::outcome::Outcome;
-use labcheck_django::{relative_to, shown};
+use labcheck_django::{absolute, relative_to, shown};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) const EBEXTENSIONS: CheckKind = CheckKind {
@@ -99,12 +99,18 @@ fn project_dir(acc: &Account) -> PathBuf {
     absolute(Path::new(if dir.is_empty() { "." } else { &dir }))
 }
 
-fn absolute(path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        normalize(path)
-    } else {
-        normalize(&std::env::current_dir().unwrap_or_default().join(path))
-    }
+/// The memo's key for [`layout`].
+#[derive(PartialEq, Eq, Hash)]
+struct TheLayout;
+impl crate::run::memo::MemoKey for TheLayout {
+    type Value = Arc<layout::Layout>;
+}
+
+/// The layout of this run's project, found once.
+async fn layout(acc: &Account) -> Arc<layout::Layout> {
+    acc.memo
+        .once(TheLayout, || async { Arc::new(layout::find(&project_dir(acc))) })
+        .await
 }
 
 /// The Python that runs the learner's project, and why that one.

@@ -1,5 +1,5 @@
 //! What labcheck reads of a learner's Django project without calling AWS:
-//! the files of the source bundle (`files.rs`: capped, with the encodings
+//! where the project is in the source bundle (`layout.rs`), the files of the source bundle (`files.rs`: capped, with the encodings
 //! pip accepts), the Procfile (`procfile.rs`), the settings module read as
 //! text (`static_reading.rs`), and the runner of the project's programs
 //! (`process.rs`: time limits, capped output, nothing outlives a check).
@@ -7,6 +7,7 @@
 //! AWS crate, so its tests and fuzz targets build without the SDK.
 
 pub mod files;
+pub mod layout;
 pub mod process;
 pub mod procfile;
 pub mod static_reading;
@@ -32,5 +33,14 @@ pub fn shown(path: &Path, project: &Path) -> String {
         Some(rel) if rel.as_os_str().is_empty() => ".".to_string(),
         Some(rel) => rel.display().to_string(),
         None => path.display().to_string(),
+    }
+}
+
+/// `path` made absolute (against the current folder) and normalized.
+pub fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        normalize(path)
+    } else {
+        normalize(&std::env::current_dir().unwrap_or_default().join(path))
     }
 }

@@ -4,7 +4,8 @@
 //! check that judges them is `ebextensions_check.rs`.
 
 use super::files::{MAX_FILE, read_text};
-use super::layout::{Layout, layout};
+use super::layout;
+use super::layout::Layout;
 use super::procfile;
 use super::shown;
 use crate::run::account::Account;

@@ -8,7 +8,8 @@ use super::ebextensions::{
     APP_ROOT, Configs, ENV_NS, OLD_STATIC_NS, OptionSetting, PYTHON_NS, STATIC_NS, check_app, configs,
     module_of_wsgi_file,
 };
-use super::layout::{Layout, layout};
+use super::layout;
+use super::layout::Layout;
 use super::probe::{Probe, probe};
 use super::procfile::{self, Web};
 use super::relative_to;

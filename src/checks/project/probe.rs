@@ -12,7 +12,8 @@
 use super::ebextensions::configs;
 use super::files::{MAX_FILE, read_text};
 use super::isolation::{self, LearnerCode};
-use super::layout::{Layout, layout, skipped_dir};
+use super::layout;
+use super::layout::{Layout, skipped_dir};
 use super::{
     Launch, PYTHON_TIMEOUT, Python, Trouble, VENV_HINT, absolute, project_venv, resolve_python, run_python, shown,
 };

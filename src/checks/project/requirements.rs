@@ -12,7 +12,7 @@
 //! evaluated for the platform's Python on Amazon Linux.
 
 use super::files::{MAX_FILE, ReadError, read_text};
-use super::layout::layout;
+use super::layout;
 use crate::run::account::Account;
 use crate::run::outcome::{CheckResult, Outcome};
 use pep508_rs::pep440_rs::Operator;

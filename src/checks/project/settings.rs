@@ -9,7 +9,8 @@
 
 use super::ebextensions::{Configs, configs};
 use super::files::{MAX_FILE, read_text};
-use super::layout::{layout, skipped_dir};
+use super::layout;
+use super::layout::skipped_dir;
 use super::probe::{Probe, Settings, probe};
 use super::static_reading::{Fault, FaultKind, read};
 use super::{shown, with_fix};

@@ -7,7 +7,7 @@
 
 use super::ebextensions::configs;
 use super::files::{MAX_FILE, read_text};
-use super::layout::layout;
+use super::layout;
 use super::probe::{Probe, probe};
 use super::{relative_to, shown, with_fix};
 use crate::run::account::Account;
