@@ -15,7 +15,7 @@
 
 mod deploy;
 // Read by the modules below from labcheck-django, where they live.
-use labcheck_django::{files, layout, procfile, static_reading};
+use labcheck_django::{files, layout, procfile, requirements, static_reading};
 mod ebextensions;
 mod ebextensions_check;
 #[doc(hidden)]
@@ -23,7 +23,7 @@ pub mod fuzzing;
 pub mod isolation;
 mod probe;
 mod probe_cache;
-mod requirements;
+mod requirements_check;
 mod settings;
 mod static_files;
 
@@ -55,7 +55,7 @@ pub(crate) const REQUIREMENTS: CheckKind = CheckKind {
     iam_actions: &[],
     data_plane: false,
     reads_project: true,
-    run: |a, _| Box::pin(requirements::check(a)),
+    run: |a, _| Box::pin(requirements_check::check(a)),
 };
 
 pub(crate) const SETTINGS: CheckKind = CheckKind {

@@ -1,6 +1,8 @@
 //! What labcheck reads of a learner's Django project without calling AWS:
-//! where the project is in the source bundle (`layout.rs`), the files of the source bundle (`files.rs`: capped, with the encodings
-//! pip accepts), the Procfile (`procfile.rs`), the settings module read as
+//! where the project is in the source bundle (`layout.rs`), the bundle's
+//! files (`files.rs`: capped, with the encodings pip accepts),
+//! `requirements.txt` read as pip reads it (`requirements.rs`), the
+//! Procfile (`procfile.rs`), the settings module read as
 //! text (`static_reading.rs`), and the runner of the project's programs
 //! (`process.rs`: time limits, capped output, nothing outlives a check).
 //! The project checks of labcheck build on these; this crate depends on no
@@ -10,6 +12,7 @@ pub mod files;
 pub mod layout;
 pub mod process;
 pub mod procfile;
+pub mod requirements;
 pub mod static_reading;
 
 use labcheck_course::path::normalize;
