@@ -15,11 +15,10 @@
 
 mod deploy;
 // Read by the modules below from labcheck-django, where they live.
-use labcheck_django::{files, layout, procfile, requirements, static_reading};
-mod ebextensions;
+use labcheck_django::{ebextensions, files, layout, procfile, requirements, static_reading};
 mod ebextensions_check;
 #[doc(hidden)]
-pub mod fuzzing;
+pub use labcheck_django::fuzzing;
 pub mod isolation;
 mod probe;
 mod probe_cache;
@@ -110,6 +109,24 @@ impl crate::run::memo::MemoKey for TheLayout {
 async fn layout(acc: &Account) -> Arc<layout::Layout> {
     acc.memo
         .once(TheLayout, || async { Arc::new(layout::find(&project_dir(acc))) })
+        .await
+}
+
+/// The memo's key for [`configs`].
+#[derive(PartialEq, Eq, Hash)]
+struct TheConfigs;
+impl crate::run::memo::MemoKey for TheConfigs {
+    type Value = Arc<ebextensions::Configs>;
+}
+
+/// The `.ebextensions` of this run's bundle, read once.
+async fn configs(acc: &Account) -> Arc<ebextensions::Configs> {
+    let l = layout(acc).await;
+    acc.memo
+        .once(
+            TheConfigs,
+            || async move { Arc::new(ebextensions::read_configs(&l.bundle)) },
+        )
         .await
 }
 

@@ -2,13 +2,17 @@
 //! where the project is in the source bundle (`layout.rs`), the bundle's
 //! files (`files.rs`: capped, with the encodings pip accepts),
 //! `requirements.txt` read as pip reads it (`requirements.rs`), the
-//! Procfile (`procfile.rs`), the settings module read as
+//! Procfile (`procfile.rs`), `.ebextensions` and how they start the app
+//! (`ebextensions.rs`), the settings module read as
 //! text (`static_reading.rs`), and the runner of the project's programs
 //! (`process.rs`: time limits, capped output, nothing outlives a check).
 //! The project checks of labcheck build on these; this crate depends on no
 //! AWS crate, so its tests and fuzz targets build without the SDK.
 
+pub mod ebextensions;
 pub mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod layout;
 pub mod process;
 pub mod procfile;

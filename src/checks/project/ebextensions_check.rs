@@ -4,144 +4,20 @@
 //! serves the static files (the proxy's `/static` mapping, WhiteNoise, or an
 //! S3 storage), judged against the settings the probe read.
 
+use super::configs;
 use super::ebextensions::{
-    APP_ROOT, Configs, ENV_NS, OLD_STATIC_NS, OptionSetting, PYTHON_NS, STATIC_NS, check_app, configs,
-    module_of_wsgi_file,
+    APP_ROOT, Configs, ENV_NS, OLD_STATIC_NS, PYTHON_NS, STATIC_NS, clean_folder, judge_start, mapping_for,
+    static_prefix,
 };
 use super::layout;
 use super::layout::Layout;
 use super::probe::{Probe, probe};
-use super::procfile::{self, Web};
+use super::procfile;
 use super::relative_to;
 use crate::run::account::Account;
 use crate::run::outcome::{CheckResult, Outcome};
 use serde_json::json;
-use std::path::PathBuf;
 use std::sync::Arc;
-
-/// How the platform starts the app, judged.
-pub(super) fn judge_start(l: &Layout, c: &Configs, web: Option<&Web>) -> (Result<String, String>, Vec<String>) {
-    let mut notes = Vec::new();
-    let wsgi = c.last(PYTHON_NS, "WSGIPath");
-    let env_path = c.python_path();
-    if let Some(web) = web {
-        if let Some(w) = wsgi {
-            notes.push(format!(
-                "{}: WSGIPath {} is not used: the Procfile's web process starts the app",
-                w.at(),
-                w.value
-            ));
-        }
-        let mut bases = web.bases.clone();
-        bases.extend(env_path.clone());
-        if web.runserver {
-            // The app the server should start: WSGIPath's, when it names one.
-            let mut root = vec![PathBuf::new()];
-            root.extend(env_path);
-            let app = wsgi
-                .and_then(|w| check_app(&l.bundle, &root, "WSGIPath", &w.value).ok())
-                .unwrap_or_else(|| "mysite.wsgi:application".into());
-            return (
-                Err(format!(
-                    "{} runs Django's development server ({}), which Django says not to use in production (it has had no security audit or performance testing): start the app with gunicorn, web: gunicorn --bind :8000 {app}",
-                    web.at, web.command
-                )),
-                notes,
-            );
-        }
-        let start = match (&web.app, &web.unread) {
-            (Some(app), _) => {
-                let key = format!("{} ({})", web.at, web.server);
-                check_app(&l.bundle, &bases, &key, app).map(|v| format!("the Procfile starts {v} with {}", web.server))
-            }
-            (None, Some(why)) => {
-                notes.push(format!("{}: {why}", web.at));
-                Ok(format!("the Procfile's web process ({})", web.command))
-            }
-            (None, None) => Ok(format!("the Procfile's web process ({})", web.command)),
-        };
-        return (start, notes);
-    }
-    let mut bases = vec![PathBuf::new()];
-    bases.extend(env_path);
-    match wsgi {
-        Some(s) => {
-            let key = format!("{}: option_settings → {PYTHON_NS} → WSGIPath", s.at());
-            let value = s.value.trim();
-            if value.contains('/') || value.ends_with(".py") {
-                let (module, pythonpath) = module_of_wsgi_file(value, &bases, l.django_shown().as_deref());
-                let also = pythonpath
-                    .map(|d| format!(", with PYTHONPATH: \"{APP_ROOT}/{d}:$PYTHONPATH\" in {ENV_NS}"))
-                    .unwrap_or_default();
-                return (
-                    Err(format!(
-                        "{key} is {value}, a file path (the retired Amazon Linux AMI form); the platform's gunicorn needs a module: {module}{also}"
-                    )),
-                    notes,
-                );
-            }
-            (
-                check_app(&l.bundle, &bases, &key, value).map(|v| format!("WSGIPath {v}")),
-                notes,
-            )
-        }
-        None => {
-            // The platform's default is application:application.
-            match check_app(&l.bundle, &bases, "the platform's default WSGIPath", "application") {
-                Ok(_) => (Ok("application.py (the platform's default WSGIPath)".into()), notes),
-                Err(_) => (
-                    Err(format!(
-                        "no Procfile, and no .ebextensions/*.config sets option_settings → {PYTHON_NS} → WSGIPath (the platform would look for application.py, which the bundle lacks)"
-                    )),
-                    notes,
-                ),
-            }
-        }
-    }
-}
-
-/// A folder as written in a mapping, for comparison: no `./`, no trailing `/`.
-fn clean_folder(folder: &str) -> String {
-    let f = folder.trim().trim_start_matches("./").trim_end_matches('/');
-    if f.is_empty() { ".".to_string() } else { f.to_string() }
-}
-
-/// The URL path static files are served under (`STATIC_URL`'s path, no
-/// trailing slash); None when STATIC_URL points at another host.
-pub(super) fn static_prefix(static_url: Option<&str>) -> Option<String> {
-    let url = static_url.unwrap_or("/static/").trim();
-    if url.contains("://") || url.starts_with("//") {
-        return None;
-    }
-    Some(format!("/{}", url.trim_matches('/')))
-}
-
-/// A mapping of the proxy that serves `prefix`: its URL path is `prefix`
-/// or a parent of it; returns the mapping and the folder (relative to the
-/// bundle) that answers `prefix`.
-pub(super) fn mapping_for<'a>(c: &'a Configs, prefix: &str) -> Option<(&'a OptionSetting, String)> {
-    c.settings
-        .iter()
-        .rev()
-        .filter(|s| s.namespace == STATIC_NS)
-        .find_map(|s| {
-            let path = format!("/{}", s.name.trim().trim_matches('/'));
-            let rest = if path == prefix {
-                ""
-            } else if path == "/" {
-                prefix.trim_start_matches('/')
-            } else {
-                prefix.strip_prefix(&format!("{path}/"))?
-            };
-            let folder = clean_folder(&s.value);
-            let folder = match (folder.as_str(), rest) {
-                (_, "") => folder,
-                (".", r) => r.to_string(),
-                (f, r) => format!("{f}/{r}"),
-            };
-            Some((s, folder))
-        })
-}
 
 /// What serves the static files, judged. `Ok(None)` when it cannot be told
 /// (the settings could not be read).

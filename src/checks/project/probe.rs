@@ -9,7 +9,7 @@
 //! of the project (`fail`), or of the environment labcheck runs in (a
 //! package or variable missing there: `error`, with the fix).
 
-use super::ebextensions::configs;
+use super::configs;
 use super::files::{MAX_FILE, read_text};
 use super::isolation::{self, LearnerCode};
 use super::layout;

@@ -7,7 +7,8 @@
 //! literal of the source (and where), the source scan says which lines
 //! assign one, and messages name files and lines only.
 
-use super::ebextensions::{Configs, configs};
+use super::configs;
+use super::ebextensions::Configs;
 use super::files::{MAX_FILE, read_text};
 use super::layout;
 use super::layout::skipped_dir;

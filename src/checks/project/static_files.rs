@@ -5,7 +5,7 @@
 //! holds every file collectstatic gathers (what the probe listed through
 //! Django's finders, without writing anything).
 
-use super::ebextensions::configs;
+use super::configs;
 use super::files::{MAX_FILE, read_text};
 use super::layout;
 use super::probe::{Probe, probe};

@@ -1,26 +1,26 @@
 //! The `.ebextensions/*.config` files (YAML) at the root of the source
 //! bundle, read: their option settings (environment properties among them)
-//! and commands, each where it was written. The `project.ebextensions`
-//! check that judges them is `ebextensions_check.rs`.
+//! and commands, each where it was written. How the platform starts the app is judged here too; labcheck's
+//! `project.ebextensions` check adds the static files, which need the
+//! project's settings as its code reports them.
 
-use super::files::{MAX_FILE, read_text};
-use super::layout;
-use super::layout::Layout;
-use super::procfile;
-use super::shown;
-use crate::run::account::Account;
+use crate::files::{MAX_FILE, read_text};
+use crate::layout::Layout;
+use crate::procfile::{self, Web};
+use crate::shown;
 use serde_norway::Value;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-pub(super) const PYTHON_NS: &str = "aws:elasticbeanstalk:container:python";
-pub(super) const STATIC_NS: &str = "aws:elasticbeanstalk:environment:proxy:staticfiles";
+/// The Python platform's options (WSGIPath).
+pub const PYTHON_NS: &str = "aws:elasticbeanstalk:container:python";
+/// The proxy's static file mappings.
+pub const STATIC_NS: &str = "aws:elasticbeanstalk:environment:proxy:staticfiles";
 /// The static files namespace of the retired Amazon Linux AMI platform.
-pub(super) const OLD_STATIC_NS: &str = "aws:elasticbeanstalk:container:python:staticfiles";
+pub const OLD_STATIC_NS: &str = "aws:elasticbeanstalk:container:python:staticfiles";
 /// Environment properties; also where an option without a namespace goes.
-pub(super) const ENV_NS: &str = "aws:elasticbeanstalk:application:environment";
+pub const ENV_NS: &str = "aws:elasticbeanstalk:application:environment";
 /// Where the bundle lands on the instances.
-pub(super) const APP_ROOT: &str = "/var/app/current";
+pub const APP_ROOT: &str = "/var/app/current";
 /// The same on the retired Amazon Linux AMI platform.
 const AMI_APP_ROOT: &str = "/opt/python/current/app";
 /// More `.config` files than this is not a project labcheck grades.
@@ -30,16 +30,22 @@ const MAX_DEPTH: usize = 32;
 
 /// One option setting, where it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct OptionSetting {
+pub struct OptionSetting {
+    /// The file it is in (`.ebextensions/x.config`).
     pub file: String,
+    /// 1-based line, when it could be found.
     pub line: Option<usize>,
+    /// The option's namespace.
     pub namespace: String,
+    /// The option's name.
     pub name: String,
+    /// Its value, as text.
     pub value: String,
 }
 
 impl OptionSetting {
-    pub(super) fn at(&self) -> String {
+    /// `file:line`, or the file alone.
+    pub fn at(&self) -> String {
         match self.line {
             Some(n) => format!("{}:{n}", self.file),
             None => self.file.clone(),
@@ -49,10 +55,14 @@ impl OptionSetting {
 
 /// A `commands` or `container_commands` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Command {
+pub struct Command {
+    /// The file it is in.
     pub file: String,
+    /// 1-based line, when it could be found.
     pub line: Option<usize>,
+    /// The entry's name.
     pub name: String,
+    /// The command it runs.
     pub command: String,
     /// Under `container_commands` (run in the extracted bundle), not
     /// `commands` (run before the bundle is extracted, outside it).
@@ -60,7 +70,8 @@ pub(super) struct Command {
 }
 
 impl Command {
-    pub(super) fn at(&self) -> String {
+    /// `file:line`, or the file alone.
+    pub fn at(&self) -> String {
         match self.line {
             Some(n) => format!("{}:{n}", self.file),
             None => self.file.clone(),
@@ -70,26 +81,31 @@ impl Command {
 
 /// Everything read from `.ebextensions`.
 #[derive(Clone, Debug, Default)]
-pub(super) struct Configs {
+pub struct Configs {
     /// The folder exists (as a folder).
     pub exists: bool,
     /// The folder exists but could not be listed.
     pub unreadable: Option<String>,
+    /// Every option setting, in file order.
     pub settings: Vec<OptionSetting>,
+    /// Every command, in file order.
     pub commands: Vec<Command>,
+    /// `file:line: ...` problems that make a file wrong.
     pub errors: Vec<String>,
+    /// The `.config` files read.
     pub files: Vec<String>,
+    /// Files of the folder Beanstalk does not read (not `.config`).
     pub ignored: Vec<String>,
 }
 
 impl Configs {
     /// The last setting of an option (later files override earlier ones).
-    pub(super) fn last(&self, ns: &str, name: &str) -> Option<&OptionSetting> {
+    pub fn last(&self, ns: &str, name: &str) -> Option<&OptionSetting> {
         self.settings.iter().rev().find(|s| s.namespace == ns && s.name == name)
     }
 
     /// Environment properties, the last value of each name.
-    pub(super) fn env(&self) -> Vec<&OptionSetting> {
+    pub fn env(&self) -> Vec<&OptionSetting> {
         let mut out: Vec<&OptionSetting> = Vec::new();
         for s in self.settings.iter().filter(|s| s.namespace == ENV_NS) {
             out.retain(|o| o.name != s.name);
@@ -99,7 +115,7 @@ impl Configs {
     }
 
     /// Folders of the bundle that PYTHONPATH (an environment property) adds.
-    pub(super) fn python_path(&self) -> Vec<PathBuf> {
+    pub fn python_path(&self) -> Vec<PathBuf> {
         let Some(p) = self.last(ENV_NS, "PYTHONPATH") else {
             return Vec::new();
         };
@@ -116,7 +132,7 @@ impl Configs {
     }
 
     /// A container command that runs collectstatic on each deployment.
-    pub(super) fn collectstatic(&self) -> Option<&Command> {
+    pub fn collectstatic(&self) -> Option<&Command> {
         self.commands
             .iter()
             .find(|c| c.container && c.command.contains("collectstatic"))
@@ -125,7 +141,7 @@ impl Configs {
     /// A `commands` entry that runs collectstatic: it runs before the
     /// bundle is extracted, outside the app's folder, so it does not
     /// collect the app's files.
-    pub(super) fn collectstatic_too_early(&self) -> Option<&Command> {
+    pub fn collectstatic_too_early(&self) -> Option<&Command> {
         self.commands
             .iter()
             .find(|c| !c.container && c.command.contains("collectstatic"))
@@ -198,7 +214,7 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
 /// The option settings of one parsed `.config` file, in both of the forms
 /// Beanstalk accepts: a mapping `namespace: {option: value}` and a list of
 /// `{namespace, option_name, value}`.
-pub(super) fn option_settings(file: &str, text: &str, doc: &Value) -> Result<Vec<OptionSetting>, String> {
+pub fn option_settings(file: &str, text: &str, doc: &Value) -> Result<Vec<OptionSetting>, String> {
     let Some(settings) = doc.as_mapping().and_then(|m| m.get("option_settings")) else {
         return Ok(Vec::new());
     };
@@ -281,7 +297,7 @@ fn commands(file: &str, text: &str, doc: &Value) -> Vec<Command> {
 
 /// Parses every `.ebextensions/*.config` of the bundle, in the order
 /// Beanstalk applies them (by name). Errors name the file, line and column.
-pub(super) fn read_configs(bundle: &Path) -> Configs {
+pub fn read_configs(bundle: &Path) -> Configs {
     let dir = bundle.join(".ebextensions");
     let mut c = Configs::default();
     match std::fs::symlink_metadata(&dir) {
@@ -377,25 +393,10 @@ pub(super) fn read_configs(bundle: &Path) -> Configs {
     c
 }
 
-/// The memo's key for [`configs`].
-#[derive(PartialEq, Eq, Hash)]
-struct TheConfigs;
-impl crate::run::memo::MemoKey for TheConfigs {
-    type Value = Arc<Configs>;
-}
-
-/// The `.ebextensions` of this run's bundle, read once.
-pub(super) async fn configs(acc: &Account) -> Arc<Configs> {
-    let l = layout(acc).await;
-    acc.memo
-        .once(TheConfigs, || async move { Arc::new(read_configs(&l.bundle)) })
-        .await
-}
-
 /// Whether `module[:callable]`, imported with `bases` on the path (folders
 /// relative to the bundle), names a file of the bundle that defines the
 /// callable. `key` says where the value was written.
-pub(super) fn check_app(bundle: &Path, bases: &[PathBuf], key: &str, value: &str) -> Result<String, String> {
+pub fn check_app(bundle: &Path, bases: &[PathBuf], key: &str, value: &str) -> Result<String, String> {
     let value = value.trim();
     let (module, callable) = value.split_once(':').unwrap_or((value, "application"));
     let callable = callable.trim_end_matches("()");
@@ -449,7 +450,7 @@ pub(super) fn check_app(bundle: &Path, bases: &[PathBuf], key: &str, value: &str
 
 /// The file of the WSGI module the platform starts (the Procfile's app,
 /// else WSGIPath's module), with its name for messages.
-pub(super) fn wsgi_file(l: &Layout, c: &Configs) -> Option<(PathBuf, String)> {
+pub fn wsgi_file(l: &Layout, c: &Configs) -> Option<(PathBuf, String)> {
     let web = procfile::read(&l.bundle).ok().flatten();
     let (value, mut bases) = match &web {
         Some(w) => (w.app.clone()?, w.bases.clone()),
@@ -480,7 +481,7 @@ pub(super) fn wsgi_file(l: &Layout, c: &Configs) -> Option<(PathBuf, String)> {
 /// site/wsgi.py` → `site.wsgi:application`), counted from the folder of
 /// `bases` (the bundle root, PYTHONPATH) or the Django folder that holds
 /// it; the Django folder is returned when it must be added to PYTHONPATH.
-pub(super) fn module_of_wsgi_file(value: &str, bases: &[PathBuf], django: Option<&str>) -> (String, Option<String>) {
+pub fn module_of_wsgi_file(value: &str, bases: &[PathBuf], django: Option<&str>) -> (String, Option<String>) {
     let (path, callable) = value.split_once(':').unwrap_or((value, "application"));
     let mut path = path.trim();
     for root in [
@@ -509,9 +510,132 @@ pub(super) fn module_of_wsgi_file(value: &str, bases: &[PathBuf], django: Option
     (format!("{}:{callable}", rel.replace('/', ".")), pythonpath)
 }
 
+/// How the platform starts the app, judged.
+pub fn judge_start(l: &Layout, c: &Configs, web: Option<&Web>) -> (Result<String, String>, Vec<String>) {
+    let mut notes = Vec::new();
+    let wsgi = c.last(PYTHON_NS, "WSGIPath");
+    let env_path = c.python_path();
+    if let Some(web) = web {
+        if let Some(w) = wsgi {
+            notes.push(format!(
+                "{}: WSGIPath {} is not used: the Procfile's web process starts the app",
+                w.at(),
+                w.value
+            ));
+        }
+        let mut bases = web.bases.clone();
+        bases.extend(env_path.clone());
+        if web.runserver {
+            // The app the server should start: WSGIPath's, when it names one.
+            let mut root = vec![PathBuf::new()];
+            root.extend(env_path);
+            let app = wsgi
+                .and_then(|w| check_app(&l.bundle, &root, "WSGIPath", &w.value).ok())
+                .unwrap_or_else(|| "mysite.wsgi:application".into());
+            return (
+                Err(format!(
+                    "{} runs Django's development server ({}), which Django says not to use in production (it has had no security audit or performance testing): start the app with gunicorn, web: gunicorn --bind :8000 {app}",
+                    web.at, web.command
+                )),
+                notes,
+            );
+        }
+        let start = match (&web.app, &web.unread) {
+            (Some(app), _) => {
+                let key = format!("{} ({})", web.at, web.server);
+                check_app(&l.bundle, &bases, &key, app).map(|v| format!("the Procfile starts {v} with {}", web.server))
+            }
+            (None, Some(why)) => {
+                notes.push(format!("{}: {why}", web.at));
+                Ok(format!("the Procfile's web process ({})", web.command))
+            }
+            (None, None) => Ok(format!("the Procfile's web process ({})", web.command)),
+        };
+        return (start, notes);
+    }
+    let mut bases = vec![PathBuf::new()];
+    bases.extend(env_path);
+    match wsgi {
+        Some(s) => {
+            let key = format!("{}: option_settings → {PYTHON_NS} → WSGIPath", s.at());
+            let value = s.value.trim();
+            if value.contains('/') || value.ends_with(".py") {
+                let (module, pythonpath) = module_of_wsgi_file(value, &bases, l.django_shown().as_deref());
+                let also = pythonpath
+                    .map(|d| format!(", with PYTHONPATH: \"{APP_ROOT}/{d}:$PYTHONPATH\" in {ENV_NS}"))
+                    .unwrap_or_default();
+                return (
+                    Err(format!(
+                        "{key} is {value}, a file path (the retired Amazon Linux AMI form); the platform's gunicorn needs a module: {module}{also}"
+                    )),
+                    notes,
+                );
+            }
+            (
+                check_app(&l.bundle, &bases, &key, value).map(|v| format!("WSGIPath {v}")),
+                notes,
+            )
+        }
+        None => {
+            // The platform's default is application:application.
+            match check_app(&l.bundle, &bases, "the platform's default WSGIPath", "application") {
+                Ok(_) => (Ok("application.py (the platform's default WSGIPath)".into()), notes),
+                Err(_) => (
+                    Err(format!(
+                        "no Procfile, and no .ebextensions/*.config sets option_settings → {PYTHON_NS} → WSGIPath (the platform would look for application.py, which the bundle lacks)"
+                    )),
+                    notes,
+                ),
+            }
+        }
+    }
+}
+
+/// A folder as written in a mapping, for comparison: no `./`, no trailing `/`.
+pub fn clean_folder(folder: &str) -> String {
+    let f = folder.trim().trim_start_matches("./").trim_end_matches('/');
+    if f.is_empty() { ".".to_string() } else { f.to_string() }
+}
+
+/// The URL path static files are served under (`STATIC_URL`'s path, no
+/// trailing slash); None when STATIC_URL points at another host.
+pub fn static_prefix(static_url: Option<&str>) -> Option<String> {
+    let url = static_url.unwrap_or("/static/").trim();
+    if url.contains("://") || url.starts_with("//") {
+        return None;
+    }
+    Some(format!("/{}", url.trim_matches('/')))
+}
+
+/// A mapping of the proxy that serves `prefix`: its URL path is `prefix`
+/// or a parent of it; returns the mapping and the folder (relative to the
+/// bundle) that answers `prefix`.
+pub fn mapping_for<'a>(c: &'a Configs, prefix: &str) -> Option<(&'a OptionSetting, String)> {
+    c.settings
+        .iter()
+        .rev()
+        .filter(|s| s.namespace == STATIC_NS)
+        .find_map(|s| {
+            let path = format!("/{}", s.name.trim().trim_matches('/'));
+            let rest = if path == prefix {
+                ""
+            } else if path == "/" {
+                prefix.trim_start_matches('/')
+            } else {
+                prefix.strip_prefix(&format!("{path}/"))?
+            };
+            let folder = clean_folder(&s.value);
+            let folder = match (folder.as_str(), rest) {
+                (_, "") => folder,
+                (".", r) => r.to_string(),
+                (f, r) => format!("{f}/{r}"),
+            };
+            Some((s, folder))
+        })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::ebextensions_check::{judge_start, mapping_for, static_prefix};
     use super::*;
 
     fn settings_of(text: &str) -> Vec<OptionSetting> {
@@ -651,7 +775,7 @@ mod tests {
     #[test]
     fn the_procfile_wins_over_wsgi_path() {
         let dir = bundle();
-        let l = super::super::layout::find(dir.path());
+        let l = crate::layout::find(dir.path());
         let c = configs_of(
             "option_settings:\n  aws:elasticbeanstalk:container:python:\n    WSGIPath: wrong.wsgi:application\n",
         );
