@@ -241,15 +241,24 @@ fn credentials_problem(err: &aws_credential_types::provider::error::CredentialsE
     }
 }
 
+/// Who the credentials belong to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Known {
+    /// The 12-digit account id.
+    pub account: String,
+    /// The caller's ARN (a user, or an assumed-role session).
+    pub arn: String,
+}
+
 /// Asks STS who the credentials belong to.
-pub async fn identify(config: &SdkConfig) -> Result<crate::engine::account::Known, ConnectError> {
+pub async fn identify(config: &SdkConfig) -> Result<Known, ConnectError> {
     let sts = aws_sdk_sts::Client::new(config);
     let out = sts
         .get_caller_identity()
         .send()
         .await
         .map_err(|e| ConnectError::Identity(AwsError::from_sdk("sts:GetCallerIdentity", e)))?;
-    Ok(crate::engine::account::Known {
+    Ok(Known {
         account: out.account().unwrap_or_default().to_string(),
         arn: out.arn().unwrap_or_default().to_string(),
     })

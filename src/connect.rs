@@ -7,7 +7,7 @@
 use crate::aws::{self, AwsOptions};
 use crate::engine::account::Account;
 use crate::exit::Exit;
-use crate::params::{ParamError, Params, Source};
+use crate::params::{Param, ParamError, Params, Source};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -73,7 +73,7 @@ pub async fn connect(opts: &ConnectOptions<'_>) -> Result<Arc<Account>, Error> {
 
     let given = opts.region.map(|r| (r.to_string(), "--region")).or_else(|| {
         params
-            .explicit("region")
+            .explicit(Param::Region)
             .map(|r| (r.to_string(), "the region parameter"))
     });
     if let Some((region, origin)) = &given
@@ -96,13 +96,13 @@ pub async fn connect(opts: &ConnectOptions<'_>) -> Result<Arc<Account>, Error> {
         if !aws::is_valid_region(&region) {
             return Err(Error::AwsRegion(region));
         }
-        if params.explicit("region").is_none() || opts.region.is_some() {
+        if params.explicit(Param::Region).is_none() || opts.region.is_some() {
             let source = if opts.region.is_some() {
                 Source::Flag
             } else {
                 Source::Aws
             };
-            params.set("region", &region, source);
+            params.set(Param::Region, &region, source);
         }
     }
     let mut account = Account::new(sdk, params);

@@ -10,20 +10,23 @@ pub mod checks;
 pub mod cleanup;
 pub mod cohort;
 pub mod connect;
-pub mod course;
 pub mod engine;
 pub mod exit;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod list;
-pub mod params;
 pub mod policy;
 pub mod quiz;
 pub mod redact;
 pub mod report;
+pub mod run;
 pub mod state;
 pub mod status;
 pub mod store;
-pub mod suggest;
-pub mod textfile;
 pub mod watch;
+
+// The parsers of course input are their own crate (crates/labcheck-course);
+// these keep their paths in labcheck (`labcheck::course::lab::Lab`,
+// `labcheck::params::Param`).
+pub use labcheck_course as course;
+pub use labcheck_course::{diagnostic, params, suggest, textfile};

@@ -93,7 +93,7 @@ mod tests {
         assert!(dir.path().join("labs/deploy-django-eb.md").is_file());
         assert!(dir.path().join("quizzes/media-s3.toml").is_file());
         assert!(dir.path().join("book/src/images/presigned-url.svg").is_file());
-        let course = crate::course::Course::from_dir(dir.path()).unwrap();
+        let course = crate::course::Course::from_dir(dir.path(), &crate::checks::kind_ids()).unwrap();
         assert!(!course.quizzes.is_empty());
     }
 }

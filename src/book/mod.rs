@@ -34,6 +34,7 @@ pub mod protocol;
 pub mod quiz;
 pub mod server;
 
+use crate::course::path::normalize;
 use anyhow::{Context, bail};
 use mdbook_preprocessor::book::{Book, BookItem, Chapter};
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
@@ -41,7 +42,7 @@ use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
 use regex::Regex;
 use std::collections::HashMap;
 use std::ops::Range;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 /// The preprocessor's name, as in `[preprocessor.labcheck]`.
@@ -251,12 +252,13 @@ fn rewrite(
             continue;
         }
         if course.is_none() {
-            let loaded = crate::course::Course::from_dir(&settings.course_dir).map_err(|e| {
-                anyhow::anyhow!(
-                    "{here}: {{{{#labcheck-reference}}}} cannot load the course in {}:\n{e}",
-                    settings.course_dir.display()
-                )
-            })?;
+            let loaded =
+                crate::course::Course::from_dir(&settings.course_dir, &crate::checks::kind_ids()).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{here}: {{{{#labcheck-reference}}}} cannot load the course in {}:\n{e}",
+                        settings.course_dir.display()
+                    )
+                })?;
             *course = Some(loaded);
         }
         let lab = course
@@ -356,23 +358,6 @@ fn html_path(path: &Path) -> String {
 fn relative_link(from: &str, to: &str) -> String {
     let depth = from.matches('/').count();
     format!("{}{to}", "../".repeat(depth))
-}
-
-/// Removes `.` and `..` without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Escapes text for HTML content and attribute values (one escaper for

@@ -213,48 +213,24 @@ pub fn inline_markdown(text: &str) -> String {
 mod tests {
     use super::*;
 
-    const GOOD: &str = r#"
-[[questions]]
-type = "MultipleChoice"
-id = "storage"
-prompt.prompt = "Where do **media** files go?"
-prompt.distractors = ["The instance disk", "RDS"]
-answer.answer = "S3"
-context = "The instance disk is *replaced* on deploy."
-
-[[questions]]
-type = "MultipleChoice"
-id = "all"
-prompt.prompt = "Pick all that apply"
-prompt.distractors = ["c"]
-answer.answer = ["a", "b"]
-context = "a and b."
-
-[[questions]]
-type = "ShortAnswer"
-id = "scheme"
-prompt.prompt = "Scheme for TLS Redis?"
-answer.answer = "rediss"
-answer.alternatives = ["`rediss://`"]
-context = "TLS."
-"#;
+    const GOOD: &str = include_str!("../../tests/fixtures/quizzes/unit/three-kinds.toml");
 
     #[test]
     fn parses_and_renders() {
         let quiz = parse("media-s3", "quizzes/media-s3.toml", GOOD).unwrap();
         assert_eq!(quiz.questions.len(), 3);
         let q = &quiz.questions[0];
-        assert_eq!(q.id, "storage");
+        assert_eq!(q.id, "single");
         assert!(!q.multi);
         assert_eq!(q.prompt, "<p>Where do <strong>media</strong> files go?</p>");
-        assert_eq!(q.options[0].html, "S3");
+        assert_eq!(q.options[0].html, "<code>a</code>");
         assert!(q.options[0].correct);
-        assert_eq!(q.options.len(), 3);
+        assert_eq!(q.options.len(), 4);
         assert!(quiz.questions[1].multi);
-        assert_eq!(quiz.questions[2].accepted, vec!["rediss", "rediss://"]);
-        assert_eq!(quiz.questions[2].expected, "rediss");
+        assert_eq!(quiz.questions[2].accepted, vec!["6379", "tcp/6379"]);
+        assert_eq!(quiz.questions[2].expected, "6379");
         let upper = GOOD.replace(
-            "answer.answer = \"rediss\"",
+            "answer.answer = \"6379\"",
             "answer.answer = \"`AWS_STORAGE_BUCKET_NAME`\"",
         );
         let quiz_upper = parse("media-s3", "quizzes/media-s3.toml", &upper).unwrap();

@@ -7,9 +7,10 @@
 use super::CheckKind;
 use super::network::{self, require_inside};
 use crate::aws::{AwsError, AwsErrorKind};
-use crate::engine::account::Account;
-use crate::engine::memo::MemoKey;
-use crate::engine::outcome::{CheckError, CheckResult, Outcome};
+use crate::params::Param;
+use crate::run::account::Account;
+use crate::run::memo::MemoKey;
+use crate::run::outcome::{CheckError, CheckResult, Outcome};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -135,7 +136,7 @@ impl MemoKey for TheCache {
 async fn find(acc: &Account) -> Found {
     acc.memo
         .once(TheCache, || async {
-            let name = acc.param("cache");
+            let name = acc.param(Param::Cache);
             if let Some(c) = serverless(acc, Some(&name)).await?.into_iter().next() {
                 return Ok(Some(c));
             }
@@ -145,10 +146,10 @@ async fn find(acc: &Account) -> Found {
             if let Some(c) = cluster(acc, &name).await? {
                 return Ok(Some(c));
             }
-            if !acc.param_is_explicit("cache")
+            if !acc.param_is_explicit(Param::Cache)
                 && let [only] = serverless(acc, None).await?.as_slice()
             {
-                acc.discovered("cache", &only.name);
+                acc.discovered(Param::Cache, &only.name);
                 return Ok(Some(only.clone()));
             }
             Ok(None)
@@ -312,7 +313,7 @@ async fn exists(acc: Arc<Account>) -> CheckResult {
     let Some(c) = find(&acc).await? else {
         return Ok(Outcome::fail(format!(
             "no serverless cache, replication group or cluster named {} in {}",
-            acc.param("cache"),
+            acc.param(Param::Cache),
             acc.region
         )));
     };
@@ -422,8 +423,8 @@ async fn open(acc: &Account, host: &str, port: u16, cluster_mode: bool) -> Conne
     let url = match cache_url(
         host,
         port,
-        &acc.param("cache_user"),
-        &acc.param("cache_password"),
+        &acc.param(Param::CacheUser),
+        &acc.param(Param::CachePassword),
         insecure,
     ) {
         Ok(url) => url,
@@ -434,7 +435,7 @@ async fn open(acc: &Account, host: &str, port: u16, cluster_mode: bool) -> Conne
             );
         }
     };
-    let ca_path = acc.param("cache_ca");
+    let ca_path = acc.param(Param::CacheCa);
     let root_cert = if ca_path.is_empty() || insecure {
         None
     } else {

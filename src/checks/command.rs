@@ -4,8 +4,9 @@
 
 use super::CheckKind;
 use crate::course::lab::CheckSpec;
-use crate::engine::account::Account;
-use crate::engine::outcome::{CheckError, CheckResult, Outcome};
+use crate::params::Param;
+use crate::run::account::Account;
+use crate::run::outcome::{CheckError, CheckResult, Outcome};
 use std::sync::Arc;
 
 pub(crate) const COMMAND: CheckKind = CheckKind {
@@ -25,7 +26,7 @@ async fn run(account: Arc<Account>, spec: Arc<CheckSpec>) -> CheckResult {
     let script = account.expand(spec.run.as_deref().unwrap_or_default());
     let mut cmd = tokio::process::Command::new("sh");
     cmd.arg("-c").arg(&script);
-    let project_dir = account.param("project_dir");
+    let project_dir = account.param(Param::ProjectDir);
     if std::path::Path::new(&project_dir).is_dir() {
         cmd.current_dir(&project_dir);
     }

@@ -8,9 +8,10 @@ mod policy;
 
 use super::CheckKind;
 use crate::aws::{AwsError, AwsErrorKind};
-use crate::engine::account::Account;
-use crate::engine::memo::MemoKey;
-use crate::engine::outcome::{CheckError, CheckResult, Outcome};
+use crate::params::Param;
+use crate::run::account::Account;
+use crate::run::memo::MemoKey;
+use crate::run::outcome::{CheckError, CheckResult, Outcome};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -116,8 +117,8 @@ pub async fn environment(acc: &Account) -> Result<Option<Environment>, AwsError>
             let out = acc
                 .eb
                 .describe_environments()
-                .application_name(acc.param("eb_app"))
-                .environment_names(acc.param("eb_env"))
+                .application_name(acc.param(Param::EbApp))
+                .environment_names(acc.param(Param::EbEnv))
                 .include_deleted(false)
                 .send()
                 .await
@@ -148,7 +149,7 @@ pub async fn the_environment(acc: &Account) -> Result<Environment, CheckError> {
     let e = environment(acc).await?.ok_or_else(|| {
         CheckError::Other(format!(
             "the Elastic Beanstalk environment {} was not found",
-            acc.param("eb_env")
+            acc.param(Param::EbEnv)
         ))
     })?;
     match health::phase(&e.status) {
@@ -184,8 +185,8 @@ pub async fn option_settings(acc: &Account) -> Result<Arc<Vec<OptionSetting>>, A
             let out = match acc
                 .eb
                 .describe_configuration_settings()
-                .application_name(acc.param("eb_app"))
-                .environment_name(acc.param("eb_env"))
+                .application_name(acc.param(Param::EbApp))
+                .environment_name(acc.param(Param::EbEnv))
                 .send()
                 .await
             {
@@ -213,7 +214,7 @@ pub async fn option_settings(acc: &Account) -> Result<Arc<Vec<OptionSetting>>, A
 }
 
 async fn app(acc: Arc<Account>) -> CheckResult {
-    let name = acc.param("eb_app");
+    let name = acc.param(Param::EbApp);
     // The environment, which the checks that need this one read, is asked
     // for at the same time: it does not depend on this answer, and the two
     // calls would otherwise be made one after the other.
@@ -236,8 +237,8 @@ async fn env(acc: Arc<Account>) -> CheckResult {
     let Some(e) = environment(&acc).await? else {
         return Ok(Outcome::fail(format!(
             "no environment named {} in application {}",
-            acc.param("eb_env"),
-            acc.param("eb_app")
+            acc.param(Param::EbEnv),
+            acc.param(Param::EbApp)
         )));
     };
     if !needs_a_closer_look(&e) {
@@ -471,7 +472,7 @@ async fn platform(acc: Arc<Account>) -> CheckResult {
         ))
         .hint("Create the environment on a Python platform: eb init -p python-3.11."));
     };
-    let project_dir = acc.param("project_dir");
+    let project_dir = acc.param(Param::ProjectDir);
     if project_dir.is_empty() {
         // Cohort grading without the learner's project.
         return Ok(Outcome::ungraded(
@@ -513,7 +514,7 @@ const PASSWORD_VARS: &[&str] = &["RDS_USER_PASSWORD", "RDS_PASSWORD"];
 /// whose `aws:rds:dbinstance` options give the app RDS_USERNAME and
 /// RDS_PASSWORD ("Adding a database to your Elastic Beanstalk
 /// environment").
-const PROPERTIES: &str = "aws:elasticbeanstalk:application:environment";
+pub(super) const PROPERTIES: &str = "aws:elasticbeanstalk:application:environment";
 const SECRETS: &str = "aws:elasticbeanstalk:application:environmentsecrets";
 const COUPLED_DATABASE: &str = "aws:rds:dbinstance";
 
@@ -775,8 +776,11 @@ async fn role(acc: Arc<Account>) -> CheckResult {
     // no environment, or it names none.
     let settings = option_settings(&acc).await?;
     let (profile_name, whose) = match environment_profile(&settings) {
-        Some(name) => (name, format!("the one environment {} uses", acc.param("eb_env"))),
-        None => (acc.param("instance_profile"), "the lab's instance_profile".to_string()),
+        Some(name) => (name, format!("the one environment {} uses", acc.param(Param::EbEnv))),
+        None => (
+            acc.param(Param::InstanceProfile),
+            "the lab's instance_profile".to_string(),
+        ),
     };
     let profile = match acc
         .iam
@@ -807,7 +811,7 @@ async fn role(acc: Arc<Account>) -> CheckResult {
     };
     let (statements, bucket, partition) = tokio::join!(
         role_statements(&acc, &role),
-        acc.resolved_param("bucket"),
+        acc.resolved_param(Param::Bucket),
         partition(&acc)
     );
     let (statements, bucket) = (statements?, bucket?);

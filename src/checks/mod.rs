@@ -9,7 +9,7 @@ pub mod command;
 pub mod eb;
 pub mod http;
 pub mod network;
-pub mod process;
+pub use labcheck_django::process;
 pub mod project;
 pub mod rds;
 pub mod s3;
@@ -17,8 +17,8 @@ pub(crate) mod scope;
 pub mod site;
 
 use crate::course::lab::CheckSpec;
-use crate::engine::account::Account;
-use crate::engine::outcome::CheckResult;
+use crate::run::account::Account;
+use crate::run::outcome::CheckResult;
 use futures::future::BoxFuture;
 use std::sync::Arc;
 
@@ -77,6 +77,18 @@ pub static KINDS: &[CheckKind] = &[
     site::DEBUG_OFF,
     command::COMMAND,
 ];
+
+/// The Beanstalk environment's own environment properties (name, value):
+/// what someone else's project runs with on AWS, which the project probe
+/// gives its settings on top of `.ebextensions`.
+pub async fn environment_properties(acc: &Account) -> Result<Vec<(String, String)>, crate::aws::AwsError> {
+    let settings = eb::option_settings(acc).await?;
+    Ok(settings
+        .iter()
+        .filter(|o| o.namespace == eb::PROPERTIES)
+        .map(|o| (o.name.clone(), o.value.clone()))
+        .collect())
+}
 
 /// The check kind named `id`.
 pub fn find(id: &str) -> Option<&'static CheckKind> {

@@ -16,9 +16,10 @@ mod rules;
 pub use rules::{Clients, Group, Ranges, Rule, Source, admits, cidr_contains, cidr_covers};
 
 use crate::aws::AwsError;
-use crate::engine::account::Account;
-use crate::engine::memo::MemoKey;
-use crate::engine::outcome::Outcome;
+use crate::params::Param;
+use crate::run::account::Account;
+use crate::run::memo::MemoKey;
+use crate::run::outcome::Outcome;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -86,7 +87,7 @@ pub async fn host(acc: &Account) -> Option<Host> {
 /// left out before it runs (whatever the checks it needs gave), as cohort
 /// grading leaves it out; `None` for any other check or setting.
 pub fn told_outside(acc: &Account, kind: &super::CheckKind) -> Option<String> {
-    (kind.data_plane && acc.param("network") == "outside").then(|| TOLD_OUTSIDE.to_string())
+    (kind.data_plane && acc.param(Param::Network) == "outside").then(|| TOLD_OUTSIDE.to_string())
 }
 
 /// The reason a check is left out with `network = outside`.
@@ -97,7 +98,7 @@ const TOLD_OUTSIDE: &str =
 /// here. With `network = outside` a data-plane check never gets this far:
 /// the engine leaves it out before it runs ([`told_outside`]).
 pub async fn reach(acc: &Account, what: &str, address: &str, vpc: Option<&str>) -> Reach {
-    if acc.param("network") == "inside" {
+    if acc.param(Param::Network) == "inside" {
         return Reach::Inside("network = inside".into());
     }
     if resolves_to_loopback(address).await {

@@ -14,27 +14,29 @@
 //! environment (with `eb.envvars`' permission, DescribeConfigurationSettings).
 
 mod deploy;
-mod ebextensions;
-mod files;
+// Read by the modules below from labcheck-django, where they live.
+use labcheck_django::{ebextensions, files, layout, procfile, requirements, static_reading};
+mod ebextensions_check;
 #[doc(hidden)]
-pub mod fuzzing;
+pub use labcheck_django::fuzzing;
 pub mod isolation;
-mod layout;
 mod probe;
 mod probe_cache;
-mod procfile;
-mod requirements;
+mod requirements_check;
 mod settings;
 mod static_files;
-mod static_reading;
 
 pub use requirements::pinned_version;
 
 use super::CheckKind;
 use super::process::{Ran, RunError};
-use crate::engine::account::Account;
-use crate::engine::outcome::Outcome;
-use std::path::{Component, Path, PathBuf};
+use crate::course::path::normalize;
+use crate::params::Param;
+use crate::run::account::Account;
+use crate::run::outcome::Outcome;
+use labcheck_django::{absolute, relative_to, shown};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) const EBEXTENSIONS: CheckKind = CheckKind {
@@ -43,7 +45,7 @@ pub(crate) const EBEXTENSIONS: CheckKind = CheckKind {
     iam_actions: &[],
     data_plane: false,
     reads_project: true,
-    run: |a, _| Box::pin(ebextensions::check(a)),
+    run: |a, _| Box::pin(ebextensions_check::check(a)),
 };
 
 pub(crate) const REQUIREMENTS: CheckKind = CheckKind {
@@ -52,7 +54,7 @@ pub(crate) const REQUIREMENTS: CheckKind = CheckKind {
     iam_actions: &[],
     data_plane: false,
     reads_project: true,
-    run: |a, _| Box::pin(requirements::check(a)),
+    run: |a, _| Box::pin(requirements_check::check(a)),
 };
 
 pub(crate) const SETTINGS: CheckKind = CheckKind {
@@ -92,52 +94,40 @@ fn with_fix(outcome: Outcome, fix: &str) -> Outcome {
 
 /// The project folder as given (`project_dir`), made absolute.
 fn project_dir(acc: &Account) -> PathBuf {
-    let dir = acc.param("project_dir");
+    let dir = acc.param(Param::ProjectDir);
     absolute(Path::new(if dir.is_empty() { "." } else { &dir }))
 }
 
-fn absolute(path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        normalize(path)
-    } else {
-        normalize(&std::env::current_dir().unwrap_or_default().join(path))
-    }
+/// The memo's key for [`layout`].
+#[derive(PartialEq, Eq, Hash)]
+struct TheLayout;
+impl crate::run::memo::MemoKey for TheLayout {
+    type Value = Arc<layout::Layout>;
 }
 
-/// Removes `.` and `..` components without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
+/// The layout of this run's project, found once.
+async fn layout(acc: &Account) -> Arc<layout::Layout> {
+    acc.memo
+        .once(TheLayout, || async { Arc::new(layout::find(&project_dir(acc))) })
+        .await
 }
 
-/// `path` relative to `base` when it lies inside it (comparing both the
-/// paths as given and their canonical forms, since Python resolves symlinks).
-fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
-    let path = normalize(path);
-    if let Ok(rel) = path.strip_prefix(normalize(base)) {
-        return Some(rel.to_path_buf());
-    }
-    let base = base.canonicalize().ok()?;
-    let path = path.canonicalize().unwrap_or(path);
-    path.strip_prefix(base).ok().map(Path::to_path_buf)
+/// The memo's key for [`configs`].
+#[derive(PartialEq, Eq, Hash)]
+struct TheConfigs;
+impl crate::run::memo::MemoKey for TheConfigs {
+    type Value = Arc<ebextensions::Configs>;
 }
 
-/// A path for messages: relative to the project when inside it.
-fn shown(path: &Path, project: &Path) -> String {
-    match relative_to(path, project) {
-        Some(rel) if rel.as_os_str().is_empty() => ".".to_string(),
-        Some(rel) => rel.display().to_string(),
-        None => path.display().to_string(),
-    }
+/// The `.ebextensions` of this run's bundle, read once.
+async fn configs(acc: &Account) -> Arc<ebextensions::Configs> {
+    let l = layout(acc).await;
+    acc.memo
+        .once(
+            TheConfigs,
+            || async move { Arc::new(ebextensions::read_configs(&l.bundle)) },
+        )
+        .await
 }
 
 /// The Python that runs the learner's project, and why that one.
@@ -155,15 +145,18 @@ pub struct Python {
 /// parameter unless a roster row set it, the virtualenv, `python3`.
 fn resolve_python(acc: &Account, folders: &[&Path]) -> Python {
     if acc.learner_code().is_someone_elses() {
-        let from_roster = matches!(acc.param_source("python"), Some(crate::params::Source::Roster { .. }));
+        let from_roster = matches!(
+            acc.param_source(Param::Python),
+            Some(crate::params::Source::Roster { .. })
+        );
         let param = if from_roster {
             String::new()
         } else {
-            acc.param("python")
+            acc.param(Param::Python)
         };
         return resolve_python_from(&param, std::env::var_os("VIRTUAL_ENV"), &[]);
     }
-    resolve_python_from(&acc.param("python"), std::env::var_os("VIRTUAL_ENV"), folders)
+    resolve_python_from(&acc.param(Param::Python), std::env::var_os("VIRTUAL_ENV"), folders)
 }
 
 /// Whether someone else's code can run in the sandbox with the grader's

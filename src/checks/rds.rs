@@ -8,9 +8,10 @@ mod status;
 use super::CheckKind;
 use super::network::{self, require_inside};
 use crate::aws::{AwsError, AwsErrorKind};
-use crate::engine::account::Account;
-use crate::engine::memo::MemoKey;
-use crate::engine::outcome::{CheckError, CheckResult, Outcome};
+use crate::params::Param;
+use crate::run::account::Account;
+use crate::run::memo::MemoKey;
+use crate::run::outcome::{CheckError, CheckResult, Outcome};
 use serde_json::json;
 use sqlx::{ConnectOptions, mysql, postgres};
 use std::collections::BTreeSet;
@@ -144,7 +145,7 @@ impl MemoKey for TheInstance {
 async fn find(acc: &Account) -> Result<Option<Instance>, AwsError> {
     acc.memo
         .once(TheInstance, || async {
-            let id = acc.param("db_instance");
+            let id = acc.param(Param::DbInstance);
             match acc.rds.describe_db_instances().db_instance_identifier(&id).send().await {
                 Ok(out) => return Ok(out.db_instances().first().map(from_sdk)),
                 Err(e) => {
@@ -154,7 +155,7 @@ async fn find(acc: &Account) -> Result<Option<Instance>, AwsError> {
                     }
                 }
             }
-            if acc.param_is_explicit("db_instance") {
+            if acc.param_is_explicit(Param::DbInstance) {
                 return Ok(None);
             }
             let all = acc
@@ -170,7 +171,7 @@ async fn find(acc: &Account) -> Result<Option<Instance>, AwsError> {
                 .filter(|i| engine_family(&i.engine).is_some())
                 .collect();
             if let [only] = candidates.as_slice() {
-                acc.discovered("db_instance", &only.id);
+                acc.discovered(Param::DbInstance, &only.id);
                 return Ok(Some(only.clone()));
             }
             Ok(None)
@@ -205,7 +206,7 @@ async fn instance(acc: Arc<Account>) -> CheckResult {
     let Some(i) = find(&acc).await? else {
         return Ok(Outcome::fail(format!(
             "no DB instance named {} in {}",
-            acc.param("db_instance"),
+            acc.param(Param::DbInstance),
             acc.region
         )));
     };
@@ -279,7 +280,7 @@ async fn connect(acc: &Account) -> Result<Connected, CheckError> {
             if let Err(skip) = require_inside(acc, "database", &host, i.vpc_id.as_deref()).await {
                 return Connected::Skip(skip.message);
             }
-            let password = acc.param("db_password");
+            let password = acc.param(Param::DbPassword);
             if password.is_empty() {
                 return Connected::Failed {
                     message: "no database password: RDS_USER_PASSWORD is not set where labcheck runs".into(),
@@ -293,7 +294,7 @@ async fn connect(acc: &Account) -> Result<Connected, CheckError> {
 }
 
 async fn open(acc: &Account, family: Option<Family>, host: &str, port: u16, password: &str) -> Connected {
-    let (user, db_name) = (acc.param("db_user"), acc.param("db_name"));
+    let (user, db_name) = (acc.param(Param::DbUser), acc.param(Param::DbName));
     let where_ = format!("{user}@{host}:{port}/{db_name}");
     let timeout = Duration::from_secs(8);
     let result = match family {
@@ -550,7 +551,7 @@ async fn migrated(acc: Arc<Account>) -> CheckResult {
     if !tables.contains("django_migrations") {
         return Ok(Outcome::fail(format!(
             "database {} has no django_migrations table: no migration was applied",
-            acc.param("db_name")
+            acc.param(Param::DbName)
         ))
         .evidence(json!({"missing_tables": missing_tables})));
     }
@@ -560,7 +561,7 @@ async fn migrated(acc: Arc<Account>) -> CheckResult {
         .map_err(query_error)?
         .into_iter()
         .collect();
-    let project_dir = acc.param("project_dir");
+    let project_dir = acc.param(Param::ProjectDir);
     let expected = project_migrations(Path::new(&project_dir));
     let missing_migrations: Vec<String> = expected
         .difference(&applied)

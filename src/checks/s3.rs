@@ -7,10 +7,11 @@ use super::CheckKind;
 use super::http::{FetchError, Fetcher};
 use super::scope::Scope;
 use crate::aws::{AwsError, AwsErrorKind};
-use crate::engine::account::Account;
-use crate::engine::memo::MemoKey;
-use crate::engine::outcome::{CheckError, CheckResult, Outcome};
+use crate::params::Param;
 use crate::redact::redact_url;
+use crate::run::account::Account;
+use crate::run::memo::MemoKey;
+use crate::run::outcome::{CheckError, CheckResult, Outcome};
 use reqwest::Url;
 use serde_json::json;
 use std::sync::Arc;
@@ -107,7 +108,7 @@ impl MemoKey for TheBucket {
 async fn find_bucket(acc: &Account) -> Found {
     acc.memo
         .once(TheBucket, || async {
-            let name = acc.resolved_param("bucket").await.map_err(|e| AwsError {
+            let name = acc.resolved_param(Param::Bucket).await.map_err(|e| AwsError {
                 action: "sts:GetCallerIdentity",
                 code: None,
                 message: e.short(),
@@ -137,9 +138,9 @@ async fn not_found(acc: &Account, name: String) -> Found {
         .filter(|n| n.contains("pets"))
         .cloned()
         .collect();
-    if let ([only], false) = (candidates.as_slice(), acc.param_is_explicit("bucket")) {
+    if let ([only], false) = (candidates.as_slice(), acc.param_is_explicit(Param::Bucket)) {
         let region = location(acc, only).await?;
-        acc.discovered("bucket", only);
+        acc.discovered(Param::Bucket, only);
         return Ok(Ok(Bucket {
             name: only.clone(),
             region,
@@ -376,7 +377,7 @@ async fn cors(acc: Arc<Account>) -> CheckResult {
             return Err(e.into());
         }
     };
-    let origin = acc.param("site_origin");
+    let origin = acc.param(Param::SiteOrigin);
     let evidence = json!({
         "site_origin": origin,
         "rules": rules.iter().map(|r| json!({

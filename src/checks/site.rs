@@ -8,10 +8,11 @@ use super::CheckKind;
 use super::eb::the_environment;
 use super::http::{FetchError, Fetcher};
 use super::scope::Scope;
-use crate::engine::account::Account;
-use crate::engine::memo::MemoKey;
-use crate::engine::outcome::{CheckError, CheckResult, Outcome};
+use crate::params::Param;
 use crate::redact::redact_url;
+use crate::run::account::Account;
+use crate::run::memo::MemoKey;
+use crate::run::outcome::{CheckError, CheckResult, Outcome};
 use regex::Regex;
 use serde_json::json;
 use std::sync::{Arc, LazyLock};
@@ -74,11 +75,11 @@ struct Page {
 /// environment's own endpoint, or a `site_url` the grader set rather than a
 /// roster row a learner handed in).
 async fn base_url(acc: &Account) -> Result<(String, bool), CheckError> {
-    let explicit = acc.param("site_url");
+    let explicit = acc.param(Param::SiteUrl);
     if !explicit.is_empty() {
         return Ok((
             explicit.trim_end_matches('/').to_string(),
-            !acc.param_from_roster("site_url"),
+            !acc.param_from_roster(Param::SiteUrl),
         ));
     }
     let e = the_environment(acc).await?;

@@ -70,7 +70,7 @@ impl Common {
 
     /// The course: the built-in copy, or `--course-dir`'s.
     pub(crate) fn course(&self) -> Result<Course, Error> {
-        Ok(Course::load(self.course_dir.as_deref())?)
+        Ok(Course::load(self.course_dir.as_deref(), &labcheck::checks::kind_ids())?)
     }
 
     /// The lab `--lab` names (or the default one) in `course`.

@@ -34,7 +34,7 @@ pub(crate) fn run(common: &Common, args: &Args) -> Result<Exit, Error> {
     let account = args
         .account
         .clone()
-        .or_else(|| params.explicit("account").map(str::to_string));
+        .or_else(|| params.explicit(labcheck::params::Param::Account).map(str::to_string));
     let overview = labcheck::status::gather(lab, account.as_deref());
     for w in &overview.warnings {
         eprintln!("warning: {w}");

@@ -42,7 +42,7 @@ pub(crate) async fn run(common: &Common, args: &Args) -> Result<Exit, Error> {
     let selected = labcheck::engine::select(lab, &args.names)?;
     // The first connection finds bad input (a bad config, a bad Region) before the loop.
     let first = common.connect(args.insecure).await?;
-    let project_dir = PathBuf::from(first.param("project_dir")).join("");
+    let project_dir = PathBuf::from(first.param(labcheck::params::Param::ProjectDir)).join("");
     let project_dir = if project_dir.as_os_str().is_empty() {
         PathBuf::from(".")
     } else {

@@ -13,6 +13,7 @@ use super::roster;
 use crate::aws::{self, AwsOptions};
 use crate::course::lab::Lab;
 use crate::exit::Exit;
+use crate::params::Param;
 use crate::params::Params;
 use crate::report::output::write_atomic;
 use std::io::IsTerminal;
@@ -274,11 +275,11 @@ pub fn load_roster(access: &Access) -> Result<Option<roster::Roster>, Error> {
 pub async fn connect(access: &Access, roster: Option<roster::Roster>, what: &str) -> Result<Connected, Error> {
     let env = |v: &str| std::env::var(v).ok().filter(|x| !x.is_empty());
     let mut params = Params::gather(access.config.as_deref(), &access.sets, &env).map_err(bad)?;
-    let inside = params.explicit("network") == Some("inside");
+    let inside = params.explicit(Param::Network) == Some("inside");
     let region = access
         .region
         .clone()
-        .or_else(|| params.explicit("region").map(str::to_string));
+        .or_else(|| params.explicit(Param::Region).map(str::to_string));
     if let Some(r) = &region
         && !aws::is_valid_region(r)
     {
@@ -298,7 +299,7 @@ pub async fn connect(access: &Access, roster: Option<roster::Roster>, what: &str
     .await;
     let default_region = sdk.region().map(|r| r.to_string());
     params.set(
-        "network",
+        Param::Network,
         if inside { "inside" } else { "outside" },
         crate::params::Source::Flag,
     );
@@ -480,7 +481,7 @@ pub async fn grade(lab: &Lab, s: &GradeSettings) -> Result<Exit, Error> {
 
     if !s.opts.trust_learner_code
         && todo.iter().any(|l| l.project_dir.is_some())
-        && let Err(u) = crate::checks::project::sandbox_ready(params.explicit("python").unwrap_or_default()).await
+        && let Err(u) = crate::checks::project::sandbox_ready(params.explicit(Param::Python).unwrap_or_default()).await
     {
         eprintln!(
             "note: the checks that run learners' code (project.settings, project.static, project.deploy-check, and project.ebextensions' static mapping) are left out: {} {}",

@@ -9,10 +9,10 @@
 //! given twice is refused whole, each problem at `FILE:LINE:COL` (exit 2),
 //! as the roster is.
 
+pub use super::gradebook::Excused;
 use super::gradebook::{LearnerResult, Outline};
 use super::roster::{Lines, Row, diag, read_csv_text, rows};
 use crate::course::diagnostic::{Diagnostic, Diagnostics};
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -32,15 +32,6 @@ pub struct ExcusesArgs {
     /// maximum, and says `excused: REASON` in every format.
     #[arg(long, value_name = "FILE")]
     pub excuses: Option<PathBuf>,
-}
-
-/// One check excused for a learner, as the gradebook keeps it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Excused {
-    /// The check's id.
-    pub check: String,
-    /// Why, as the instructor wrote it.
-    pub reason: String,
 }
 
 /// One row of the file: a learner, the checks it excuses, and why.

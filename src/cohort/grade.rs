@@ -14,6 +14,7 @@ use crate::checks::project::isolation::LearnerCode;
 use crate::course::lab::{CheckSpec, Lab};
 use crate::engine::account::{Account, Known};
 use crate::engine::{self, RunOptions, Ungradable};
+use crate::params::Param;
 use crate::params::{Params, Source};
 use crate::report::Report;
 use aws_config::{Region, SdkConfig};
@@ -108,9 +109,9 @@ impl Grader {
         let role = entry
             .params
             .iter()
-            .find(|(k, _)| k == "grader_role")
+            .find(|(k, _)| k == Param::GraderRole.name())
             .map(|(_, v)| v.clone())
-            .or_else(|| self.base_params.explicit("grader_role").map(str::to_string))
+            .or_else(|| self.base_params.explicit(Param::GraderRole).map(str::to_string))
             .unwrap_or_else(|| "labcheck-grader".into());
         let region = entry
             .region
@@ -236,19 +237,24 @@ impl Grader {
             .build();
         let mut params = self.base_params.clone();
         let row = Source::Roster { line: entry.line };
-        params.set("region", region, row.clone());
-        params.set("account", &entry.account, row.clone());
+        params.set(Param::Region, region, row.clone());
+        params.set(Param::Account, &entry.account, row.clone());
         let project = entry
             .project_dir
             .as_ref()
             .map(|d| d.display().to_string())
             .unwrap_or_default();
-        params.set("project_dir", project, row.clone());
+        params.set(Param::ProjectDir, project, row.clone());
         if self.opts.inside {
-            params.set("network", "inside", Source::Flag);
+            params.set(Param::Network, "inside", Source::Flag);
         }
-        for (name, value) in &entry.params {
-            params.set(name, value, row.clone());
+        // The roster's parser admits parameter names only.
+        for (param, value) in entry
+            .params
+            .iter()
+            .filter_map(|(name, value)| Some((Param::from_name(name)?, value)))
+        {
+            params.set(param, value, row.clone());
         }
         let account = Account::new(sdk, params).with_identity(Known {
             account: entry.account.clone(),

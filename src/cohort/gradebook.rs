@@ -10,9 +10,8 @@
 //! so an instructor weighs them as they choose. Both numbers were added to
 //! gradebook-v1 (a reader of an older gradebook sees them as 0).
 
-use super::compare::Comparison;
-use super::excuses::Excused;
 use super::roster::Identity;
+use super::standing::Comparison;
 use crate::course::lab::Lab;
 use crate::report::{Report, Status};
 use serde::{Deserialize, Serialize};
@@ -23,6 +22,15 @@ pub const SCHEMA: &str = "labcheck/gradebook-v1";
 
 /// `grading_status` of a learner who was graded.
 pub const GRADED: &str = "graded";
+
+/// One check excused for a learner, as the gradebook keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Excused {
+    /// The check's id.
+    pub check: String,
+    /// Why, as the instructor wrote it.
+    pub reason: String,
+}
 
 /// One learner's line of the gradebook.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

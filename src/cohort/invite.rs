@@ -13,6 +13,7 @@ use super::template::{
     BUCKET_PARAMETER, EXTERNAL_ID_PARAMETER, PRINCIPAL_PARAMETER, PRINCIPAL_PATTERN, STACK_NAME, TEMPLATE_FILE,
 };
 use crate::exit::Exit;
+use crate::params::Param;
 use crate::report::output::write_atomic;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -284,14 +285,22 @@ fn lab_bucket(entry: &Entry, region: Option<&str>) -> Option<String> {
     let mut params = Params::default();
     let row = Source::Roster { line: entry.line };
     if let Some(r) = region {
-        params.set("region", r, row.clone());
+        params.set(Param::Region, r, row.clone());
     }
-    params.set("account", &entry.account, row.clone());
-    for (name, value) in &entry.params {
-        params.set(name, value, row.clone());
+    params.set(Param::Account, &entry.account, row.clone());
+    // The roster's parser admits parameter names only.
+    for (param, value) in entry
+        .params
+        .iter()
+        .filter_map(|(name, value)| Some((Param::from_name(name)?, value)))
+    {
+        params.set(param, value, row.clone());
     }
     params.fill_defaults();
-    params.get("bucket").filter(|b| !b.contains('{')).map(str::to_string)
+    params
+        .get(Param::Bucket)
+        .filter(|b| !b.contains('{'))
+        .map(str::to_string)
 }
 
 /// A CloudFormation console quick-create link: `templateURL`, `stackName`

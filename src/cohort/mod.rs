@@ -39,4 +39,5 @@ pub mod quiz_stats;
 pub mod render;
 pub mod roster;
 pub mod self_report;
+pub mod standing;
 pub mod template;

@@ -463,7 +463,7 @@ mod tests {
     /// Fills `ours` from `report` as `--reports` would; returns the ids taken,
     /// the message of every data-plane check, and the row.
     fn fill_with(ours: Report, report: &Report, since: Option<&str>) -> (Vec<String>, Vec<String>, LearnerResult) {
-        let course = crate::course::Course::embedded().unwrap();
+        let course = crate::course::Course::embedded(&crate::checks::kind_ids()).unwrap();
         let lab = course.lab(None).unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("ada.json"), serde_json::to_vec(report).unwrap()).unwrap();
@@ -501,7 +501,7 @@ mod tests {
 
     #[test]
     fn an_honest_report_counts_apart_from_the_verified_score() {
-        let course = crate::course::Course::embedded().unwrap();
+        let course = crate::course::Course::embedded(&crate::checks::kind_ids()).unwrap();
         let lab = course.lab(None).unwrap();
         let ours = graders(lab, Status::Pass);
         let (taken, _, row) = fill_with(ours.clone(), &theirs(lab, "cache.aws:6379", "db.aws:3306"), None);
@@ -530,7 +530,7 @@ mod tests {
 
     #[test]
     fn passes_claimed_where_the_graders_own_checks_were_errors_count_nothing() {
-        let course = crate::course::Course::embedded().unwrap();
+        let course = crate::course::Course::embedded(&crate::checks::kind_ids()).unwrap();
         let lab = course.lab(None).unwrap();
         // The finding: cache.exists and rds.instance could not be evaluated.
         let (taken, messages, row) = fill_with(
@@ -560,7 +560,7 @@ mod tests {
 
     #[test]
     fn endpoints_other_than_awss_count_nothing() {
-        let course = crate::course::Course::embedded().unwrap();
+        let course = crate::course::Course::embedded(&crate::checks::kind_ids()).unwrap();
         let lab = course.lab(None).unwrap();
         let (taken, messages, _) = fill_with(
             graders(lab, Status::Pass),
@@ -588,7 +588,7 @@ mod tests {
 
     #[test]
     fn reports_before_reports_since_or_for_another_account_count_nothing() {
-        let course = crate::course::Course::embedded().unwrap();
+        let course = crate::course::Course::embedded(&crate::checks::kind_ids()).unwrap();
         let lab = course.lab(None).unwrap();
         let honest = theirs(lab, "cache.aws:6379", "db.aws:3306");
         let (taken, messages, row) = fill_with(graders(lab, Status::Pass), &honest, Some("2026-03-03"));

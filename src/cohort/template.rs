@@ -312,7 +312,7 @@ mod tests {
 
     #[test]
     fn s3_reads_name_the_lab_bucket_and_the_rest_the_account() {
-        let course = crate::course::Course::embedded().unwrap();
+        let course = crate::course::Course::embedded(&crate::checks::kind_ids()).unwrap();
         let lab = course.lab(None).unwrap();
         let actions = crate::policy::actions(lab);
         let doc = template(&actions);

@@ -2,9 +2,7 @@
 //! with a timeout each, turns every error, timeout or panic into an `error`
 //! outcome, and builds the scored report. It never panics.
 
-pub mod account;
-pub mod memo;
-pub mod outcome;
+pub use crate::run::{account, memo, outcome};
 
 use crate::checks;
 use crate::course::lab::{CheckSpec, Lab};

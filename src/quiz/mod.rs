@@ -37,7 +37,8 @@
 //! answer, `given` is what was typed); `given` is null for a question the
 //! answers file leaves out.
 
-pub mod answers;
+pub use crate::course::answers;
+pub use answers::Given;
 pub mod interactive;
 mod picker;
 pub mod progress;
@@ -66,17 +67,6 @@ impl Mode {
             Mode::Scripted => "scripted",
         }
     }
-}
-
-/// An answer to one question.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Given {
-    /// Options chosen, as their text in the quiz file.
-    Choices(Vec<String>),
-    /// A typed short answer.
-    Text(String),
-    /// No answer.
-    Nothing,
 }
 
 /// The result of one question.
@@ -630,31 +620,7 @@ mod tests {
     use super::*;
 
     fn quiz() -> Quiz {
-        let text = r#"
-[[questions]]
-id = "single"
-type = "MultipleChoice"
-prompt.prompt = "One?"
-prompt.distractors = ["b", "c", "d"]
-answer.answer = "`a`"
-context = "because"
-
-[[questions]]
-id = "multi"
-type = "MultipleChoice"
-prompt.prompt = "Two?"
-prompt.distractors = ["z"]
-answer.answer = ["x", "y"]
-context = "because"
-
-[[questions]]
-id = "short"
-type = "ShortAnswer"
-prompt.prompt = "Port?"
-answer.answer = "6379"
-answer.alternatives = ["tcp/6379"]
-context = "because"
-"#;
+        let text = include_str!("../../tests/fixtures/quizzes/unit/three-kinds.toml");
         Quiz::parse("t", "t.toml", text).unwrap()
     }
 

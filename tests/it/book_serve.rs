@@ -484,7 +484,7 @@ fn right_page_answers(quiz: &labcheck::course::quiz::Quiz) -> Value {
 fn quizzes_answered_in_the_page_reach_status_and_attempts_in_the_terminal_reach_the_page() {
     let stores = Stores::new();
     let served = serve(stores.apply(labcheck()), &[]);
-    let course = labcheck::course::Course::embedded().unwrap();
+    let course = labcheck::course::Course::embedded(&labcheck::checks::kind_ids()).unwrap();
     let quiz = course.quiz("media-s3").unwrap();
 
     let answer = served.api(

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod architecture;
 mod book;
 mod book_serve;
 mod cache_step;

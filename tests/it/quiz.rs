@@ -13,7 +13,11 @@ use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn embedded_quiz(id: &str) -> Quiz {
-    Course::embedded().unwrap().quiz(id).unwrap().clone()
+    Course::embedded(&labcheck::checks::kind_ids())
+        .unwrap()
+        .quiz(id)
+        .unwrap()
+        .clone()
 }
 
 /// `labcheck quiz ARGS` with its results under `data`, stdin not a terminal.
@@ -81,9 +85,10 @@ fn progress(data: &Path) -> Value {
 
 #[test]
 fn every_course_quiz_parses_and_validates() {
-    let course = Course::embedded().expect("the embedded course (labs and quizzes) is valid");
+    let course =
+        Course::embedded(&labcheck::checks::kind_ids()).expect("the embedded course (labs and quizzes) is valid");
     // Which quizzes there are, and their order, is the quiz files' and the
-    // book's business (src/course/embedded.rs tests it); the week starts
+    // book's business (crates/labcheck-course/src/embedded.rs tests it); the week starts
     // with the pre-assessment and ends with the knowledge check.
     let ids: Vec<&str> = course.quizzes.iter().map(|q| q.id.as_str()).collect();
     assert!(ids.len() >= 3, "{ids:?}");
@@ -103,7 +108,7 @@ fn every_course_quiz_parses_and_validates() {
         }
     }
     // The files on disk are the embedded ones, and load the same from a checkout.
-    let from_dir = Course::from_dir(&repo()).expect("the checkout's course is valid");
+    let from_dir = Course::from_dir(&repo(), &labcheck::checks::kind_ids()).expect("the checkout's course is valid");
     let on_disk: Vec<(&str, usize)> = from_dir
         .quizzes
         .iter()
@@ -324,7 +329,7 @@ fn listing_shows_each_quiz_and_the_best_score() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let listing = text(&out);
     // Every quiz on its line, with the title its file gives it.
-    let course = Course::embedded().unwrap();
+    let course = Course::embedded(&labcheck::checks::kind_ids()).unwrap();
     for q in &course.quizzes {
         let line = listing
             .lines()
@@ -422,7 +427,7 @@ fn a_broken_quiz_rejects_the_course_with_every_problem_located() {
 #[test]
 fn interactive_quiz_in_a_terminal() {
     let course_dir = repo().join("tests/fixtures/quizzes/course");
-    let course = Course::from_dir(&course_dir).unwrap();
+    let course = Course::from_dir(&course_dir, &labcheck::checks::kind_ids()).unwrap();
     let mini = course.quiz("mini").unwrap();
     let seed = 11;
     let data = tempfile::tempdir().unwrap();
@@ -480,7 +485,7 @@ fn interactive_quiz_in_a_terminal() {
 #[test]
 fn long_options_redraw_in_place_on_an_80_column_terminal() {
     let course_dir = repo().join("tests/fixtures/quizzes/course");
-    let course = Course::from_dir(&course_dir).unwrap();
+    let course = Course::from_dir(&course_dir, &labcheck::checks::kind_ids()).unwrap();
     let wide = course.quiz("wide").unwrap();
     let Kind::MultipleChoice(mc) = &wide.questions[0].kind else {
         panic!("a multiple-choice question")

@@ -8,6 +8,7 @@
 use super::quiz::{self, Attempt};
 use super::runs::{self, RunEvent};
 use super::{Server, files, guard};
+use crate::params::Param;
 use axum::extract::{DefaultBodyLimit, Json, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -126,7 +127,7 @@ async fn status(State(server): State<Arc<Server>>) -> Response {
             .or_else(|| Some(std::path::PathBuf::from("labcheck.toml")).filter(|p| p.is_file()));
         crate::params::Params::gather(config.as_deref(), &server.settings.set, &env)
             .ok()
-            .and_then(|p| p.explicit("account").map(str::to_string))
+            .and_then(|p| p.explicit(Param::Account).map(str::to_string))
     });
     let overview = crate::status::gather(lab, account.as_deref());
     let attempts = quiz::attempts().unwrap_or_else(|_| json!({}));

@@ -162,7 +162,7 @@ pub(crate) fn build_book(course_dir: Option<&Path>, dest: &Path) -> Result<PathB
 /// `labcheck book serve`: builds the book, serves it and its API until
 /// Ctrl-C, printing the address (with its token) on standard output.
 pub async fn run(opts: ServeOptions) -> Result<(), ServeError> {
-    let course = Course::load(opts.course_dir.as_deref())?;
+    let course = Course::load(opts.course_dir.as_deref(), &crate::checks::kind_ids())?;
     course.lab(opts.lab.as_deref())?;
     // A private folder (0700) for a build with no --dest, and for the page
     // that --open hands the browser (the token stays off command lines).

@@ -59,7 +59,7 @@ pub fn watch(server: Arc<Server>, course_dir: PathBuf, dest: PathBuf) -> Result<
 async fn rebuild(server: &Arc<Server>, course_dir: &Path, dest: &Path) {
     let (dir, to) = (course_dir.to_path_buf(), dest.to_path_buf());
     let built = tokio::task::spawn_blocking(move || {
-        let course = Course::from_dir(&dir).map_err(|e| e.to_string())?;
+        let course = Course::from_dir(&dir, &crate::checks::kind_ids()).map_err(|e| e.to_string())?;
         let html = crate::book::build(&dir, Some(&to)).map_err(|e| e.to_string())?;
         Ok::<_, String>((course, html))
     })

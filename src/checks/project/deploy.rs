@@ -5,8 +5,8 @@
 
 use super::probe::{Probe, probe};
 use super::with_fix;
-use crate::engine::account::Account;
-use crate::engine::outcome::{CheckResult, Outcome};
+use crate::run::account::Account;
+use crate::run::outcome::{CheckResult, Outcome};
 use regex::Regex;
 use serde::Serialize;
 use serde_json::json;

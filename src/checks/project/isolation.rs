@@ -25,29 +25,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
-/// Whose code the project checks run, and so how.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum LearnerCode {
-    /// Learners checking their own project (`labcheck check`): their code,
-    /// their Python, their shell's variables.
-    #[default]
-    Own,
-    /// Someone else's project: the grader's Python, the learner's variables
-    /// only, inside the sandbox; left out where the sandbox cannot be built.
-    Sandboxed,
-    /// Someone else's project, which the grader chose to trust
-    /// (`--trust-learner-code`): the grader's Python and the learner's
-    /// variables only, as in the sandbox, but run without it.
-    Trusted,
-}
-
-impl LearnerCode {
-    /// The code is not the runner's own: the environment is the learner's
-    /// alone and the interpreter the grader's.
-    pub fn is_someone_elses(self) -> bool {
-        self != LearnerCode::Own
-    }
-}
+pub use crate::run::account::LearnerCode;
 
 /// The limits a learner's code runs under.
 #[derive(Clone, Copy, Debug)]

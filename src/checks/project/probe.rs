@@ -9,17 +9,18 @@
 //! of the project (`fail`), or of the environment labcheck runs in (a
 //! package or variable missing there: `error`, with the fix).
 
-use super::ebextensions::{ENV_NS, configs};
+use super::configs;
 use super::files::{MAX_FILE, read_text};
 use super::isolation::{self, LearnerCode};
-use super::layout::{Layout, layout, skipped_dir};
+use super::layout;
+use super::layout::{Layout, skipped_dir};
 use super::{
     Launch, PYTHON_TIMEOUT, Python, Trouble, VENV_HINT, absolute, project_venv, resolve_python, run_python, shown,
 };
 use crate::checks::process::RunError;
-use crate::engine::account::Account;
-use crate::engine::outcome::Outcome;
 use crate::report::Basis;
+use crate::run::account::Account;
+use crate::run::outcome::Outcome;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -219,7 +220,7 @@ struct Probed {
 /// The memo's key for [`probe`].
 #[derive(PartialEq, Eq, Hash)]
 struct TheProbe;
-impl crate::engine::memo::MemoKey for TheProbe {
+impl crate::run::memo::MemoKey for TheProbe {
     type Value = Probed;
 }
 
@@ -313,10 +314,10 @@ async fn given(acc: &Account, c: &super::ebextensions::Configs) -> Given {
         g.add(&p.name, &p.value, p.at(), someone_elses);
     }
     if someone_elses && acc.aws_ready().await.is_ok() {
-        match crate::checks::eb::option_settings(acc).await {
-            Ok(settings) => {
-                for o in settings.iter().filter(|o| o.namespace == ENV_NS) {
-                    g.add(&o.name, &o.value, FROM_BEANSTALK.into(), true);
+        match crate::checks::environment_properties(acc).await {
+            Ok(properties) => {
+                for (name, value) in &properties {
+                    g.add(name, value, FROM_BEANSTALK.into(), true);
                 }
             }
             Err(e) => acc.note(format!(

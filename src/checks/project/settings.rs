@@ -7,14 +7,17 @@
 //! literal of the source (and where), the source scan says which lines
 //! assign one, and messages name files and lines only.
 
-use super::ebextensions::{Configs, configs};
+use super::configs;
+use super::ebextensions::Configs;
 use super::files::{MAX_FILE, read_text};
-use super::layout::{layout, skipped_dir};
+use super::layout;
+use super::layout::skipped_dir;
 use super::probe::{Probe, Settings, probe};
 use super::static_reading::{Fault, FaultKind, read};
 use super::{shown, with_fix};
-use crate::engine::account::Account;
-use crate::engine::outcome::{CheckResult, Outcome};
+use crate::params::Param;
+use crate::run::account::Account;
+use crate::run::outcome::{CheckResult, Outcome};
 use regex::Regex;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,6 +40,9 @@ struct Verdict {
     problems: Vec<String>,
     passed: Vec<String>,
     remarks: Vec<String>,
+    /// Among the problems: the media storage is not S3 (the hint then
+    /// depends on the Django version).
+    media_not_on_s3: bool,
 }
 
 /// The media bucket: the S3 storage's own option, its class attribute,
@@ -122,6 +128,7 @@ fn judge(s: &Settings, version: (u32, u32)) -> Verdict {
             ));
         }
         v.problems.push(p);
+        v.media_not_on_s3 = true;
     } else {
         if ds.is_s3.is_none()
             && let Some(e) = &ds.error
@@ -369,14 +376,14 @@ fn secrets_in_configs(c: &Configs) -> Vec<String> {
 
 /// Notes where the settings name other resources than labcheck checks.
 fn compare_with_params(acc: &Account, s: &Settings) {
-    let mut pairs = vec![("bucket", bucket(s).map(str::to_string))];
+    let mut pairs = vec![(Param::Bucket, bucket(s).map(str::to_string))];
     if let Some(db) = s
         .databases
         .get("default")
         .filter(|d| !d.engine.as_deref().unwrap_or("").contains("sqlite"))
     {
-        pairs.push(("db_name", db.name.clone()));
-        pairs.push(("db_user", db.user.clone()));
+        pairs.push((Param::DbName, db.name.clone()));
+        pairs.push((Param::DbUser, db.user.clone()));
     }
     for (param, value) in pairs {
         let Some(value) = value.filter(|v| !v.is_empty()) else {
@@ -655,10 +662,9 @@ async fn judge_settings(acc: &Account) -> (Outcome, bool) {
         return (finish(Outcome::pass(message).evidence(evidence)), false);
     }
     let outcome = Outcome::fail(message).evidence(evidence);
-    let storage_problem = v.problems.iter().any(|p| p.contains(", not S3 ("));
     let outcome = finish(if !secrets.is_empty() {
         outcome.hint(SECRET_HINT)
-    } else if storage_problem && version < (4, 2) {
+    } else if v.media_not_on_s3 && version < (4, 2) {
         outcome.hint(format!(
             "This project runs Django {}.{}, which has no STORAGES setting: store media on S3 with DEFAULT_FILE_STORAGE = \"storages.backends.s3boto3.S3Boto3Storage\" and AWS_STORAGE_BUCKET_NAME. Set DEBUG = False, admit .elasticbeanstalk.com in ALLOWED_HOSTS, keep sessions in a rediss:// Redis cache (SESSION_ENGINE django.contrib.sessions.backends.cache), and data in MySQL; read every secret from the environment.",
             version.0, version.1

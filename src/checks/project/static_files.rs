@@ -5,13 +5,13 @@
 //! holds every file collectstatic gathers (what the probe listed through
 //! Django's finders, without writing anything).
 
-use super::ebextensions::configs;
+use super::configs;
 use super::files::{MAX_FILE, read_text};
-use super::layout::layout;
+use super::layout;
 use super::probe::{Probe, probe};
 use super::{relative_to, shown, with_fix};
-use crate::engine::account::Account;
-use crate::engine::outcome::{CheckResult, Outcome};
+use crate::run::account::Account;
+use crate::run::outcome::{CheckResult, Outcome};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

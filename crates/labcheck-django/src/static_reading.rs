@@ -13,8 +13,8 @@
 //! block, a star import inside `try`, `globals()`, `exec` — makes the name
 //! unknown, and the text then settles nothing about it.
 
-use super::files::{MAX_FILE, read_text};
-use super::shown;
+use crate::files::{MAX_FILE, read_text};
+use crate::shown;
 use std::path::{Path, PathBuf};
 
 /// One token of a logical line.
@@ -372,7 +372,7 @@ impl Facts {
 }
 
 /// The file of `module` under `root`, if it is there.
-pub(super) fn module_file(root: &Path, module: &str) -> Option<PathBuf> {
+pub fn module_file(root: &Path, module: &str) -> Option<PathBuf> {
     let base = root.join(module.replace('.', "/"));
     [base.with_extension("py"), base.join("__init__.py")]
         .into_iter()
@@ -383,14 +383,14 @@ const TRACKED: &[&str] = &["DEBUG", "SECRET_KEY", "DATABASES"];
 
 /// The settings' text, read from `module`'s file under `django`.
 #[derive(Debug, Default)]
-pub(super) struct Reading {
+pub struct Reading {
     /// The files read, in the order Python would import them.
     pub files: Vec<PathBuf>,
     facts: Facts,
 }
 
 /// Reads `module` and what it star-imports from the project.
-pub(super) fn read(django: &Path, module: &str) -> Reading {
+pub fn read(django: &Path, module: &str) -> Reading {
     let mut r = Reading::default();
     walk(django, module, &mut r);
     r
@@ -535,7 +535,8 @@ fn top_level(toks: &[(Tok, usize)], pick: impl Fn(&Tok) -> bool) -> Vec<usize> {
 
 /// A fault the text shows plainly, whatever running the settings reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Fault {
+pub struct Fault {
+    /// What is wrong.
     pub what: FaultKind,
     /// `file:line`, relative to the Django folder.
     pub at: String,
@@ -543,16 +544,20 @@ pub(super) struct Fault {
 
 /// The kinds of plain faults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum FaultKind {
+pub enum FaultKind {
+    /// `DEBUG = True`.
     DebugTrue,
+    /// A secret key written in the text.
     SecretKey,
+    /// The database is SQLite.
     Sqlite,
+    /// A database password written in the text.
     DatabasePassword,
 }
 
 impl Reading {
     /// The plain faults of the settings read.
-    pub(super) fn faults(&self) -> Vec<Fault> {
+    pub fn faults(&self) -> Vec<Fault> {
         let f = &self.facts;
         let mut out = Vec::new();
         let mut push = |what, known: &Known, bad: &dyn Fn(&Value) -> bool| {

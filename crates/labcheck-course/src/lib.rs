@@ -1,10 +1,19 @@
-//! The course: lab files and quiz files, from the copy embedded in the
-//! binary or from a course folder given with `--course-dir`.
+//! The course and the instructor's input, parsed: lab guides (Markdown with
+//! ```` ```check ```` blocks), quizzes (mdbook-quiz TOML), the lab
+//! parameters and `labcheck.toml`, answers files of scripted quiz runs, each problem reported at `file:line:col`.
+//! The course comes from the copy embedded in the binary or from a course
+//! folder given with `--course-dir`. Nothing here talks to AWS or runs a
+//! check: labcheck's checks, reports and commands use what this parses.
 
+pub mod answers;
 pub mod diagnostic;
 pub mod embedded;
 pub mod lab;
+pub mod params;
+pub mod path;
 pub mod quiz;
+pub mod suggest;
+pub mod textfile;
 
 use diagnostic::Diagnostics;
 use lab::{Lab, Vocabulary};
@@ -63,21 +72,21 @@ pub struct Course {
     pub quizzes: Vec<Quiz>,
 }
 
-fn vocabulary() -> (Vec<&'static str>, Vec<&'static str>) {
-    (crate::checks::kind_ids(), crate::params::names())
-}
-
 impl Course {
-    /// The course embedded in the binary.
-    pub fn embedded() -> Result<Course, CourseError> {
-        let mut course = Self::from_files(embedded::LABS.iter().map(|(p, t)| (p.to_string(), t.to_string())))?;
+    /// The course embedded in the binary. `kinds` are the check kinds a
+    /// lab may name (those the binary can run).
+    pub fn embedded(kinds: &[&str]) -> Result<Course, CourseError> {
+        let mut course = Self::from_files(
+            embedded::LABS.iter().map(|(p, t)| (p.to_string(), t.to_string())),
+            kinds,
+        )?;
         course.quizzes =
             Self::quizzes_from_files(embedded::QUIZZES.iter().map(|(p, t)| (p.to_string(), t.to_string())))?;
         Ok(course)
     }
 
     /// The course in a folder (`DIR/labs/*.md`, `DIR/quizzes/*.toml`).
-    pub fn from_dir(dir: &Path) -> Result<Course, CourseError> {
+    pub fn from_dir(dir: &Path, kinds: &[&str]) -> Result<Course, CourseError> {
         let labs_dir = dir.join("labs");
         let read = |path: &Path| {
             crate::textfile::read_capped(path, crate::textfile::COURSE).map_err(|source| CourseError::Read {
@@ -105,7 +114,7 @@ impl Course {
             return Err(CourseError::Empty(dir.to_path_buf()));
         }
         files.sort();
-        let labs = Self::from_files(files.into_iter());
+        let labs = Self::from_files(files.into_iter(), kinds);
         let quizzes = Self::quizzes_from_dir(&dir.join("quizzes"));
         match (labs, quizzes) {
             (Ok(mut course), Ok(quizzes)) => {
@@ -182,19 +191,19 @@ impl Course {
     }
 
     /// Loads from `dir` when given, else the embedded copy.
-    pub fn load(dir: Option<&Path>) -> Result<Course, CourseError> {
+    pub fn load(dir: Option<&Path>, kinds: &[&str]) -> Result<Course, CourseError> {
         match dir {
-            Some(dir) => Self::from_dir(dir),
-            None => Self::embedded(),
+            Some(dir) => Self::from_dir(dir, kinds),
+            None => Self::embedded(kinds),
         }
     }
 
-    fn from_files(files: impl Iterator<Item = (String, String)>) -> Result<Course, CourseError> {
-        let (kinds, params) = vocabulary();
-        let is_kind = |k: &str| crate::checks::find(k).is_some();
+    fn from_files(files: impl Iterator<Item = (String, String)>, kinds: &[&str]) -> Result<Course, CourseError> {
+        let params = crate::params::names();
+        let is_kind = |k: &str| kinds.contains(&k);
         let vocab = Vocabulary {
             is_kind: &is_kind,
-            kinds,
+            kinds: kinds.to_vec(),
             params: &params,
         };
         let mut labs = Vec::new();

@@ -11,21 +11,36 @@
 //! that name their resources do not wait for STS.
 
 use super::memo::Memo;
+pub use crate::aws::Known;
 use crate::aws::{self, AwsError, ConnectError};
-use crate::checks::project::isolation::LearnerCode;
-use crate::params::{Params, Source};
+use crate::params::{Param, Params, Source};
 use crate::redact::Redactor;
 use aws_config::SdkConfig;
 use std::sync::{Mutex, RwLock};
 use tokio::sync::OnceCell;
 
-/// Who the credentials belong to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Known {
-    /// The 12-digit account id.
-    pub account: String,
-    /// The caller's ARN (a user, or an assumed-role session).
-    pub arn: String,
+/// Whose code the project checks run, and so how.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LearnerCode {
+    /// Learners checking their own project (`labcheck check`): their code,
+    /// their Python, their shell's variables.
+    #[default]
+    Own,
+    /// Someone else's project: the grader's Python, the learner's variables
+    /// only, inside the sandbox; left out where the sandbox cannot be built.
+    Sandboxed,
+    /// Someone else's project, which the grader chose to trust
+    /// (`--trust-learner-code`): the grader's Python and the learner's
+    /// variables only, as in the sandbox, but run without it.
+    Trusted,
+}
+
+impl LearnerCode {
+    /// The code is not the runner's own: the environment is the learner's
+    /// alone and the interpreter the grader's.
+    pub fn is_someone_elses(self) -> bool {
+        self != LearnerCode::Own
+    }
 }
 
 /// Environment variables whose values are secret wherever they appear:
@@ -122,7 +137,7 @@ impl Account {
     /// filled here (`{account}` once the account is known).
     pub fn new(sdk: SdkConfig, mut params: Params) -> Self {
         params.fill_defaults();
-        let region = params.get("region").unwrap_or_default().to_string();
+        let region = params.get(Param::Region).unwrap_or_default().to_string();
         let mut redactor = Redactor::new();
         params.secrets().for_each(|s| redactor.add_secret(s));
         for var in SECRET_ENV {
@@ -202,7 +217,7 @@ impl Account {
                             .params
                             .read()
                             .expect("params lock")
-                            .explicit_source("account")
+                            .explicit_source(Param::Account)
                             .is_none()
                         {
                             self.learn_account(&known.account);
@@ -224,14 +239,14 @@ impl Account {
     /// The account id for the report: the `account` parameter when given or
     /// learnt, else "".
     pub fn account_id(&self) -> String {
-        let value = self.param("account");
+        let value = self.param(Param::Account);
         if value.contains('{') { String::new() } else { value }
     }
 
     fn learn_account(&self, account: &str) {
         let mut params = self.params.write().expect("params lock");
-        if params.explicit_source("account").is_none() {
-            params.set("account", account, Source::Aws);
+        if params.explicit_source(Param::Account).is_none() {
+            params.set(Param::Account, account, Source::Aws);
         }
         params.fill_account(account);
     }
@@ -239,55 +254,55 @@ impl Account {
     /// A parameter's value for a check that calls AWS: when its value is
     /// made from the account id (the default bucket name), the account is
     /// asked for first.
-    pub async fn resolved_param(&self, name: &str) -> Result<String, Unavailable> {
-        let value = self.param(name);
+    pub async fn resolved_param(&self, param: Param) -> Result<String, Unavailable> {
+        let value = self.param(param);
         if !value.contains("{account}") {
             return Ok(value);
         }
         self.identity().await?;
-        Ok(self.param(name))
+        Ok(self.param(param))
     }
 
     /// The value of a parameter ("" when unset).
-    pub fn param(&self, name: &str) -> String {
+    pub fn param(&self, param: Param) -> String {
         self.params
             .read()
             .expect("params lock")
-            .get(name)
+            .get(param)
             .unwrap_or_default()
             .to_string()
     }
 
     /// Where a parameter's value came from (None when it has none).
-    pub fn param_source(&self, name: &str) -> Option<Source> {
-        self.params.read().expect("params lock").source(name).cloned()
+    pub fn param_source(&self, param: Param) -> Option<Source> {
+        self.params.read().expect("params lock").source(param).cloned()
     }
 
     /// Whether the learner chose this parameter's value (not a default).
-    pub fn param_is_explicit(&self, name: &str) -> bool {
+    pub fn param_is_explicit(&self, param: Param) -> bool {
         !matches!(
-            self.params.read().expect("params lock").source(name),
+            self.params.read().expect("params lock").source(param),
             Some(Source::Default) | None
         )
     }
 
     /// Whether a roster row gave this parameter's value: a value a learner
     /// handed in, not one the grader chose.
-    pub fn param_from_roster(&self, name: &str) -> bool {
+    pub fn param_from_roster(&self, param: Param) -> bool {
         matches!(
-            self.params.read().expect("params lock").source(name),
+            self.params.read().expect("params lock").source(param),
             Some(Source::Roster { .. })
         )
     }
 
     /// Uses a resource found in the account instead of the default name.
-    pub fn discovered(&self, name: &str, value: &str) {
+    pub fn discovered(&self, param: Param, value: &str) {
         self.params
             .write()
             .expect("params lock")
-            .set(name, value, Source::Discovered);
+            .set(param, value, Source::Discovered);
         self.note(format!(
-            "found {name} `{value}`; to pin it, set `{name} = \"{value}\"` in labcheck.toml"
+            "found {param} `{value}`; to pin it, set `{param} = \"{value}\"` in labcheck.toml"
         ));
     }
 

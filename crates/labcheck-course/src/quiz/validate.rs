@@ -3,7 +3,7 @@
 //! every problem reported with file, line and column.
 
 use super::{Kind, MultipleChoice, Question, Quiz, ShortAnswer, normalize, plain, title_from_id};
-use crate::course::diagnostic::{Diagnostic, Diagnostics, LineIndex};
+use crate::diagnostic::{Diagnostic, Diagnostics, LineIndex};
 use std::collections::HashMap;
 use std::ops::Range;
 use toml::Spanned;

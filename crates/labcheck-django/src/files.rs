@@ -9,11 +9,12 @@ use std::path::Path;
 
 /// The most labcheck reads of any one file of the project (requirements,
 /// `.ebextensions/*.config`, Procfile, settings, wsgi.py, manage.py).
-pub(super) const MAX_FILE: u64 = 1 << 20;
+pub const MAX_FILE: u64 = 1 << 20;
 
 /// A file's text, and how it was read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct Text {
+pub struct Text {
+    /// The text, decoded.
     pub text: String,
     /// The file is longer than the cap: `text` holds its beginning only.
     pub cut: bool,
@@ -23,9 +24,12 @@ pub(super) struct Text {
 
 /// Why a file could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum ReadError {
+pub enum ReadError {
+    /// There is no such file.
     Missing,
+    /// The path is a folder or another non-file.
     NotAFile,
+    /// The operating system's error, as text.
     Io(String),
     /// Neither UTF-8 nor UTF-16 with a BOM.
     NotText,
@@ -43,7 +47,7 @@ impl std::fmt::Display for ReadError {
 }
 
 /// Reads at most `limit` bytes of the regular file at `path`, decoded.
-pub(super) fn read_text(path: &Path, limit: u64) -> Result<Text, ReadError> {
+pub fn read_text(path: &Path, limit: u64) -> Result<Text, ReadError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => ReadError::Missing,
         _ => ReadError::Io(e.to_string()),
@@ -64,7 +68,7 @@ pub(super) fn read_text(path: &Path, limit: u64) -> Result<Text, ReadError> {
 
 /// Decodes by byte order mark, else as UTF-8. A file cut at the cap may end
 /// inside a character: that last character is dropped.
-pub(super) fn decode(bytes: &[u8], cut: bool) -> Option<(String, &'static str)> {
+pub fn decode(bytes: &[u8], cut: bool) -> Option<(String, &'static str)> {
     fn utf16(body: &[u8], little: bool, cut: bool) -> Option<String> {
         let body = if body.len() % 2 == 1 && cut {
             &body[..body.len() - 1]

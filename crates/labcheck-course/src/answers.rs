@@ -16,12 +16,22 @@
 //! answered. An id that is not in the quiz, or a text that is none of a
 //! question's options, is an error (exit 2) naming it.
 
-use super::Given;
-use crate::course::diagnostic::{Diagnostic, LineIndex};
-use crate::course::quiz::{Kind, Quiz, normalize};
+use crate::diagnostic::{Diagnostic, LineIndex};
+use crate::quiz::{Kind, Quiz, normalize};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+
+/// An answer to one question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Given {
+    /// Options chosen, as their text in the quiz file.
+    Choices(Vec<String>),
+    /// A typed short answer.
+    Text(String),
+    /// No answer.
+    Nothing,
+}
 
 /// Answers by question id.
 pub type Answers = HashMap<String, Given>;
@@ -158,7 +168,7 @@ pub fn parse(file: &str, text: &str, quiz: &Quiz) -> Result<Answers, AnswersErro
 }
 
 /// Problems listed per answers file.
-const MAX_ERRORS: usize = crate::course::diagnostic::MAX_PER_FILE;
+const MAX_ERRORS: usize = crate::diagnostic::MAX_PER_FILE;
 /// Characters of an id or an answer quoted in a problem.
 const MAX_QUOTED: usize = 200;
 
@@ -182,53 +192,38 @@ mod tests {
     use super::*;
 
     fn quiz() -> Quiz {
-        let text = r#"
-[[questions]]
-id = "one"
-type = "MultipleChoice"
-prompt.prompt = "?"
-prompt.distractors = ["`b`", "c"]
-answer.answer = "a"
-context = "."
-
-[[questions]]
-id = "port"
-type = "ShortAnswer"
-prompt.prompt = "?"
-answer.answer = "6379"
-context = "."
-"#;
+        let text = include_str!("../../../tests/fixtures/quizzes/unit/three-kinds.toml");
         Quiz::parse("q", "q.toml", text).unwrap()
     }
 
     #[test]
     fn toml_and_json() {
         let q = quiz();
-        let a = parse("a.toml", "one = \"B\"\nport = \"6379\"\n", &q).unwrap();
-        assert_eq!(a["one"], Given::Choices(vec!["`b`".into()]));
-        assert_eq!(a["port"], Given::Text("6379".into()));
-        let a = parse("a.json", r#"{"one": ["a"]}"#, &q).unwrap();
-        assert_eq!(a["one"], Given::Choices(vec!["a".into()]));
+        let a = parse("a.toml", "single = \"B\"\nshort = \"6379\"\n", &q).unwrap();
+        assert_eq!(a["single"], Given::Choices(vec!["`b`".into()]));
+        assert_eq!(a["short"], Given::Text("6379".into()));
+        let a = parse("a.json", r#"{"single": ["a"]}"#, &q).unwrap();
+        assert_eq!(a["single"], Given::Choices(vec!["`a`".into()]));
     }
 
     #[test]
     fn unknown_ids_and_options_are_named() {
         let q = quiz();
-        let e = parse("a.toml", "nope = \"a\"\none = \"zzz\"\n", &q)
+        let e = parse("a.toml", "nope = \"a\"\nsingle = \"zzz\"\n", &q)
             .unwrap_err()
             .to_string();
         assert!(e.contains("no question `nope` in quiz q"), "{e}");
-        assert!(e.contains("`zzz` is not an option of question `one`"), "{e}");
+        assert!(e.contains("`zzz` is not an option of question `single`"), "{e}");
     }
 
     #[test]
     fn syntax_errors_have_a_position() {
         let q = quiz();
-        match parse("a.toml", "one = \"a\"\nport = \n", &q).unwrap_err() {
+        match parse("a.toml", "single = \"a\"\nshort = \n", &q).unwrap_err() {
             AnswersError::Syntax(d) => assert_eq!((d.file.as_str(), d.line), ("a.toml", 2)),
             other => panic!("{other}"),
         }
-        match parse("a.json", "{\n\"one\": \"a\"\n\"port\": \"1\"}", &q).unwrap_err() {
+        match parse("a.json", "{\n\"single\": \"a\"\n\"short\": \"1\"}", &q).unwrap_err() {
             AnswersError::Syntax(d) => assert_eq!(d.line, 3),
             other => panic!("{other}"),
         }

@@ -3,14 +3,15 @@
 //! reads the app the command starts (gunicorn's `module:callable`, with its
 //! `--chdir` and `--pythonpath`), as the platform would.
 
-use super::files::{MAX_FILE, read_text};
+use crate::files::{MAX_FILE, read_text};
 use std::path::{Path, PathBuf};
 
 /// The `web` process of a Procfile.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Web {
+pub struct Web {
     /// `Procfile:LINE`.
     pub at: String,
+    /// The process's command line, as written.
     pub command: String,
     /// The program that serves the app (gunicorn, uvicorn, daphne, ...).
     pub server: String,
@@ -114,12 +115,12 @@ fn is_app(word: &str) -> bool {
 /// A part of a module path as importlib takes it: a folder named
 /// `ERP-Template` imports by that name (gunicorn and Django use
 /// importlib.import_module), though no `import` statement could name it.
-pub(super) fn module_part(p: &str) -> bool {
+pub fn module_part(p: &str) -> bool {
     !p.is_empty() && !p.starts_with('-') && p.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
 /// Reads the `web` line of a Procfile's text.
-pub(super) fn parse(text: &str) -> Option<Web> {
+pub fn parse(text: &str) -> Option<Web> {
     let (n, command) = text.lines().enumerate().find_map(|(i, l)| {
         let (name, cmd) = l.split_once(':')?;
         (name.trim() == "web").then(|| (i + 1, cmd.trim().to_string()))
@@ -249,7 +250,7 @@ pub(super) fn parse(text: &str) -> Option<Web> {
 
 /// The Procfile of the bundle, if it has a `web` process. Errors name the
 /// file and why it could not be read.
-pub(super) fn read(bundle: &Path) -> Result<Option<Web>, String> {
+pub fn read(bundle: &Path) -> Result<Option<Web>, String> {
     let path = bundle.join("Procfile");
     if !path.exists() {
         return Ok(None);

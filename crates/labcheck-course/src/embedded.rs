@@ -4,7 +4,7 @@
 /// Lab files: (path relative to the course root, contents).
 pub const LABS: &[(&str, &str)] = &[(
     "labs/deploy-django-eb.md",
-    include_str!("../../labs/deploy-django-eb.md"),
+    include_str!("../../../labs/deploy-django-eb.md"),
 )];
 
 /// Quiz files, in the order `labcheck quiz` lists them: the order the book
@@ -14,23 +14,29 @@ pub const LABS: &[(&str, &str)] = &[(
 pub const QUIZZES: &[(&str, &str)] = &[
     (
         "quizzes/pre-assessment.toml",
-        include_str!("../../quizzes/pre-assessment.toml"),
+        include_str!("../../../quizzes/pre-assessment.toml"),
     ),
-    ("quizzes/production.toml", include_str!("../../quizzes/production.toml")),
-    ("quizzes/media-s3.toml", include_str!("../../quizzes/media-s3.toml")),
+    (
+        "quizzes/production.toml",
+        include_str!("../../../quizzes/production.toml"),
+    ),
+    ("quizzes/media-s3.toml", include_str!("../../../quizzes/media-s3.toml")),
     (
         "quizzes/sessions-cache.toml",
-        include_str!("../../quizzes/sessions-cache.toml"),
+        include_str!("../../../quizzes/sessions-cache.toml"),
     ),
-    ("quizzes/data-rds.toml", include_str!("../../quizzes/data-rds.toml")),
-    ("quizzes/deploy-eb.toml", include_str!("../../quizzes/deploy-eb.toml")),
+    ("quizzes/data-rds.toml", include_str!("../../../quizzes/data-rds.toml")),
+    (
+        "quizzes/deploy-eb.toml",
+        include_str!("../../../quizzes/deploy-eb.toml"),
+    ),
     (
         "quizzes/security-network.toml",
-        include_str!("../../quizzes/security-network.toml"),
+        include_str!("../../../quizzes/security-network.toml"),
     ),
     (
         "quizzes/knowledge-check.toml",
-        include_str!("../../quizzes/knowledge-check.toml"),
+        include_str!("../../../quizzes/knowledge-check.toml"),
     ),
 ];
 
@@ -42,8 +48,9 @@ mod tests {
 
     use std::path::Path;
 
+    /// The checkout's root, which holds `labs/`, `quizzes/` and `book/`.
     fn root() -> &'static Path {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
     }
 
     fn stem(path: &str) -> &str {
@@ -66,7 +73,7 @@ mod tests {
         embedded.sort();
         assert_eq!(
             embedded, on_disk,
-            "src/course/embedded.rs lists every quizzes/*.toml, and only them"
+            "crates/labcheck-course/src/embedded.rs lists every quizzes/*.toml, and only them"
         );
     }
 
@@ -82,7 +89,12 @@ mod tests {
             let Ok(source) = std::fs::read_to_string(root().join("book/src").join(page)) else {
                 continue;
             };
-            for directive in source.split("{{#quiz ").skip(1) {
+            for (at, _) in source.match_indices("{{#quiz ") {
+                // Written in code (`{{#quiz ...}}`), it is shown, not placed.
+                if source[..at].ends_with('`') {
+                    continue;
+                }
+                let directive = &source[at + "{{#quiz ".len()..];
                 let path = directive.split("}}").next().expect("a closed directive").trim();
                 in_book.push(stem(path).to_string());
             }

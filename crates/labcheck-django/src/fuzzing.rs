@@ -7,17 +7,17 @@ use std::path::Path;
 
 /// `requirements.txt` in `bundle` (and what it includes), then the verdict.
 pub fn requirements(bundle: &Path) -> Vec<String> {
-    let mut parsed = super::requirements::Parsed::default();
-    let shown = |p: &Path| super::shown(p, bundle);
-    let read = super::requirements::parse_file(
+    let mut parsed = crate::requirements::Parsed::default();
+    let shown = |p: &Path| crate::shown(p, bundle);
+    let read = crate::requirements::parse_file(
         &bundle.join("requirements.txt"),
         &shown,
         bundle,
         &mut parsed,
         &mut Vec::new(),
-        super::requirements::Kind::Requirements,
+        crate::requirements::Kind::Requirements,
     );
-    let v = super::requirements::judge(&parsed);
+    let v = crate::requirements::judge(&parsed);
     let mut out: Vec<String> = read.err().map(|e| e.to_string()).into_iter().collect();
     for r in parsed.reqs.iter().chain(&parsed.constraints) {
         out.push(format!(
@@ -33,8 +33,8 @@ pub fn requirements(bundle: &Path) -> Vec<String> {
 
 /// Every `.ebextensions/*.config` of `bundle`, then what the checks ask of them.
 pub fn ebextensions(bundle: &Path) -> Vec<String> {
-    let c = super::ebextensions::read_configs(bundle);
-    let layout = super::layout::find(bundle);
+    let c = crate::ebextensions::read_configs(bundle);
+    let layout = crate::layout::find(bundle);
     let mut out = c.errors.clone();
     out.extend(c.ignored.iter().cloned());
     out.extend(c.unreadable.iter().cloned());
@@ -47,7 +47,7 @@ pub fn ebextensions(bundle: &Path) -> Vec<String> {
     out.extend(c.env().iter().map(|s| s.at()));
     out.extend(c.python_path().iter().map(|p| p.display().to_string()));
     out.extend(c.collectstatic().map(|c| c.at()));
-    if let Some((path, at)) = super::ebextensions::wsgi_file(&layout, &c) {
+    if let Some((path, at)) = crate::ebextensions::wsgi_file(&layout, &c) {
         out.push(format!("{}: {at}", path.display()));
     }
     out
@@ -55,15 +55,15 @@ pub fn ebextensions(bundle: &Path) -> Vec<String> {
 
 /// The `web` process of a Procfile's text, and of the Procfile in `bundle`.
 pub fn procfile(text: &str, bundle: &Path) -> Vec<String> {
-    let web = |w: super::procfile::Web| {
+    let web = |w: crate::procfile::Web| {
         let bases: Vec<String> = w.bases.iter().map(|b| b.display().to_string()).collect();
         format!(
             "{}: {} ({}; {:?}; {bases:?}; {:?})",
             w.at, w.command, w.server, w.app, w.unread
         )
     };
-    let mut out: Vec<String> = super::procfile::parse(text).map(web).into_iter().collect();
-    match super::procfile::read(bundle) {
+    let mut out: Vec<String> = crate::procfile::parse(text).map(web).into_iter().collect();
+    match crate::procfile::read(bundle) {
         Ok(w) => out.extend(w.map(web)),
         Err(e) => out.push(e),
     }

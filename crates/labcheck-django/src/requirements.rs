@@ -1,5 +1,6 @@
-//! `project.requirements`: what pip installs on the Beanstalk instances,
-//! from `requirements.txt` at the root of the source bundle.
+//! What pip installs on the Beanstalk instances, from `requirements.txt` at
+//! the root of the source bundle, read and judged (the `project.requirements`
+//! check reports it).
 //!
 //! The file is read the way pip reads it: a UTF-8 or UTF-16 byte order mark
 //! is honoured (PowerShell's `pip freeze >` writes UTF-16); line
@@ -11,39 +12,40 @@
 //! line is a PEP 508 specifier (`pep508_rs`), its environment markers
 //! evaluated for the platform's Python on Amazon Linux.
 
-use super::files::{MAX_FILE, ReadError, read_text};
-use super::layout::layout;
-use crate::engine::account::Account;
-use crate::engine::outcome::{CheckResult, Outcome};
+use crate::files::{MAX_FILE, ReadError, read_text};
 use pep508_rs::pep440_rs::Operator;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, Requirement, VersionOrUrl};
 use regex::Regex;
-use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 /// One requirement, where it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Req {
+pub struct Req {
     /// Normalized (PEP 503): lower case, runs of `-_.` as one `-`.
     pub name: String,
     /// As written in the file.
     pub written: String,
+    /// The file it is in, as shown.
     pub file: String,
+    /// 1-based line (the first of a continued line).
     pub line: usize,
     /// The exact version when pinned with `==` (or `===`), or what a
     /// direct reference (URL, archive) names.
     pub pinned: Option<String>,
     /// The version specifier as written, or `@ URL`.
     pub spec: String,
+    /// The environment marker, as written.
     pub marker: Option<String>,
     /// The marker is false on the platform: pip skips the line there.
     pub skipped: bool,
 }
 
+/// What the requirement files (and those they include) say.
 #[derive(Debug, Default)]
-pub(super) struct Parsed {
+pub struct Parsed {
+    /// The requirements, in file order.
     pub reqs: Vec<Req>,
     /// Pins from `-c` constraint files.
     pub constraints: Vec<Req>,
@@ -51,6 +53,7 @@ pub(super) struct Parsed {
     pub problems: Vec<String>,
     /// `file:line: ...` lines that were not read as requirements.
     pub ignored: Vec<String>,
+    /// Every file read, as shown.
     pub files: Vec<String>,
     /// How each file was encoded, when not plain UTF-8.
     pub encodings: Vec<String>,
@@ -72,7 +75,7 @@ static DIRECT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@").expect("regex"));
 
 /// The Python of the lab's Beanstalk platform (Amazon Linux 2023).
-pub(super) const PLATFORM_PYTHON: &str = "3.11";
+pub const PLATFORM_PYTHON: &str = "3.11";
 
 /// The marker environment of the platform's Python on Amazon Linux.
 fn platform(python: &str) -> Option<MarkerEnvironment> {
@@ -109,7 +112,7 @@ const OPTIONS_WITH_VALUE: &[&str] = &[
 const FLAGS: &[&str] = &["--no-index", "--pre", "--prefer-binary", "--require-hashes"];
 
 /// PEP 503 normalization.
-pub(super) fn normalize(name: &str) -> String {
+pub fn normalize(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut sep = false;
     for c in name.trim().chars() {
@@ -187,7 +190,7 @@ const MAX_FILES: usize = 50;
 
 /// The requirements of the bundle, read without complaint (for telling a
 /// missing package from a missing app).
-pub(super) fn quick(bundle: &Path) -> Vec<Req> {
+pub fn quick(bundle: &Path) -> Vec<Req> {
     let mut parsed = Parsed::default();
     let shown = |p: &Path| p.display().to_string();
     let _ = parse_file(
@@ -204,7 +207,7 @@ pub(super) fn quick(bundle: &Path) -> Vec<Req> {
 /// The version of `package` pinned with `==` in the project's
 /// requirements.txt (and what it includes), if any.
 pub fn pinned_version(project_dir: &Path, package: &str) -> Option<String> {
-    let l = super::layout::find(project_dir);
+    let l = crate::layout::find(project_dir);
     let wanted = normalize(package);
     quick(&l.bundle)
         .into_iter()
@@ -212,9 +215,12 @@ pub fn pinned_version(project_dir: &Path, package: &str) -> Option<String> {
         .and_then(|r| r.pinned)
 }
 
+/// What a file given to pip is.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kind {
+pub enum Kind {
+    /// Requirements (`-r`, or requirements.txt itself).
     Requirements,
+    /// Constraints (`-c`): pins, nothing installed.
     Constraints,
 }
 
@@ -238,7 +244,7 @@ fn looks_like_path(s: &str) -> bool {
 /// into the name used in messages; `bundle` is where pip runs on the
 /// instances (local paths are relative to it); `stack` holds the files
 /// being read, to stop include cycles.
-pub(super) fn parse_file(
+pub fn parse_file(
     file: &Path,
     shown: &dyn Fn(&Path) -> String,
     bundle: &Path,
@@ -518,15 +524,22 @@ const DEV_ONLY: &[&str] = &["awsebcli"];
 /// keeps them to Windows.
 const WINDOWS_ONLY: &[&str] = &["pywin32", "pypiwin32", "pywinpty", "pywin32-ctypes-win"];
 
+/// The requirements judged.
 #[derive(Debug, Default, PartialEq)]
-pub(super) struct Verdict {
+pub struct Verdict {
+    /// What the lab needs and no requirement installs.
     pub missing: Vec<String>,
+    /// What is wrong with the files.
     pub problems: Vec<String>,
+    /// The needed packages found pinned, with their versions.
     pub pinned: Vec<String>,
+    /// What is worth saying about a package that stands in for a needed one.
     pub notes: Vec<String>,
 }
 
-pub(super) fn judge(parsed: &Parsed) -> Verdict {
+/// Judges what the files say: the packages the lab needs, how they are
+/// pinned, and what pip on the instances would stop at.
+pub fn judge(parsed: &Parsed) -> Verdict {
     let mut v = Verdict {
         problems: parsed.problems.clone(),
         ..Verdict::default()
@@ -612,110 +625,6 @@ pub(super) fn judge(parsed: &Parsed) -> Verdict {
     }
     v.pinned.dedup();
     v
-}
-
-/// Problems named in the check's message; the rest are counted.
-const MAX_LISTED: usize = 10;
-/// Entries of each list in the evidence.
-const MAX_EVIDENCE: usize = 200;
-/// Characters of one problem (it may quote a huge line).
-const MAX_PROBLEM: usize = 300;
-
-fn clip(text: &str) -> String {
-    match text.char_indices().nth(MAX_PROBLEM) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_string(),
-    }
-}
-
-pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
-    let l = layout(&acc).await;
-    let file = l.bundle.join("requirements.txt");
-    if !file.exists() {
-        let elsewhere = l
-            .django
-            .as_ref()
-            .filter(|d| **d != l.bundle && d.join("requirements.txt").is_file());
-        let message = match elsewhere {
-            Some(d) => format!(
-                "no requirements.txt at the root of the source bundle {}: the one in {}/ is not read, since Beanstalk installs only the bundle root's",
-                l.bundle.display(),
-                super::shown(d, &l.bundle)
-            ),
-            None => format!("no requirements.txt in {}", l.bundle.display()),
-        };
-        return Ok(Outcome::fail(message).hint(
-            "Create it from the project's virtual environment with pip freeze > requirements.txt, at the root of the source bundle (next to .ebextensions); if labcheck looks in the wrong folder, set project_dir.",
-        ));
-    }
-    let shown = |p: &Path| super::shown(p, &l.bundle);
-    let mut parsed = Parsed::default();
-    if let Err(e) = parse_file(
-        &file,
-        &shown,
-        &l.bundle,
-        &mut parsed,
-        &mut Vec::new(),
-        Kind::Requirements,
-    ) {
-        return Ok(match e {
-            ReadError::NotText => Outcome::fail(format!(
-                "requirements.txt is {e}, so pip on the instances cannot read it"
-            ))
-            .hint("Save it as UTF-8: pip freeze | Out-File -Encoding utf8 requirements.txt in PowerShell, or pip freeze > requirements.txt in a Linux or macOS shell."),
-            e => Outcome::error(format!("cannot read {}: {e}", file.display())),
-        });
-    }
-    let v = judge(&parsed);
-    // A file of a million lines must not make a report of a million lines:
-    // the evidence lists the first MAX_EVIDENCE of each kind, the message the
-    // first MAX_LISTED problems, each cut to MAX_PROBLEM characters.
-    let first = |items: &[String]| -> Vec<String> { items.iter().take(MAX_EVIDENCE).map(|p| clip(p)).collect() };
-    let evidence = json!({
-        "bundle": l.bundle.display().to_string(),
-        "files": parsed.files,
-        "encodings": parsed.encodings,
-        "platform_python": PLATFORM_PYTHON,
-        "requirements": parsed.reqs.iter().take(MAX_EVIDENCE).map(|r| json!({
-            "name": clip(&r.name), "file": r.file, "line": r.line, "pinned": r.pinned.as_deref().map(clip),
-            "spec": clip(&r.spec), "marker": r.marker.as_deref().map(clip), "skipped_on_platform": r.skipped,
-        })).collect::<Vec<_>>(),
-        "requirements_count": parsed.reqs.len(),
-        "missing": v.missing,
-        "problems": first(&v.problems),
-        "problems_count": v.problems.len(),
-        "ignored": first(&parsed.ignored),
-        "ignored_count": parsed.ignored.len(),
-        "notes": first(&v.notes),
-    });
-    let mut notes = v.notes.clone();
-    notes.extend(parsed.encodings.iter().map(|e| format!("{e}, which pip reads")));
-    let notes = if notes.is_empty() {
-        String::new()
-    } else {
-        format!(" (note: {})", notes.join("; "))
-    };
-    if v.missing.is_empty() && v.problems.is_empty() {
-        let files = if parsed.files.len() > 1 {
-            format!("{} (with {})", parsed.files[0], parsed.files[1..].join(", "))
-        } else {
-            "requirements.txt".to_string()
-        };
-        return Ok(Outcome::pass(format!(
-            "{files} pins what the app needs ({}) and leaves out awsebcli{notes}",
-            v.pinned.join(", ")
-        ))
-        .evidence(evidence));
-    }
-    let mut parts = Vec::new();
-    if !v.missing.is_empty() {
-        parts.push(format!("requirements.txt does not list {}", v.missing.join(", ")));
-    }
-    parts.extend(v.problems.iter().take(MAX_LISTED).map(|p| clip(p)));
-    if v.problems.len() > MAX_LISTED {
-        parts.push(format!("and {} more problems", v.problems.len() - MAX_LISTED));
-    }
-    Ok(Outcome::fail(format!("{}{notes}", parts.join("; "))).evidence(evidence))
 }
 
 #[cfg(test)]
@@ -907,7 +816,7 @@ mod tests {
 
     #[test]
     fn the_reference_project_passes() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs/pets_project");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../labs/pets_project");
         let v = judge(&parse(&dir));
         assert_eq!((v.missing.len(), v.problems.len()), (0, 0), "{v:?}");
         assert_eq!(v.pinned.len(), 7, "{v:?}");

@@ -2,7 +2,7 @@
 //! came from. Defaults < `labcheck.toml` < environment < `--set key=value`;
 //! `region` and `account` fall back to the AWS configuration and STS.
 
-use crate::course::diagnostic::{Diagnostics, LineIndex};
+use crate::diagnostic::{Diagnostics, LineIndex};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
@@ -21,149 +21,192 @@ pub struct ParamDef {
     pub help: &'static str,
 }
 
-/// Every parameter a lab may use, with its default.
-pub const DEFS: &[ParamDef] = &[
-    ParamDef {
+/// Writes the one table of parameters ([`DEFS`]) and, from the same lines,
+/// [`Param`], the type code names a parameter by: a misspelt name does not
+/// compile.
+macro_rules! parameters {
+    ($($param:ident => ParamDef { name: $name:literal, $($field:ident: $value:expr),* $(,)? },)*) => {
+        /// A lab parameter, as code names it (`acc.param(Param::Bucket)`).
+        /// Its text name is [`Param::name`]; names from files and flags
+        /// become one through [`Param::from_name`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Param {
+            $(#[doc = concat!("`", $name, "`")] $param,)*
+        }
+
+        impl Param {
+            /// Every parameter, in the table's order.
+            pub const ALL: &[Param] = &[$(Param::$param),*];
+
+            /// The parameter's name, as in `--set NAME=...`, config files
+            /// and `{NAME}` placeholders.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Param::$param => $name,)*
+                }
+            }
+        }
+
+        /// Every parameter a lab may use, with its default.
+        pub const DEFS: &[ParamDef] = &[$(ParamDef { name: $name, $($field: $value),* }),*];
+    };
+}
+
+parameters! {
+    Region => ParamDef {
         name: "region",
         default: None,
         extra_env: &[],
         secret: false,
         help: "AWS Region of the lab (default: from the AWS config)",
     },
-    ParamDef {
+    Account => ParamDef {
         name: "account",
         default: None,
         extra_env: &[],
         secret: false,
         help: "AWS account id (default: from STS GetCallerIdentity)",
     },
-    ParamDef {
+    GraderRole => ParamDef {
         name: "grader_role",
         default: Some("labcheck-grader"),
         extra_env: &[],
         secret: false,
         help: "cohort grading: the role assumed in each learner's account, when the roster gives no role_arn",
     },
-    ParamDef {
+    Bucket => ParamDef {
         name: "bucket",
         default: Some("pets-project-{region}-{account}"),
         extra_env: &[],
         secret: false,
         help: "S3 bucket that holds the media files",
     },
-    ParamDef {
+    Cache => ParamDef {
         name: "cache",
         default: Some("pets-project"),
         extra_env: &[],
         secret: false,
         help: "ElastiCache cache name",
     },
-    ParamDef {
+    DbInstance => ParamDef {
         name: "db_instance",
         default: Some("pets-project-mysql"),
         extra_env: &[],
         secret: false,
         help: "RDS DB instance identifier",
     },
-    ParamDef {
+    DbName => ParamDef {
         name: "db_name",
         default: Some("pets"),
         extra_env: &[],
         secret: false,
         help: "database name",
     },
-    ParamDef {
+    DbUser => ParamDef {
         name: "db_user",
         default: Some("django"),
         extra_env: &[],
         secret: false,
         help: "database user the app connects as",
     },
-    ParamDef {
+    DbPassword => ParamDef {
         name: "db_password",
         default: None,
         extra_env: &["RDS_USER_PASSWORD"],
         secret: true,
         help: "database password (from RDS_USER_PASSWORD; never printed)",
     },
-    ParamDef {
+    EbApp => ParamDef {
         name: "eb_app",
         default: Some("pets-project-ebapp"),
         extra_env: &[],
         secret: false,
         help: "Elastic Beanstalk application",
     },
-    ParamDef {
+    EbEnv => ParamDef {
         name: "eb_env",
         default: Some("pets-project-env"),
         extra_env: &[],
         secret: false,
         help: "Elastic Beanstalk environment",
     },
-    ParamDef {
+    InstanceProfile => ParamDef {
         name: "instance_profile",
         default: Some("pets-project-ebInstanceProfile"),
         extra_env: &[],
         secret: false,
         help: "instance profile of the environment",
     },
-    ParamDef {
+    ProjectDir => ParamDef {
         name: "project_dir",
         default: Some("."),
         extra_env: &[],
         secret: false,
         help: "folder of the learner's Django project",
     },
-    ParamDef {
+    Python => ParamDef {
         name: "python",
         default: Some(""),
         extra_env: &[],
         secret: false,
         help: "Python that runs the Django project (empty: $VIRTUAL_ENV/bin/python, then .venv/bin/python or venv/bin/python in project_dir, then python3)",
     },
-    ParamDef {
+    SiteOrigin => ParamDef {
         name: "site_origin",
         default: Some(""),
         extra_env: &[],
         secret: false,
         help: "origin the site is served from, for CORS (empty: any origin)",
     },
-    ParamDef {
+    CacheCa => ParamDef {
         name: "cache_ca",
         default: Some(""),
         extra_env: &[],
         secret: false,
         help: "PEM file of a CA to trust for the cache's TLS certificate (empty: the system's roots)",
     },
-    ParamDef {
+    CacheUser => ParamDef {
         name: "cache_user",
         default: Some(""),
         extra_env: &["CACHE_USER"],
         secret: false,
         help: "user labcheck signs in to the cache as, when it requires one (from CACHE_USER; empty: no sign-in)",
     },
-    ParamDef {
+    CachePassword => ParamDef {
         name: "cache_password",
         default: Some(""),
         extra_env: &["CACHE_PASSWORD"],
         secret: true,
         help: "that user's password (from CACHE_PASSWORD; never printed)",
     },
-    ParamDef {
+    Network => ParamDef {
         name: "network",
         default: Some("auto"),
         extra_env: &[],
         secret: false,
         help: "where labcheck runs: auto, inside (the lab's VPC) or outside; decides whether cache and database connections are tried",
     },
-    ParamDef {
+    SiteUrl => ParamDef {
         name: "site_url",
         default: Some(""),
         extra_env: &[],
         secret: false,
         help: "URL of the deployed site (empty: http:// and the environment's CNAME)",
     },
-];
+}
+
+impl Param {
+    /// The parameter named `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<Param> {
+        Param::ALL.iter().copied().find(|p| p.name() == name)
+    }
+}
+
+impl fmt::Display for Param {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Parameters that take one of a few values.
 const CHOICES: &[(&str, &[&str])] = &[("network", &["auto", "inside", "outside"])];
@@ -420,13 +463,13 @@ impl Params {
     }
 
     /// An explicit value, before defaults are filled.
-    pub fn explicit(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(|(v, _)| v.as_str())
+    pub fn explicit(&self, param: Param) -> Option<&str> {
+        self.values.get(param.name()).map(|(v, _)| v.as_str())
     }
 
     /// Sets a value (from a flag, AWS, or discovery).
-    pub fn set(&mut self, name: &str, value: impl Into<String>, source: Source) {
-        self.values.insert(name.to_string(), (value.into(), source));
+    pub fn set(&mut self, param: Param, value: impl Into<String>, source: Source) {
+        self.values.insert(param.name().to_string(), (value.into(), source));
     }
 
     /// Fills every default, given the region and account.
@@ -440,8 +483,8 @@ impl Params {
     }
 
     /// Where a value came from, when it was not a default.
-    pub fn explicit_source(&self, name: &str) -> Option<&Source> {
-        self.source(name).filter(|s| **s != Source::Default)
+    pub fn explicit_source(&self, param: Param) -> Option<&Source> {
+        self.source(param).filter(|s| **s != Source::Default)
     }
 
     /// Once the account id is known: fills `{account}` in the defaults that
@@ -455,13 +498,13 @@ impl Params {
     }
 
     /// The value of a parameter, if it has one.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(|(v, _)| v.as_str())
+    pub fn get(&self, param: Param) -> Option<&str> {
+        self.values.get(param.name()).map(|(v, _)| v.as_str())
     }
 
     /// Where a parameter's value came from, if it has one.
-    pub fn source(&self, name: &str) -> Option<&Source> {
-        self.values.get(name).map(|(_, s)| s)
+    pub fn source(&self, param: Param) -> Option<&Source> {
+        self.values.get(param.name()).map(|(_, s)| s)
     }
 
     /// Values of secret parameters, to redact from output.
@@ -489,9 +532,9 @@ impl Params {
             let after = &rest[open + 1..];
             match after.find('}').map(|close| (&after[..close], close)) {
                 Some((name, close))
-                    if is_name(name) && !def(name).is_some_and(|d| d.secret) && self.get(name).is_some() =>
+                    if is_name(name) && !def(name).is_some_and(|d| d.secret) && self.values.contains_key(name) =>
                 {
-                    out.push_str(self.get(name).unwrap_or_default());
+                    out.push_str(&self.values[name].0);
                     rest = &after[close + 1..];
                 }
                 _ => {
@@ -553,7 +596,17 @@ fn key_offsets(text: &str) -> std::collections::HashMap<&str, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::course::diagnostic::Diagnostic;
+
+    #[test]
+    fn each_param_is_its_line_of_the_table() {
+        assert_eq!(Param::ALL.len(), DEFS.len());
+        for (p, d) in Param::ALL.iter().zip(DEFS) {
+            assert_eq!(p.name(), d.name);
+            assert_eq!(Param::from_name(d.name), Some(*p));
+        }
+        assert_eq!(Param::from_name("bukcet"), None);
+    }
+    use crate::diagnostic::Diagnostic;
     /// The diagnostics of a config-file error.
     fn diagnostic_for(err: &ParamError) -> Option<&[Diagnostic]> {
         match err {
@@ -571,12 +624,12 @@ mod tests {
     #[test]
     fn defaults_expand_region_and_account() {
         let mut p = Params::gather(None, &[], &no_env).unwrap();
-        p.set("region", "us-west-2", Source::Aws);
-        p.set("account", "123456789012", Source::Aws);
+        p.set(Param::Region, "us-west-2", Source::Aws);
+        p.set(Param::Account, "123456789012", Source::Aws);
         p.fill_defaults();
-        assert_eq!(p.get("bucket"), Some("pets-project-us-west-2-123456789012"));
-        assert_eq!(p.get("cache"), Some("pets-project"));
-        assert_eq!(p.source("bucket"), Some(&Source::Default));
+        assert_eq!(p.get(Param::Bucket), Some("pets-project-us-west-2-123456789012"));
+        assert_eq!(p.get(Param::Cache), Some("pets-project"));
+        assert_eq!(p.source(Param::Bucket), Some(&Source::Default));
     }
 
     #[test]
@@ -594,11 +647,11 @@ mod tests {
             _ => None,
         };
         let p = Params::gather(Some(file.path()), &["db_name=flagdb".into()], &env).unwrap();
-        assert_eq!(p.get("bucket"), Some("from-config"));
-        assert!(matches!(p.source("bucket"), Some(Source::Config { line: 2, .. })));
-        assert_eq!(p.get("cache"), Some("env-cache"));
-        assert_eq!(p.get("db_name"), Some("flagdb"));
-        assert_eq!(p.get("db_password"), Some("pw-from-env"));
+        assert_eq!(p.get(Param::Bucket), Some("from-config"));
+        assert!(matches!(p.source(Param::Bucket), Some(Source::Config { line: 2, .. })));
+        assert_eq!(p.get(Param::Cache), Some("env-cache"));
+        assert_eq!(p.get(Param::DbName), Some("flagdb"));
+        assert_eq!(p.get(Param::DbPassword), Some("pw-from-env"));
         assert_eq!(p.secrets().collect::<Vec<_>>(), vec!["pw-from-env"]);
         assert!(p.public().all(|(k, _, _)| k != "db_password"));
     }
@@ -657,8 +710,8 @@ mod tests {
     #[test]
     fn expand_fills_known_and_keeps_the_rest() {
         let mut p = Params::default();
-        p.set("bucket", "b1", Source::Flag);
-        p.set("db_password", "secret!", Source::Flag);
+        p.set(Param::Bucket, "b1", Source::Flag);
+        p.set(Param::DbPassword, "secret!", Source::Flag);
         assert_eq!(
             p.expand("s3://{bucket}/ {nope} {db_password} {"),
             "s3://b1/ {nope} {db_password} {"

@@ -7,13 +7,13 @@
 //! (the nearest folder with `.ebextensions` or a Procfile, not above a git
 //! repository's root). Each file is then graded where it is.
 
-use super::{absolute, project_dir, shown};
-use crate::engine::account::Account;
+use crate::{absolute, shown};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
+/// Where the project is: the folder given, the source bundle's root, and
+/// the Django project (the folder of manage.py) in it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Layout {
+pub struct Layout {
     /// `project_dir` as given, made absolute.
     pub given: PathBuf,
     /// The root of the source bundle.
@@ -25,7 +25,7 @@ pub(super) struct Layout {
 }
 
 /// Folders never searched: virtual environments, dependencies, hidden ones.
-pub(super) fn skipped_dir(name: &str) -> bool {
+pub fn skipped_dir(name: &str) -> bool {
     name.starts_with('.')
         || matches!(
             name,
@@ -72,7 +72,7 @@ fn manage_py_below(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Finds the bundle root and the Django folder from `given`.
-pub(super) fn find(given: &Path) -> Layout {
+pub fn find(given: &Path) -> Layout {
     let given = absolute(given);
     if given.join("manage.py").is_file() {
         // Run from the Django folder: is the bundle root above it?
@@ -110,17 +110,17 @@ pub(super) fn find(given: &Path) -> Layout {
 
 impl Layout {
     /// The Django folder relative to the bundle ("." when the same).
-    pub(super) fn django_shown(&self) -> Option<String> {
+    pub fn django_shown(&self) -> Option<String> {
         self.django.as_ref().map(|d| shown(d, &self.bundle))
     }
 
     /// Whether the bundle root and the Django folder differ.
-    pub(super) fn split(&self) -> bool {
+    pub fn split(&self) -> bool {
         self.django.as_ref().is_some_and(|d| *d != self.bundle)
     }
 
     /// "source bundle /p (Django project in web/)", for messages.
-    pub(super) fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match &self.django {
             Some(d) if *d != self.bundle => format!(
                 "source bundle {}, Django project (manage.py) in {}/",
@@ -133,7 +133,7 @@ impl Layout {
     }
 
     /// Why there is no Django folder, for the checks that need one.
-    pub(super) fn no_django(&self) -> (String, String) {
+    pub fn no_django(&self) -> (String, String) {
         (
             format!(
                 "no manage.py in {} nor in the folders up to two levels below it: labcheck cannot find the Django project",
@@ -142,20 +142,6 @@ impl Layout {
             "Run labcheck from your project folder (the one that holds manage.py, or the source bundle above it), or point it there with --set project_dir=PATH.".to_string(),
         )
     }
-}
-
-/// The memo's key for [`layout`].
-#[derive(PartialEq, Eq, Hash)]
-struct TheLayout;
-impl crate::engine::memo::MemoKey for TheLayout {
-    type Value = Arc<Layout>;
-}
-
-/// The layout of this run's project, found once.
-pub(super) async fn layout(acc: &Account) -> Arc<Layout> {
-    acc.memo
-        .once(TheLayout, || async { Arc::new(find(&project_dir(acc))) })
-        .await
 }
 
 #[cfg(test)]

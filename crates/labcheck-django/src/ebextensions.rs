@@ -1,29 +1,26 @@
-//! `project.ebextensions`: the `.ebextensions/*.config` files (YAML) at the
-//! root of the source bundle, with the Procfile: how Beanstalk starts the
-//! app (the Procfile's web process when there is one, else WSGIPath) and
-//! what serves the static files (the proxy's `/static` mapping, WhiteNoise,
-//! or an S3 storage).
+//! The `.ebextensions/*.config` files (YAML) at the root of the source
+//! bundle, read: their option settings (environment properties among them)
+//! and commands, each where it was written. How the platform starts the app is judged here too; labcheck's
+//! `project.ebextensions` check adds the static files, which need the
+//! project's settings as its code reports them.
 
-use super::files::{MAX_FILE, read_text};
-use super::layout::{Layout, layout};
-use super::probe::{Probe, probe};
-use super::procfile::{self, Web};
-use super::{relative_to, shown};
-use crate::engine::account::Account;
-use crate::engine::outcome::{CheckResult, Outcome};
-use serde_json::json;
+use crate::files::{MAX_FILE, read_text};
+use crate::layout::Layout;
+use crate::procfile::{self, Web};
+use crate::shown;
 use serde_norway::Value;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-pub(super) const PYTHON_NS: &str = "aws:elasticbeanstalk:container:python";
-pub(super) const STATIC_NS: &str = "aws:elasticbeanstalk:environment:proxy:staticfiles";
+/// The Python platform's options (WSGIPath).
+pub const PYTHON_NS: &str = "aws:elasticbeanstalk:container:python";
+/// The proxy's static file mappings.
+pub const STATIC_NS: &str = "aws:elasticbeanstalk:environment:proxy:staticfiles";
 /// The static files namespace of the retired Amazon Linux AMI platform.
-const OLD_STATIC_NS: &str = "aws:elasticbeanstalk:container:python:staticfiles";
+pub const OLD_STATIC_NS: &str = "aws:elasticbeanstalk:container:python:staticfiles";
 /// Environment properties; also where an option without a namespace goes.
-pub(super) const ENV_NS: &str = "aws:elasticbeanstalk:application:environment";
+pub const ENV_NS: &str = "aws:elasticbeanstalk:application:environment";
 /// Where the bundle lands on the instances.
-pub(super) const APP_ROOT: &str = "/var/app/current";
+pub const APP_ROOT: &str = "/var/app/current";
 /// The same on the retired Amazon Linux AMI platform.
 const AMI_APP_ROOT: &str = "/opt/python/current/app";
 /// More `.config` files than this is not a project labcheck grades.
@@ -33,16 +30,22 @@ const MAX_DEPTH: usize = 32;
 
 /// One option setting, where it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct OptionSetting {
+pub struct OptionSetting {
+    /// The file it is in (`.ebextensions/x.config`).
     pub file: String,
+    /// 1-based line, when it could be found.
     pub line: Option<usize>,
+    /// The option's namespace.
     pub namespace: String,
+    /// The option's name.
     pub name: String,
+    /// Its value, as text.
     pub value: String,
 }
 
 impl OptionSetting {
-    pub(super) fn at(&self) -> String {
+    /// `file:line`, or the file alone.
+    pub fn at(&self) -> String {
         match self.line {
             Some(n) => format!("{}:{n}", self.file),
             None => self.file.clone(),
@@ -52,10 +55,14 @@ impl OptionSetting {
 
 /// A `commands` or `container_commands` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Command {
+pub struct Command {
+    /// The file it is in.
     pub file: String,
+    /// 1-based line, when it could be found.
     pub line: Option<usize>,
+    /// The entry's name.
     pub name: String,
+    /// The command it runs.
     pub command: String,
     /// Under `container_commands` (run in the extracted bundle), not
     /// `commands` (run before the bundle is extracted, outside it).
@@ -63,7 +70,8 @@ pub(super) struct Command {
 }
 
 impl Command {
-    pub(super) fn at(&self) -> String {
+    /// `file:line`, or the file alone.
+    pub fn at(&self) -> String {
         match self.line {
             Some(n) => format!("{}:{n}", self.file),
             None => self.file.clone(),
@@ -73,26 +81,31 @@ impl Command {
 
 /// Everything read from `.ebextensions`.
 #[derive(Clone, Debug, Default)]
-pub(super) struct Configs {
+pub struct Configs {
     /// The folder exists (as a folder).
     pub exists: bool,
     /// The folder exists but could not be listed.
     pub unreadable: Option<String>,
+    /// Every option setting, in file order.
     pub settings: Vec<OptionSetting>,
+    /// Every command, in file order.
     pub commands: Vec<Command>,
+    /// `file:line: ...` problems that make a file wrong.
     pub errors: Vec<String>,
+    /// The `.config` files read.
     pub files: Vec<String>,
+    /// Files of the folder Beanstalk does not read (not `.config`).
     pub ignored: Vec<String>,
 }
 
 impl Configs {
     /// The last setting of an option (later files override earlier ones).
-    pub(super) fn last(&self, ns: &str, name: &str) -> Option<&OptionSetting> {
+    pub fn last(&self, ns: &str, name: &str) -> Option<&OptionSetting> {
         self.settings.iter().rev().find(|s| s.namespace == ns && s.name == name)
     }
 
     /// Environment properties, the last value of each name.
-    pub(super) fn env(&self) -> Vec<&OptionSetting> {
+    pub fn env(&self) -> Vec<&OptionSetting> {
         let mut out: Vec<&OptionSetting> = Vec::new();
         for s in self.settings.iter().filter(|s| s.namespace == ENV_NS) {
             out.retain(|o| o.name != s.name);
@@ -102,7 +115,7 @@ impl Configs {
     }
 
     /// Folders of the bundle that PYTHONPATH (an environment property) adds.
-    pub(super) fn python_path(&self) -> Vec<PathBuf> {
+    pub fn python_path(&self) -> Vec<PathBuf> {
         let Some(p) = self.last(ENV_NS, "PYTHONPATH") else {
             return Vec::new();
         };
@@ -119,7 +132,7 @@ impl Configs {
     }
 
     /// A container command that runs collectstatic on each deployment.
-    pub(super) fn collectstatic(&self) -> Option<&Command> {
+    pub fn collectstatic(&self) -> Option<&Command> {
         self.commands
             .iter()
             .find(|c| c.container && c.command.contains("collectstatic"))
@@ -128,7 +141,7 @@ impl Configs {
     /// A `commands` entry that runs collectstatic: it runs before the
     /// bundle is extracted, outside the app's folder, so it does not
     /// collect the app's files.
-    pub(super) fn collectstatic_too_early(&self) -> Option<&Command> {
+    pub fn collectstatic_too_early(&self) -> Option<&Command> {
         self.commands
             .iter()
             .find(|c| !c.container && c.command.contains("collectstatic"))
@@ -201,7 +214,7 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
 /// The option settings of one parsed `.config` file, in both of the forms
 /// Beanstalk accepts: a mapping `namespace: {option: value}` and a list of
 /// `{namespace, option_name, value}`.
-pub(super) fn option_settings(file: &str, text: &str, doc: &Value) -> Result<Vec<OptionSetting>, String> {
+pub fn option_settings(file: &str, text: &str, doc: &Value) -> Result<Vec<OptionSetting>, String> {
     let Some(settings) = doc.as_mapping().and_then(|m| m.get("option_settings")) else {
         return Ok(Vec::new());
     };
@@ -284,7 +297,7 @@ fn commands(file: &str, text: &str, doc: &Value) -> Vec<Command> {
 
 /// Parses every `.ebextensions/*.config` of the bundle, in the order
 /// Beanstalk applies them (by name). Errors name the file, line and column.
-pub(super) fn read_configs(bundle: &Path) -> Configs {
+pub fn read_configs(bundle: &Path) -> Configs {
     let dir = bundle.join(".ebextensions");
     let mut c = Configs::default();
     match std::fs::symlink_metadata(&dir) {
@@ -380,25 +393,10 @@ pub(super) fn read_configs(bundle: &Path) -> Configs {
     c
 }
 
-/// The memo's key for [`configs`].
-#[derive(PartialEq, Eq, Hash)]
-struct TheConfigs;
-impl crate::engine::memo::MemoKey for TheConfigs {
-    type Value = Arc<Configs>;
-}
-
-/// The `.ebextensions` of this run's bundle, read once.
-pub(super) async fn configs(acc: &Account) -> Arc<Configs> {
-    let l = layout(acc).await;
-    acc.memo
-        .once(TheConfigs, || async move { Arc::new(read_configs(&l.bundle)) })
-        .await
-}
-
 /// Whether `module[:callable]`, imported with `bases` on the path (folders
 /// relative to the bundle), names a file of the bundle that defines the
 /// callable. `key` says where the value was written.
-pub(super) fn check_app(bundle: &Path, bases: &[PathBuf], key: &str, value: &str) -> Result<String, String> {
+pub fn check_app(bundle: &Path, bases: &[PathBuf], key: &str, value: &str) -> Result<String, String> {
     let value = value.trim();
     let (module, callable) = value.split_once(':').unwrap_or((value, "application"));
     let callable = callable.trim_end_matches("()");
@@ -452,7 +450,7 @@ pub(super) fn check_app(bundle: &Path, bases: &[PathBuf], key: &str, value: &str
 
 /// The file of the WSGI module the platform starts (the Procfile's app,
 /// else WSGIPath's module), with its name for messages.
-pub(super) fn wsgi_file(l: &Layout, c: &Configs) -> Option<(PathBuf, String)> {
+pub fn wsgi_file(l: &Layout, c: &Configs) -> Option<(PathBuf, String)> {
     let web = procfile::read(&l.bundle).ok().flatten();
     let (value, mut bases) = match &web {
         Some(w) => (w.app.clone()?, w.bases.clone()),
@@ -483,7 +481,7 @@ pub(super) fn wsgi_file(l: &Layout, c: &Configs) -> Option<(PathBuf, String)> {
 /// site/wsgi.py` → `site.wsgi:application`), counted from the folder of
 /// `bases` (the bundle root, PYTHONPATH) or the Django folder that holds
 /// it; the Django folder is returned when it must be added to PYTHONPATH.
-fn module_of_wsgi_file(value: &str, bases: &[PathBuf], django: Option<&str>) -> (String, Option<String>) {
+pub fn module_of_wsgi_file(value: &str, bases: &[PathBuf], django: Option<&str>) -> (String, Option<String>) {
     let (path, callable) = value.split_once(':').unwrap_or((value, "application"));
     let mut path = path.trim();
     for root in [
@@ -513,7 +511,7 @@ fn module_of_wsgi_file(value: &str, bases: &[PathBuf], django: Option<&str>) -> 
 }
 
 /// How the platform starts the app, judged.
-fn judge_start(l: &Layout, c: &Configs, web: Option<&Web>) -> (Result<String, String>, Vec<String>) {
+pub fn judge_start(l: &Layout, c: &Configs, web: Option<&Web>) -> (Result<String, String>, Vec<String>) {
     let mut notes = Vec::new();
     let wsgi = c.last(PYTHON_NS, "WSGIPath");
     let env_path = c.python_path();
@@ -594,14 +592,14 @@ fn judge_start(l: &Layout, c: &Configs, web: Option<&Web>) -> (Result<String, St
 }
 
 /// A folder as written in a mapping, for comparison: no `./`, no trailing `/`.
-fn clean_folder(folder: &str) -> String {
+pub fn clean_folder(folder: &str) -> String {
     let f = folder.trim().trim_start_matches("./").trim_end_matches('/');
     if f.is_empty() { ".".to_string() } else { f.to_string() }
 }
 
 /// The URL path static files are served under (`STATIC_URL`'s path, no
 /// trailing slash); None when STATIC_URL points at another host.
-pub(super) fn static_prefix(static_url: Option<&str>) -> Option<String> {
+pub fn static_prefix(static_url: Option<&str>) -> Option<String> {
     let url = static_url.unwrap_or("/static/").trim();
     if url.contains("://") || url.starts_with("//") {
         return None;
@@ -612,7 +610,7 @@ pub(super) fn static_prefix(static_url: Option<&str>) -> Option<String> {
 /// A mapping of the proxy that serves `prefix`: its URL path is `prefix`
 /// or a parent of it; returns the mapping and the folder (relative to the
 /// bundle) that answers `prefix`.
-fn mapping_for<'a>(c: &'a Configs, prefix: &str) -> Option<(&'a OptionSetting, String)> {
+pub fn mapping_for<'a>(c: &'a Configs, prefix: &str) -> Option<(&'a OptionSetting, String)> {
     c.settings
         .iter()
         .rev()
@@ -634,264 +632,6 @@ fn mapping_for<'a>(c: &'a Configs, prefix: &str) -> Option<(&'a OptionSetting, S
             };
             Some((s, folder))
         })
-}
-
-/// What serves the static files, judged. `Ok(None)` when it cannot be told
-/// (the settings could not be read).
-fn judge_static(l: &Layout, c: &Configs, probe: Option<&Probe>) -> Result<Option<String>, String> {
-    let settings = probe.and_then(|p| p.settings().ok());
-    if let Some(s) = settings {
-        let st = &s.staticfiles_storage;
-        if st.is_s3 == Some(true) {
-            return Ok(Some(format!(
-                "static files go to S3 ({} is {})",
-                st.source,
-                st.backend.as_deref().unwrap_or("")
-            )));
-        }
-        if st.is_s3.is_none() && st.error.is_some() && mapping_for(c, "/static").is_none() {
-            // Its class did not import here: it may be the S3 storage that serves them.
-            return Ok(None);
-        }
-    }
-    let Some(prefix) = static_prefix(settings.and_then(|s| s.static_url.as_deref())) else {
-        return Ok(Some(
-            "STATIC_URL points at another host: no proxy mapping needed".into(),
-        ));
-    };
-    let whitenoise = settings.is_some_and(|s| s.middleware.iter().any(|m| m.starts_with("whitenoise.")));
-    let Some((m, folder)) = mapping_for(c, &prefix) else {
-        if whitenoise {
-            return Ok(Some(format!("WhiteNoise serves {prefix}/ from STATIC_ROOT")));
-        }
-        if let Some(old) = c.settings.iter().find(|s| s.namespace == OLD_STATIC_NS) {
-            return Err(format!(
-                "{}: {OLD_STATIC_NS} is the namespace of the retired Amazon Linux AMI platform; map {prefix} under {STATIC_NS}",
-                old.at()
-            ));
-        }
-        if settings.is_none() {
-            return Ok(None);
-        }
-        // The Python platform serves the bundle's static/ folder at /static
-        // when no mapping says otherwise.
-        let root = probe
-            .and_then(|p| p.static_root())
-            .and_then(|abs| relative_to(&abs, &l.bundle))
-            .map(|r| clean_folder(&r.display().to_string()));
-        if prefix == "/static" && root.as_deref() == Some("static") {
-            return Ok(Some(
-                "/static → static (no mapping: the Python platform's default, which STATIC_ROOT static/ matches)"
-                    .into(),
-            ));
-        }
-        let default = match (prefix.as_str(), &root) {
-            ("/static", Some(_)) => " (the platform's default mapping serves static/, which is not STATIC_ROOT)",
-            ("/static", None) => " (the platform's default mapping serves static/, and STATIC_ROOT is not set)",
-            _ => "",
-        };
-        return Err(format!(
-            "no option_settings → {STATIC_NS} maps {prefix} to a folder{default}, and no WhiteNoise in MIDDLEWARE: nothing serves the static files"
-        ));
-    };
-    let key = format!("{}: {STATIC_NS} → {}", m.at(), m.name);
-    let Some(probe) = probe.filter(|_| settings.is_some()) else {
-        return Ok(None);
-    };
-    let root = match probe.static_root() {
-        None => return Err(format!("{key} is {}, but STATIC_ROOT is not set", m.value)),
-        Some(abs) => match relative_to(&abs, &l.bundle) {
-            Some(r) => clean_folder(&r.display().to_string()),
-            None => {
-                return Err(format!(
-                    "STATIC_ROOT {} is outside the source bundle, so the bundle does not carry it; {key} is {}",
-                    abs.display(),
-                    m.value
-                ));
-            }
-        },
-    };
-    if root == folder {
-        Ok(Some(format!("{prefix} → {folder}")))
-    } else {
-        Err(format!(
-            "{key} is {}, but STATIC_ROOT is {root} in the source bundle: the proxy would serve a folder collectstatic does not fill",
-            m.value
-        ))
-    }
-}
-
-/// The fix for this project: its own wsgi module and static folder.
-fn fix_for(l: &Layout, probe: Option<&Probe>) -> Option<String> {
-    let probe = probe?;
-    let module = probe.settings_module()?;
-    let package = module.split('.').next()?;
-    let django = l.django.as_ref()?;
-    if !django.join(package).join("wsgi.py").is_file() {
-        return None;
-    }
-    let root = probe
-        .static_root()
-        .and_then(|r| relative_to(&r, &l.bundle))
-        .map(|r| clean_folder(&r.display().to_string()))
-        .unwrap_or_else(|| "static".into());
-    let path = if l.split() {
-        format!(
-            "\\n  {ENV_NS}:\\n    PYTHONPATH: {APP_ROOT}/{}:$PYTHONPATH",
-            l.django_shown().unwrap_or_default()
-        )
-    } else {
-        String::new()
-    };
-    Some(format!(
-        "mkdir -p {b}/.ebextensions && printf 'option_settings:\\n  {PYTHON_NS}:\\n    WSGIPath: {package}.wsgi:application\\n  {STATIC_NS}:\\n    /static: {root}{path}\\n' > {b}/.ebextensions/django.config",
-        b = l.bundle.display()
-    ))
-}
-
-pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
-    let l = layout(&acc).await;
-    let c = configs(&acc).await;
-    let web = match procfile::read(&l.bundle) {
-        Ok(w) => w,
-        Err(e) => return Ok(Outcome::fail(e)),
-    };
-    let probed = probe(&acc).await;
-    let probe = probed.as_ref().ok().map(Arc::as_ref);
-    let fix = fix_for(&l, probe);
-    let with_fix = |o: Outcome| match &fix {
-        Some(f) => super::with_fix(o, f),
-        None => o,
-    };
-    if let Some(why) = &c.unreadable {
-        return Ok(Outcome::error(format!(
-            "cannot read {}: {why}",
-            l.bundle.join(".ebextensions").display()
-        ))
-        .hint("Make the folder readable (ls -la .ebextensions shows its owner and mode), then run labcheck again."));
-    }
-    let evidence = |start: Option<&str>, stat: Option<&str>, notes: &[String]| {
-        json!({
-            "bundle": l.bundle.display().to_string(),
-            "django_project": l.django_shown(),
-            "files": c.files,
-            "ignored": c.ignored,
-            "procfile": web.as_ref().map(|w| json!({"at": w.at, "command": w.command, "app": w.app})),
-            "option_settings": c.settings.iter().filter(|s| s.namespace != ENV_NS).map(|s| json!({
-                "file": s.file, "line": s.line, "namespace": s.namespace, "option": s.name, "value": s.value,
-            })).collect::<Vec<_>>(),
-            "environment_properties": c.env().iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
-            "starts": start,
-            "static": stat,
-            "notes": notes,
-        })
-    };
-    if !c.exists && web.is_none() {
-        let mut message = format!("no .ebextensions folder in {}", l.bundle.display());
-        if l.given != l.bundle || l.split() {
-            message.push_str(&format!(" ({})", l.describe()));
-        }
-        return Ok(with_fix(Outcome::fail(message)));
-    }
-    if !c.errors.is_empty() {
-        return Ok(with_fix(Outcome::fail(c.errors.join("; ")).evidence(evidence(
-            None,
-            None,
-            &[],
-        ))));
-    }
-    if c.exists && c.files.is_empty() && web.is_none() {
-        let also = if c.ignored.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " ({} ignored: Beanstalk reads only files ending in .config)",
-                c.ignored.join(", ")
-            )
-        };
-        return Ok(with_fix(
-            Outcome::fail(format!(".ebextensions holds no .config file{also}")).evidence(evidence(None, None, &[])),
-        ));
-    }
-    let (start, notes) = judge_start(&l, &c, web.as_ref());
-    let stat = judge_static(&l, &c, probe);
-    let mut problems = Vec::new();
-    if let Err(p) = &start {
-        problems.push(p.clone());
-    }
-    if let Err(p) = &stat {
-        problems.push(p.clone());
-    }
-    let ev = evidence(
-        start.as_ref().ok().map(String::as_str),
-        stat.as_ref().ok().and_then(|s| s.as_deref()),
-        &notes,
-    );
-    let where_ = if l.split() {
-        format!(" ({})", l.describe())
-    } else {
-        String::new()
-    };
-    let noted = if notes.is_empty() {
-        String::new()
-    } else {
-        format!(" (note: {})", notes.join("; "))
-    };
-    if !problems.is_empty() {
-        return Ok(with_fix(
-            Outcome::fail(format!("{}{where_}{noted}", problems.join("; "))).evidence(ev),
-        ));
-    }
-    let files = if c.files.is_empty() {
-        "Procfile".to_string()
-    } else {
-        c.files.join(", ")
-    };
-    match stat {
-        // The static mapping was compared with STATIC_ROOT as the project's
-        // code reported it.
-        Ok(Some(stat)) => Ok(super::probe::on_its_word(
-            &acc,
-            Outcome::pass(format!(
-                "{files}: {} names a module of the bundle; static files: {stat}{where_}{noted}",
-                start.unwrap_or_default()
-            ))
-            .evidence(ev),
-        )
-        .await),
-        // Someone else's code, and no sandbox here to run it in.
-        _ if let Err(t @ super::Trouble::Ungraded { .. }) = &probed => Ok(t.outcome()),
-        _ => {
-            // The settings could not be read: the mapping cannot be compared
-            // with STATIC_ROOT.
-            let why = match &probed {
-                Err(t) => format!("the settings could not be read: {}", t.message()),
-                Ok(p) => match p.settings() {
-                    Err(t) => format!("the settings could not be read: {}", t.message()),
-                    Ok(s) => {
-                        let st = &s.staticfiles_storage;
-                        let e = st
-                            .error
-                            .as_ref()
-                            .map(|e| format!("{}: {}", e.kind, e.message))
-                            .unwrap_or_default();
-                        format!(
-                            "{} {} could not be imported here ({}), so whether it sends them to S3 is unknown",
-                            st.source,
-                            st.backend.as_deref().unwrap_or(""),
-                            e.lines().next().unwrap_or("")
-                        )
-                    }
-                },
-            };
-            Ok(Outcome::error(format!(
-                "{}; labcheck cannot tell what serves the static files, since {why}",
-                start.unwrap_or_default()
-            ))
-            .hint("project.settings says why the settings could not be read; fix that, then run labcheck again.")
-            .evidence(ev))
-        }
-    }
 }
 
 #[cfg(test)]
@@ -1035,7 +775,7 @@ mod tests {
     #[test]
     fn the_procfile_wins_over_wsgi_path() {
         let dir = bundle();
-        let l = super::super::layout::find(dir.path());
+        let l = crate::layout::find(dir.path());
         let c = configs_of(
             "option_settings:\n  aws:elasticbeanstalk:container:python:\n    WSGIPath: wrong.wsgi:application\n",
         );

@@ -1,0 +1,8 @@
+//! What a check sees of its run: the account it grades (clients,
+//! parameters, notes, the redactor), the memo of answers shared between
+//! checks, and the outcomes a check returns. The engine builds these and
+//! runs the checks over them; nothing here knows which checks exist.
+
+pub mod account;
+pub mod memo;
+pub mod outcome;
