@@ -43,9 +43,9 @@ pub(crate) enum ClientError {
     Client(String),
 }
 
-impl From<ClientError> for crate::engine::outcome::CheckError {
+impl From<ClientError> for crate::run::outcome::CheckError {
     fn from(e: ClientError) -> Self {
-        crate::engine::outcome::CheckError::Other(e.to_string())
+        crate::run::outcome::CheckError::Other(e.to_string())
     }
 }
 
