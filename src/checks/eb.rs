@@ -771,33 +771,29 @@ async fn partition(acc: &Account) -> String {
     crate::arn::partition(arn.as_deref(), &acc.region)
 }
 
-async fn role(acc: Arc<Account>) -> CheckResult {
-    // The profile the environment uses; the lab's parameter when there is
-    // no environment, or it names none.
-    let settings = option_settings(&acc).await?;
-    let (profile_name, whose) = match environment_profile(&settings) {
-        Some(name) => (name, format!("the one environment {} uses", acc.param(Param::EbEnv))),
-        None => (
-            acc.param(Param::InstanceProfile),
-            "the lab's instance_profile".to_string(),
-        ),
-    };
-    let profile = match acc
-        .iam
-        .get_instance_profile()
-        .instance_profile_name(&profile_name)
-        .send()
-        .await
-    {
+/// What an instance profile says of itself: its role and every statement
+/// of that role's policies.
+enum ProfileRead {
+    /// IAM has no instance profile of that name.
+    Missing,
+    /// The profile holds no role.
+    NoRole,
+    /// The profile's role and its policies' statements.
+    Role(String, Vec<policy::Statement>),
+}
+
+/// Reads instance profile `name`: GetInstanceProfile, then the role's
+/// policies (`role_statements`).
+async fn read_profile(acc: &Account, name: &str) -> Result<ProfileRead, AwsError> {
+    let profile = match acc.iam.get_instance_profile().instance_profile_name(name).send().await {
         Ok(out) => out,
         Err(e) => {
             let e = AwsError::from_sdk("iam:GetInstanceProfile", e);
-            if e.kind == AwsErrorKind::NotFound {
-                return Ok(Outcome::fail(format!(
-                    "no instance profile named {profile_name} ({whose})"
-                )));
-            }
-            return Err(e.into());
+            return if e.kind == AwsErrorKind::NotFound {
+                Ok(ProfileRead::Missing)
+            } else {
+                Err(e)
+            };
         }
     };
     let Some(role) = profile
@@ -805,16 +801,53 @@ async fn role(acc: Arc<Account>) -> CheckResult {
         .and_then(|p| p.roles().first())
         .map(|r| r.role_name().to_string())
     else {
-        return Ok(Outcome::fail(format!(
-            "instance profile {profile_name} ({whose}) holds no role"
-        )));
+        return Ok(ProfileRead::NoRole);
     };
-    let (statements, bucket, partition) = tokio::join!(
-        role_statements(&acc, &role),
+    let statements = role_statements(acc, &role).await?;
+    Ok(ProfileRead::Role(role, statements))
+}
+
+async fn role(acc: Arc<Account>) -> CheckResult {
+    // The profile the environment uses; the lab's parameter when there is
+    // no environment, or it names none. The parameter's profile is read at
+    // the same time as the environment's settings: the environment almost
+    // always names that one, and waiting for its settings first would add a
+    // whole call to the longest chain. When it names another, that one is
+    // read next and the early read is dropped.
+    let lab_profile = acc.param(Param::InstanceProfile);
+    let (settings, early, bucket, partition) = tokio::join!(
+        option_settings(&acc),
+        read_profile(&acc, &lab_profile),
         acc.resolved_param(Param::Bucket),
         partition(&acc)
     );
-    let (statements, bucket) = (statements?, bucket?);
+    let settings = settings?;
+    let (profile_name, whose, read) = match environment_profile(&settings) {
+        Some(name) => {
+            let whose = format!("the one environment {} uses", acc.param(Param::EbEnv));
+            let read = if name == lab_profile {
+                early
+            } else {
+                read_profile(&acc, &name).await
+            };
+            (name, whose, read)
+        }
+        None => (lab_profile, "the lab's instance_profile".to_string(), early),
+    };
+    let (role, statements) = match read? {
+        ProfileRead::Missing => {
+            return Ok(Outcome::fail(format!(
+                "no instance profile named {profile_name} ({whose})"
+            )));
+        }
+        ProfileRead::NoRole => {
+            return Ok(Outcome::fail(format!(
+                "instance profile {profile_name} ({whose}) holds no role"
+            )));
+        }
+        ProfileRead::Role(role, statements) => (role, statements),
+    };
+    let bucket = bucket?;
     // Any object key stands for all of them: the lab's policy names bucket/*.
     let objects = format!("arn:{partition}:s3:::{bucket}/*");
     let object = format!("arn:{partition}:s3:::{bucket}/labcheck-example.png");
