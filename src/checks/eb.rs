@@ -110,6 +110,12 @@ impl MemoKey for TheEnvironment {
     type Value = Result<Option<Environment>, AwsError>;
 }
 
+/// Whether a described environment still exists: one that DescribeEnvironments
+/// lists as Terminated is gone, whatever else the answer says of it.
+pub fn is_live(e: &aws_sdk_elasticbeanstalk::types::EnvironmentDescription) -> bool {
+    e.status().is_none_or(|s| s.as_str() != "Terminated")
+}
+
 /// Describes the lab's environment once per run.
 pub async fn environment(acc: &Account) -> Result<Option<Environment>, AwsError> {
     acc.memo
@@ -126,7 +132,7 @@ pub async fn environment(acc: &Account) -> Result<Option<Environment>, AwsError>
             Ok(out
                 .environments()
                 .iter()
-                .find(|e| e.status().is_none_or(|s| s.as_str() != "Terminated"))
+                .find(|e| is_live(e))
                 .map(|e| Environment {
                     name: e.environment_name().unwrap_or_default().to_string(),
                     id: e.environment_id().unwrap_or_default().to_string(),

@@ -637,7 +637,7 @@ async fn environments(acc: &Account) -> Result<Vec<(String, String, Option<Strin
     Ok(out
         .environments()
         .iter()
-        .filter(|e| e.status().is_none_or(|s| s.as_str() != "Terminated"))
+        .filter(|e| crate::checks::eb::is_live(e))
         .map(|e| {
             (
                 e.environment_name().unwrap_or_default().to_string(),
