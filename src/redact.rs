@@ -29,10 +29,13 @@ static SIGNED_QUERY_PARAM: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The password of a URL's user information (`rediss://user:PASSWORD@host`,
 /// as `CACHE_LOCATION` holds it with ElastiCache RBAC; `mysql://` and the
-/// like for a database): the scheme and user stay, the password goes.
-static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@\x22'<>]*):([^@\s/\x22'<>]+)@").expect("valid regex")
-});
+/// like for a database): the scheme and user stay, the password goes. The
+/// password runs to the last `@` before a space, a slash or a quote: an
+/// ElastiCache password may hold `<`, `>`, `&`, `#`, `!`, `$` and `^`, and a
+/// learner may write an `@` unencoded; cutting at the first `@` or at a `<`
+/// would leave the rest of it in the open.
+static URL_PASSWORD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@\x22'<>]*):([^\s/\x22']+)@").expect("valid regex"));
 
 /// ANSI escape sequences (CSI, OSC; an OSC cut short is dropped to the end),
 /// other C0/C1 control characters except newline and tab, and the
@@ -190,6 +193,17 @@ mod tests {
             r.clean("mysql://django:p%40ss@db:3306/pets"),
             "mysql://django:[redacted]@db:3306/pets"
         );
+        // Every character an ElastiCache password may hold beside letters and
+        // digits, and an `@` a learner did not encode: nothing of it is left.
+        for password in ["a<b>c&d#e!f$g^h-i0123456", "p@ss@word0123456", "x:y:z<0123456789>"] {
+            let cleaned = r.clean(&format!(
+                "LOCATION rediss://pets-app:{password}@h.cache.amazonaws.com:6379/0 ok"
+            ));
+            assert_eq!(
+                cleaned, "LOCATION rediss://pets-app:[redacted]@h.cache.amazonaws.com:6379/0 ok",
+                "{password}"
+            );
+        }
         for kept in [
             "rediss://pets.serverless.usw2.cache.amazonaws.com:6379/0",
             "https://example.com/a:b@c",

@@ -129,20 +129,16 @@ pub async fn environment(acc: &Account) -> Result<Option<Environment>, AwsError>
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("elasticbeanstalk:DescribeEnvironments", e))?;
-            Ok(out
-                .environments()
-                .iter()
-                .find(|e| is_live(e))
-                .map(|e| Environment {
-                    name: e.environment_name().unwrap_or_default().to_string(),
-                    id: e.environment_id().unwrap_or_default().to_string(),
-                    status: e.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                    health: e.health().map(|h| h.as_str().to_string()).unwrap_or_default(),
-                    health_status: e.health_status().map(|h| h.as_str().to_string()).unwrap_or_default(),
-                    cname: e.cname().unwrap_or_default().to_string(),
-                    stack: e.solution_stack_name().unwrap_or_default().to_string(),
-                    platform_arn: e.platform_arn().unwrap_or_default().to_string(),
-                }))
+            Ok(out.environments().iter().find(|e| is_live(e)).map(|e| Environment {
+                name: e.environment_name().unwrap_or_default().to_string(),
+                id: e.environment_id().unwrap_or_default().to_string(),
+                status: e.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                health: e.health().map(|h| h.as_str().to_string()).unwrap_or_default(),
+                health_status: e.health_status().map(|h| h.as_str().to_string()).unwrap_or_default(),
+                cname: e.cname().unwrap_or_default().to_string(),
+                stack: e.solution_stack_name().unwrap_or_default().to_string(),
+                platform_arn: e.platform_arn().unwrap_or_default().to_string(),
+            }))
         })
         .await
 }
