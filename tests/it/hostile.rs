@@ -514,6 +514,52 @@ fn a_forged_report_cannot_pass_what_the_settings_text_fails() {
     assert!(!mark.contains("project.settings"), "{tim}");
 }
 
+#[test]
+fn passwords_in_a_projects_urls_reach_no_gradebook() {
+    let a = Arena::new("urls", Some(("hedy", &["secret-urls"])));
+    let book = a.graded_and_contained("hedy");
+    let hosts = a.reported(&book, "hedy");
+    // The URLs came through, each with its password taken out.
+    for kept in [
+        "rediss://pets-app:[redacted]@pets.serverless.usw2.cache.amazonaws.com:6379/0",
+        "mysql://admin:[redacted]@pets.abc.us-west-2.rds.amazonaws.com:3306/pets",
+        "redis://:[redacted]@cache:6379",
+        "rediss://pets-app:[redacted]@cache:6379",
+    ] {
+        assert!(hosts.contains(kept), "{kept}: {hosts}");
+    }
+    let passwords = [
+        format!("cache-{}-pw", a.marker),
+        format!("db-{}-pw", a.marker),
+        format!("{}-pw", a.marker),
+    ];
+    let mut outputs = vec![
+        (
+            "the JSON gradebook".to_string(),
+            std::fs::read_to_string(&a.book).unwrap(),
+        ),
+        ("the journal".to_string(), std::fs::read_to_string(&a.journal).unwrap()),
+    ];
+    for format in ["csv", "json", "junit", "html"] {
+        let out = a
+            .instructor()
+            .args(["cohort", "merge"])
+            .arg(&a.book)
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", text(&out));
+        let shown = text(&out);
+        assert!(shown.contains("hedy"), "{format} has no row of hedy: {shown}");
+        outputs.push((format!("the {format} gradebook"), shown));
+    }
+    for (what, shown) in &outputs {
+        for password in &passwords {
+            assert!(!shown.contains(password.as_str()), "{password} is in {what}");
+        }
+    }
+}
+
 /// A folder with everything on PATH but bwrap.
 fn path_without_bwrap(dir: &Path) -> String {
     let bin = dir.join("bin");
