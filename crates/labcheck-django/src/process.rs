@@ -6,6 +6,7 @@
 //! outlives it.
 
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -65,24 +66,36 @@ impl Drop for ProcessGroup {
     }
 }
 
-/// Reads a pipe to its end, keeping at most `cap` bytes; returns what it
-/// kept and whether there was more.
-async fn read_capped(pipe: Option<impl AsyncRead + Unpin>, cap: usize) -> (Vec<u8>, bool) {
+/// What has been read of one pipe so far: shared between its reader and the
+/// run, so that output read before a pipe stops being drained is kept.
+#[derive(Default)]
+struct Kept {
+    bytes: Vec<u8>,
+    /// The pipe gave more than the cap.
+    cut: bool,
+}
+
+type SharedKept = Arc<Mutex<Kept>>;
+
+/// Reads a pipe to its end into `kept`, keeping at most `cap` bytes;
+/// returns whether there was more.
+async fn read_capped(pipe: Option<impl AsyncRead + Unpin>, cap: usize, kept: &SharedKept) -> bool {
     let Some(mut pipe) = pipe else {
-        return (Vec::new(), false);
+        return false;
     };
-    let mut out = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         match pipe.read(&mut buf).await {
-            Ok(0) | Err(_) => return (out, false),
+            Ok(0) | Err(_) => return false,
             Ok(n) => {
-                let room = cap - out.len();
+                let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+                let room = cap - kept.bytes.len();
                 if n > room {
-                    out.extend_from_slice(&buf[..room]);
-                    return (out, true);
+                    kept.bytes.extend_from_slice(&buf[..room]);
+                    kept.cut = true;
+                    return true;
                 }
-                out.extend_from_slice(&buf[..n]);
+                kept.bytes.extend_from_slice(&buf[..n]);
             }
         }
     }
@@ -92,14 +105,15 @@ fn spawn_reader<R: AsyncRead + Unpin + Send + 'static>(
     pipe: Option<R>,
     cap: usize,
     overflow: tokio::sync::mpsc::Sender<()>,
-) -> tokio::task::JoinHandle<(Vec<u8>, bool)> {
-    tokio::spawn(async move {
-        let (bytes, cut) = read_capped(pipe, cap).await;
-        if cut {
+) -> (tokio::task::JoinHandle<()>, SharedKept) {
+    let kept = SharedKept::default();
+    let reading = kept.clone();
+    let task = tokio::spawn(async move {
+        if read_capped(pipe, cap, &reading).await {
             let _ = overflow.send(()).await;
         }
-        (bytes, cut)
-    })
+    });
+    (task, kept)
 }
 
 /// Runs `cmd` in a process group of its own, waiting at most `limit`.
@@ -127,8 +141,8 @@ pub async fn run_capped(
     // The readers run as their own tasks, so that the pipes keep draining
     // while the program runs, and an overflow can stop it at once.
     let (overflow_tx, mut overflow_rx) = tokio::sync::mpsc::channel::<()>(2);
-    let out_task = spawn_reader(out_pipe, cap, overflow_tx.clone());
-    let err_task = spawn_reader(err_pipe, cap, overflow_tx);
+    let (out_task, out_kept) = spawn_reader(out_pipe, cap, overflow_tx.clone());
+    let (err_task, err_kept) = spawn_reader(err_pipe, cap, overflow_tx);
 
     enum End {
         Exited(std::io::Result<std::process::ExitStatus>),
@@ -158,17 +172,18 @@ pub async fn run_capped(
             return Err(RunError::TimedOut);
         }
     };
-    let collect = |task: tokio::task::JoinHandle<(Vec<u8>, bool)>| async move {
+    // What each pipe gave, once it closes or the drain time is over: a
+    // process that left the group may hold a pipe open, but what was read
+    // before is kept.
+    let collect = |task: tokio::task::JoinHandle<()>, kept: SharedKept| async move {
         let abort = task.abort_handle();
-        match tokio::time::timeout(DRAIN, task).await {
-            Ok(Ok(got)) => got,
-            _ => {
-                abort.abort();
-                (Vec::new(), false)
-            }
+        if tokio::time::timeout(DRAIN, task).await.is_err() {
+            abort.abort();
         }
+        let kept = std::mem::take(&mut *kept.lock().unwrap_or_else(|e| e.into_inner()));
+        (kept.bytes, kept.cut)
     };
-    let ((stdout, out_cut), (stderr, err_cut)) = tokio::join!(collect(out_task), collect(err_task));
+    let ((stdout, out_cut), (stderr, err_cut)) = tokio::join!(collect(out_task, out_kept), collect(err_task, err_kept));
     let cut = out_cut || err_cut;
     Ok(Ran {
         success: !cut && status.is_some_and(|s| s.success()),
@@ -240,9 +255,10 @@ mod tests {
     async fn a_process_that_left_the_group_cannot_hold_the_pipes() {
         // setsid puts the grandchild in a session of its own, out of reach
         // of the group kill; the run still ends promptly.
-        if std::process::Command::new("setsid").arg("--version").output().is_err() {
-            return;
-        }
+        std::process::Command::new("setsid")
+            .arg("--version")
+            .output()
+            .expect("setsid (util-linux) runs this test");
         // It would hold the pipes for an hour: the run ends once its own
         // program has, and the test ends the escaped process itself.
         let dir = tempfile::tempdir().unwrap();
@@ -260,5 +276,8 @@ mod tests {
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
         assert!(ran.success, "{ran:?}");
+        // What the program printed before it ended is kept, though the
+        // escaped process still held the pipe when the run gave up on it.
+        assert_eq!(ran.stdout, "ok\n");
     }
 }
