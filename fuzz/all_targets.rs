@@ -9,10 +9,10 @@
 
 use std::sync::LazyLock;
 
-static TARGET: LazyLock<labcheck::fuzzing::Target> = LazyLock::new(|| {
+static TARGET: LazyLock<labcheck_django::fuzzing::Target> = LazyLock::new(|| {
     let name = std::env::var("LABCHECK_FUZZ_TARGET").unwrap_or_default();
-    let names: Vec<&str> = labcheck::fuzzing::TARGETS.iter().map(|(n, _)| *n).collect();
-    match labcheck::fuzzing::TARGETS.iter().find(|(n, _)| *n == name) {
+    let names: Vec<&str> = labcheck_django::fuzzing::TARGETS.iter().map(|(n, _)| *n).collect();
+    match labcheck_django::fuzzing::TARGETS.iter().find(|(n, _)| *n == name) {
         Some((_, target)) => *target,
         None => {
             eprintln!(

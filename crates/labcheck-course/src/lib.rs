@@ -11,6 +11,8 @@ pub mod answers;
 pub mod csvfile;
 pub mod diagnostic;
 pub mod embedded;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod lab;
 pub mod params;
 pub mod path;
