@@ -1,18 +1,18 @@
-//! Every fuzz target of `labcheck::fuzzing` in one libFuzzer executable; the
-//! environment variable `LABCHECK_FUZZ_TARGET` names the one to run. Built by
-//! `scripts/fuzz` in labcheck's own workspace (feature `libfuzzer`) with
-//! coverage instrumentation on labcheck alone, so it reuses the ordinary
-//! build's dependencies: minutes to build instead of the hour `cargo fuzz`
-//! takes to instrument the AWS SDK. `fuzz/fuzz_targets/` are the same
-//! targets for `cargo fuzz` (`scripts/fuzz --deep`).
+//! Every fuzz target of `labcheck_django::fuzzing::TARGETS` in one libFuzzer
+//! executable; the environment variable `LABCHECK_FUZZ_TARGET` names the one
+//! to run. Declared by labcheck-django (feature `libfuzzer`) and built by
+//! `scripts/fuzz` in the workspace with coverage instrumentation on the two
+//! parser crates alone, so it reuses the ordinary build's dependencies.
+//! `fuzz/fuzz_targets/` are the same targets for `cargo fuzz` (`scripts/fuzz
+//! --deep`), which instruments every crate they build on.
 #![no_main]
 
 use std::sync::LazyLock;
 
-static TARGET: LazyLock<labcheck::fuzzing::Target> = LazyLock::new(|| {
+static TARGET: LazyLock<labcheck_django::fuzzing::Target> = LazyLock::new(|| {
     let name = std::env::var("LABCHECK_FUZZ_TARGET").unwrap_or_default();
-    let names: Vec<&str> = labcheck::fuzzing::TARGETS.iter().map(|(n, _)| *n).collect();
-    match labcheck::fuzzing::TARGETS.iter().find(|(n, _)| *n == name) {
+    let names: Vec<&str> = labcheck_django::fuzzing::TARGETS.iter().map(|(n, _)| *n).collect();
+    match labcheck_django::fuzzing::TARGETS.iter().find(|(n, _)| *n == name) {
         Some((_, target)) => *target,
         None => {
             eprintln!(

@@ -193,17 +193,9 @@ pub async fn missing_profile(profile: Option<&str>, env: &(dyn Fn(&str) -> Optio
     ))
 }
 
-/// Whether `region` is a well-formed Region name (`us-west-2`, `eu-central-1`,
-/// `us-gov-west-1`, `cn-north-1`, `il-central-1`...).
-pub fn is_valid_region(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    parts.len() >= 3
-        && region.len() <= 32
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
-}
+/// Region names are read in course and instructor input too (a roster's
+/// `region` column): the check lives with the lab parameters.
+pub use labcheck_course::params::is_valid_region;
 
 /// Resolves the credentials (no AWS call: environment, profile, SSO, IMDS)
 /// and returns their secret parts, to redact from every output.

@@ -12,8 +12,6 @@ pub mod cohort;
 pub mod connect;
 pub mod engine;
 pub mod exit;
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod list;
 pub mod policy;
 pub mod quiz;

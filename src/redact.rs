@@ -37,17 +37,6 @@ static SIGNED_QUERY_PARAM: LazyLock<Regex> = LazyLock::new(|| {
 static URL_PASSWORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@\x22'<>]*):([^\s/\x22']+)@").expect("valid regex"));
 
-/// ANSI escape sequences (CSI, OSC; an OSC cut short is dropped to the end),
-/// other C0/C1 control characters except newline and tab, and the
-/// bidirectional embeddings, overrides and isolates that reorder what a
-/// reader sees (U+202A-U+202E, U+2066-U+2069).
-static CONTROL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-_]?|[\x00-\x08\x0b-\x1f\x7f\u{80}-\u{9f}\u{202a}-\u{202e}\u{2066}-\u{2069}]",
-    )
-    .expect("valid regex")
-});
-
 /// Replaces secrets in text. Cheap to clone; holds the secret values of one run.
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
@@ -125,12 +114,9 @@ fn replace_tokens(text: &str, needle: &str, with: &str) -> String {
     out
 }
 
-/// The sanitizer: removes terminal control sequences, control characters
-/// and bidirectional overrides, keeping newlines and tabs. Every string from
-/// a learner or from AWS goes through it before any renderer.
-pub fn strip_control(text: &str) -> String {
-    CONTROL.replace_all(text, "").into_owned()
-}
+/// The sanitizer of text from strangers, with the parsers of course and
+/// instructor input that quote it in their messages.
+pub use labcheck_course::sanitize::strip_control;
 
 /// [`strip_control`], then the text on one line (runs of whitespace, line
 /// breaks included, as one space), cut to `max` characters with `…`: for a
@@ -150,7 +136,7 @@ pub fn strip_control_json(value: &mut serde_json::Value) {
         serde_json::Value::String(s) => *s = strip_control(s),
         serde_json::Value::Array(items) => items.iter_mut().for_each(strip_control_json),
         serde_json::Value::Object(map) => {
-            if map.keys().any(|k| CONTROL.is_match(k)) {
+            if map.keys().any(|k| labcheck_course::sanitize::has_control(k)) {
                 *map = std::mem::take(map)
                     .into_iter()
                     .map(|(k, v)| (strip_control(&k), v))
@@ -242,29 +228,6 @@ mod tests {
             r.clean("engine django.db.backends.postgresql, user postgres, pw=postgres; s3cret-Pass!x"),
             "engine django.db.backends.postgresql, user [redacted], pw=[redacted]; [redacted]x"
         );
-    }
-
-    #[test]
-    fn control_sequences_are_stripped() {
-        let evil = "bucket\x1b[31mred\x1b[0m\x1b]0;title\x07 ok\x08\ttab\nline";
-        assert_eq!(strip_control(evil), "bucketred ok\ttab\nline");
-    }
-
-    #[test]
-    fn every_kind_of_escape_is_stripped() {
-        for (evil, clean) in [
-            ("a\x1b]8;;https://evil.example/\x1b\\link\x1b]8;;\x1b\\b", "alinkb"), // OSC 8 hyperlink, ST-terminated
-            ("a\x1b]52;c;cHduZWQ=\x07b", "ab"),                                    // OSC 52: write the clipboard
-            ("a\x1b]0;title", "a"),                                                // an OSC cut short
-            ("a\x1b", "a"),                                                        // a lone ESC at the end
-            ("a\x1bPq#0\x1b\\b", "aq#0b"),          // DCS: its introducer and terminator go
-            ("a\u{9b}31mb", "a31mb"),               // 8-bit CSI
-            ("a\x07\x00\x7fb", "ab"),               // BEL, NUL, DEL
-            ("evil\u{202e}txt.exe", "eviltxt.exe"), // right-to-left override
-            ("a\u{2066}b\u{2069}c", "abc"),         // isolates
-        ] {
-            assert_eq!(strip_control(evil), clean, "{evil:?}");
-        }
     }
 
     #[test]

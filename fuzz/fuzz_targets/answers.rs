@@ -1,3 +1,3 @@
 #![no_main]
-// One input through labcheck's answers parser: see labcheck::fuzzing::answers.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| labcheck::fuzzing::answers(data));
+// One input through labcheck's answers file parser: see labcheck_course::fuzzing::answers.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| labcheck_course::fuzzing::answers(data));

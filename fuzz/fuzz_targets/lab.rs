@@ -1,3 +1,3 @@
 #![no_main]
-// One input through labcheck's lab parser: see labcheck::fuzzing::lab.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| labcheck::fuzzing::lab(data));
+// One input through labcheck's lab guide parser: see labcheck_course::fuzzing::lab.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| labcheck_course::fuzzing::lab(data));

@@ -1,3 +1,3 @@
 #![no_main]
-// One input through labcheck's requirements parser: see labcheck::fuzzing::requirements.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| labcheck::fuzzing::requirements(data));
+// One input through labcheck's requirements parser: see labcheck_django::fuzzing::requirements.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| labcheck_django::fuzzing::requirements(data));

@@ -10,7 +10,7 @@ use crate::run::outcome::{CheckError, CheckResult, Outcome};
 use std::sync::Arc;
 
 pub(crate) const COMMAND: CheckKind = CheckKind {
-    id: "command",
+    id: crate::course::lab::COMMAND_KIND,
     passes: "the script given as `run` exits with status 0",
     iam_actions: &[],
     data_plane: false,

@@ -112,3 +112,20 @@ pub fn policy_actions(lab: &crate::course::lab::Lab) -> Vec<&'static str> {
     actions.dedup();
     actions
 }
+
+#[cfg(test)]
+mod tests {
+    /// The lab fuzz target (labcheck-course, which cannot see `KINDS`) takes
+    /// its vocabulary from the embedded labs plus the `command` kind. The two
+    /// lists hold the same kinds: a kind labcheck runs that no lab names, or
+    /// one a lab names that labcheck cannot run, fails here. (As sets: the
+    /// order of `KINDS` is labcheck's to choose.)
+    #[test]
+    fn the_fuzz_vocabulary_is_the_kinds_labcheck_runs() {
+        let mut derived = crate::course::embedded::check_kinds();
+        let mut ours = super::kind_ids();
+        derived.sort_unstable();
+        ours.sort_unstable();
+        assert_eq!(derived, ours);
+    }
+}

@@ -11,8 +11,8 @@
 
 pub use super::gradebook::Excused;
 use super::gradebook::{LearnerResult, Outline};
-use super::roster::{Lines, Row, diag, read_csv_text, rows};
 use crate::course::diagnostic::{Diagnostic, Diagnostics};
+use labcheck_course::csvfile::{Lines, Row, diag, read_csv_text, rows};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

@@ -335,7 +335,7 @@ fn fuzz_findings_stay_fixed() {
     let root = crate::common::repo();
     let mut inputs = Vec::new();
     for folder in ["tests/fixtures/fuzz-regressions", "fuzz/seeds"] {
-        for (target, _) in labcheck::fuzzing::TARGETS {
+        for (target, _) in labcheck_django::fuzzing::TARGETS {
             let dir = root.join(folder).join(target);
             for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
                 inputs.push((*target, entry.path()));
@@ -348,7 +348,7 @@ fn fuzz_findings_stay_fixed() {
         let (tx, rx) = std::sync::mpsc::channel();
         let shown = path.display().to_string();
         std::thread::spawn(move || {
-            let outcome = std::panic::catch_unwind(|| labcheck::fuzzing::run(target, &data));
+            let outcome = std::panic::catch_unwind(|| labcheck_django::fuzzing::run(target, &data));
             let _ = tx.send(outcome.is_ok());
         });
         match rx.recv_timeout(HANG) {
@@ -370,7 +370,7 @@ fn parse_ends(target: &'static str, input: String) {
     let (tx, rx) = std::sync::mpsc::channel();
     let len = input.len();
     std::thread::spawn(move || {
-        let outcome = std::panic::catch_unwind(|| labcheck::fuzzing::run(target, input.as_bytes()));
+        let outcome = std::panic::catch_unwind(|| labcheck_django::fuzzing::run(target, input.as_bytes()));
         let _ = tx.send(outcome.is_ok());
     });
     match rx.recv_timeout(HANG) {
@@ -409,13 +409,13 @@ fn big_inputs_end_without_a_panic() {
     parse_ends("lab", format!("# Lab\n\n## Step {{#s}}\n\n{checks}"));
 }
 
-/// The fuzz targets are one list: `labcheck::fuzzing::TARGETS`, one file
+/// The fuzz targets are one list: `labcheck_django::fuzzing::TARGETS`, one file
 /// each in `fuzz/fuzz_targets/` (which scripts/fuzz lists) and one `[[bin]]`
 /// each in `fuzz/Cargo.toml` (which `cargo fuzz` builds).
 #[test]
 fn the_fuzz_targets_are_one_list() {
     let root = crate::common::repo();
-    let mut ours: Vec<String> = labcheck::fuzzing::TARGETS
+    let mut ours: Vec<String> = labcheck_django::fuzzing::TARGETS
         .iter()
         .map(|(name, _)| name.to_string())
         .collect();
@@ -438,6 +438,12 @@ fn the_fuzz_targets_are_one_list() {
         .map(|b| b["name"].as_str().unwrap().to_string())
         .collect();
     bins.sort();
-    assert_eq!(ours, files, "labcheck::fuzzing::TARGETS and fuzz/fuzz_targets/*.rs");
-    assert_eq!(ours, bins, "labcheck::fuzzing::TARGETS and fuzz/Cargo.toml's [[bin]]s");
+    assert_eq!(
+        ours, files,
+        "labcheck_django::fuzzing::TARGETS and fuzz/fuzz_targets/*.rs"
+    );
+    assert_eq!(
+        ours, bins,
+        "labcheck_django::fuzzing::TARGETS and fuzz/Cargo.toml's [[bin]]s"
+    );
 }

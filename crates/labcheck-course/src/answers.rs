@@ -17,7 +17,7 @@
 //! question's options, is an error (exit 2) naming it.
 
 use crate::diagnostic::{Diagnostic, LineIndex};
-use crate::quiz::{Kind, Quiz, normalize};
+use crate::quiz::{Kind, Question, Quiz, normalize};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -60,6 +60,29 @@ pub enum AnswersError {
     /// Answers that do not fit the quiz, one message each.
     #[error("{}", .0.join("\n"))]
     Invalid(Vec<String>),
+}
+
+/// Is this answer right? Options are compared by their text (Markdown
+/// marks, case and extra white space aside), a short answer against the
+/// answer and its alternatives.
+pub fn is_correct(question: &Question, given: &Given) -> bool {
+    match (&question.kind, given) {
+        (Kind::MultipleChoice(mc), Given::Choices(chosen)) => {
+            let mut want: Vec<String> = mc.answers.iter().map(|a| normalize(a)).collect();
+            let mut got: Vec<String> = chosen.iter().map(|a| normalize(a)).collect();
+            want.sort();
+            got.sort();
+            got.dedup();
+            want == got
+        }
+        (Kind::ShortAnswer(sa), Given::Text(text)) => {
+            let text = normalize(text);
+            std::iter::once(&sa.answer)
+                .chain(&sa.alternatives)
+                .any(|a| normalize(a) == text)
+        }
+        _ => false,
+    }
 }
 
 /// Reads and checks an answers file against a quiz.
@@ -194,6 +217,27 @@ mod tests {
     fn quiz() -> Quiz {
         let text = include_str!("../../../tests/fixtures/quizzes/unit/three-kinds.toml");
         Quiz::parse("q", "q.toml", text).unwrap()
+    }
+
+    fn choices(items: &[&str]) -> Given {
+        Given::Choices(items.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn grades_by_text() {
+        let quiz = quiz();
+        let [single, multi, short] = [&quiz.questions[0], &quiz.questions[1], &quiz.questions[2]];
+        assert!(is_correct(single, &choices(&["a"])));
+        assert!(is_correct(single, &choices(&["`a`"])));
+        assert!(!is_correct(single, &choices(&["b"])));
+        assert!(!is_correct(single, &choices(&["a", "b"])));
+        assert!(is_correct(multi, &choices(&["y", "x"])));
+        assert!(!is_correct(multi, &choices(&["x"])));
+        assert!(!is_correct(multi, &choices(&["x", "y", "z"])));
+        assert!(is_correct(short, &Given::Text(" 6379 ".into())));
+        assert!(is_correct(short, &Given::Text("TCP/6379".into())));
+        assert!(!is_correct(short, &Given::Text("3306".into())));
+        assert!(!is_correct(short, &Given::Nothing));
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! The course files compiled into the binary, so an installed labcheck works
 //! without a checkout. `--course-dir` reads the same files from a folder.
 
+use crate::lab::{COMMAND_KIND, Lab, Vocabulary};
+use std::sync::LazyLock;
+
 /// Lab files: (path relative to the course root, contents).
 pub const LABS: &[(&str, &str)] = &[(
     "labs/deploy-django-eb.md",
@@ -39,6 +42,37 @@ pub const QUIZZES: &[(&str, &str)] = &[
         include_str!("../../../quizzes/knowledge-check.toml"),
     ),
 ];
+
+/// The check kinds this crate knows of without labcheck's checks: those the
+/// embedded labs name, in the order they first appear (read with a
+/// vocabulary that accepts any kind), then [`COMMAND_KIND`], which the lab
+/// format defines and the course's own labs do not use. The vocabulary of
+/// the lab fuzz target; labcheck holds it equal to its list of kinds with a
+/// test.
+pub fn check_kinds() -> Vec<&'static str> {
+    static KINDS: LazyLock<Vec<String>> = LazyLock::new(|| {
+        let params = crate::params::names();
+        let any = |_: &str| true;
+        let vocab = Vocabulary {
+            is_kind: &any,
+            kinds: Vec::new(),
+            params: &params,
+        };
+        let labs: Vec<Lab> = LABS
+            .iter()
+            .map(|(path, text)| Lab::parse("embedded", path, text, &vocab).expect("the embedded labs parse"))
+            .collect();
+        let lab_kinds = labs.iter().flat_map(|l| l.checks().map(|(_, c)| c.kind.clone()));
+        let mut kinds: Vec<String> = Vec::new();
+        for kind in lab_kinds.chain(std::iter::once(COMMAND_KIND.to_string())) {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        kinds
+    });
+    KINDS.iter().map(String::as_str).collect()
+}
 
 #[cfg(test)]
 mod tests {

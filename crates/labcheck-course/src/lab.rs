@@ -57,6 +57,10 @@ pub struct CheckSpec {
     pub line: usize,
 }
 
+/// The kind of a check that runs the script its `run` field holds: the one
+/// kind the lab format itself defines (the others are labcheck's checks).
+pub const COMMAND_KIND: &str = "command";
+
 /// The TOML inside a `check` block, as written.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -340,7 +344,7 @@ fn validate_block(
             ),
         );
     }
-    match (&spec.run, spec.kind == "command") {
+    match (&spec.run, spec.kind == COMMAND_KIND) {
         (None, true) => err(
             "kind",
             "a `command` check needs `run = \"...\"`: the script to run".into(),

@@ -1,17 +1,24 @@
 //! The course and the instructor's input, parsed: lab guides (Markdown with
 //! ```` ```check ```` blocks), quizzes (mdbook-quiz TOML), the lab
-//! parameters and `labcheck.toml`, answers files of scripted quiz runs, each problem reported at `file:line:col`.
+//! parameters and `labcheck.toml`, answers files of scripted quiz runs and
+//! how one answer is graded, the cohort roster (CSV), each problem reported
+//! at `file:line:col` with the strangers' text in it sanitized.
 //! The course comes from the copy embedded in the binary or from a course
 //! folder given with `--course-dir`. Nothing here talks to AWS or runs a
 //! check: labcheck's checks, reports and commands use what this parses.
 
 pub mod answers;
+pub mod csvfile;
 pub mod diagnostic;
 pub mod embedded;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod lab;
 pub mod params;
 pub mod path;
 pub mod quiz;
+pub mod roster;
+pub mod sanitize;
 pub mod suggest;
 pub mod textfile;
 

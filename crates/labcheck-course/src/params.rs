@@ -244,6 +244,18 @@ pub fn is_account_id(value: &str) -> bool {
     value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Whether `region` is a well-formed Region name (`us-west-2`, `eu-central-1`,
+/// `us-gov-west-1`, `cn-north-1`, `il-central-1`...).
+pub fn is_valid_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && region.len() <= 32
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Names of all parameters, for placeholders and errors.
 pub fn names() -> Vec<&'static str> {
     DEFS.iter().map(|d| d.name).collect()
@@ -596,6 +608,22 @@ fn key_offsets(text: &str) -> std::collections::HashMap<&str, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn region_names_are_checked_by_shape() {
+        for good in [
+            "us-west-2",
+            "eu-central-1",
+            "us-gov-west-1",
+            "cn-north-1",
+            "il-central-1",
+        ] {
+            assert!(is_valid_region(good), "{good}");
+        }
+        for bad in ["mars-1", "US-West-2", "us-west-x", "us--west-2", "", "us-west-2-"] {
+            assert!(!is_valid_region(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn each_param_is_its_line_of_the_table() {

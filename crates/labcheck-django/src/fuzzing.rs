@@ -1,12 +1,63 @@
-//! The project step's parsers run on a bundle folder as the checks read it,
-//! without the probe (the learner's Python) or an account: the entry points
-//! of the fuzz targets (`fuzz/`) and of their regression fixtures. Each
-//! returns the messages a report could show, so that a caller can bound them.
+//! The fuzz targets, all of them in one table ([`TARGETS`]): the course's
+//! (`labcheck_course::fuzzing`) and the project's, whose bodies are here.
+//! Each project body writes its input into a bundle folder and runs the
+//! project step's parsers on it as the checks read it, without the probe
+//! (the learner's Python) or an account, then bounds every message a report
+//! could show. The fuzz targets (`fuzz/`, `scripts/fuzz`) and the test that
+//! replays their regression fixtures run these bodies.
 
+use labcheck_course::fuzzing::{self as course, bounded, bundle, write};
 use std::path::Path;
 
+pub use labcheck_course::fuzzing::Target;
+
+/// Every fuzz target, by name (`fuzz/fuzz_targets/NAME.rs`).
+pub const TARGETS: &[(&str, Target)] = &[
+    ("lab", course::lab),
+    ("quiz", course::quiz),
+    ("answers", course::answers),
+    ("config", course::config),
+    ("requirements", requirements),
+    ("ebextensions", ebextensions),
+    ("procfile", procfile),
+    ("roster", course::roster),
+];
+
+/// Runs target `name` on `data`; `None` when there is no such target.
+pub fn run(name: &str, data: &[u8]) -> Option<()> {
+    TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| f(data))
+}
+
+/// `requirements.txt` at the root of a source bundle.
+pub fn requirements(data: &[u8]) {
+    let dir = bundle();
+    write(&dir.join("requirements.txt"), data);
+    for message in requirements_messages(&dir) {
+        bounded("a requirements message", &message, data.len());
+    }
+}
+
+/// One `.ebextensions/*.config` (YAML) of a source bundle.
+pub fn ebextensions(data: &[u8]) {
+    let dir = bundle();
+    write(&dir.join(".ebextensions/01-fuzz.config"), data);
+    for message in ebextensions_messages(&dir) {
+        bounded("an .ebextensions message", &message, data.len());
+    }
+}
+
+/// The Procfile of a source bundle.
+pub fn procfile(data: &[u8]) {
+    let dir = bundle();
+    write(&dir.join("Procfile"), data);
+    let text = String::from_utf8_lossy(data);
+    for message in procfile_messages(&text, &dir) {
+        bounded("a Procfile message", &message, data.len());
+    }
+}
+
 /// `requirements.txt` in `bundle` (and what it includes), then the verdict.
-pub fn requirements(bundle: &Path) -> Vec<String> {
+fn requirements_messages(bundle: &Path) -> Vec<String> {
     let mut parsed = crate::requirements::Parsed::default();
     let shown = |p: &Path| crate::shown(p, bundle);
     let read = crate::requirements::parse_file(
@@ -32,7 +83,7 @@ pub fn requirements(bundle: &Path) -> Vec<String> {
 }
 
 /// Every `.ebextensions/*.config` of `bundle`, then what the checks ask of them.
-pub fn ebextensions(bundle: &Path) -> Vec<String> {
+fn ebextensions_messages(bundle: &Path) -> Vec<String> {
     let c = crate::ebextensions::read_configs(bundle);
     let layout = crate::layout::find(bundle);
     let mut out = c.errors.clone();
@@ -54,7 +105,7 @@ pub fn ebextensions(bundle: &Path) -> Vec<String> {
 }
 
 /// The `web` process of a Procfile's text, and of the Procfile in `bundle`.
-pub fn procfile(text: &str, bundle: &Path) -> Vec<String> {
+fn procfile_messages(text: &str, bundle: &Path) -> Vec<String> {
     let web = |w: crate::procfile::Web| {
         let bases: Vec<String> = w.bases.iter().map(|b| b.display().to_string()).collect();
         format!(

@@ -1,35 +1,22 @@
-//! One input through each parser of outside input, as labcheck reads it:
-//! the bodies of the fuzz targets (`fuzz/`, `scripts/fuzz`) and of the test
-//! that replays their regression fixtures (`tests/fixtures/fuzz-regressions/`)
-//! without a fuzz build. Each panics when the parser panics or when what it
-//! would print is out of proportion to the input.
+//! One input through each parser of course and instructor input, as
+//! labcheck reads it: the bodies of the fuzz targets `lab`, `quiz`,
+//! `answers`, `config` and `roster` (`fuzz/`, `scripts/fuzz`) and of the
+//! test that replays their regression fixtures without a fuzz build. Each
+//! panics when the parser panics or when what it would print is out of
+//! proportion to the input. The helpers that bound what is printed and the
+//! scratch folder are shared with the project's targets (labcheck-django),
+//! whose table lists every target.
 
-use crate::course::diagnostic::Diagnostics;
-use crate::course::lab::{Lab, Vocabulary};
-use crate::course::quiz::Quiz;
+use crate::diagnostic::Diagnostics;
+use crate::embedded::check_kinds;
+use crate::lab::{Lab, Vocabulary};
 use crate::params::Params;
+use crate::quiz::Quiz;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 /// One fuzz target's body.
 pub type Target = fn(&[u8]);
-
-/// The targets, by name (`fuzz/fuzz_targets/NAME.rs`).
-pub const TARGETS: &[(&str, Target)] = &[
-    ("lab", lab),
-    ("quiz", quiz),
-    ("answers", answers),
-    ("config", config),
-    ("requirements", requirements),
-    ("ebextensions", ebextensions),
-    ("procfile", procfile),
-    ("roster", roster),
-];
-
-/// Runs target `name` on `data`; `None` when there is no such target.
-pub fn run(name: &str, data: &[u8]) -> Option<()> {
-    TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| f(data))
-}
 
 /// The most one message may print for an input of `len` bytes: some
 /// context (a window of the line, the names it could have been) and the
@@ -39,7 +26,7 @@ fn budget(len: usize) -> usize {
 }
 
 /// Panics when one printed message is out of proportion to the input.
-fn bounded(what: &str, text: &str, input: usize) {
+pub fn bounded(what: &str, text: &str, input: usize) {
     let most = budget(input);
     assert!(
         text.len() <= most && text.len() <= 1 << 20,
@@ -48,22 +35,19 @@ fn bounded(what: &str, text: &str, input: usize) {
     );
 }
 
-fn diagnostics(d: &Diagnostics, input: usize) {
+/// Panics when a diagnostic, or all of them, are out of proportion to the input.
+pub fn diagnostics(d: &Diagnostics, input: usize) {
     for one in &d.0 {
         bounded("a diagnostic", &one.to_string(), input);
     }
     // Every problem is shown up to the cap per file, then counted.
     let all = d.to_string();
-    bounded(
-        "all diagnostics",
-        &all,
-        input * (crate::course::diagnostic::MAX_PER_FILE + 1),
-    );
+    bounded("all diagnostics", &all, input * (crate::diagnostic::MAX_PER_FILE + 1));
 }
 
 /// A scratch folder of this process, removed at exit by the OS's tmp cleaning
 /// (the fuzzer runs millions of inputs: one folder, overwritten).
-fn scratch() -> &'static Path {
+pub fn scratch() -> &'static Path {
     static DIR: LazyLock<tempfile::TempDir> = LazyLock::new(|| {
         tempfile::Builder::new()
             .prefix("labcheck-fuzz-")
@@ -74,28 +58,31 @@ fn scratch() -> &'static Path {
 }
 
 /// A fresh, empty folder under the scratch folder.
-fn bundle() -> PathBuf {
+pub fn bundle() -> PathBuf {
     let dir = scratch().join("bundle");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a scratch folder");
     dir
 }
 
-fn write(path: &Path, data: &[u8]) {
+/// Writes `data` to `path` under the scratch folder, making its folders.
+pub fn write(path: &Path, data: &[u8]) {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).expect("a scratch folder");
     }
     std::fs::write(path, data).expect("a scratch file");
 }
 
-/// A lab guide (Markdown with ```` ```check ```` blocks).
+/// A lab guide (Markdown with ```` ```check ```` blocks), with the check
+/// kinds the course's own labs name as the kinds that exist.
 pub fn lab(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let (kinds, params) = (crate::checks::kind_ids(), crate::params::names());
-    let is_kind = |k: &str| crate::checks::find(k).is_some();
+    let kinds = check_kinds();
+    let params = crate::params::names();
+    let is_kind = |k: &str| kinds.contains(&k);
     let vocab = Vocabulary {
         is_kind: &is_kind,
-        kinds,
+        kinds: kinds.clone(),
         params: &params,
     };
     match Lab::parse("fuzz", "labs/fuzz.md", text, &vocab) {
@@ -118,7 +105,7 @@ pub fn quiz(data: &[u8]) {
     match Quiz::parse("fuzz", "quizzes/fuzz.toml", text) {
         Ok(quiz) => {
             for q in &quiz.questions {
-                bounded("a prompt", &crate::course::quiz::plain(&q.prompt), data.len());
+                bounded("a prompt", &crate::quiz::plain(&q.prompt), data.len());
             }
         }
         Err(d) => diagnostics(&d, data.len()),
@@ -127,7 +114,7 @@ pub fn quiz(data: &[u8]) {
 
 /// Every question of the embedded quizzes, as one quiz.
 static ALL_QUESTIONS: LazyLock<Quiz> = LazyLock::new(|| {
-    let course = crate::course::Course::embedded(&crate::checks::kind_ids()).expect("the embedded course");
+    let course = crate::Course::embedded(&check_kinds()).expect("the embedded course");
     let mut all = course.quizzes[0].clone();
     for q in &course.quizzes[1..] {
         all.questions.extend(q.questions.iter().cloned());
@@ -136,15 +123,15 @@ static ALL_QUESTIONS: LazyLock<Quiz> = LazyLock::new(|| {
 });
 
 /// An answers file (`labcheck quiz --answers`), TOML or JSON, against every
-/// question of the course.
+/// question of the course, each answer graded.
 pub fn answers(data: &[u8]) {
     let path = scratch().join("answers.toml");
     write(&path, data);
-    match crate::quiz::answers::load(&path, &ALL_QUESTIONS) {
+    match crate::answers::load(&path, &ALL_QUESTIONS) {
         Ok(answers) => {
             for q in &ALL_QUESTIONS.questions {
                 if let Some(given) = answers.get(&q.id) {
-                    crate::quiz::is_correct(q, given);
+                    crate::answers::is_correct(q, given);
                 }
             }
         }
@@ -175,39 +162,11 @@ pub fn config(data: &[u8]) {
     }
 }
 
-/// `requirements.txt` at the root of a source bundle.
-pub fn requirements(data: &[u8]) {
-    let dir = bundle();
-    write(&dir.join("requirements.txt"), data);
-    for message in crate::checks::project::fuzzing::requirements(&dir) {
-        bounded("a requirements message", &message, data.len());
-    }
-}
-
-/// One `.ebextensions/*.config` (YAML) of a source bundle.
-pub fn ebextensions(data: &[u8]) {
-    let dir = bundle();
-    write(&dir.join(".ebextensions/01-fuzz.config"), data);
-    for message in crate::checks::project::fuzzing::ebextensions(&dir) {
-        bounded("an .ebextensions message", &message, data.len());
-    }
-}
-
-/// The Procfile of a source bundle.
-pub fn procfile(data: &[u8]) {
-    let dir = bundle();
-    write(&dir.join("Procfile"), data);
-    let text = String::from_utf8_lossy(data);
-    for message in crate::checks::project::fuzzing::procfile(&text, &dir) {
-        bounded("a Procfile message", &message, data.len());
-    }
-}
-
 /// The cohort roster (CSV).
 pub fn roster(data: &[u8]) {
     let path = scratch().join("roster.csv");
     write(&path, data);
-    match crate::cohort::roster::load(&path) {
+    match crate::roster::load(&path) {
         Ok(roster) => {
             for entry in &roster.learners {
                 bounded("a learner", &format!("{entry:?}"), 2 * data.len());

@@ -6,7 +6,8 @@
 //! (`bucket`, `eb_env`, ...) overriding it for that learner. A bad roster is rejected whole, every problem named by
 //! `roster.csv:LINE:COL`, and nobody is graded.
 
-use crate::course::diagnostic::{Diagnostic, Diagnostics};
+use crate::csvfile::{Lines, Row, diag, read_csv_text, rows};
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::params;
 use regex::Regex;
 use std::collections::HashMap;
@@ -27,8 +28,6 @@ pub const COLUMNS: &[&str] = &[
     "section",
 ];
 
-/// Largest roster read: far more than any cohort.
-const MAX_BYTES: u64 = 16 * 1024 * 1024;
 /// Longest value in one cell.
 const MAX_CELL: usize = 2048;
 /// Problems collected before giving up on a file: the first few are shown,
@@ -50,7 +49,7 @@ static EXTERNAL_ID: LazyLock<Regex> =
 
 /// A learner's identities in a learning management system, from the
 /// roster's columns of the same names: what Canvas and Moodle match a grade
-/// to its student by (see [`crate::cohort::lms`]).
+/// to its student by (labcheck's Canvas and Moodle import files).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Identity {
     /// The learner's e-mail address (Moodle's `email`).
@@ -172,40 +171,6 @@ pub fn load(path: &Path) -> Result<Roster, Diagnostics> {
     let text = read_csv_text(path, "roster")?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     parse(&path.display().to_string(), &text, &base)
-}
-
-/// The text of a CSV file an instructor hands labcheck (`what`: "roster",
-/// "excuses file"), read up to a size no real one reaches; a folder, a
-/// file that cannot be read, one too large or not UTF-8 is a diagnostic at
-/// its first line (or where the text stops being UTF-8).
-pub(crate) fn read_csv_text(path: &Path, what: &str) -> Result<String, Diagnostics> {
-    let file = path.display().to_string();
-    let fail = |message: String| Diagnostics(vec![diag(&file, 1, 1, message, None)]);
-    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the {what}: {e}")))?;
-    if meta.is_dir() {
-        return Err(fail(format!("is a folder, not a {what} CSV file")));
-    }
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| fail(format!("cannot read the {what}: {e}")))?;
-    if bytes.len() as u64 > MAX_BYTES {
-        return Err(fail(format!("the {what} is larger than {} MB", MAX_BYTES >> 20)));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        let (line, col) = crate::course::diagnostic::LineIndex::new(&String::from_utf8_lossy(
-            &e.as_bytes()[..e.utf8_error().valid_up_to()],
-        ))
-        .locate(usize::MAX);
-        Diagnostics(vec![diag(
-            &file,
-            line,
-            col,
-            format!("not UTF-8 text; save the {what} as CSV UTF-8"),
-            None,
-        )])
-    })
 }
 
 /// Parses roster text; `base` is the folder `project_dir` is relative to.
@@ -442,7 +407,7 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
         // Region codes are lower case; `US-WEST-2` from a spreadsheet means us-west-2.
         let region = cell("region").map(|(i, r)| {
             let code = r.to_ascii_lowercase();
-            if !crate::aws::is_valid_region(&code) {
+            if !params::is_valid_region(&code) {
                 problem(i, format!("`{r}` is not an AWS Region name (like us-west-2)"));
             }
             code
@@ -590,129 +555,12 @@ pub fn shared_accounts(roster: &Roster) -> Result<(), Diagnostics> {
     }
 }
 
-/// A diagnostic of the roster (or another CSV file an instructor hands in);
-/// its message and snippet hold the file's values, so they go through the
-/// sanitizer.
-pub(crate) fn diag(file: &str, line: usize, col: usize, message: String, snippet: Option<String>) -> Diagnostic {
-    Diagnostic {
-        file: file.to_string(),
-        line,
-        col,
-        message: crate::redact::strip_control(&message),
-        snippet: snippet.map(|s| crate::redact::strip_control(&s)),
-        snippet_from: 0,
-    }
-}
-
-/// One row of a CSV file an instructor hands in: the byte offset in the
-/// file's text where it starts, and its cells, trimmed.
-pub(crate) struct Row {
-    /// Where the row starts in the text.
-    pub at: usize,
-    /// Its cells, trimmed.
-    pub cells: Vec<String>,
-}
-
-/// The rows of CSV `text` from byte `offset` on (past a byte-order mark or
-/// a `sep=` line), the header row first, read as they are asked for; a row
-/// CSV cannot read is its diagnostic.
-pub(crate) fn rows<'a>(
-    file: &'a str,
-    text: &'a str,
-    offset: usize,
-    lines: &'a Lines<'a>,
-) -> impl Iterator<Item = Result<Row, Diagnostic>> + 'a {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(&text.as_bytes()[offset.min(text.len())..])
-        .into_byte_records()
-        .map(move |record| {
-            let record = record.map_err(|e| csv_problem(file, &e, lines))?;
-            let mut at = record.position().map(|p| p.byte() as usize + offset).unwrap_or(offset);
-            // The reader's position may be at blank lines it skipped.
-            at += text.as_bytes()[at.min(text.len())..]
-                .iter()
-                .take_while(|b| matches!(b, b'\n' | b'\r'))
-                .count();
-            let cells = record
-                .iter()
-                .map(|f| String::from_utf8_lossy(f).trim().to_string())
-                .collect();
-            Ok(Row { at, cells })
-        })
-}
-
-pub(crate) fn csv_problem(file: &str, e: &csv::Error, lines: &Lines) -> Diagnostic {
-    let (line, col) = e.position().map(|p| lines.locate(p.byte() as usize)).unwrap_or((1, 1));
-    let message = match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => "not UTF-8 text; save the file as CSV UTF-8".to_string(),
-        _ => format!("not valid CSV: {e}"),
-    };
-    diag(file, line, col, message, Some(lines.text(line)))
-}
-
 /// FNV-1a, 64 bits: a stable fingerprint (std's hasher may change between
 /// Rust versions, and a journal outlives a build).
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3)
     })
-}
-
-/// Line and column lookups over the raw text of a CSV file.
-pub(crate) struct Lines<'a> {
-    text: &'a str,
-    index: crate::course::diagnostic::LineIndex<'a>,
-}
-
-impl<'a> Lines<'a> {
-    pub(crate) fn new(text: &'a str) -> Self {
-        Lines {
-            text,
-            index: crate::course::diagnostic::LineIndex::new(text),
-        }
-    }
-
-    pub(crate) fn locate(&self, offset: usize) -> (usize, usize) {
-        self.index.locate(offset)
-    }
-
-    /// The line's text for a snippet, cut to a readable length.
-    pub(crate) fn text(&self, line: usize) -> String {
-        let text = self.index.line_text(line).trim_end_matches('\r');
-        if text.chars().count() > 200 {
-            text.chars().take(200).collect::<String>() + "…"
-        } else {
-            text.to_string()
-        }
-    }
-
-    /// Byte offsets where the fields of the record starting at `start` begin
-    /// (commas inside quotes do not count).
-    pub(crate) fn field_starts(&self, start: usize) -> Vec<usize> {
-        let bytes = self.text.as_bytes();
-        let mut starts = vec![start];
-        let mut quoted = false;
-        let mut i = start;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'"' => quoted = !quoted,
-                b',' if !quoted => starts.push(i + 1),
-                b'\n' if !quoted => break,
-                _ => {}
-            }
-            i += 1;
-        }
-        // Point at the value, not at the spaces before it.
-        starts
-            .into_iter()
-            .map(|s| {
-                let skip = bytes[s.min(bytes.len())..].iter().take_while(|b| **b == b' ').count();
-                s + skip
-            })
-            .collect()
-    }
 }
 
 #[cfg(test)]
