@@ -12,7 +12,7 @@
 pub use super::gradebook::Excused;
 use super::gradebook::{LearnerResult, Outline};
 use crate::course::diagnostic::{Diagnostic, Diagnostics};
-use labcheck_course::csvfile::{Lines, Row, diag, read_csv_text, rows};
+use labcheck_course::csvfile::{Lines, Row, diag, header, read_csv_text, rows};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -68,27 +68,18 @@ pub fn parse(file: &str, text: &str, learners: &[&str], outline: &Outline) -> Re
     let lines = Lines::new(text);
     let mut problems: Vec<Diagnostic> = Vec::new();
     let mut records = rows(file, text, bom, &lines);
-    let Some(header) = records.next() else {
-        return Err(Diagnostics(vec![diag(
-            file,
-            1,
-            1,
-            format!(
-                "the excuses file is empty; it needs a header row ({}) and a row per excuse",
-                COLUMNS.join(",")
-            ),
-            None,
-        )]));
-    };
-    let Row {
-        at: header_at,
-        cells: header,
-    } = header.map_err(|d| Diagnostics(vec![d]))?;
-    let starts = lines.field_starts(header_at);
+    let head = header(
+        file,
+        &mut records,
+        &lines,
+        format!(
+            "the excuses file is empty; it needs a header row ({}) and a row per excuse",
+            COLUMNS.join(",")
+        ),
+    )?;
     let mut columns: HashMap<&'static str, usize> = HashMap::new();
-    for (i, raw) in header.iter().enumerate() {
-        let name = raw.to_ascii_lowercase().replace([' ', '-'], "_");
-        let (line, col) = lines.locate(starts.get(i).copied().unwrap_or(header_at));
+    for (i, name) in head.names.iter().enumerate() {
+        let (line, col) = head.places[i];
         // A spreadsheet's `Check ID` or `step` is the check column.
         let known = match name.as_str() {
             "learner" => Some("learner"),
@@ -101,9 +92,10 @@ pub fn parse(file: &str, text: &str, learners: &[&str], outline: &Outline) -> Re
                     line,
                     col,
                     format!(
-                        "unknown column `{raw}`; an excuses file has the columns {}{}",
+                        "unknown column `{}`; an excuses file has the columns {}{}",
+                        head.cells[i],
                         COLUMNS.join(", "),
-                        crate::suggest::did_you_mean(&name, COLUMNS.iter().copied())
+                        crate::suggest::did_you_mean(name, COLUMNS.iter().copied())
                     ),
                     Some(lines.text(line)),
                 ));

@@ -95,6 +95,41 @@ pub fn rows<'a>(
         })
 }
 
+/// A CSV file's header row: its cells as written, each as a column name
+/// (lowercase, a space or hyphen as `_`: spreadsheets title columns
+/// `External ID` or `Check ID`), and where each starts, as a line and column.
+pub struct Header {
+    /// The cells as written.
+    pub cells: Vec<String>,
+    /// Each cell as a column name.
+    pub names: Vec<String>,
+    /// Each cell's line and column.
+    pub places: Vec<(usize, usize)>,
+}
+
+/// The first row of `records`, read as a header; a file with no row at all
+/// is the diagnostic `empty`, on its first line.
+pub fn header(
+    file: &str,
+    records: &mut impl Iterator<Item = Result<Row, Diagnostic>>,
+    lines: &Lines,
+    empty: String,
+) -> Result<Header, Diagnostics> {
+    let Some(first) = records.next() else {
+        return Err(Diagnostics(vec![diag(file, 1, 1, empty, None)]));
+    };
+    let Row { at, cells } = first.map_err(|d| Diagnostics(vec![d]))?;
+    let starts = lines.field_starts(at);
+    let places = (0..cells.len())
+        .map(|i| lines.locate(starts.get(i).copied().unwrap_or(at)))
+        .collect();
+    let names = cells
+        .iter()
+        .map(|c| c.to_ascii_lowercase().replace([' ', '-'], "_"))
+        .collect();
+    Ok(Header { cells, names, places })
+}
+
 /// What the CSV reader could not read, at its line and column.
 pub fn csv_problem(file: &str, e: &csv::Error, lines: &Lines) -> Diagnostic {
     let (line, col) = e.position().map(|p| lines.locate(p.byte() as usize)).unwrap_or((1, 1));

@@ -6,7 +6,7 @@
 //! (`bucket`, `eb_env`, ...) overriding it for that learner. A bad roster is rejected whole, every problem named by
 //! `roster.csv:LINE:COL`, and nobody is graded.
 
-use crate::csvfile::{Lines, Row, diag, read_csv_text, rows};
+use crate::csvfile::{Header, Lines, Row, diag, header, read_csv_text, rows};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::params;
 use regex::Regex;
@@ -201,32 +201,24 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
     let mut problems: Vec<Diagnostic> = Vec::new();
     let mut records = rows(file, text, bom, &lines);
 
-    let Some(header) = records.next() else {
-        return Err(Diagnostics(vec![diag(
-            file,
-            1,
-            1,
-            format!(
-                "the roster is empty; it needs a header row (learner,account,...) and a row per learner; known columns: {}",
-                COLUMNS.join(", ")
-            ),
-            None,
-        )]));
-    };
-    let Row {
-        at: header_at,
-        cells: raw,
-    } = header.map_err(|d| Diagnostics(vec![d]))?;
-    let header_starts = lines.field_starts(header_at);
     // `External ID` and `project-dir`, as spreadsheets title columns, are `external_id` and `project_dir`.
-    let names: Vec<String> = raw
-        .iter()
-        .map(|f| f.to_ascii_lowercase().replace([' ', '-'], "_"))
-        .collect();
+    let Header {
+        cells: raw,
+        names,
+        places,
+    } = header(
+        file,
+        &mut records,
+        &lines,
+        format!(
+            "the roster is empty; it needs a header row (learner,account,...) and a row per learner; known columns: {}",
+            COLUMNS.join(", ")
+        ),
+    )?;
     let known_params = params::names();
     let mut columns: HashMap<&str, usize> = HashMap::new();
     for (i, name) in names.iter().enumerate() {
-        let (line, col) = lines.locate(header_starts.get(i).copied().unwrap_or(header_at));
+        let (line, col) = places[i];
         let snippet = Some(lines.text(line));
         if name.is_empty() {
             // A spreadsheet's empty column: fine while no row fills it in.
