@@ -15,13 +15,12 @@
 
 mod deploy;
 // Read by the modules below from labcheck-django, where they live.
-use labcheck_django::{ebextensions, files, layout, procfile, requirements, static_reading};
+use labcheck_django::{ebextensions, files, layout, probe_cache, procfile, requirements, static_reading};
 mod ebextensions_check;
 #[doc(hidden)]
 pub use labcheck_django::fuzzing;
-pub mod isolation;
+pub use labcheck_django::isolation;
 mod probe;
-mod probe_cache;
 mod requirements_check;
 mod settings;
 mod static_files;
@@ -30,7 +29,6 @@ pub use requirements::pinned_version;
 
 use super::CheckKind;
 use super::process::{Ran, RunError};
-use crate::course::path::normalize;
 use crate::params::Param;
 use crate::run::account::Account;
 use crate::run::outcome::Outcome;

@@ -4,8 +4,10 @@
 //! `requirements.txt` read as pip reads it (`requirements.rs`), the
 //! Procfile (`procfile.rs`), `.ebextensions` and how they start the app
 //! (`ebextensions.rs`), the settings module read as
-//! text (`static_reading.rs`), and the runner of the project's programs
-//! (`process.rs`: time limits, capped output, nothing outlives a check).
+//! text (`static_reading.rs`), the runner of the project's programs
+//! (`process.rs`: time limits, capped output, nothing outlives a check), the
+//! sandbox someone else's code runs in (`isolation.rs`), and the probe's
+//! answers kept between runs (`probe_cache.rs`).
 //! The project checks of labcheck build on these; this crate depends on no
 //! AWS crate, so its tests and fuzz targets build without the SDK.
 
@@ -13,7 +15,9 @@ pub mod ebextensions;
 pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod isolation;
 pub mod layout;
+pub mod probe_cache;
 pub mod process;
 pub mod procfile;
 pub mod requirements;

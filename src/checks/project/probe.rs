@@ -469,6 +469,7 @@ async fn run_once(acc: &Account, module_found: &mut Option<SettingsModule>) -> (
         &["-c", PROBE_PY]
     };
     // The answer of an earlier run, when nothing it read has changed.
+    let folder = crate::store::STATE.dir().ok().map(|d| d.join("probe-cache"));
     let cache = super::probe_cache::Key::new(&super::probe_cache::Start {
         python: &python.program,
         project: &l.bundle,
@@ -477,6 +478,7 @@ async fn run_once(acc: &Account, module_found: &mut Option<SettingsModule>) -> (
         env: &env,
         volatile: &[NONCE_VAR],
         code,
+        folder: folder.as_deref(),
         inherits: matches!(launch, Launch::Inherit),
     });
     let cached = cache.as_ref().and_then(super::probe_cache::find);
