@@ -11,6 +11,7 @@
 //! that name their resources do not wait for STS.
 
 use super::memo::Memo;
+use super::outcome::CheckError;
 pub use crate::aws::Known;
 use crate::aws::{self, AwsError, ConnectError};
 use crate::params::{Param, Params, Source};
@@ -95,6 +96,12 @@ impl Unavailable {
             Unavailable::NotReady { short, .. } => short.to_string(),
             Unavailable::Identity(_) => self.to_string(),
         }
+    }
+}
+
+impl From<Unavailable> for CheckError {
+    fn from(e: Unavailable) -> Self {
+        CheckError::Other(e.short())
     }
 }
 
