@@ -32,7 +32,9 @@ use super::process::{Ran, RunError};
 use crate::params::Param;
 use crate::run::account::Account;
 use crate::run::outcome::Outcome;
+use labcheck_django::run::{ProjectRun, Properties, PropertiesError};
 use labcheck_django::{absolute, relative_to, shown};
+use labcheck_outcome::memo::Memo;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,6 +84,51 @@ pub(crate) const DEPLOY_CHECK: CheckKind = CheckKind {
     run: |a, _| Box::pin(deploy::check(a)),
 };
 
+/// What the project checks ask of a run, answered by the account: its
+/// parameters, notes, secrets and memo, and the one AWS answer the probe
+/// uses (the Beanstalk environment's properties, with `eb.envvars`'
+/// permission).
+impl ProjectRun for Account {
+    fn param(&self, param: Param) -> String {
+        Account::param(self, param)
+    }
+
+    fn param_from_roster(&self, param: Param) -> bool {
+        Account::param_from_roster(self, param)
+    }
+
+    fn learner_code(&self) -> isolation::LearnerCode {
+        Account::learner_code(self)
+    }
+
+    fn note(&self, note: String) {
+        Account::note(self, note);
+    }
+
+    fn add_secret(&self, secret: &str) {
+        Account::add_secret(self, secret);
+    }
+
+    fn memo(&self) -> &Memo {
+        &self.memo
+    }
+
+    fn environment_properties(&self) -> Properties<'_> {
+        Box::pin(async move {
+            if self.aws_ready().await.is_err() {
+                return Err(PropertiesError::NoAws);
+            }
+            super::environment_properties(self)
+                .await
+                .map_err(|e| PropertiesError::Failed(e.to_string()))
+        })
+    }
+
+    fn probe_cache_folder(&self) -> Option<PathBuf> {
+        crate::store::STATE.dir().ok().map(|d| d.join("probe-cache"))
+    }
+}
+
 /// How long the one run of the learner's Python may take before it is killed.
 const PYTHON_TIMEOUT: Duration = Duration::from_secs(45);
 
@@ -91,7 +138,7 @@ fn with_fix(outcome: Outcome, fix: &str) -> Outcome {
 }
 
 /// The project folder as given (`project_dir`), made absolute.
-fn project_dir(acc: &Account) -> PathBuf {
+fn project_dir(acc: &dyn ProjectRun) -> PathBuf {
     let dir = acc.param(Param::ProjectDir);
     absolute(Path::new(if dir.is_empty() { "." } else { &dir }))
 }
@@ -104,8 +151,8 @@ impl crate::run::memo::MemoKey for TheLayout {
 }
 
 /// The layout of this run's project, found once.
-async fn layout(acc: &Account) -> Arc<layout::Layout> {
-    acc.memo
+async fn layout(acc: &dyn ProjectRun) -> Arc<layout::Layout> {
+    acc.memo()
         .once(TheLayout, || async { Arc::new(layout::find(&project_dir(acc))) })
         .await
 }
@@ -118,9 +165,9 @@ impl crate::run::memo::MemoKey for TheConfigs {
 }
 
 /// The `.ebextensions` of this run's bundle, read once.
-async fn configs(acc: &Account) -> Arc<ebextensions::Configs> {
+async fn configs(acc: &dyn ProjectRun) -> Arc<ebextensions::Configs> {
     let l = layout(acc).await;
-    acc.memo
+    acc.memo()
         .once(
             TheConfigs,
             || async move { Arc::new(ebextensions::read_configs(&l.bundle)) },
@@ -141,13 +188,9 @@ pub struct Python {
 /// `.venv` or `venv` folder in the Django folder or the bundle root; else
 /// `python3` from PATH. For someone else's code, the grader's alone: the
 /// parameter unless a roster row set it, the virtualenv, `python3`.
-fn resolve_python(acc: &Account, folders: &[&Path]) -> Python {
+fn resolve_python(acc: &dyn ProjectRun, folders: &[&Path]) -> Python {
     if acc.learner_code().is_someone_elses() {
-        let from_roster = matches!(
-            acc.param_source(Param::Python),
-            Some(crate::params::Source::Roster { .. })
-        );
-        let param = if from_roster {
+        let param = if acc.param_from_roster(Param::Python) {
             String::new()
         } else {
             acc.param(Param::Python)

@@ -21,6 +21,7 @@ pub mod probe_cache;
 pub mod process;
 pub mod procfile;
 pub mod requirements;
+pub mod run;
 pub mod static_reading;
 
 use labcheck_course::path::normalize;
