@@ -19,8 +19,9 @@
 //! them is as it was.
 //!
 //! Where: the folder the run names (labcheck's `probe-cache/`, in its
-//! state folder), private to its owner; one file per digest, the oldest removed beyond [`KEEP`]. The environment
-//! is only ever hashed: no variable's value is written.
+//! state folder), private to its owner; one file per digest, the oldest
+//! removed beyond `KEEP` of them. The environment is only ever hashed: no
+//! variable's value is written.
 
 use crate::isolation::LearnerCode;
 use crate::process::Ran;

@@ -4,8 +4,8 @@
 use super::files::ReadError;
 use super::layout;
 use super::requirements::{Kind, PLATFORM_PYTHON, Parsed, judge, parse_file};
-use crate::run::outcome::{CheckResult, Outcome};
-use labcheck_django::run::ProjectRun;
+use crate::run::ProjectRun;
+use labcheck_outcome::outcome::{CheckResult, Outcome};
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
@@ -24,7 +24,8 @@ fn clip(text: &str) -> String {
     }
 }
 
-pub(super) async fn check(acc: Arc<dyn ProjectRun>) -> CheckResult {
+/// Grades the project of `acc`'s run.
+pub async fn check(acc: Arc<dyn ProjectRun>) -> CheckResult {
     let l = layout(&*acc).await;
     let file = l.bundle.join("requirements.txt");
     if !file.exists() {

@@ -10,8 +10,8 @@ use super::files::{MAX_FILE, read_text};
 use super::layout;
 use super::probe::{Probe, probe};
 use super::{relative_to, shown, with_fix};
-use crate::run::outcome::{CheckResult, Outcome};
-use labcheck_django::run::ProjectRun;
+use crate::run::ProjectRun;
+use labcheck_outcome::outcome::{CheckResult, Outcome};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -180,7 +180,8 @@ fn fix_for(p: &Probe) -> String {
     )
 }
 
-pub(super) async fn check(acc: Arc<dyn ProjectRun>) -> CheckResult {
+/// Grades the project of `acc`'s run.
+pub async fn check(acc: Arc<dyn ProjectRun>) -> CheckResult {
     let outcome = judge(&*acc).await?;
     Ok(super::probe::on_its_word(&*acc, outcome).await)
 }

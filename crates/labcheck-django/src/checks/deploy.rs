@@ -5,8 +5,8 @@
 
 use super::probe::{Probe, probe};
 use super::with_fix;
-use crate::run::outcome::{CheckResult, Outcome};
-use labcheck_django::run::ProjectRun;
+use crate::run::ProjectRun;
+use labcheck_outcome::outcome::{CheckResult, Outcome};
 use regex::Regex;
 use serde::Serialize;
 use serde_json::json;
@@ -115,7 +115,8 @@ fn fix_for(p: &Probe) -> String {
     format!("cd {} && {prefix}python manage.py check --deploy", p.django().display())
 }
 
-pub(super) async fn check(acc: Arc<dyn ProjectRun>) -> CheckResult {
+/// Grades the project of `acc`'s run.
+pub async fn check(acc: Arc<dyn ProjectRun>) -> CheckResult {
     let outcome = judge(&*acc).await?;
     Ok(super::probe::on_its_word(&*acc, outcome).await)
 }

@@ -14,8 +14,8 @@ use super::layout::Layout;
 use super::probe::{Probe, probe};
 use super::procfile;
 use super::relative_to;
-use crate::run::outcome::{CheckResult, Outcome};
-use labcheck_django::run::ProjectRun;
+use crate::run::ProjectRun;
+use labcheck_outcome::outcome::{CheckResult, Outcome};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -132,7 +132,8 @@ fn fix_for(l: &Layout, probe: Option<&Probe>) -> Option<String> {
     ))
 }
 
-pub(super) async fn check(acc: Arc<dyn ProjectRun>) -> CheckResult {
+/// Grades the project of `acc`'s run.
+pub async fn check(acc: Arc<dyn ProjectRun>) -> CheckResult {
     let l = layout(&*acc).await;
     let c = configs(&*acc).await;
     let web = match procfile::read(&l.bundle) {

@@ -17,10 +17,10 @@ use super::layout::{Layout, skipped_dir};
 use super::{
     Launch, PYTHON_TIMEOUT, Python, Trouble, VENV_HINT, absolute, project_venv, resolve_python, run_python, shown,
 };
-use crate::checks::process::RunError;
-use crate::report::Basis;
-use crate::run::outcome::Outcome;
-use labcheck_django::run::{ProjectRun, PropertiesError};
+use crate::process::RunError;
+use crate::run::{ProjectRun, PropertiesError};
+use labcheck_outcome::outcome::Basis;
+use labcheck_outcome::outcome::Outcome;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -220,7 +220,7 @@ struct Probed {
 /// The memo's key for [`probe`].
 #[derive(PartialEq, Eq, Hash)]
 struct TheProbe;
-impl crate::run::memo::MemoKey for TheProbe {
+impl labcheck_outcome::memo::MemoKey for TheProbe {
     type Value = Probed;
 }
 
@@ -527,7 +527,7 @@ async fn run_once(
             let t = Trouble::Error {
                 message: format!(
                     "the project printed more than {} MB while its settings were read; labcheck stopped it (the output was cut)",
-                    crate::checks::process::OUTPUT_CAP >> 20
+                    crate::process::OUTPUT_CAP >> 20
                 ),
                 hint: "Find what prints so much when the settings are imported (python manage.py check shows it too), and make it quiet.".into(),
             };
