@@ -361,4 +361,65 @@ mod tests {
         assert_eq!(shown(Path::new("/p/proj/./a/../static"), project), "static");
         assert_eq!(shown(Path::new("/srv/static"), project), "/srv/static");
     }
+
+    /// A run of one project folder that AWS cannot reach: what a run gives
+    /// the checks, with no account behind it.
+    struct FolderRun {
+        project: PathBuf,
+        memo: labcheck_outcome::memo::Memo,
+    }
+
+    impl ProjectRun for FolderRun {
+        fn param(&self, param: Param) -> String {
+            match param {
+                Param::ProjectDir => self.project.display().to_string(),
+                _ => String::new(),
+            }
+        }
+        fn param_from_roster(&self, _: Param) -> bool {
+            false
+        }
+        fn learner_code(&self) -> isolation::LearnerCode {
+            isolation::LearnerCode::Own
+        }
+        fn note(&self, _: String) {}
+        fn add_secret(&self, _: &str) {}
+        fn memo(&self) -> &labcheck_outcome::memo::Memo {
+            &self.memo
+        }
+        fn environment_properties(&self) -> crate::run::Properties<'_> {
+            Box::pin(async { Err(crate::run::PropertiesError::NoAws) })
+        }
+        fn probe_cache_folder(&self) -> Option<PathBuf> {
+            None
+        }
+    }
+
+    fn folder_run(project: &Path) -> Arc<dyn ProjectRun> {
+        Arc::new(FolderRun {
+            project: project.to_path_buf(),
+            memo: Default::default(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_check_grades_a_project_through_any_run() {
+        use labcheck_outcome::outcome::Status;
+        // The reference project the sandbox deploys pins everything the lab asks for.
+        let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../labs/pets_project");
+        let o = requirements_check::check(folder_run(&reference)).await.unwrap();
+        assert_eq!(o.status, Status::Pass, "{}", o.message);
+        // The same project with Django unpinned.
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(reference.join("requirements.txt")).unwrap();
+        std::fs::write(
+            dir.path().join("requirements.txt"),
+            text.replace("Django==5.2.19", "Django"),
+        )
+        .unwrap();
+        std::fs::copy(reference.join("manage.py"), dir.path().join("manage.py")).unwrap();
+        let o = requirements_check::check(folder_run(dir.path())).await.unwrap();
+        assert_eq!(o.status, Status::Fail, "{}", o.message);
+        assert!(o.message.contains("django"), "{}", o.message);
+    }
 }
