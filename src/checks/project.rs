@@ -1,43 +1,20 @@
-//! The `project` step: the learner's Django project, read from `project_dir`.
-//! The source bundle (`.ebextensions/`, `requirements.txt`, `Procfile`) and
-//! the Django project (`manage.py`) are found from there (`layout.rs`), each
-//! file graded where it is. One run of the project's Python (`probe.rs`,
-//! started by whichever check asks first) reads the effective settings with
-//! the settings module the environment would use, lists what collectstatic
-//! would gather, and runs Django's deployment checklist; the configuration
-//! files are parsed here. What that run reports is the project's word: the
-//! settings' own text (`static_reading.rs`) overrules it where it can see,
-//! and the checks that rest on it say so. Someone else's project (a
-//! cohort's, `check --untrusted`) runs in a sandbox (`isolation.rs`) with
-//! the grader's interpreter and the learner's environment properties only,
-//! read from `.ebextensions` and, when AWS can be asked, the Beanstalk
-//! environment (with `eb.envvars`' permission, DescribeConfigurationSettings).
-
-mod deploy;
-// Read by the modules below from labcheck-django, where they live.
-use labcheck_django::{ebextensions, files, layout, procfile, requirements, static_reading};
-mod ebextensions_check;
-#[doc(hidden)]
-pub use labcheck_django::fuzzing;
-pub mod isolation;
-mod probe;
-mod probe_cache;
-mod requirements_check;
-mod settings;
-mod static_files;
-
-pub use requirements::pinned_version;
+//! The `project` step's check kinds. Each runs a check of labcheck-django
+//! (`labcheck_django::checks`: the learner's project read, and its Python
+//! run, without AWS) over the account, which answers what those checks ask
+//! of a run ([`ProjectRun`]): parameters, notes, secrets, the memo, the
+//! probe cache's folder, and the Beanstalk environment's properties.
 
 use super::CheckKind;
-use super::process::{Ran, RunError};
-use crate::course::path::normalize;
 use crate::params::Param;
 use crate::run::account::Account;
-use crate::run::outcome::Outcome;
-use labcheck_django::{absolute, relative_to, shown};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+use labcheck_django::checks::{deploy, ebextensions_check, requirements_check, settings, static_files};
+use labcheck_django::run::{ProjectRun, Properties, PropertiesError};
+use labcheck_outcome::memo::Memo;
+use std::path::PathBuf;
+
+pub use labcheck_django::checks::sandbox_ready;
+pub use labcheck_django::isolation;
+pub use labcheck_django::requirements::pinned_version;
 
 pub(crate) const EBEXTENSIONS: CheckKind = CheckKind {
     id: "project.ebextensions",
@@ -84,334 +61,47 @@ pub(crate) const DEPLOY_CHECK: CheckKind = CheckKind {
     run: |a, _| Box::pin(deploy::check(a)),
 };
 
-/// How long the one run of the learner's Python may take before it is killed.
-const PYTHON_TIMEOUT: Duration = Duration::from_secs(45);
-
-/// An outcome with a fix command for this project in place of the lab's.
-fn with_fix(outcome: Outcome, fix: &str) -> Outcome {
-    outcome.fix(fix)
-}
-
-/// The project folder as given (`project_dir`), made absolute.
-fn project_dir(acc: &Account) -> PathBuf {
-    let dir = acc.param(Param::ProjectDir);
-    absolute(Path::new(if dir.is_empty() { "." } else { &dir }))
-}
-
-/// The memo's key for [`layout`].
-#[derive(PartialEq, Eq, Hash)]
-struct TheLayout;
-impl crate::run::memo::MemoKey for TheLayout {
-    type Value = Arc<layout::Layout>;
-}
-
-/// The layout of this run's project, found once.
-async fn layout(acc: &Account) -> Arc<layout::Layout> {
-    acc.memo
-        .once(TheLayout, || async { Arc::new(layout::find(&project_dir(acc))) })
-        .await
-}
-
-/// The memo's key for [`configs`].
-#[derive(PartialEq, Eq, Hash)]
-struct TheConfigs;
-impl crate::run::memo::MemoKey for TheConfigs {
-    type Value = Arc<ebextensions::Configs>;
-}
-
-/// The `.ebextensions` of this run's bundle, read once.
-async fn configs(acc: &Account) -> Arc<ebextensions::Configs> {
-    let l = layout(acc).await;
-    acc.memo
-        .once(
-            TheConfigs,
-            || async move { Arc::new(ebextensions::read_configs(&l.bundle)) },
-        )
-        .await
-}
-
-/// The Python that runs the learner's project, and why that one.
-#[derive(Clone, Debug)]
-pub struct Python {
-    /// The Python interpreter to run.
-    pub program: PathBuf,
-    /// Where it was found, in words: `PATH`, `$VIRTUAL_ENV`, the `python` parameter, ...
-    pub source: &'static str,
-}
-
-/// The `python` parameter if set; else the active virtualenv; else a
-/// `.venv` or `venv` folder in the Django folder or the bundle root; else
-/// `python3` from PATH. For someone else's code, the grader's alone: the
-/// parameter unless a roster row set it, the virtualenv, `python3`.
-fn resolve_python(acc: &Account, folders: &[&Path]) -> Python {
-    if acc.learner_code().is_someone_elses() {
-        let from_roster = matches!(
-            acc.param_source(Param::Python),
-            Some(crate::params::Source::Roster { .. })
-        );
-        let param = if from_roster {
-            String::new()
-        } else {
-            acc.param(Param::Python)
-        };
-        return resolve_python_from(&param, std::env::var_os("VIRTUAL_ENV"), &[]);
+/// What the project checks ask of a run, answered by the account: its
+/// parameters, notes, secrets and memo, and the one AWS answer the probe
+/// uses (the Beanstalk environment's properties, with `eb.envvars`'
+/// permission).
+impl ProjectRun for Account {
+    fn param(&self, param: Param) -> String {
+        Account::param(self, param)
     }
-    resolve_python_from(&acc.param(Param::Python), std::env::var_os("VIRTUAL_ENV"), folders)
-}
 
-/// Whether someone else's code can run in the sandbox with the grader's
-/// Python (the `python` parameter as the grader gave it, else
-/// `$VIRTUAL_ENV`, else `python3`), and if not, why.
-pub async fn sandbox_ready(python_param: &str) -> Result<(), isolation::Unavailable> {
-    let python = resolve_python_from(python_param, std::env::var_os("VIRTUAL_ENV"), &[]);
-    isolation::sandbox_for(&python.program).await.map(|_| ())
-}
-
-/// A virtual environment the project carries (`.venv`, `venv`), which is
-/// never run for someone else's code.
-fn project_venv(folders: &[&Path]) -> Option<PathBuf> {
-    folders
-        .iter()
-        .flat_map(|f| [f.join(".venv"), f.join("venv")])
-        .find(|v| v.join("bin/python").symlink_metadata().is_ok())
-}
-
-fn resolve_python_from(param: &str, virtual_env: Option<std::ffi::OsString>, folders: &[&Path]) -> Python {
-    let param = param.trim();
-    if !param.is_empty() {
-        // A relative path is relative to where labcheck runs; a bare name is
-        // looked up in PATH.
-        let program = if param.contains('/') {
-            absolute(Path::new(param))
-        } else {
-            PathBuf::from(param)
-        };
-        return Python {
-            program,
-            source: "the python parameter",
-        };
+    fn param_from_roster(&self, param: Param) -> bool {
+        Account::param_from_roster(self, param)
     }
-    if let Some(venv) = virtual_env.filter(|v| !v.is_empty()) {
-        let candidate = Path::new(&venv).join("bin/python");
-        if candidate.exists() {
-            return Python {
-                program: candidate,
-                source: "$VIRTUAL_ENV",
-            };
-        }
+
+    fn learner_code(&self) -> isolation::LearnerCode {
+        Account::learner_code(self)
     }
-    for project in folders {
-        for (folder, source) in [(".venv", "the project's .venv"), ("venv", "the project's venv")] {
-            let candidate = project.join(folder).join("bin/python");
-            if candidate.exists() {
-                return Python {
-                    program: candidate,
-                    source,
-                };
+
+    fn note(&self, note: String) {
+        Account::note(self, note);
+    }
+
+    fn add_secret(&self, secret: &str) {
+        Account::add_secret(self, secret);
+    }
+
+    fn memo(&self) -> &Memo {
+        &self.memo
+    }
+
+    fn environment_properties(&self) -> Properties<'_> {
+        Box::pin(async move {
+            if self.aws_ready().await.is_err() {
+                return Err(PropertiesError::NoAws);
             }
-        }
-    }
-    Python {
-        program: PathBuf::from("python3"),
-        source: "PATH",
-    }
-}
-
-/// How the project's Python is started.
-#[derive(Clone, Copy)]
-enum Launch<'a> {
-    /// With labcheck's own environment (the learner's shell) plus `env`.
-    Inherit,
-    /// With `env` alone, and the limits of [`isolation::LIMITS`] (someone
-    /// else's code, trusted by the grader).
-    Cleared,
-    /// With `env` alone, in the sandbox, seeing `project` (read-only).
-    Sandboxed {
-        sandbox: &'a isolation::Sandbox,
-        project: &'a Path,
-    },
-}
-
-/// Runs the project's Python in `dir` with `env`, as `launch` says, killing
-/// it and its children when it outlives `limit`, prints too much, or the
-/// check is dropped.
-async fn run_python(
-    python: &Python,
-    dir: &Path,
-    args: &[&str],
-    env: &[(String, String)],
-    limit: Duration,
-    launch: Launch<'_>,
-) -> Result<Ran, RunError> {
-    let mut cmd = match launch {
-        Launch::Sandboxed { sandbox, project } => sandbox.command(Some(project), dir, args),
-        Launch::Inherit | Launch::Cleared => {
-            let mut cmd = tokio::process::Command::new(&python.program);
-            cmd.args(args).current_dir(dir);
-            cmd
-        }
-    };
-    match launch {
-        Launch::Inherit => {}
-        Launch::Cleared => {
-            let path = std::env::var("PATH").unwrap_or_default();
-            cmd.env_clear().envs(isolation::base_env(path));
-            isolation::limit(&mut cmd);
-        }
-        Launch::Sandboxed { sandbox, .. } => {
-            cmd.env_clear().envs(sandbox.base_env());
-        }
-    }
-    cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        // Leave no __pycache__ folders behind in the learner's project.
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONIOENCODING", "utf-8")
-        // Django's deprecation warnings are not the learner's concern here.
-        .env("PYTHONWARNINGS", "ignore");
-    super::process::run(cmd, Some(limit)).await
-}
-
-/// Something that kept a check from grading the project as it should: the
-/// learner's project (`fail`), the environment labcheck runs in (`error`,
-/// "could not be checked", with the fix), or a sandbox that cannot be built
-/// here for someone else's code (`ungraded`: left out, with the fix).
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Trouble {
-    Fail { message: String, hint: String },
-    Error { message: String, hint: String },
-    Ungraded { message: String, hint: String },
-}
-
-impl Trouble {
-    fn message(&self) -> &str {
-        match self {
-            Trouble::Fail { message, .. } | Trouble::Error { message, .. } | Trouble::Ungraded { message, .. } => {
-                message
-            }
-        }
+            super::environment_properties(self)
+                .await
+                .map_err(|e| PropertiesError::Failed(e.to_string()))
+        })
     }
 
-    fn outcome(&self) -> Outcome {
-        let (o, hint) = match self {
-            Trouble::Fail { message, hint } => (Outcome::fail(message), hint),
-            Trouble::Error { message, hint } => (Outcome::error(message), hint),
-            Trouble::Ungraded { message, hint } => (Outcome::ungraded(message), hint),
-        };
-        if hint.is_empty() { o } else { o.hint(hint) }
-    }
-}
-
-const VENV_HINT: &str = "Point labcheck at the project's virtual environment: activate it (source .venv/bin/activate) before running labcheck, or pass --set python=.venv/bin/python.";
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn python_is_resolved_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let project = dir.path().join("proj");
-        let venv = dir.path().join("active");
-        std::fs::create_dir_all(venv.join("bin")).unwrap();
-        std::fs::write(venv.join("bin/python"), "").unwrap();
-        std::fs::create_dir_all(project.join("venv/bin")).unwrap();
-        std::fs::write(project.join("venv/bin/python"), "").unwrap();
-
-        let p = resolve_python_from("/usr/bin/python3.11", Some(venv.clone().into()), &[&project]);
-        assert_eq!(
-            (p.program, p.source),
-            (PathBuf::from("/usr/bin/python3.11"), "the python parameter")
-        );
-        let p = resolve_python_from("", Some(venv.clone().into()), &[&project]);
-        assert_eq!((p.program, p.source), (venv.join("bin/python"), "$VIRTUAL_ENV"));
-        let p = resolve_python_from("", None, &[&project]);
-        assert_eq!(
-            (p.program, p.source),
-            (project.join("venv/bin/python"), "the project's venv")
-        );
-        std::fs::create_dir_all(project.join(".venv/bin")).unwrap();
-        std::fs::write(project.join(".venv/bin/python"), "").unwrap();
-        let p = resolve_python_from("", Some("".into()), &[&project]);
-        assert_eq!(p.program, project.join(".venv/bin/python"));
-        // The bundle root's venv when the Django folder has none.
-        let web = project.join("web");
-        let p = resolve_python_from("", None, &[&web, &project]);
-        assert_eq!(p.program, project.join(".venv/bin/python"));
-        let p = resolve_python_from("", None, &[&dir.path().join("elsewhere")]);
-        assert_eq!((p.program, p.source), (PathBuf::from("python3"), "PATH"));
-        // A relative path is taken from where labcheck runs.
-        let p = resolve_python_from(".venv/bin/python", None, &[&project]);
-        assert!(p.program.is_absolute() && p.program.ends_with(".venv/bin/python"));
-    }
-
-    #[tokio::test]
-    async fn a_run_past_its_time_is_killed_with_its_children() {
-        let dir = tempfile::tempdir().unwrap();
-        let pid_file = dir.path().join("child.pid");
-        let sh = Python {
-            program: PathBuf::from("sh"),
-            source: "PATH",
-        };
-        // An hour: if the kill did not reach the group, the run would wait
-        // for it, and the watchdog says it hung.
-        let script = format!("sleep 3600 & echo $! > {}; wait", pid_file.display());
-        let result = tokio::time::timeout(
-            Duration::from_secs(300),
-            run_python(
-                &sh,
-                dir.path(),
-                &["-c", &script],
-                &[],
-                Duration::from_millis(500),
-                Launch::Inherit,
-            ),
-        )
-        .await
-        .expect("hung: the run outlived its limit waiting for a child");
-        assert!(matches!(result, Err(RunError::TimedOut)), "{result:?}");
-        let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
-        // The grandchild went with the group (give the signal a moment).
-        let mut alive = true;
-        for _ in 0..50 {
-            // SAFETY: signal 0 only asks whether the process exists.
-            alive = unsafe { libc::kill(pid, 0) } == 0
-                && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "));
-            if !alive {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        assert!(!alive, "sleep {pid} outlived the timeout");
-
-        let ran = run_python(
-            &sh,
-            dir.path(),
-            &["-c", "echo out $LABCHECK_T; echo err >&2; exit 3"],
-            &[("LABCHECK_T".into(), "t".into())],
-            Duration::from_secs(5),
-            Launch::Inherit,
-        )
-        .await
-        .unwrap();
-        assert_eq!(
-            (ran.success, ran.code, ran.stdout.as_str(), ran.stderr.as_str()),
-            (false, Some(3), "out t\n", "err\n")
-        );
-        let missing = Python {
-            program: PathBuf::from("/nonexistent/python"),
-            source: "PATH",
-        };
-        assert!(matches!(
-            run_python(&missing, dir.path(), &[], &[], Duration::from_secs(5), Launch::Inherit).await,
-            Err(RunError::NotFound(_))
-        ));
-    }
-
-    #[test]
-    fn paths_relative_to_the_project() {
-        let project = Path::new("/p/proj");
-        assert_eq!(shown(Path::new("/p/proj/static"), project), "static");
-        assert_eq!(shown(Path::new("/p/proj/./a/../static"), project), "static");
-        assert_eq!(shown(Path::new("/srv/static"), project), "/srv/static");
+    fn probe_cache_folder(&self) -> Option<PathBuf> {
+        crate::store::STATE.dir().ok().map(|d| d.join("probe-cache"))
     }
 }

@@ -10,36 +10,12 @@ pub mod junit;
 pub mod output;
 
 use crate::redact::Redactor;
+/// A check's status and basis: labcheck-outcome's, which the checks return.
+pub use labcheck_outcome::outcome::{Basis, Status};
 use serde::{Deserialize, Serialize};
 
 /// The `schema` value of a JSON report.
 pub const SCHEMA: &str = "labcheck/report-v1";
-
-/// The result of one check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// The check found what the lab asks for.
-    Pass,
-    /// The check found something the lab does not ask for.
-    Fail,
-    /// The check could not be evaluated (an AWS error, a timeout).
-    Error,
-    /// The check was not run (a check it needs did not pass, or it cannot run from where labcheck runs).
-    Skip,
-}
-
-impl Status {
-    /// The lowercase name used in JSON and on the console.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Error => "error",
-            Status::Skip => "skip",
-        }
-    }
-}
 
 /// The result of one `labcheck check` run of a lab, as written in the JSON report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -127,24 +103,6 @@ pub struct CheckReport {
     /// otherwise (AWS's answers, the files as written).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub basis: Option<Basis>,
-}
-
-/// What a check's verdict rests on (see [`CheckReport::basis`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Basis {
-    /// What the learner's own code reported when labcheck ran it: its word,
-    /// not a proof (a project can print what it likes).
-    LearnerCode,
-}
-
-impl Basis {
-    /// The name used in JSON and gradebooks.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Basis::LearnerCode => "learner-code",
-        }
-    }
 }
 
 fn is_false(b: &bool) -> bool {

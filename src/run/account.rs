@@ -11,6 +11,7 @@
 //! that name their resources do not wait for STS.
 
 use super::memo::Memo;
+use super::outcome::CheckError;
 pub use crate::aws::Known;
 use crate::aws::{self, AwsError, ConnectError};
 use crate::params::{Param, Params, Source};
@@ -19,29 +20,8 @@ use aws_config::SdkConfig;
 use std::sync::{Mutex, RwLock};
 use tokio::sync::OnceCell;
 
-/// Whose code the project checks run, and so how.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum LearnerCode {
-    /// Learners checking their own project (`labcheck check`): their code,
-    /// their Python, their shell's variables.
-    #[default]
-    Own,
-    /// Someone else's project: the grader's Python, the learner's variables
-    /// only, inside the sandbox; left out where the sandbox cannot be built.
-    Sandboxed,
-    /// Someone else's project, which the grader chose to trust
-    /// (`--trust-learner-code`): the grader's Python and the learner's
-    /// variables only, as in the sandbox, but run without it.
-    Trusted,
-}
-
-impl LearnerCode {
-    /// The code is not the runner's own: the environment is the learner's
-    /// alone and the interpreter the grader's.
-    pub fn is_someone_elses(self) -> bool {
-        self != LearnerCode::Own
-    }
-}
+/// Whose code the project checks run (labcheck-django decides how).
+pub use labcheck_django::isolation::LearnerCode;
 
 /// Environment variables whose values are secret wherever they appear:
 /// registered with the redactor when a run starts, before anything runs.
@@ -116,6 +96,12 @@ impl Unavailable {
             Unavailable::NotReady { short, .. } => short.to_string(),
             Unavailable::Identity(_) => self.to_string(),
         }
+    }
+}
+
+impl From<Unavailable> for CheckError {
+    fn from(e: Unavailable) -> Self {
+        CheckError::Other(e.short())
     }
 }
 

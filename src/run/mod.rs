@@ -4,5 +4,5 @@
 //! runs the checks over them; nothing here knows which checks exist.
 
 pub mod account;
-pub mod memo;
-pub mod outcome;
+mod aws_fault;
+pub use labcheck_outcome::{memo, outcome};

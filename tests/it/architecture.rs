@@ -245,7 +245,11 @@ fn workspace_crates() -> Vec<String> {
 /// What each crate of `crates/` must not depend on, directly or through
 /// another crate: none of them on the AWS SDK, and the course's parsers not
 /// on an async runtime either.
-const BANNED: &[(&str, &[&str])] = &[("labcheck-course", &["aws-", "tokio"]), ("labcheck-django", &["aws-"])];
+const BANNED: &[(&str, &[&str])] = &[
+    ("labcheck-course", &["aws-", "tokio"]),
+    ("labcheck-django", &["aws-"]),
+    ("labcheck-outcome", &["aws-"]),
+];
 
 #[test]
 fn the_crates_pull_in_no_aws_sdk() {

@@ -1,22 +1,32 @@
-//! What labcheck reads of a learner's Django project without calling AWS:
-//! where the project is in the source bundle (`layout.rs`), the bundle's
-//! files (`files.rs`: capped, with the encodings pip accepts),
-//! `requirements.txt` read as pip reads it (`requirements.rs`), the
-//! Procfile (`procfile.rs`), `.ebextensions` and how they start the app
-//! (`ebextensions.rs`), the settings module read as
-//! text (`static_reading.rs`), and the runner of the project's programs
-//! (`process.rs`: time limits, capped output, nothing outlives a check).
-//! The project checks of labcheck build on these; this crate depends on no
-//! AWS crate, so its tests and fuzz targets build without the SDK.
+//! What labcheck reads of a learner's Django project without calling AWS,
+//! and the project step's checks that judge it. The reading: where the
+//! project is in the source bundle (`layout.rs`), the bundle's files
+//! (`files.rs`: capped, with the encodings pip accepts), `requirements.txt`
+//! read as pip reads it (`requirements.rs`), the Procfile (`procfile.rs`),
+//! `.ebextensions` and how they start the app (`ebextensions.rs`), the
+//! settings module read as text (`static_reading.rs`), the runner of the
+//! project's programs (`process.rs`: time limits, capped output, nothing
+//! outlives a check), the sandbox someone else's code runs in
+//! (`isolation.rs`), and the probe's answers kept between runs
+//! (`probe_cache.rs`). The checks (`checks.rs`, `checks/`: the probe that
+//! runs the project's Python, the settings, static files, the deploy
+//! check, `.ebextensions`, requirements) return labcheck-outcome's
+//! outcomes and ask their run only what [`run::ProjectRun`] offers, which
+//! labcheck implements. This crate depends on no AWS crate, so its tests
+//! and fuzz targets build without the SDK.
 
+pub mod checks;
 pub mod ebextensions;
 pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod isolation;
 pub mod layout;
+pub mod probe_cache;
 pub mod process;
 pub mod procfile;
 pub mod requirements;
+pub mod run;
 pub mod static_reading;
 
 use labcheck_course::path::normalize;

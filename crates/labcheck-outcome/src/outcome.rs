@@ -1,9 +1,54 @@
 //! What a check kind returns: an outcome (pass, fail, skip with a message and
 //! evidence) or an error that kept it from deciding.
 
-use crate::aws::AwsError;
-use crate::report::{Basis, Status};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::Arc;
+
+/// The result of one check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The check found what the lab asks for.
+    Pass,
+    /// The check found something the lab does not ask for.
+    Fail,
+    /// The check could not be evaluated (an AWS error, a timeout).
+    Error,
+    /// The check was not run (a check it needs did not pass, or it cannot run from where labcheck runs).
+    Skip,
+}
+
+impl Status {
+    /// The lowercase name used in JSON and on the console.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::Skip => "skip",
+        }
+    }
+}
+
+/// What a check's verdict rests on, when not labcheck's own reading (the
+/// report's `basis`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Basis {
+    /// What the learner's own code reported when labcheck ran it: its word,
+    /// not a proof (a project can print what it likes).
+    LearnerCode,
+}
+
+impl Basis {
+    /// The name used in JSON and gradebooks.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::LearnerCode => "learner-code",
+        }
+    }
+}
 
 /// The verdict of one check that ran to the end.
 #[derive(Clone, Debug)]
@@ -115,12 +160,23 @@ impl Outcome {
 pub const NOT_YET_HINT: &str =
     "This could not be graded yet: wait a few minutes for AWS to finish, then run the check again.";
 
+/// A failed call to a service (AWS), as the caller classified it: what it
+/// says, and how the outcome it becomes reads.
+pub trait ServiceFault: std::fmt::Display + std::fmt::Debug + Send + Sync + 'static {
+    /// What the learner can do about it.
+    fn hint(&self) -> Option<String>;
+    /// Asking again may well cure it.
+    fn is_transient(&self) -> bool;
+    /// The service refused the call (the credentials lack the permission).
+    fn is_denied(&self) -> bool;
+}
+
 /// Why a check could not decide: the answer is `error`, not `fail`.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum CheckError {
-    /// An AWS call failed.
+    /// A call to a service failed (labcheck converts its AWS errors into this).
     #[error("{0}")]
-    Aws(#[from] AwsError),
+    Service(Arc<dyn ServiceFault>),
     /// Anything else, in words.
     #[error("{0}")]
     Other(String),
@@ -134,17 +190,11 @@ pub enum CheckError {
     NotYet(String),
 }
 
-impl From<super::account::Unavailable> for CheckError {
-    fn from(e: super::account::Unavailable) -> Self {
-        CheckError::Other(e.short())
-    }
-}
-
 impl CheckError {
     /// The outcome this error becomes, with a hint where one helps.
     pub fn into_outcome(self) -> Outcome {
         match self {
-            CheckError::Aws(e) => {
+            CheckError::Service(e) => {
                 let hint = e.hint();
                 let mut outcome = Outcome::error(e.to_string());
                 outcome.hint = hint;

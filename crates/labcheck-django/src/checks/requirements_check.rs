@@ -4,8 +4,8 @@
 use super::files::ReadError;
 use super::layout;
 use super::requirements::{Kind, PLATFORM_PYTHON, Parsed, judge, parse_file};
-use crate::run::account::Account;
-use crate::run::outcome::{CheckResult, Outcome};
+use crate::run::ProjectRun;
+use labcheck_outcome::outcome::{CheckResult, Outcome};
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
@@ -24,8 +24,9 @@ fn clip(text: &str) -> String {
     }
 }
 
-pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
-    let l = layout(&acc).await;
+/// Grades the project of `acc`'s run.
+pub async fn check(acc: Arc<dyn ProjectRun>) -> CheckResult {
+    let l = layout(&*acc).await;
     let file = l.bundle.join("requirements.txt");
     if !file.exists() {
         let elsewhere = l

@@ -10,8 +10,8 @@ use super::files::{MAX_FILE, read_text};
 use super::layout;
 use super::probe::{Probe, probe};
 use super::{relative_to, shown, with_fix};
-use crate::run::account::Account;
-use crate::run::outcome::{CheckResult, Outcome};
+use crate::run::ProjectRun;
+use labcheck_outcome::outcome::{CheckResult, Outcome};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -180,12 +180,13 @@ fn fix_for(p: &Probe) -> String {
     )
 }
 
-pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
-    let outcome = judge(&acc).await?;
-    Ok(super::probe::on_its_word(&acc, outcome).await)
+/// Grades the project of `acc`'s run.
+pub async fn check(acc: Arc<dyn ProjectRun>) -> CheckResult {
+    let outcome = judge(&*acc).await?;
+    Ok(super::probe::on_its_word(&*acc, outcome).await)
 }
 
-async fn judge(acc: &Account) -> CheckResult {
+async fn judge(acc: &dyn ProjectRun) -> CheckResult {
     let l = layout(acc).await;
     let c = configs(acc).await;
     let p = match probe(acc).await {

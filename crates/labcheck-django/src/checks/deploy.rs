@@ -5,8 +5,8 @@
 
 use super::probe::{Probe, probe};
 use super::with_fix;
-use crate::run::account::Account;
-use crate::run::outcome::{CheckResult, Outcome};
+use crate::run::ProjectRun;
+use labcheck_outcome::outcome::{CheckResult, Outcome};
 use regex::Regex;
 use serde::Serialize;
 use serde_json::json;
@@ -115,12 +115,13 @@ fn fix_for(p: &Probe) -> String {
     format!("cd {} && {prefix}python manage.py check --deploy", p.django().display())
 }
 
-pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
-    let outcome = judge(&acc).await?;
-    Ok(super::probe::on_its_word(&acc, outcome).await)
+/// Grades the project of `acc`'s run.
+pub async fn check(acc: Arc<dyn ProjectRun>) -> CheckResult {
+    let outcome = judge(&*acc).await?;
+    Ok(super::probe::on_its_word(&*acc, outcome).await)
 }
 
-async fn judge(acc: &Account) -> CheckResult {
+async fn judge(acc: &dyn ProjectRun) -> CheckResult {
     let p = match probe(acc).await {
         Ok(p) => p,
         Err(t) => return Ok(t.outcome()),

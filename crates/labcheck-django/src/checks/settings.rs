@@ -15,9 +15,9 @@ use super::layout::skipped_dir;
 use super::probe::{Probe, Settings, probe};
 use super::static_reading::{Fault, FaultKind, read};
 use super::{shown, with_fix};
-use crate::params::Param;
-use crate::run::account::Account;
-use crate::run::outcome::{CheckResult, Outcome};
+use crate::run::ProjectRun;
+use labcheck_course::params::Param;
+use labcheck_outcome::outcome::{CheckResult, Outcome};
 use regex::Regex;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -375,7 +375,7 @@ fn secrets_in_configs(c: &Configs) -> Vec<String> {
 }
 
 /// Notes where the settings name other resources than labcheck checks.
-fn compare_with_params(acc: &Account, s: &Settings) {
+fn compare_with_params(acc: &dyn ProjectRun, s: &Settings) {
     let mut pairs = vec![(Param::Bucket, bucket(s).map(str::to_string))];
     if let Some(db) = s
         .databases
@@ -464,19 +464,20 @@ fn overrule(v: &mut Verdict, faults: &[(FaultKind, String)]) {
     }
 }
 
-pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
-    let (outcome, on_the_text) = judge_settings(&acc).await;
+/// Grades the project of `acc`'s run.
+pub async fn check(acc: Arc<dyn ProjectRun>) -> CheckResult {
+    let (outcome, on_the_text) = judge_settings(&*acc).await;
     // A failure the text alone shows rests on the files, not on what the
     // project's code reported.
     Ok(if on_the_text {
         outcome
     } else {
-        super::probe::on_its_word(&acc, outcome).await
+        super::probe::on_its_word(&*acc, outcome).await
     })
 }
 
 /// The verdict, and whether it rests on the settings' text alone.
-async fn judge_settings(acc: &Account) -> (Outcome, bool) {
+async fn judge_settings(acc: &dyn ProjectRun) -> (Outcome, bool) {
     let l = layout(acc).await;
     let c = configs(acc).await;
     let probed = probe(acc).await;
@@ -743,7 +744,7 @@ SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
 
     #[test]
     fn reference_settings_hold_only_the_development_fallback_key() {
-        let text = include_str!("../../../labs/pets_project/pets_project/settings.py");
+        let text = include_str!("../../../../labs/pets_project/pets_project/settings.py");
         let found = scan_source(text);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].what, "SECRET_KEY is written in the source");

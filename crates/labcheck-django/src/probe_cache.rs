@@ -18,12 +18,13 @@
 //! or removed changes it). The answer is reused only when every one of
 //! them is as it was.
 //!
-//! Where: `probe-cache/` in the state folder ([`crate::store::STATE`]);
-//! one file per digest, the oldest removed beyond [`KEEP`]. The environment
-//! is only ever hashed: no variable's value is written.
+//! Where: the folder the run names (labcheck's `probe-cache/`, in its
+//! state folder), private to its owner; one file per digest, the oldest
+//! removed beyond `KEEP` of them. The environment is only ever hashed: no
+//! variable's value is written.
 
-use super::isolation::LearnerCode;
-use crate::checks::process::Ran;
+use crate::isolation::LearnerCode;
+use crate::process::Ran;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -38,8 +39,10 @@ const HASHED_UP_TO: u64 = 4 << 20;
 
 /// How one probe is started, digested.
 #[derive(Clone, Debug)]
-pub(super) struct Key {
+pub struct Key {
     digest: String,
+    /// The cache's folder.
+    folder: PathBuf,
     /// The project's folder: files inside it are fingerprinted by contents.
     project: PathBuf,
 }
@@ -69,7 +72,7 @@ struct Entry {
 }
 
 /// How the probe was started, as [`Key::new`] takes it.
-pub(super) struct Start<'a> {
+pub struct Start<'a> {
     /// The interpreter.
     pub python: &'a Path,
     /// The project's folder (the bundle).
@@ -85,14 +88,18 @@ pub(super) struct Start<'a> {
     pub volatile: &'a [&'a str],
     /// Whose code it is.
     pub code: LearnerCode,
+    /// The cache's folder (none: nothing is kept or reused).
+    pub folder: Option<&'a Path>,
     /// It inherits labcheck's own environment (the learner's shell).
     pub inherits: bool,
 }
 
 impl Key {
     /// The key of a probe started as `start` says; `None` when the
-    /// interpreter cannot be identified (it is then run every time).
-    pub(super) fn new(start: &Start) -> Option<Key> {
+    /// interpreter cannot be identified or there is no cache folder (it is
+    /// then run every time).
+    pub fn new(start: &Start) -> Option<Key> {
+        let folder = start.folder?.to_path_buf();
         let mut h = Sha256::new();
         let mut part = |label: &str, value: &[u8]| {
             h.update(label.as_bytes());
@@ -131,6 +138,7 @@ impl Key {
         }
         Some(Key {
             digest: hex(&h.finalize()),
+            folder,
             project: start.project.to_path_buf(),
         })
     }
@@ -182,17 +190,13 @@ fn fingerprint(path: &Path, project: &Path) -> String {
     meta
 }
 
-fn folder() -> Option<PathBuf> {
-    crate::store::STATE.dir().ok().map(|d| d.join("probe-cache"))
-}
-
-fn file_of(key: &Key) -> Option<PathBuf> {
-    folder().map(|d| d.join(format!("{}.json", key.digest)))
+fn file_of(key: &Key) -> PathBuf {
+    key.folder.join(format!("{}.json", key.digest))
 }
 
 /// The kept answer for `key`, when everything it read is as it was.
-pub(super) fn find(key: &Key) -> Option<String> {
-    let text = std::fs::read_to_string(file_of(key)?).ok()?;
+pub fn find(key: &Key) -> Option<String> {
+    let text = std::fs::read_to_string(file_of(key)).ok()?;
     let entry: Entry = serde_json::from_str(&text).ok()?;
     if entry.schema != SCHEMA {
         return None;
@@ -206,7 +210,7 @@ pub(super) fn find(key: &Key) -> Option<String> {
 
 /// What a run that printed `answer` would have given, for the code that
 /// reads the probe's output (`marker` is this run's).
-pub(super) fn as_ran(marker: &str, answer: &str) -> Ran {
+pub fn as_ran(marker: &str, answer: &str) -> Ran {
     Ran {
         success: true,
         code: Some(0),
@@ -220,7 +224,7 @@ pub(super) fn as_ran(marker: &str, answer: &str) -> Ran {
 /// fingerprints of what it read. An answer that does not say what it read
 /// (a Python older than 3.8 has no audit hooks) is not kept. Failures to
 /// write are ignored: the cache only saves time.
-pub(super) fn keep(key: &Key, answer: &str) {
+pub fn keep(key: &Key, answer: &str) {
     let Ok(Said { read: Some(read) }) = serde_json::from_str::<Said>(answer) else {
         return;
     };
@@ -238,16 +242,24 @@ pub(super) fn keep(key: &Key, answer: &str) {
             .collect(),
         answer: answer.to_string(),
     };
-    let (Some(dir), Some(file)) = (folder(), file_of(key)) else {
-        return;
-    };
-    if private_folder(&dir).is_err() {
+    if private_folder(&key.folder).is_err() {
         return;
     }
     let text = serde_json::to_string(&entry).expect("an entry serializes");
-    if crate::report::output::write_atomic(&file, text.as_bytes()).is_ok() {
-        prune(&dir);
+    if write_whole(&key.folder, &file_of(key), text.as_bytes()).is_ok() {
+        prune(&key.folder);
     }
+}
+
+/// Writes `file` in `dir` whole or not at all: a reader in another run sees
+/// the old answer or the new one. The folder is the cache's own (private,
+/// only regular files), so a temporary file renamed over it is all it takes.
+fn write_whole(dir: &Path, file: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(contents)?;
+    tmp.persist(file).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// The cache's folder, readable by its owner only.
@@ -291,6 +303,7 @@ mod tests {
             env,
             volatile: &["NONCE"],
             code,
+            folder: Some(project),
             inherits: false,
         }
     }

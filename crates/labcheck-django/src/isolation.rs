@@ -19,13 +19,36 @@
 //! run a learner's code are left out, with the cause and the fix, unless the
 //! grader trusts the code (`--trust-learner-code`).
 
+use labcheck_course::path::normalize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
-pub use crate::run::account::LearnerCode;
+/// Whose code the project checks run, and so how.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LearnerCode {
+    /// Learners checking their own project (`labcheck check`): their code,
+    /// their Python, their shell's variables.
+    #[default]
+    Own,
+    /// Someone else's project: the grader's Python, the learner's variables
+    /// only, inside the sandbox; left out where the sandbox cannot be built.
+    Sandboxed,
+    /// Someone else's project, which the grader chose to trust
+    /// (`--trust-learner-code`): the grader's Python and the learner's
+    /// variables only, as in the sandbox, but run without it.
+    Trusted,
+}
+
+impl LearnerCode {
+    /// The code is not the runner's own: the environment is the learner's
+    /// alone and the interpreter the grader's.
+    pub fn is_someone_elses(self) -> bool {
+        self != LearnerCode::Own
+    }
+}
 
 /// The limits a learner's code runs under.
 #[derive(Clone, Copy, Debug)]
@@ -271,7 +294,7 @@ fn binds(paths: Vec<PathBuf>, home: Option<&Path>) -> Vec<PathBuf> {
     let mut kept: Vec<PathBuf> = paths
         .into_iter()
         .filter(|p| p.is_absolute() && p.exists())
-        .map(|p| super::normalize(&p))
+        .map(|p| normalize(&p))
         .filter(|p| p != Path::new("/") && !p.starts_with("/usr"))
         .filter(|p| home.is_none_or(|h| !h.starts_with(p)))
         .collect();

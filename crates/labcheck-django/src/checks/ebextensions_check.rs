@@ -14,8 +14,8 @@ use super::layout::Layout;
 use super::probe::{Probe, probe};
 use super::procfile;
 use super::relative_to;
-use crate::run::account::Account;
-use crate::run::outcome::{CheckResult, Outcome};
+use crate::run::ProjectRun;
+use labcheck_outcome::outcome::{CheckResult, Outcome};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -132,14 +132,15 @@ fn fix_for(l: &Layout, probe: Option<&Probe>) -> Option<String> {
     ))
 }
 
-pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
-    let l = layout(&acc).await;
-    let c = configs(&acc).await;
+/// Grades the project of `acc`'s run.
+pub async fn check(acc: Arc<dyn ProjectRun>) -> CheckResult {
+    let l = layout(&*acc).await;
+    let c = configs(&*acc).await;
     let web = match procfile::read(&l.bundle) {
         Ok(w) => w,
         Err(e) => return Ok(Outcome::fail(e)),
     };
-    let probed = probe(&acc).await;
+    let probed = probe(&*acc).await;
     let probe = probed.as_ref().ok().map(Arc::as_ref);
     let fix = fix_for(&l, probe);
     let with_fix = |o: Outcome| match &fix {
@@ -234,7 +235,7 @@ pub(super) async fn check(acc: Arc<Account>) -> CheckResult {
         // The static mapping was compared with STATIC_ROOT as the project's
         // code reported it.
         Ok(Some(stat)) => Ok(super::probe::on_its_word(
-            &acc,
+            &*acc,
             Outcome::pass(format!(
                 "{files}: {} names a module of the bundle; static files: {stat}{where_}{noted}",
                 start.unwrap_or_default()

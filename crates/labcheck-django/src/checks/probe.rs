@@ -17,10 +17,10 @@ use super::layout::{Layout, skipped_dir};
 use super::{
     Launch, PYTHON_TIMEOUT, Python, Trouble, VENV_HINT, absolute, project_venv, resolve_python, run_python, shown,
 };
-use crate::checks::process::RunError;
-use crate::report::Basis;
-use crate::run::account::Account;
-use crate::run::outcome::Outcome;
+use crate::process::RunError;
+use crate::run::{ProjectRun, PropertiesError};
+use labcheck_outcome::outcome::Basis;
+use labcheck_outcome::outcome::Outcome;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -220,28 +220,28 @@ struct Probed {
 /// The memo's key for [`probe`].
 #[derive(PartialEq, Eq, Hash)]
 struct TheProbe;
-impl crate::run::memo::MemoKey for TheProbe {
+impl labcheck_outcome::memo::MemoKey for TheProbe {
     type Value = Probed;
 }
 
-async fn probed(acc: &Account) -> Probed {
-    acc.memo.once(TheProbe, || run(acc)).await
+async fn probed(acc: &dyn ProjectRun) -> Probed {
+    acc.memo().once(TheProbe, || run(acc)).await
 }
 
 /// The run's probe, made once. Err when it could not run at all.
-pub(super) async fn probe(acc: &Account) -> Result<Arc<Probe>, Trouble> {
+pub(super) async fn probe(acc: &dyn ProjectRun) -> Result<Arc<Probe>, Trouble> {
     probed(acc).await.result
 }
 
 /// The settings module the environment would use, as found without running
 /// the project (its code may say another).
-pub(super) async fn static_module(acc: &Account) -> Option<SettingsModule> {
+pub(super) async fn static_module(acc: &dyn ProjectRun) -> Option<SettingsModule> {
     probed(acc).await.module
 }
 
 /// Marks `outcome` as resting on what the project's code reported, when
 /// that code ran (a verdict of the files alone, or a check left out, is not).
-pub(super) async fn on_its_word(acc: &Account, outcome: Outcome) -> Outcome {
+pub(super) async fn on_its_word(acc: &dyn ProjectRun, outcome: Outcome) -> Outcome {
     let ran = probed(acc).await.ran;
     if ran && !outcome.ungraded && outcome.basis.is_none() {
         outcome.basis(Basis::LearnerCode)
@@ -304,7 +304,7 @@ impl Given {
 /// Beanstalk environment's own on top (they win there, as on AWS), and
 /// never a variable of labcheck's; for the learner's own, those their shell
 /// does not set already.
-async fn given(acc: &Account, c: &super::ebextensions::Configs) -> Given {
+async fn given(acc: &dyn ProjectRun, c: &super::ebextensions::Configs) -> Given {
     let someone_elses = acc.learner_code().is_someone_elses();
     let mut g = Given::default();
     for p in c.env() {
@@ -313,14 +313,15 @@ async fn given(acc: &Account, c: &super::ebextensions::Configs) -> Given {
         }
         g.add(&p.name, &p.value, p.at(), someone_elses);
     }
-    if someone_elses && acc.aws_ready().await.is_ok() {
-        match crate::checks::environment_properties(acc).await {
+    if someone_elses {
+        match acc.environment_properties().await {
             Ok(properties) => {
                 for (name, value) in &properties {
                     g.add(name, value, FROM_BEANSTALK.into(), true);
                 }
             }
-            Err(e) => acc.note(format!(
+            Err(PropertiesError::NoAws) => {}
+            Err(e @ PropertiesError::Failed(_)) => acc.note(format!(
                 "the Beanstalk environment's properties could not be read ({e}): the project's settings ran with those of .ebextensions only"
             )),
         }
@@ -348,13 +349,16 @@ fn secret_property(name: &str, value: &str) -> bool {
         || (value.contains("://") && value.contains('@'))
 }
 
-async fn run(acc: &Account) -> Probed {
+async fn run(acc: &dyn ProjectRun) -> Probed {
     let mut module = None;
     let (result, ran) = run_once(acc, &mut module).await;
     Probed { result, ran, module }
 }
 
-async fn run_once(acc: &Account, module_found: &mut Option<SettingsModule>) -> (Result<Arc<Probe>, Trouble>, bool) {
+async fn run_once(
+    acc: &dyn ProjectRun,
+    module_found: &mut Option<SettingsModule>,
+) -> (Result<Arc<Probe>, Trouble>, bool) {
     let l = layout(acc).await;
     if !l.given.is_dir() {
         let t = Trouble::Fail {
@@ -469,6 +473,7 @@ async fn run_once(acc: &Account, module_found: &mut Option<SettingsModule>) -> (
         &["-c", PROBE_PY]
     };
     // The answer of an earlier run, when nothing it read has changed.
+    let folder = acc.probe_cache_folder();
     let cache = super::probe_cache::Key::new(&super::probe_cache::Start {
         python: &python.program,
         project: &l.bundle,
@@ -477,6 +482,7 @@ async fn run_once(acc: &Account, module_found: &mut Option<SettingsModule>) -> (
         env: &env,
         volatile: &[NONCE_VAR],
         code,
+        folder: folder.as_deref(),
         inherits: matches!(launch, Launch::Inherit),
     });
     let cached = cache.as_ref().and_then(super::probe_cache::find);
@@ -521,7 +527,7 @@ async fn run_once(acc: &Account, module_found: &mut Option<SettingsModule>) -> (
             let t = Trouble::Error {
                 message: format!(
                     "the project printed more than {} MB while its settings were read; labcheck stopped it (the output was cut)",
-                    crate::checks::process::OUTPUT_CAP >> 20
+                    crate::process::OUTPUT_CAP >> 20
                 ),
                 hint: "Find what prints so much when the settings are imported (python manage.py check shows it too), and make it quiet.".into(),
             };
