@@ -28,7 +28,9 @@ EB_APP = "pets-project-ebapp"
 EB_ENV = "pets-project-env"
 EB_STACK = "64bit Amazon Linux 2023 v4.6.0 running Python 3.11"
 INSTANCE_PROFILE = "pets-project-ebInstanceProfile"
-INSTANCE_ROLE = "pets-project-ebInstanceRole"
+# The role has the profile's name, as the lab makes it ("wrap the role in an
+# instance profile of the same name").
+INSTANCE_ROLE = INSTANCE_PROFILE
 MEDIA_POLICY = "pets-project-media"  # the role's inline policy on the media bucket
 WEB_TIER_POLICY_ARN = "arn:aws:iam::aws:policy/AWSElasticBeanstalkWebTier"
 EB_STACK_OLD = "64bit Amazon Linux 2 v3.5.0 running Python 3.8"  # the platform-mismatch fault

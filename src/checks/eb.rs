@@ -785,9 +785,18 @@ enum ProfileRead {
 }
 
 /// Reads instance profile `name`: GetInstanceProfile, then the role's
-/// policies (`role_statements`).
+/// policies (`role_statements`). The role of the profile's own name is read
+/// at the same time: the lab wraps the role in a profile of the same name,
+/// as Elastic Beanstalk's default (`aws-elasticbeanstalk-ec2-role`) and the
+/// console's wizard do, so the policies are most often known when the
+/// profile answers, a whole IAM call earlier. A profile holding a role of
+/// another name has that role read next, and the early read is dropped.
 async fn read_profile(acc: &Account, name: &str) -> Result<ProfileRead, AwsError> {
-    let profile = match acc.iam.get_instance_profile().instance_profile_name(name).send().await {
+    let (profile, same_name) = tokio::join!(
+        acc.iam.get_instance_profile().instance_profile_name(name).send(),
+        role_statements(acc, name)
+    );
+    let profile = match profile {
         Ok(out) => out,
         Err(e) => {
             let e = AwsError::from_sdk("iam:GetInstanceProfile", e);
@@ -805,7 +814,11 @@ async fn read_profile(acc: &Account, name: &str) -> Result<ProfileRead, AwsError
     else {
         return Ok(ProfileRead::NoRole);
     };
-    let statements = role_statements(acc, &role).await?;
+    let statements = if role == name {
+        same_name?
+    } else {
+        role_statements(acc, &role).await?
+    };
     Ok(ProfileRead::Role(role, statements))
 }
 
