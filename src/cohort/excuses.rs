@@ -12,7 +12,7 @@
 pub use super::gradebook::Excused;
 use super::gradebook::{LearnerResult, Outline};
 use crate::course::diagnostic::{Diagnostic, Diagnostics};
-use labcheck_course::csvfile::{Lines, Row, diag, header, read_csv_text, rows};
+use labcheck_course::csvfile::{Lines, MAX_PROBLEMS, Row, diag, header, next_row, read_csv_text, rows};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -20,8 +20,6 @@ use std::path::{Path, PathBuf};
 pub const COLUMNS: &[&str] = &["learner", "check", "reason"];
 /// Longest reason kept: a sentence, not an essay.
 const MAX_REASON: usize = 300;
-/// Problems collected before giving up on a file.
-const MAX_PROBLEMS: usize = 1000;
 
 /// `--excuses FILE`, for the commands that build a gradebook.
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -141,17 +139,7 @@ pub fn parse(file: &str, text: &str, learners: &[&str], outline: &Outline) -> Re
         .collect();
     let mut rows = Vec::new();
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
-    for record in records {
-        if problems.len() >= MAX_PROBLEMS {
-            break;
-        }
-        let Row { at, cells } = match record {
-            Ok(r) => r,
-            Err(d) => {
-                problems.push(d);
-                break;
-            }
-        };
+    while let Some(Row { at, cells }) = next_row(&mut records, &mut problems) {
         let (row_line, _) = lines.locate(at);
         let starts = lines.field_starts(at);
         if cells.iter().all(String::is_empty) {

@@ -130,6 +130,30 @@ pub fn header(
     Ok(Header { cells, names, places })
 }
 
+/// Problems collected before giving up on a file: the first few are shown,
+/// the rest counted ("N more problems not shown"), so the count is exact for
+/// any real file and the memory they take stays small (a line each).
+pub const MAX_PROBLEMS: usize = 1000;
+
+/// The next row after the header, while fewer than [`MAX_PROBLEMS`]
+/// problems are known; a row CSV cannot read ends the rows, its diagnostic
+/// added to `problems`.
+pub fn next_row(
+    records: &mut impl Iterator<Item = Result<Row, Diagnostic>>,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<Row> {
+    if problems.len() >= MAX_PROBLEMS {
+        return None;
+    }
+    match records.next()? {
+        Ok(row) => Some(row),
+        Err(d) => {
+            problems.push(d);
+            None
+        }
+    }
+}
+
 /// What the CSV reader could not read, at its line and column.
 pub fn csv_problem(file: &str, e: &csv::Error, lines: &Lines) -> Diagnostic {
     let (line, col) = e.position().map(|p| lines.locate(p.byte() as usize)).unwrap_or((1, 1));

@@ -6,7 +6,7 @@
 //! (`bucket`, `eb_env`, ...) overriding it for that learner. A bad roster is rejected whole, every problem named by
 //! `roster.csv:LINE:COL`, and nobody is graded.
 
-use crate::csvfile::{Header, Lines, Row, diag, header, read_csv_text, rows};
+use crate::csvfile::{Header, Lines, MAX_PROBLEMS, Row, diag, header, next_row, read_csv_text, rows};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::params;
 use regex::Regex;
@@ -30,10 +30,6 @@ pub const COLUMNS: &[&str] = &[
 
 /// Longest value in one cell.
 const MAX_CELL: usize = 2048;
-/// Problems collected before giving up on a file: the first few are shown,
-/// the rest counted ("N more problems not shown"), so the count is exact for
-/// any real roster and the memory they take stays small (a line each).
-const MAX_PROBLEMS: usize = 1000;
 
 static ROLE_ARN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^arn:aws(-[a-z]+)*:iam::(\d{12}):role/[A-Za-z0-9_+=,.@/-]{1,512}$").expect("valid regex")
@@ -283,17 +279,7 @@ pub fn parse(file: &str, text: &str, base: &Path) -> Result<Roster, Diagnostics>
 
     let mut learners: Vec<Entry> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for record in records {
-        if problems.len() >= MAX_PROBLEMS {
-            break;
-        }
-        let Row { at, cells } = match record {
-            Ok(r) => r,
-            Err(d) => {
-                problems.push(d);
-                break;
-            }
-        };
+    while let Some(Row { at, cells }) = next_row(&mut records, &mut problems) {
         let starts = lines.field_starts(at);
         let (row_line, _) = lines.locate(at);
         if cells.iter().all(String::is_empty) {

@@ -318,17 +318,10 @@ mod tests {
         assert!(matches!(result, Err(RunError::TimedOut)), "{result:?}");
         let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
         // The grandchild went with the group (give the signal a moment).
-        let mut alive = true;
-        for _ in 0..50 {
-            // SAFETY: signal 0 only asks whether the process exists.
-            alive = unsafe { libc::kill(pid, 0) } == 0
-                && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "));
-            if !alive {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        assert!(!alive, "sleep {pid} outlived the timeout");
+        assert!(
+            !crate::process::still_alive(pid).await,
+            "sleep {pid} outlived the timeout"
+        );
 
         let ran = run_python(
             &sh,

@@ -194,6 +194,23 @@ pub async fn run_capped(
     })
 }
 
+/// Whether process `pid` still runs a second after it was killed: a killed
+/// process may linger a moment, or as a zombie until reaped (for the tests
+/// that check nothing a run started outlives it).
+#[cfg(test)]
+pub(crate) async fn still_alive(pid: i32) -> bool {
+    for _ in 0..50 {
+        // SAFETY: signal 0 only asks whether the process exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0
+            && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "));
+        if !alive {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,17 +255,7 @@ mod tests {
         assert!(ran.success, "{ran:?}");
         assert_eq!(ran.stdout, "done\n");
         let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
-        let mut alive = true;
-        for _ in 0..50 {
-            // SAFETY: signal 0 only asks whether the process exists.
-            alive = unsafe { libc::kill(pid, 0) } == 0
-                && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "));
-            if !alive {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        assert!(!alive, "sleep {pid} outlived the run");
+        assert!(!still_alive(pid).await, "sleep {pid} outlived the run");
     }
 
     #[tokio::test]
