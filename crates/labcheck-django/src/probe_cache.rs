@@ -161,14 +161,18 @@ fn hex(bytes: &[u8]) -> String {
 /// Size, modification time (ns) and inode: what changes when a file is
 /// rewritten or replaced.
 fn meta_print(path: &Path) -> Option<String> {
-    let m = std::fs::metadata(path).ok()?;
+    print_of(&std::fs::metadata(path).ok()?)
+}
+
+/// [`meta_print`] of metadata already read.
+fn print_of(m: &std::fs::Metadata) -> Option<String> {
     let mtime = m
         .modified()
         .ok()?
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     #[cfg(unix)]
-    let ino = std::os::unix::fs::MetadataExt::ino(&m);
+    let ino = std::os::unix::fs::MetadataExt::ino(m);
     #[cfg(not(unix))]
     let ino = 0u64;
     let kind = if m.is_dir() { "dir" } else { "file" };
@@ -177,10 +181,13 @@ fn meta_print(path: &Path) -> Option<String> {
 
 /// A path's fingerprint now (`missing` when it is gone).
 fn fingerprint(path: &Path, project: &Path) -> String {
-    let Some(meta) = meta_print(path) else {
+    // One stat per path: the fingerprint and whether to hash come from it.
+    let Some((meta, small)) = std::fs::metadata(path)
+        .ok()
+        .and_then(|m| Some((print_of(&m)?, m.is_file() && m.len() <= HASHED_UP_TO)))
+    else {
         return "missing".into();
     };
-    let small = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= HASHED_UP_TO);
     if small
         && path.starts_with(project)
         && let Ok(bytes) = std::fs::read(path)
